@@ -1,0 +1,1 @@
+return EdgeNet.Cli.CommandLine.Run(args);

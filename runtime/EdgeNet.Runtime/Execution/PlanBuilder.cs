@@ -1,0 +1,315 @@
+using EdgeNet.IR;
+using EdgeNet.Ops;
+using EdgeNet.Planning;
+
+namespace EdgeNet.Execution;
+
+/// <summary>
+/// Turns a graph plus concrete input shapes into an <see cref="ExecutionPlan"/>:
+/// 1. walks nodes in order, inferring every value's type and shape and evaluating nodes whose inputs are all known
+///    (so Shape→Gather→Concat→Reshape chains and constant If conditions vanish);
+/// 2. records views (Reshape-like ops, If outputs) and in-place candidates;
+/// 3. computes buffer lifetimes and places them in one arena with <see cref="GreedyMemoryPlanner"/>;
+/// 4. creates one kernel per remaining node and binds its slots.
+/// </summary>
+public sealed class PlanBuilder
+{
+    private readonly IR.Graph _graph;
+    private readonly SessionOptions _options;
+    private readonly Dictionary<Value, ValueFacts> _facts = new();
+    private readonly Dictionary<Value, Value> _viewOf = new();
+    private readonly List<(Node Node, OpDefinition Op, OpContext Ctx)> _steps = new();
+
+    public PlanBuilder(IR.Graph graph, SessionOptions options)
+    {
+        _graph = graph;
+        _options = options;
+    }
+
+    /// <summary>Shapes of the graph inputs for this plan (given, else declared, symbolic/unknown dims = 1).</summary>
+    public static int[] ResolveInputShape(Value input, SessionOptions options)
+    {
+        if (options.SpecializedInputs.TryGetValue(input.Name, out var fixedValue)) return fixedValue.Dims;
+        var declared = input.Shape;
+        if (options.InputShapes.TryGetValue(input.Name, out var given))
+        {
+            if (declared is not null)
+            {
+                bool ok = declared.Length == given.Length;
+                for (int i = 0; ok && i < given.Length; i++) ok = !declared[i].IsKnown || declared[i].Value == given[i];
+                if (!ok)
+                    throw new InputMismatchException(
+                        $"Input '{input.Name}' expects shape [{string.Join("x", declared.Select(d => d.ToString()))}], got {Shapes.Format(given)}");
+            }
+            foreach (int d in given)
+                if (d < 0) throw new InputMismatchException($"Input '{input.Name}': negative dimension in {Shapes.Format(given)}");
+            return given;
+        }
+        if (declared is null) throw new InputMismatchException($"Input '{input.Name}' has no declared shape; give one (e.g. --shape {input.Name}=1x16000)");
+        return declared.Select(d => d.IsKnown ? checked((int)d.Value) : 1).ToArray();
+    }
+
+    public ExecutionPlan Build()
+    {
+        var inputFacts = new ValueFacts[_graph.Inputs.Count];
+        for (int i = 0; i < _graph.Inputs.Count; i++)
+        {
+            var input = _graph.Inputs[i];
+            if (_options.SpecializedInputs.TryGetValue(input.Name, out var value))
+            {
+                if (input.DataType != DataType.Undefined && value.DataType != input.DataType)
+                    throw new InputMismatchException($"Input '{input.Name}' expects {input.DataType}, got {value.DataType}");
+                _facts[input] = new ValueFacts(value.DataType, value.Dims, value);
+            }
+            else
+            {
+                if (!input.DataType.IsSupported()) throw new InvalidModelException($"Input '{input.Name}' has unsupported type {input.DataType}");
+                _facts[input] = new ValueFacts(input.DataType, ResolveInputShape(input, _options));
+            }
+            inputFacts[i] = _facts[input];
+        }
+        AddConstants(_graph);
+        foreach (var node in _graph.Nodes) Visit(node);
+
+        var outputFacts = new ValueFacts[_graph.Outputs.Count];
+        for (int i = 0; i < outputFacts.Length; i++)
+            outputFacts[i] = _facts.TryGetValue(_graph.Outputs[i], out var f) ? f
+                : throw new InvalidModelException($"Graph output '{_graph.Outputs[i].Name}' is never produced");
+        return Assemble(inputFacts, outputFacts);
+    }
+
+    private void AddConstants(IR.Graph graph)
+    {
+        foreach (var v in graph.Values.Values)
+            if (v.Constant is { } c) _facts[v] = new ValueFacts(c.DataType, c.Dims, c);
+    }
+
+    private ValueFacts FactsOf(Value v, Node reader) =>
+        _facts.TryGetValue(v, out var f) ? f
+            : throw new InvalidModelException($"Node '{reader.Name}' ({reader.OpType}) reads '{v.Name}' before it is produced");
+
+    private void Visit(Node node)
+    {
+        if (node.OpType == "If" && node.Domain.Length == 0) { InlineIf(node); return; }
+        var op = OpRegistry.Find(node.Domain, node.OpType) ?? throw UnsupportedOperatorException.For(node);
+        var inputs = new ValueFacts?[node.Inputs.Count];
+        bool allConstant = true;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (node.Inputs[i] is not { } v) continue;
+            inputs[i] = FactsOf(v, node);
+            allConstant &= inputs[i]!.Constant is not null;
+        }
+        var ctx = new OpContext(node, inputs, _options.Threads);
+        op.Infer(ctx);
+        for (int i = 0; i < node.Outputs.Count; i++)
+            if (!ctx.OutputSet(i)) throw ShapeInferenceException.For(node, $"output {i} was not inferred");
+
+        bool outputsConstant = true;
+        for (int i = 0; i < node.Outputs.Count; i++) outputsConstant &= ctx.OutputFacts(i).Constant is not null;
+
+        if (!outputsConstant && op.IsView && inputs[0]?.Constant is { } source)
+        {
+            var of = ctx.OutputFacts(0);
+            ctx.SetOutputConstant(0, new Tensor(of.DataType, of.Dims, source.Data));
+        }
+        else if (!outputsConstant && allConstant && op.Foldable && _options.FoldConstants)
+        {
+            Fold(node, op, ctx, inputs);
+        }
+        else if (!outputsConstant)
+        {
+            if (op.IsView) _viewOf[node.Outputs[0]] = node.Inputs[0]!;
+            else _steps.Add((node, op, ctx));
+        }
+        for (int i = 0; i < node.Outputs.Count; i++) _facts[node.Outputs[i]] = ctx.OutputFacts(i);
+    }
+
+    /// <summary>Runs a node whose inputs are all known now and stores its outputs as constants.</summary>
+    private static void Fold(Node node, OpDefinition op, OpContext ctx, ValueFacts?[] inputs)
+    {
+        var kernel = op.CreateKernel(ctx);
+        var buffers = new Memory<byte>[inputs.Length + node.Outputs.Count + 1];
+        var inSlots = new int[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (inputs[i] is null) { inSlots[i] = -1; continue; }
+            buffers[i] = inputs[i]!.Constant!.Data;
+            inSlots[i] = i;
+        }
+        var outSlots = new int[node.Outputs.Count];
+        var results = new Tensor[node.Outputs.Count];
+        for (int i = 0; i < outSlots.Length; i++)
+        {
+            var f = ctx.OutputFacts(i);
+            results[i] = Tensor.Zeros(f.DataType, f.Dims);
+            outSlots[i] = inputs.Length + i;
+            buffers[outSlots[i]] = results[i].Data;
+        }
+        kernel.InputSlots = inSlots;
+        kernel.OutputSlots = outSlots;
+        kernel.ScratchMemory = new byte[kernel.ScratchBytes];
+        kernel.Execute(new ExecutionContext(buffers, 1));
+        for (int i = 0; i < results.Length; i++) ctx.SetOutputConstant(i, results[i]);
+    }
+
+    /// <summary>If with a condition known at plan time: the chosen branch's nodes run in place of the If.</summary>
+    private void InlineIf(Node node)
+    {
+        var cond = FactsOf(node.Inputs[0] ?? throw ShapeInferenceException.For(node, "missing condition"), node).Constant
+            ?? throw UnsupportedOperatorException.For(node, "the condition must be known when the session is planned");
+        if (cond.ElementCount != 1) throw ShapeInferenceException.For(node, "the condition must have exactly one element");
+        var branch = node.GetGraph(cond.GetAsDouble(0) != 0 ? "then_branch" : "else_branch")
+            ?? throw ShapeInferenceException.For(node, "missing branch graph");
+        if (branch.Outputs.Count != node.Outputs.Count)
+            throw ShapeInferenceException.For(node, $"branch has {branch.Outputs.Count} outputs, node has {node.Outputs.Count}");
+        AddConstants(branch);
+        foreach (var inner in branch.Nodes) Visit(inner);
+        for (int i = 0; i < node.Outputs.Count; i++)
+        {
+            var source = branch.Outputs[i];
+            var f = FactsOf(source, node);
+            _facts[node.Outputs[i]] = f;
+            if (f.Constant is null) _viewOf[node.Outputs[i]] = source;
+        }
+    }
+
+    private Value RootOf(Value v)
+    {
+        while (_viewOf.TryGetValue(v, out var source)) v = source;
+        return v;
+    }
+
+    private ExecutionPlan Assemble(ValueFacts[] inputFacts, ValueFacts[] outputFacts)
+    {
+        // Union-find over buffers: a view shares its source's buffer; an in-place output shares its input's.
+        var parent = new Dictionary<Value, Value>();
+        Value Find(Value v)
+        {
+            v = RootOf(v);
+            while (parent.TryGetValue(v, out var p)) v = RootOf(p);
+            return v;
+        }
+        bool IsRuntime(Value v) => _facts.TryGetValue(v, out var f) && f.Constant is null;
+
+        const int Forever = int.MaxValue;
+        var first = new Dictionary<Value, int>();
+        var last = new Dictionary<Value, int>();
+        var pinned = new HashSet<Value>();
+        void Touch(Value root, int step)
+        {
+            first[root] = first.TryGetValue(root, out int a) ? Math.Min(a, step) : step;
+            last[root] = last.TryGetValue(root, out int b) ? Math.Max(b, step) : step;
+        }
+
+        foreach (var input in _graph.Inputs)
+            if (IsRuntime(input)) { Touch(input, -1); pinned.Add(input); }
+        for (int s = 0; s < _steps.Count; s++)
+        {
+            var node = _steps[s].Node;
+            foreach (var v in node.Inputs) if (v is not null && IsRuntime(v)) Touch(RootOf(v), s);
+            foreach (var v in node.Outputs) Touch(RootOf(v), s);
+        }
+        foreach (var output in _graph.Outputs)
+            if (IsRuntime(output)) { Touch(RootOf(output), Forever); pinned.Add(RootOf(output)); }
+        foreach (var name in _options.KeepAlive)
+        {
+            var v = FindValue(name);
+            if (v is not null && IsRuntime(v)) { Touch(RootOf(v), Forever); pinned.Add(RootOf(v)); }
+        }
+
+        if (_options.AllowInPlace)
+        {
+            for (int s = 0; s < _steps.Count; s++)
+            {
+                var (node, op, ctx) = _steps[s];
+                int k = op.InPlaceInput;
+                if (k < 0 || node.Input(k) is not { } source || !IsRuntime(source)) continue;
+                var r = Find(source);
+                var outRoot = Find(node.Outputs[0]);
+                if (pinned.Contains(r) || last[r] != s || first[outRoot] != s) continue;
+                if (_facts[r].ByteLength != ctx.OutputFacts(0).ByteLength) continue;
+                if (node.Inputs.Count(v => v is not null && IsRuntime(v) && Find(v) == r) != 1) continue;
+                parent[outRoot] = r;
+                last[r] = last[outRoot];
+                if (pinned.Contains(outRoot)) pinned.Add(r);
+            }
+        }
+
+        // Kernels (their scratch needs go into the plan as one-step buffers).
+        var kernels = new Kernel[_steps.Count];
+        for (int s = 0; s < _steps.Count; s++) kernels[s] = _steps[s].Op.CreateKernel(_steps[s].Ctx);
+
+        var roots = first.Keys.Where(v => Find(v) == v).ToList();
+        var requests = new List<BufferRequest>();
+        var requestOf = new Dictionary<Value, int>();
+        foreach (var root in roots)
+        {
+            requestOf[root] = requests.Count;
+            requests.Add(new BufferRequest(root.Name, _facts[root].ByteLength, first[root], last[root]));
+        }
+        var scratchRequest = new int[kernels.Length];
+        for (int s = 0; s < kernels.Length; s++)
+        {
+            scratchRequest[s] = -1;
+            if (kernels[s].ScratchBytes <= 0) continue;
+            scratchRequest[s] = requests.Count;
+            requests.Add(new BufferRequest($"scratch:{_steps[s].Node.Name}", kernels[s].ScratchBytes, s, s));
+        }
+        var (placements, arenaBytes) = GreedyMemoryPlanner.Plan(requests);
+        var arena = GC.AllocateArray<byte>(checked((int)arenaBytes + GreedyMemoryPlanner.Alignment), pinned: true);
+        int baseOffset = AlignedBase(arena);
+
+        // Slots: one per value the kernels or the caller touch.
+        var buffers = new List<Memory<byte>>();
+        var slotOf = new Dictionary<Value, int>();
+        int SlotFor(Value v)
+        {
+            if (slotOf.TryGetValue(v, out int slot)) return slot;
+            var f = _facts[v];
+            Memory<byte> memory = f.Constant is { } c
+                ? c.Data
+                : arena.AsMemory(baseOffset + (int)placements[requestOf[Find(v)]].Offset, f.ByteLength);
+            slotOf[v] = buffers.Count;
+            buffers.Add(memory);
+            return buffers.Count - 1;
+        }
+
+        var steps = new PlanStep[_steps.Count];
+        for (int s = 0; s < _steps.Count; s++)
+        {
+            var (node, op, ctx) = _steps[s];
+            var kernel = kernels[s];
+            kernel.InputSlots = node.Inputs.Select(v => v is null ? -1 : SlotFor(v)).ToArray();
+            kernel.OutputSlots = node.Outputs.Select(SlotFor).ToArray();
+            if (scratchRequest[s] >= 0)
+                kernel.ScratchMemory = arena.AsMemory(baseOffset + (int)placements[scratchRequest[s]].Offset, kernel.ScratchBytes);
+            var outFacts = Enumerable.Range(0, node.Outputs.Count).Select(ctx.OutputFacts).ToArray();
+            steps[s] = new PlanStep(node, op, kernel, outFacts, op.CountMacs(ctx));
+        }
+        var inputSlots = _graph.Inputs.Select(SlotFor).ToArray();
+        var outputSlots = _graph.Outputs.Select(SlotFor).ToArray();
+        foreach (var name in _options.KeepAlive) if (FindValue(name) is { } kept && _facts.ContainsKey(kept)) SlotFor(kept);
+
+        var context = new ExecutionContext(buffers.ToArray(), _options.Threads);
+        return new ExecutionPlan(steps, context, arena, arenaBytes, placements, slotOf, _facts,
+            inputSlots, outputSlots, inputFacts, outputFacts);
+    }
+
+    private Value? FindValue(string name)
+    {
+        if (_graph.Values.TryGetValue(name, out var v)) return v;
+        foreach (var known in _facts.Keys) if (known.Name == name) return known;
+        return null;
+    }
+
+    private static unsafe int AlignedBase(byte[] pinnedArray)
+    {
+        fixed (byte* p = pinnedArray)
+        {
+            long address = (long)p;
+            long aligned = (address + GreedyMemoryPlanner.Alignment - 1) & ~(long)(GreedyMemoryPlanner.Alignment - 1);
+            return (int)(aligned - address);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Runtime.InteropServices;
+using EdgeNet.IR;
+using EdgeNet.Ops;
+
+namespace EdgeNet.Execution;
+
+/// <summary>
+/// Runs one model. Created once; each distinct set of input shapes gets its own <see cref="ExecutionPlan"/>, built on
+/// first use and cached. The zero-allocation path is: write <see cref="Input{T}"/>, call <see cref="Run()"/>, read
+/// <see cref="Output{T}"/>. Input and output indices follow the graph's declared order.
+/// </summary>
+public sealed class Session
+{
+    private readonly Dictionary<string, ExecutionPlan> _plans = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _inputIndex = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _outputIndex = new(StringComparer.Ordinal);
+
+    public Session(Model model, SessionOptions? options = null)
+    {
+        Model = model;
+        Options = options ?? new SessionOptions();
+        for (int i = 0; i < Graph.Inputs.Count; i++) _inputIndex[Graph.Inputs[i].Name] = i;
+        for (int i = 0; i < Graph.Outputs.Count; i++) _outputIndex[Graph.Outputs[i].Name] = i;
+        Plan = GetOrBuildPlan();
+    }
+
+    public Model Model { get; }
+    public SessionOptions Options { get; }
+    private IR.Graph Graph => Model.Graph;
+
+    /// <summary>The plan for the current input shapes.</summary>
+    public ExecutionPlan Plan { get; private set; }
+
+    public IReadOnlyList<Value> InputValues => Graph.Inputs;
+    public IReadOnlyList<Value> OutputValues => Graph.Outputs;
+
+    public int InputIndex(string name) => _inputIndex.TryGetValue(name, out int i) ? i
+        : throw new InputMismatchException($"The model has no input named '{name}' (inputs: {string.Join(", ", Graph.Inputs.Select(v => v.Name))})");
+
+    public int OutputIndex(string name) => _outputIndex.TryGetValue(name, out int i) ? i
+        : throw new InputMismatchException($"The model has no output named '{name}' (outputs: {string.Join(", ", Graph.Outputs.Select(v => v.Name))})");
+
+    public int[] InputShape(int index) => Plan.InputFacts[index].Dims;
+    public DataType InputType(int index) => Plan.InputFacts[index].DataType;
+    public int[] OutputShape(int index) => Plan.OutputFacts[index].Dims;
+    public DataType OutputType(int index) => Plan.OutputFacts[index].DataType;
+
+    /// <summary>Switches to the plan for these input shapes (built and cached on first use). Specialized inputs keep their values.</summary>
+    public void SetInputShape(string name, int[] dims)
+    {
+        InputIndex(name);
+        if (Options.InputShapes.TryGetValue(name, out var current) && current.AsSpan().SequenceEqual(dims)) return;
+        Options.InputShapes[name] = (int[])dims.Clone();
+        Plan = GetOrBuildPlan();
+    }
+
+    private ExecutionPlan GetOrBuildPlan()
+    {
+        string key = string.Join(";", Graph.Inputs.Select(v =>
+            Options.SpecializedInputs.ContainsKey(v.Name) ? "#" : string.Join("x", PlanBuilder.ResolveInputShape(v, Options))));
+        if (!_plans.TryGetValue(key, out var plan)) _plans[key] = plan = new PlanBuilder(Graph, Options).Build();
+        return plan;
+    }
+
+    /// <summary>The writable memory of input <paramref name="index"/> for the current plan.</summary>
+    public Span<T> Input<T>(int index) where T : unmanaged
+    {
+        CheckType<T>(Plan.InputFacts[index].DataType, Graph.Inputs[index].Name);
+        return MemoryMarshal.Cast<byte, T>(Plan.Context.Buffers[Plan.InputSlots[index]].Span);
+    }
+
+    /// <summary>The result memory of output <paramref name="index"/>; valid until the next Run.</summary>
+    public ReadOnlySpan<T> Output<T>(int index) where T : unmanaged
+    {
+        CheckType<T>(Plan.OutputFacts[index].DataType, Graph.Outputs[index].Name);
+        return MemoryMarshal.Cast<byte, T>(Plan.Context.Buffers[Plan.OutputSlots[index]].Span);
+    }
+
+    private static void CheckType<T>(DataType actual, string name) where T : unmanaged
+    {
+        var wanted = typeof(T) == typeof(byte) && actual is DataType.Bool or DataType.UInt8 ? actual : DataTypes.Of<T>();
+        if (wanted != actual) throw new InputMismatchException($"'{name}' holds {actual}, not {typeof(T).Name}");
+    }
+
+    /// <summary>Runs the current plan on whatever the input buffers hold. Allocates nothing.</summary>
+    public void Run() => Plan.Run();
+
+    /// <summary>Convenience: copies the given inputs in (switching plan if shapes changed), runs, and returns copies of all outputs.</summary>
+    public Tensor[] Run(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        foreach (var (name, tensor) in inputs)
+        {
+            int i = InputIndex(name);
+            if (Options.SpecializedInputs.ContainsKey(name)) continue;
+            var declared = Graph.Inputs[i].DataType;
+            if (declared != DataType.Undefined && tensor.DataType != declared)
+                throw new InputMismatchException($"Input '{name}' expects {declared}, got {tensor.DataType}");
+            if (!Plan.InputFacts[i].Dims.AsSpan().SequenceEqual(tensor.Dims)) SetInputShape(name, tensor.Dims);
+        }
+        foreach (var v in Graph.Inputs)
+            if (!inputs.ContainsKey(v.Name) && !Options.SpecializedInputs.ContainsKey(v.Name))
+                throw new InputMismatchException($"Input '{v.Name}' was not given");
+        foreach (var (name, tensor) in inputs)
+        {
+            int i = InputIndex(name);
+            if (Options.SpecializedInputs.ContainsKey(name)) continue;
+            tensor.Data.Span.CopyTo(Plan.Context.Buffers[Plan.InputSlots[i]].Span);
+        }
+        Run();
+        var results = new Tensor[Graph.Outputs.Count];
+        for (int i = 0; i < results.Length; i++)
+        {
+            var f = Plan.OutputFacts[i];
+            results[i] = new Tensor(f.DataType, (int[])f.Dims.Clone(), Plan.Context.Buffers[Plan.OutputSlots[i]].ToArray());
+        }
+        return results;
+    }
+}

@@ -1,0 +1,25 @@
+using EdgeNet.IR;
+
+namespace EdgeNet.Execution;
+
+/// <summary>How a session is planned.</summary>
+public sealed class SessionOptions
+{
+    /// <summary>Intra-op threads (1 = run on the calling thread only).</summary>
+    public int Threads { get; set; } = 1;
+
+    /// <summary>Concrete shapes for inputs with symbolic or unknown dims. Dims not given default to 1.</summary>
+    public Dictionary<string, int[]> InputShapes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Inputs whose values are fixed for the session (shape tensors, flags): they are folded like initializers.</summary>
+    public Dictionary<string, Tensor> SpecializedInputs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Values kept alive (not overwritten) until the end of Run, e.g. activations a backward pass needs.</summary>
+    public HashSet<string> KeepAlive { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Evaluate nodes whose inputs are all known at plan time (on by default).</summary>
+    public bool FoldConstants { get; set; } = true;
+
+    /// <summary>Let element-wise ops overwrite an input that dies at that node (on by default).</summary>
+    public bool AllowInPlace { get; set; } = true;
+}
