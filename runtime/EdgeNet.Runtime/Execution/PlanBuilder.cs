@@ -203,7 +203,7 @@ public sealed class PlanBuilder
         }
 
         foreach (var input in _graph.Inputs)
-            if (IsRuntime(input)) { Touch(input, -1); pinned.Add(input); }
+            if (IsRuntime(input)) { Touch(input, -1); Touch(input, Forever); pinned.Add(input); } // inputs stay intact: Run may be repeated on them
         for (int s = 0; s < _steps.Count; s++)
         {
             var node = _steps[s].Node;

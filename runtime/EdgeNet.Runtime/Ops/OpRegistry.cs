@@ -31,8 +31,16 @@ public static partial class OpRegistry
     /// <summary>"ai.onnx" is the default domain spelled out.</summary>
     public static string NormalizeDomain(string domain) => domain == "ai.onnx" ? "" : domain;
 
-    public static OpDefinition? Find(string domain, string opType) =>
-        s_ops.TryGetValue((NormalizeDomain(domain), opType), out var op) ? op : null;
+    public static OpDefinition? Find(string domain, string opType)
+    {
+        lock (s_ops) return s_ops.TryGetValue((NormalizeDomain(domain), opType), out var op) ? op : null;
+    }
+
+    /// <summary>Adds an op at run time (test-only ops, user extensions). Not thread-safe against concurrent planning.</summary>
+    public static void RegisterForTests(OpDefinition op)
+    {
+        lock (s_ops) s_ops[(NormalizeDomain(op.Domain), op.OpType)] = op;
+    }
 
     public static IEnumerable<string> Supported => s_ops.Keys.Select(k => k.Domain.Length == 0 ? k.OpType : k.Domain + "." + k.OpType).Order();
 }
