@@ -38,6 +38,9 @@ public sealed class ExecutionPlan
     public ValueFacts[] InputFacts { get; }
     public ValueFacts[] OutputFacts { get; }
 
+    /// <summary>For a branch plan: slots that show values of the enclosing plan, bound before each run.</summary>
+    internal (int Slot, Value Source)[] ExternalBindings { get; init; } = [];
+
     public long TotalMacs => Steps.Sum(s => s.Macs);
 
     public void Run()

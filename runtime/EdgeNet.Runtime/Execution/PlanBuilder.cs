@@ -19,11 +19,23 @@ public sealed class PlanBuilder
     private readonly Dictionary<Value, ValueFacts> _facts = new();
     private readonly Dictionary<Value, Value> _viewOf = new();
     private readonly List<(Node Node, OpDefinition Op, OpContext Ctx)> _steps = new();
+    /// <summary>Runtime values of an enclosing graph that this (branch) graph reads; bound to memory at run time.</summary>
+    private readonly HashSet<Value> _external = new();
+    private readonly List<(int Slot, Value Source)> _externalBindings = new();
 
-    public PlanBuilder(IR.Graph graph, SessionOptions options)
+    public PlanBuilder(IR.Graph graph, SessionOptions options) : this(graph, options, null) { }
+
+    /// <summary>A plan for a subgraph (If branch) that reads values of its enclosing plan, given with their facts.</summary>
+    internal PlanBuilder(IR.Graph graph, SessionOptions options, IReadOnlyDictionary<Value, ValueFacts>? outer)
     {
         _graph = graph;
         _options = options;
+        if (outer is null) return;
+        foreach (var (v, f) in outer)
+        {
+            _facts[v] = f;
+            if (f.Constant is null) _external.Add(v);
+        }
     }
 
     /// <summary>Shapes of the graph inputs for this plan (given, else declared, symbolic/unknown dims = 1).</summary>
@@ -90,7 +102,12 @@ public sealed class PlanBuilder
 
     private void Visit(Node node)
     {
-        if (node.OpType == "If" && node.Domain.Length == 0) { InlineIf(node); return; }
+        if (node.OpType == "If" && node.Domain.Length == 0)
+        {
+            var cond = node.Input(0) is { } c ? FactsOf(c, node) : throw ShapeInferenceException.For(node, "missing condition");
+            if (cond.Constant is not null) InlineIf(node); else PlanRuntimeIf(node);
+            return;
+        }
         var op = OpRegistry.Find(node.Domain, node.OpType) ?? throw UnsupportedOperatorException.For(node);
         var inputs = new ValueFacts?[node.Inputs.Count];
         bool allConstant = true;
@@ -174,6 +191,62 @@ public sealed class PlanBuilder
         }
     }
 
+    /// <summary>
+    /// If with a condition only known at run time: both branches get their own plan (and arena); the step's inputs are
+    /// the condition plus every outer value either branch reads, so the outer plan keeps them alive across the If.
+    /// </summary>
+    private void PlanRuntimeIf(Node node)
+    {
+        var thenGraph = node.GetGraph("then_branch") ?? throw ShapeInferenceException.For(node, "missing then_branch");
+        var elseGraph = node.GetGraph("else_branch") ?? throw ShapeInferenceException.For(node, "missing else_branch");
+        var captured = new List<Value>();
+        CollectCaptures(thenGraph, captured);
+        CollectCaptures(elseGraph, captured);
+        var outer = new Dictionary<Value, ValueFacts>();
+        foreach (var v in captured) outer[v] = FactsOf(v, node);
+        var thenPlan = new PlanBuilder(thenGraph, _options, outer).Build();
+        var elsePlan = new PlanBuilder(elseGraph, _options, outer).Build();
+        if (thenPlan.OutputFacts.Length != node.Outputs.Count || elsePlan.OutputFacts.Length != node.Outputs.Count)
+            throw ShapeInferenceException.For(node, "branch output count differs from the node's");
+
+        var step = new Node { OpType = "If", Name = node.Name, OpsetVersion = node.OpsetVersion };
+        step.Inputs.Add(node.Inputs[0]);
+        foreach (var v in captured) if (outer[v].Constant is null) step.Inputs.Add(v);
+        step.Outputs.AddRange(node.Outputs);
+        var ctx = new OpContext(step, step.Inputs.Select(v => (ValueFacts?)FactsOf(v!, node)).ToArray(), _options.Threads);
+        for (int i = 0; i < node.Outputs.Count; i++)
+        {
+            ValueFacts a = thenPlan.OutputFacts[i], b = elsePlan.OutputFacts[i];
+            if (a.DataType != b.DataType || !a.Dims.AsSpan().SequenceEqual(b.Dims))
+                throw new UnsupportedOperatorException($"If node '{node.Name}': branches give output {i} different types or shapes ({a.DataType}{Shapes.Format(a.Dims)} vs {b.DataType}{Shapes.Format(b.Dims)})");
+            ctx.SetOutput(i, a.DataType, a.Dims);
+            _facts[node.Outputs[i]] = ctx.OutputFacts(i);
+        }
+        _steps.Add((step, new RuntimeIfOp(thenPlan, elsePlan, step.Inputs.Skip(1).Select(v => v!).ToArray()), ctx));
+    }
+
+    /// <summary>Values a subgraph (and its nested subgraphs) reads but does not own, in first-use order.</summary>
+    private void CollectCaptures(IR.Graph g, List<Value> into)
+    {
+        void Consider(Value? v)
+        {
+            if (v is null || g.Values.TryGetValue(v.Name, out var own) && ReferenceEquals(own, v)) return;
+            if (!into.Contains(v) && _facts.ContainsKey(v)) into.Add(v);
+        }
+        foreach (var n in g.Nodes)
+        {
+            foreach (var v in n.Inputs) Consider(v);
+            foreach (var a in n.Attributes.Values)
+                if (a.Graph is { } inner)
+                {
+                    var nested = new List<Value>();
+                    CollectCaptures(inner, nested);
+                    foreach (var v in nested) Consider(v);
+                }
+        }
+        foreach (var v in g.Outputs) Consider(v);
+    }
+
     private Value RootOf(Value v)
     {
         while (_viewOf.TryGetValue(v, out var source)) v = source;
@@ -202,20 +275,21 @@ public sealed class PlanBuilder
             last[root] = last.TryGetValue(root, out int b) ? Math.Max(b, step) : step;
         }
 
+        pinned.UnionWith(_external);
         foreach (var input in _graph.Inputs)
             if (IsRuntime(input)) { Touch(input, -1); Touch(input, Forever); pinned.Add(input); } // inputs stay intact: Run may be repeated on them
         for (int s = 0; s < _steps.Count; s++)
         {
             var node = _steps[s].Node;
-            foreach (var v in node.Inputs) if (v is not null && IsRuntime(v)) Touch(RootOf(v), s);
+            foreach (var v in node.Inputs) if (v is not null && IsRuntime(v) && !_external.Contains(RootOf(v))) Touch(RootOf(v), s);
             foreach (var v in node.Outputs) Touch(RootOf(v), s);
         }
         foreach (var output in _graph.Outputs)
-            if (IsRuntime(output)) { Touch(RootOf(output), Forever); pinned.Add(RootOf(output)); }
+            if (IsRuntime(output) && !_external.Contains(RootOf(output))) { Touch(RootOf(output), Forever); pinned.Add(RootOf(output)); }
         foreach (var name in _options.KeepAlive)
         {
             var v = FindValue(name);
-            if (v is not null && IsRuntime(v)) { Touch(RootOf(v), Forever); pinned.Add(RootOf(v)); }
+            if (v is not null && IsRuntime(v) && !_external.Contains(RootOf(v))) { Touch(RootOf(v), Forever); pinned.Add(RootOf(v)); }
         }
 
         if (_options.AllowInPlace)
@@ -267,6 +341,13 @@ public sealed class PlanBuilder
         {
             if (slotOf.TryGetValue(v, out int slot)) return slot;
             var f = _facts[v];
+            if (f.Constant is null && _external.Contains(Find(v)))
+            {
+                _externalBindings.Add((buffers.Count, Find(v)));
+                slotOf[v] = buffers.Count;
+                buffers.Add(Memory<byte>.Empty); // bound by the enclosing If before each run
+                return buffers.Count - 1;
+            }
             Memory<byte> memory = f.Constant is { } c
                 ? c.Data
                 : arena.AsMemory(baseOffset + (int)placements[requestOf[Find(v)]].Offset, f.ByteLength);
@@ -293,7 +374,7 @@ public sealed class PlanBuilder
 
         var context = new ExecutionContext(buffers.ToArray(), _options.Threads);
         return new ExecutionPlan(steps, context, arena, arenaBytes, placements, slotOf, _facts,
-            inputSlots, outputSlots, inputFacts, outputFacts);
+            inputSlots, outputSlots, inputFacts, outputFacts) { ExternalBindings = _externalBindings.ToArray() };
     }
 
     private Value? FindValue(string name)
