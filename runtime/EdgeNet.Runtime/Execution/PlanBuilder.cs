@@ -331,6 +331,8 @@ public sealed class PlanBuilder
             requests.Add(new BufferRequest($"scratch:{_steps[s].Node.Name}", kernels[s].ScratchBytes, s, s));
         }
         var (placements, arenaBytes) = GreedyMemoryPlanner.Plan(requests);
+        if (arenaBytes > _options.MaxArenaBytes)
+            throw new InvalidModelException($"The plan needs a {arenaBytes}-byte arena, over the {_options.MaxArenaBytes}-byte limit (SessionOptions.MaxArenaBytes)");
         var arena = GC.AllocateArray<byte>(checked((int)arenaBytes + GreedyMemoryPlanner.Alignment), pinned: true);
         int baseOffset = AlignedBase(arena);
 

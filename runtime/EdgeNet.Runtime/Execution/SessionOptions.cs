@@ -20,6 +20,9 @@ public sealed class SessionOptions
     /// <summary>Evaluate nodes whose inputs are all known at plan time (on by default).</summary>
     public bool FoldConstants { get; set; } = true;
 
+    /// <summary>Plans needing a larger arena are rejected with <see cref="InvalidModelException"/> (default 1 GiB).</summary>
+    public long MaxArenaBytes { get; set; } = 1L << 30;
+
     /// <summary>Let element-wise ops overwrite an input that dies at that node (on by default).</summary>
     public bool AllowInPlace { get; set; } = true;
 }

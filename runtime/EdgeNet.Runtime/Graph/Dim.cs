@@ -13,8 +13,11 @@ public readonly record struct Dim(long Value, string? Symbol)
 /// <summary>Concrete-shape helpers shared by inference and kernels.</summary>
 public static class Shapes
 {
-    /// <summary>Largest element count EdgeNet accepts for one tensor (fits an int-indexed span of 8-byte elements).</summary>
-    public const long MaxElements = int.MaxValue / 8;
+    /// <summary>
+    /// Largest element count EdgeNet accepts for one tensor: 2^26 (256 MiB of float32), far above any model a small
+    /// board runs, and low enough that a hostile shape fails fast instead of exhausting memory.
+    /// </summary>
+    public const long MaxElements = 1L << 26;
 
     /// <summary>Product of dims; throws (no overflow, no negatives) so hostile shapes fail with a clear message.</summary>
     public static int Count(ReadOnlySpan<int> dims)
