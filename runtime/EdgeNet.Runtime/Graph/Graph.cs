@@ -30,6 +30,17 @@ public sealed class Graph
         return v;
     }
 
+    /// <summary>Adds a constant under exactly this name (importers); a duplicate name is an invalid model.</summary>
+    public Value AddConstantExact(string name, Tensor tensor)
+    {
+        if (Values.ContainsKey(name)) throw new InvalidModelException($"Initializer '{name}' is defined twice");
+        var v = GetOrAddValue(name);
+        v.Constant = tensor;
+        v.DataType = tensor.DataType;
+        v.Shape = Array.ConvertAll(tensor.Dims, d => Dim.Known(d));
+        return v;
+    }
+
     public string UniqueName(string stem)
     {
         if (!Values.ContainsKey(stem)) return stem;
