@@ -1,0 +1,47 @@
+using System.Buffers.Binary;
+
+namespace EdgeNet.Format;
+
+/// <summary>The fixed 64-byte header of an .enet file (see README.md beside this file).</summary>
+internal readonly record struct EnetHeader(uint Version, ulong ManifestOffset, ulong ManifestLength, ulong WeightsOffset, ulong WeightsLength, ulong FileLength, ulong Checksum)
+{
+    public const int Size = 64;
+    public const uint CurrentVersion = 1;
+    public const int ChecksumOffset = 56;
+    public static ReadOnlySpan<byte> Magic => "ENET\r\n\u001a\n"u8;
+
+    public void WriteTo(Span<byte> b)
+    {
+        Magic.CopyTo(b);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[8..], Version);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[12..], Size);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[16..], ManifestOffset);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[24..], ManifestLength);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[32..], WeightsOffset);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[40..], WeightsLength);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[48..], FileLength);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[56..], Checksum);
+    }
+
+    public static EnetHeader Read(ReadOnlySpan<byte> b, string file)
+    {
+        if (b.Length < Size || !b[..8].SequenceEqual(Magic))
+            throw new ModelFormatException($"'{file}' is not an .enet file (bad magic)");
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(b[8..]);
+        if (version != CurrentVersion)
+            throw new ModelFormatException($"'{file}' is .enet format version {version}; this EdgeNet reads version {CurrentVersion}");
+        if (BinaryPrimitives.ReadUInt32LittleEndian(b[12..]) != Size)
+            throw new ModelFormatException($"'{file}' has an unexpected header size");
+        return new EnetHeader(version,
+            BinaryPrimitives.ReadUInt64LittleEndian(b[16..]), BinaryPrimitives.ReadUInt64LittleEndian(b[24..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(b[32..]), BinaryPrimitives.ReadUInt64LittleEndian(b[40..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(b[48..]), BinaryPrimitives.ReadUInt64LittleEndian(b[56..]));
+    }
+
+    /// <summary>CRC-64 over the whole file except the checksum field itself.</summary>
+    public static ulong ChecksumOf(ReadOnlySpan<byte> file)
+    {
+        ulong crc = Crc64.Update(Crc64.Begin, file[..ChecksumOffset]);
+        return Crc64.End(Crc64.Update(crc, file[Size..]));
+    }
+}

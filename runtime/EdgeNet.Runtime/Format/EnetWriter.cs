@@ -1,0 +1,93 @@
+using EdgeNet.Format.Proto;
+using EdgeNet.IR;
+using Google.Protobuf;
+
+namespace EdgeNet.Format;
+
+/// <summary>Writes a Model as an .enet file: header, protobuf manifest, 64-byte aligned weights, CRC-64 over all of it.</summary>
+public static class EnetWriter
+{
+    public static void Write(Model model, string path)
+    {
+        var weights = new MemoryStream();
+        var manifest = new Manifest { FormatVersion = EnetHeader.CurrentVersion, Producer = model.ProducerName, Graph = WriteGraph(model.Graph, weights) };
+        foreach (var (k, v) in model.Opsets) manifest.Opsets[k] = v;
+        foreach (var (k, v) in model.Metadata) manifest.Metadata[k] = v;
+        byte[] manifestBytes = manifest.ToByteArray();
+
+        ulong manifestOffset = EnetHeader.Size;
+        ulong weightsOffset = Align((ulong)EnetHeader.Size + (ulong)manifestBytes.Length);
+        ulong total = weightsOffset + (ulong)weights.Length;
+        var file = new byte[total];
+        manifestBytes.CopyTo(file.AsSpan((int)manifestOffset));
+        weights.GetBuffer().AsSpan(0, (int)weights.Length).CopyTo(file.AsSpan((int)weightsOffset));
+        var header = new EnetHeader(EnetHeader.CurrentVersion, manifestOffset, (ulong)manifestBytes.Length, weightsOffset, (ulong)weights.Length, total, 0);
+        header.WriteTo(file);
+        (header with { Checksum = EnetHeader.ChecksumOf(file) }).WriteTo(file);
+
+        // Write beside the target, flush to disk, then rename: a reader never sees a half-written model.
+        string full = Path.GetFullPath(path);
+        string temp = full + $".tmp{Environment.ProcessId}";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(file);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, full, overwrite: true);
+    }
+
+    private static ulong Align(ulong x) => (x + 63) / 64 * 64;
+
+    private static WeightDef WriteWeight(string name, Tensor t, MemoryStream weights)
+    {
+        long offset = (long)Align((ulong)weights.Length);
+        weights.SetLength(offset);
+        weights.Position = offset;
+        weights.Write(t.Data.Span);
+        var def = new WeightDef { Name = name, DataType = (int)t.DataType, Offset = (ulong)offset, Length = (ulong)t.Data.Length };
+        foreach (int d in t.Dims) def.Dims.Add(d);
+        return def;
+    }
+
+    private static ValueDef WriteValue(Value v)
+    {
+        var def = new ValueDef { Name = v.Name, DataType = (int)v.DataType, HasShape = v.Shape is not null };
+        if (v.Shape is not null)
+            foreach (var d in v.Shape) def.Shape.Add(new DimDef { Value = d.Value, Symbol = d.Symbol ?? "" });
+        return def;
+    }
+
+    private static GraphDef WriteGraph(IR.Graph g, MemoryStream weights)
+    {
+        var def = new GraphDef { Name = g.Name };
+        foreach (var v in g.Inputs) def.Inputs.Add(WriteValue(v));
+        foreach (var v in g.Outputs) def.Outputs.Add(WriteValue(v));
+        foreach (var v in g.Values.Values)
+        {
+            if (v.Constant is { } c) def.Weights.Add(WriteWeight(v.Name, c, weights));
+            else if (v.Shape is not null || v.DataType != DataType.Undefined) def.Values.Add(WriteValue(v));
+        }
+        foreach (var n in g.Nodes)
+        {
+            var nd = new NodeDef { Name = n.Name, OpType = n.OpType, Domain = n.Domain, Opset = n.OpsetVersion };
+            foreach (var v in n.Inputs) nd.Inputs.Add(v?.Name ?? "");
+            foreach (var v in n.Outputs) nd.Outputs.Add(v.Name);
+            foreach (var a in n.Attributes.Values) nd.Attributes.Add(WriteAttribute(a, weights));
+            def.Nodes.Add(nd);
+        }
+        return def;
+    }
+
+    private static AttributeDef WriteAttribute(IR.Attribute a, MemoryStream weights)
+    {
+        var d = new AttributeDef { Name = a.Name, Kind = (int)a.Kind, F = a.Float, I = a.Int, S = a.String };
+        if (a.Tensor is not null) d.T = WriteWeight(a.Name, a.Tensor, weights);
+        if (a.Graph is not null) d.G = WriteGraph(a.Graph, weights);
+        d.Floats.AddRange(a.Floats);
+        d.Ints.AddRange(a.Ints);
+        d.Strings.AddRange(a.Strings);
+        foreach (var t in a.Tensors) d.Tensors.Add(WriteWeight(a.Name, t, weights));
+        foreach (var g in a.Graphs) d.Graphs.Add(WriteGraph(g, weights));
+        return d;
+    }
+}

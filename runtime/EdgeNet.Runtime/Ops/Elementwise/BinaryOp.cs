@@ -1,0 +1,123 @@
+using System.Numerics;
+using EdgeNet.Execution;
+using EdgeNet.IR;
+using EdgeNet.Kernels.Activation;
+using EdgeNet.Kernels.Elementwise;
+
+namespace EdgeNet.Ops.Elementwise;
+
+/// <summary>Add, Sub, Mul, Div, Pow, Mod, BitShift, PRelu: numpy-broadcast binary arithmetic, output type = input type.</summary>
+public sealed class ArithmeticOp(string opType, ArithmeticKind kind) : OpDefinition
+{
+    public override string OpType => opType;
+    public override int InPlaceInput => 0;
+
+    public override void Infer(OpContext ctx)
+    {
+        var shape = Broadcast.Shape(ctx.InputShape(0), ctx.InputShape(1))
+            ?? throw ctx.Error($"shapes {Shapes.Format(ctx.InputShape(0))} and {Shapes.Format(ctx.InputShape(1))} do not broadcast");
+        if (kind != ArithmeticKind.Pow && ctx.InputType(0) != ctx.InputType(1))
+            throw ctx.Error($"input types differ ({ctx.InputType(0)}, {ctx.InputType(1)})");
+        ctx.SetOutput(0, ctx.InputType(0), shape);
+    }
+
+    public override Kernel CreateKernel(OpContext ctx)
+    {
+        var k = kind;
+        if (kind == ArithmeticKind.Mod && ctx.Int("fmod", 0) == 1) k = ArithmeticKind.FMod;
+        if (kind == ArithmeticKind.BitShiftLeft && ctx.String("direction", "LEFT") == "RIGHT") k = ArithmeticKind.BitShiftRight;
+        if (kind == ArithmeticKind.Pow && ctx.InputType(0) != ctx.InputType(1)) return new PowMixedKernel(Bc(ctx), ctx.InputType(0), ctx.InputType(1));
+        var activation = FusedActivation.Of(ctx.Node);
+        var kernel = Numeric.Create(ctx.InputType(0), new Factory(k, Bc(ctx)), ctx.Node);
+        return activation.Kind == ActivationKind.None ? kernel : new ActivatedKernel(kernel, activation);
+    }
+
+    public override long CountMacs(OpContext ctx) => Shapes.Count(ctx.OutputShape(0));
+
+    private static Broadcast Bc(OpContext ctx) => new(ctx.OutputShape(0), ctx.InputShape(0), ctx.InputShape(1));
+
+    private readonly struct Factory(ArithmeticKind kind, Broadcast bc) : INumericKernelFactory
+    {
+        public Kernel Create<T>() where T : unmanaged, INumber<T> => new BinaryKernel<Arithmetic<T>, T, T>(new Arithmetic<T>(kind), bc);
+    }
+
+    /// <summary>Pow with an exponent of another type (float base, int exponent or the reverse): computed in double.</summary>
+    private sealed class PowMixedKernel : Kernel
+    {
+        private readonly int[] _a, _b;
+        private readonly DataType _ta, _tb;
+
+        public PowMixedKernel(Broadcast bc, DataType ta, DataType tb)
+        {
+            _a = new int[bc.Count];
+            _b = new int[bc.Count];
+            bc.Offsets(0, _a);
+            bc.Offsets(1, _b);
+            _ta = ta;
+            _tb = tb;
+        }
+
+        public override void Execute(ExecutionContext ctx)
+        {
+            var a = InputBytes(ctx, 0);
+            var b = InputBytes(ctx, 1);
+            var y = OutputBytes(ctx, 0);
+            for (int i = 0; i < _a.Length; i++)
+                ElementIO.Write(y, _ta, i, Math.Pow(ElementIO.Read(a, _ta, _a[i]), ElementIO.Read(b, _tb, _b[i])));
+        }
+    }
+}
+
+/// <summary>Equal, Greater, Less, GreaterOrEqual, LessOrEqual → bool.</summary>
+public sealed class CompareOp(string opType, CompareKind kind) : OpDefinition
+{
+    public override string OpType => opType;
+
+    public override void Infer(OpContext ctx)
+    {
+        var shape = Broadcast.Shape(ctx.InputShape(0), ctx.InputShape(1))
+            ?? throw ctx.Error($"shapes {Shapes.Format(ctx.InputShape(0))} and {Shapes.Format(ctx.InputShape(1))} do not broadcast");
+        ctx.SetOutput(0, DataType.Bool, shape);
+    }
+
+    public override Kernel CreateKernel(OpContext ctx)
+    {
+        var bc = new Broadcast(ctx.OutputShape(0), ctx.InputShape(0), ctx.InputShape(1));
+        if (ctx.InputType(0) == DataType.Bool) return new BinaryKernel<Compare<byte>, byte, byte>(new Compare<byte>(kind), bc);
+        return Numeric.Create(ctx.InputType(0), new Factory(kind, bc), ctx.Node);
+    }
+
+    private readonly struct Factory(CompareKind kind, Broadcast bc) : INumericKernelFactory
+    {
+        public Kernel Create<T>() where T : unmanaged, INumber<T> => new BinaryKernel<Compare<T>, T, byte>(new Compare<T>(kind), bc);
+    }
+}
+
+/// <summary>And, Or, Xor over bool.</summary>
+public sealed class LogicalOp(string opType, LogicalKind kind) : OpDefinition
+{
+    public override string OpType => opType;
+    public override int InPlaceInput => 0;
+
+    public override void Infer(OpContext ctx)
+    {
+        ctx.ExpectType(0, DataType.Bool);
+        var shape = Broadcast.Shape(ctx.InputShape(0), ctx.InputShape(1)) ?? throw ctx.Error("shapes do not broadcast");
+        ctx.SetOutput(0, DataType.Bool, shape);
+    }
+
+    public override Kernel CreateKernel(OpContext ctx) =>
+        new BinaryKernel<Logical, byte, byte>(new Logical(kind), new Broadcast(ctx.OutputShape(0), ctx.InputShape(0), ctx.InputShape(1)));
+}
+
+/// <summary>Runs a kernel, then applies a fused activation to its (float) output.</summary>
+public sealed class ActivatedKernel(Kernel inner, FusedActivation activation) : Kernel
+{
+    public override void Execute(ExecutionContext ctx)
+    {
+        inner.InputSlots = InputSlots;
+        inner.OutputSlots = OutputSlots;
+        inner.Execute(ctx);
+        activation.Apply(Output<float>(ctx, 0));
+    }
+}

@@ -1,0 +1,140 @@
+using System.Numerics;
+using EdgeNet.Execution;
+using EdgeNet.IR;
+using EdgeNet.Kernels.Elementwise;
+
+namespace EdgeNet.Ops.Elementwise;
+
+/// <summary>
+/// Unary math and activations. Attributes map to the operator's parameters: alpha/beta/gamma as the ONNX op defines
+/// them (LeakyRelu alpha=0.01, Elu alpha=1, Selu alpha/gamma, HardSigmoid alpha=0.2 beta=0.5, Shrink bias/lambd, ...).
+/// Abs, Neg, Sign and Relu also accept integer types.
+/// </summary>
+public sealed class UnaryOp(string opType, UnaryKind kind, string domain = "") : OpDefinition
+{
+    public override string OpType => opType;
+    public override string Domain => domain;
+    public override int InPlaceInput => 0;
+
+    public override void Infer(OpContext ctx) => ctx.SetOutput(0, ctx.InputType(0), ctx.InputShape(0));
+
+    public override Kernel CreateKernel(OpContext ctx)
+    {
+        var type = ctx.InputType(0);
+        if (!Numeric.IsFloat(type))
+        {
+            if (kind is UnaryKind.Abs or UnaryKind.Neg or UnaryKind.Sign or UnaryKind.Relu)
+                return Numeric.Create(type, new IntFactory(kind), ctx.Node);
+            throw UnsupportedOperatorException.For(ctx.Node, $"element type {type} is not supported");
+        }
+        var (alpha, beta, gamma) = Parameters(ctx);
+        return Numeric.CreateFloat(type, new FloatFactory(kind, alpha, beta, gamma), ctx.Node);
+    }
+
+    private (double, double, double) Parameters(OpContext ctx) => kind switch
+    {
+        UnaryKind.LeakyRelu => (ctx.Float("alpha", 0.01f), 0, 0),
+        UnaryKind.Elu => (ctx.Float("alpha", 1f), 0, 0),
+        UnaryKind.Celu => (ctx.Float("alpha", 1f), 0, 0),
+        UnaryKind.Selu => (ctx.Float("alpha", 1.67326319217681884765625f), 0, ctx.Float("gamma", 1.05070102214813232421875f)),
+        UnaryKind.HardSigmoid => (ctx.Float("alpha", 0.2f), ctx.Float("beta", 0.5f), 0),
+        UnaryKind.ThresholdedRelu => (ctx.Float("alpha", 1f), 0, 0),
+        UnaryKind.Shrink => (ctx.Float("bias", 0f), ctx.Float("lambd", 0.5f), 0),
+        _ => (0, 0, 0),
+    };
+
+    private readonly struct FloatFactory(UnaryKind kind, double alpha, double beta, double gamma) : IFloatKernelFactory
+    {
+        public Kernel Create<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+            new UnaryKernel<FloatUnary<T>, T, T>(new FloatUnary<T>(kind, alpha, beta, gamma));
+    }
+
+    private readonly struct IntFactory(UnaryKind kind) : INumericKernelFactory
+    {
+        public Kernel Create<T>() where T : unmanaged, INumber<T> =>
+            new UnaryKernel<IntegerUnary<T>, T, T>(new IntegerUnary<T>(kind, T.Zero, T.Zero));
+    }
+}
+
+/// <summary>Gelu (opset 20): approximate = "none" (erf) or "tanh".</summary>
+public sealed class GeluOp : OpDefinition
+{
+    public override string OpType => "Gelu";
+    public override int InPlaceInput => 0;
+    public override void Infer(OpContext ctx) => ctx.SetOutput(0, ctx.InputType(0), ctx.InputShape(0));
+    public override Kernel CreateKernel(OpContext ctx) =>
+        new UnaryOp("Gelu", ctx.String("approximate", "none") == "tanh" ? UnaryKind.GeluTanh : UnaryKind.Gelu).CreateKernel(ctx);
+}
+
+/// <summary>Clip: min/max attributes before opset 11, optional inputs from 11 (any numeric type).</summary>
+public sealed class ClipOp : OpDefinition
+{
+    public override string OpType => "Clip";
+    public override int InPlaceInput => 0;
+
+    public override void Infer(OpContext ctx) => ctx.SetOutput(0, ctx.InputType(0), ctx.InputShape(0));
+
+    public override Kernel CreateKernel(OpContext ctx)
+    {
+        double min, max;
+        if (ctx.Opset < 11)
+        {
+            min = ctx.Float("min", float.MinValue);
+            max = ctx.Float("max", float.MaxValue);
+        }
+        else
+        {
+            min = ctx.HasInput(1) ? ctx.RequireConstant(1, "min").GetAsDouble(0) : double.NegativeInfinity;
+            max = ctx.HasInput(2) ? ctx.RequireConstant(2, "max").GetAsDouble(0) : double.PositiveInfinity;
+        }
+        return Numeric.Create(ctx.InputType(0), new Factory(min, max), ctx.Node);
+    }
+
+    private readonly struct Factory(double min, double max) : INumericKernelFactory
+    {
+        public Kernel Create<T>() where T : unmanaged, INumber<T>
+        {
+            T lo = double.IsNegativeInfinity(min) ? MinValue<T>() : T.CreateSaturating(min);
+            T hi = double.IsPositiveInfinity(max) ? MaxValue<T>() : T.CreateSaturating(max);
+            return new UnaryKernel<IntegerUnary<T>, T, T>(new IntegerUnary<T>(UnaryKind.Clip, lo, hi));
+        }
+
+        private static T MinValue<T>() where T : INumber<T> => T.CreateSaturating(double.NegativeInfinity);
+        private static T MaxValue<T>() where T : INumber<T> => T.CreateSaturating(double.PositiveInfinity);
+    }
+}
+
+/// <summary>IsNaN, IsInf (detect_negative / detect_positive) → bool; Not over bool.</summary>
+public sealed class PredicateOp(string opType) : OpDefinition
+{
+    public override string OpType => opType;
+
+    public override void Infer(OpContext ctx)
+    {
+        if (opType == "Not") ctx.ExpectType(0, DataType.Bool);
+        ctx.SetOutput(0, DataType.Bool, ctx.InputShape(0));
+    }
+
+    public override Kernel CreateKernel(OpContext ctx) => new PredicateKernel(opType, ctx.InputType(0),
+        ctx.Int("detect_negative", 1) != 0, ctx.Int("detect_positive", 1) != 0);
+
+    private sealed class PredicateKernel(string op, DataType type, bool negative, bool positive) : Kernel
+    {
+        public override void Execute(ExecutionContext ctx)
+        {
+            var x = InputBytes(ctx, 0);
+            var y = Output<byte>(ctx, 0);
+            for (int i = 0; i < y.Length; i++)
+            {
+                double v = ElementIO.Read(x, type, i);
+                bool r = op switch
+                {
+                    "Not" => v == 0,
+                    "IsNaN" => double.IsNaN(v),
+                    _ => (positive && double.IsPositiveInfinity(v)) || (negative && double.IsNegativeInfinity(v)),
+                };
+                y[i] = r ? (byte)1 : (byte)0;
+            }
+        }
+    }
+}

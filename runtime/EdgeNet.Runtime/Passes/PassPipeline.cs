@@ -1,0 +1,37 @@
+using EdgeNet.IR;
+
+namespace EdgeNet.Passes;
+
+/// <summary>Runs the graph passes to a fixed point. `edgenet convert` runs it once, so loading an .enet does no graph work.</summary>
+public static class PassPipeline
+{
+    public static IReadOnlyList<IGraphPass> Default { get; } =
+    [
+        new IdentityElimination(),
+        new FuseConvBatchNorm(),
+        new FuseActivation(),
+        new DeadNodeElimination(),
+    ];
+
+    /// <summary>Optimizes in place; returns a one-line report of which passes changed the graph and how often.</summary>
+    public static string Optimize(Model model, IReadOnlyList<IGraphPass>? passes = null)
+    {
+        passes ??= Default;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int round = 0; round < 10; round++)
+        {
+            bool changed = false;
+            foreach (var pass in passes)
+                while (pass.Run(model))
+                {
+                    changed = true;
+                    counts[pass.Name] = counts.GetValueOrDefault(pass.Name) + 1;
+                    if (counts[pass.Name] > 10_000) break;
+                }
+            if (!changed) break;
+        }
+        model.Graph.RelinkProducers();
+        model.Graph.SortTopologically();
+        return counts.Count == 0 ? "no changes" : string.Join(", ", counts.Select(c => $"{c.Key} x{c.Value}"));
+    }
+}
