@@ -12,9 +12,19 @@ public sealed class ArithmeticOp(string opType, ArithmeticKind kind) : OpDefinit
     public override string OpType => opType;
     public override int InPlaceInput => 0;
 
+    /// <summary>Shape of input 1 as broadcast sees it: old PRelu slopes [C] apply along axis 1 of an N-D input.</summary>
+    private int[] SecondShape(OpContext ctx)
+    {
+        var a = ctx.InputShape(0);
+        var b = ctx.InputShape(1);
+        if (kind == ArithmeticKind.PRelu && b.Length == 1 && a.Length > 2 && b[0] == a[1] && b[0] != a[^1])
+            return [b[0], .. Enumerable.Repeat(1, a.Length - 2)];
+        return b;
+    }
+
     public override void Infer(OpContext ctx)
     {
-        var shape = Broadcast.Shape(ctx.InputShape(0), ctx.InputShape(1))
+        var shape = Broadcast.Shape(ctx.InputShape(0), SecondShape(ctx))
             ?? throw ctx.Error($"shapes {Shapes.Format(ctx.InputShape(0))} and {Shapes.Format(ctx.InputShape(1))} do not broadcast");
         if (kind != ArithmeticKind.Pow && ctx.InputType(0) != ctx.InputType(1))
             throw ctx.Error($"input types differ ({ctx.InputType(0)}, {ctx.InputType(1)})");
@@ -34,7 +44,7 @@ public sealed class ArithmeticOp(string opType, ArithmeticKind kind) : OpDefinit
 
     public override long CountMacs(OpContext ctx) => Shapes.Count(ctx.OutputShape(0));
 
-    private static Broadcast Bc(OpContext ctx) => new(ctx.OutputShape(0), ctx.InputShape(0), ctx.InputShape(1));
+    private Broadcast Bc(OpContext ctx) => new(ctx.OutputShape(0), ctx.InputShape(0), SecondShape(ctx));
 
     private readonly struct Factory(ArithmeticKind kind, Broadcast bc) : INumericKernelFactory
     {

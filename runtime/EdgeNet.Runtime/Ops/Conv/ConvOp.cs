@@ -1,0 +1,52 @@
+using EdgeNet.Execution;
+using EdgeNet.IR;
+using EdgeNet.Kernels.Activation;
+using EdgeNet.Kernels.Conv;
+
+namespace EdgeNet.Ops.Conv;
+
+/// <summary>Conv (1-D/2-D, groups, dilations, pads, auto_pad, optional bias, fused activation), float32.</summary>
+public sealed class ConvOp : OpDefinition
+{
+    public override string OpType => "Conv";
+
+    private static ConvGeometry Geometry(OpContext ctx)
+    {
+        var w = ctx.InputShape(1);
+        var kernel = ctx.Ints("kernel_shape")?.Select(k => (int)k).ToArray() ?? w[2..];
+        return ConvGeometry.Create(ctx, ctx.InputShape(0), kernel);
+    }
+
+    public override void Infer(OpContext ctx)
+    {
+        ctx.ExpectType(0, DataType.Float32);
+        var x = ctx.InputShape(0);
+        var w = ctx.InputShape(1);
+        if (x.Length < 3 || w.Length != x.Length) throw ctx.Error($"input {Shapes.Format(x)} and weights {Shapes.Format(w)} ranks do not fit");
+        int group = (int)ctx.Int("group", 1);
+        if (group <= 0 || x[1] % group != 0 || w[0] % group != 0 || w[1] * group != x[1])
+            throw ctx.Error($"channels {x[1]} and weights {Shapes.Format(w)} do not fit group {group}");
+        if (ctx.HasInput(2) && Shapes.Count(ctx.InputShape(2)) != w[0]) throw ctx.Error("bias length differs from output channels");
+        var g = Geometry(ctx);
+        ctx.SetOutput(0, DataType.Float32, [x[0], w[0], .. g.OutputSpatial(x.Length - 2)]);
+    }
+
+    public override Kernel CreateKernel(OpContext ctx)
+    {
+        var x = ctx.InputShape(0);
+        var w = ctx.InputShape(1);
+        return new ConvKernel(new ConvShape(x[0], x[1], w[0], (int)ctx.Int("group", 1), Geometry(ctx)), ctx.HasInput(2), FusedActivation.Of(ctx.Node));
+    }
+
+    public override long CountMacs(OpContext ctx)
+    {
+        var w = ctx.InputShape(1);
+        return (long)Shapes.Count(ctx.OutputShape(0)) * Shapes.Count(w[1..]);
+    }
+
+    private sealed class ConvKernel(ConvShape shape, bool hasBias, FusedActivation activation) : Kernel
+    {
+        public override void Execute(ExecutionContext ctx) =>
+            F32ConvReference.Run(shape, Input<float>(ctx, 0), Input<float>(ctx, 1), hasBias ? Input<float>(ctx, 2) : default, Output<float>(ctx, 0), activation);
+    }
+}

@@ -1,0 +1,159 @@
+using EdgeNet.Execution;
+using EdgeNet.IR;
+using EdgeNet.Kernels.Activation;
+using EdgeNet.Kernels.Elementwise;
+using EdgeNet.Kernels.Gemm;
+
+namespace EdgeNet.Ops.Gemm;
+
+/// <summary>
+/// Gemm: Y = α·A'·B' + β·C, A' = transA ? Aᵀ : A, B' likewise, C broadcast to M×N (optional from opset 11).
+/// A constant B is packed once into K×N row-major; otherwise it is transposed into scratch per run when transB.
+/// </summary>
+public sealed class GemmOp : OpDefinition
+{
+    public override string OpType => "Gemm";
+
+    public override void Infer(OpContext ctx)
+    {
+        ctx.ExpectType(0, DataType.Float32);
+        var a = ctx.InputShape(0);
+        var b = ctx.InputShape(1);
+        if (a.Length != 2 || b.Length != 2) throw ctx.Error($"A {Shapes.Format(a)} and B {Shapes.Format(b)} must be 2-D");
+        bool ta = ctx.Int("transA", 0) != 0, tb = ctx.Int("transB", 0) != 0;
+        int m = ta ? a[1] : a[0], k = ta ? a[0] : a[1];
+        int kb = tb ? b[1] : b[0], n = tb ? b[0] : b[1];
+        if (k != kb) throw ctx.Error($"inner dimensions differ: A' is {m}x{k}, B' is {kb}x{n}");
+        if (ctx.HasInput(2) && Shapes.Broadcast([m, n], ctx.InputShape(2)) is var bc && (bc is null || !bc.AsSpan().SequenceEqual([m, n])))
+            throw ctx.Error($"C {Shapes.Format(ctx.InputShape(2))} does not broadcast to {m}x{n}");
+        ctx.SetOutput(0, DataType.Float32, [m, n]);
+    }
+
+    public override long CountMacs(OpContext ctx) => (long)Shapes.Count(ctx.OutputShape(0)) * (ctx.Int("transA", 0) != 0 ? ctx.InputShape(0)[0] : ctx.InputShape(0)[1]);
+
+    public override Kernel CreateKernel(OpContext ctx)
+    {
+        var a = ctx.InputShape(0);
+        bool ta = ctx.Int("transA", 0) != 0, tb = ctx.Int("transB", 0) != 0;
+        int m = ctx.OutputShape(0)[0], n = ctx.OutputShape(0)[1], k = ta ? a[0] : a[1];
+        float[]? packedB = ctx.InputConstant(1) is { } bConst ? Pack(bConst.AsSpan<float>(), k, n, tb) : null;
+        Broadcast? c = ctx.HasInput(2) ? new Broadcast([m, n], ctx.InputShape(2)) : null;
+        return new GemmKernel(m, n, k, ta, tb, ctx.Float("alpha", 1), ctx.Float("beta", 1), packedB, c, FusedActivation.Of(ctx.Node));
+    }
+
+    /// <summary>B' as K×N row-major.</summary>
+    internal static float[] Pack(ReadOnlySpan<float> b, int k, int n, bool transposed)
+    {
+        var packed = new float[k * n];
+        for (int p = 0; p < k; p++)
+            for (int j = 0; j < n; j++) packed[p * n + j] = transposed ? b[j * k + p] : b[p * n + j];
+        return packed;
+    }
+
+    private sealed class GemmKernel(int m, int n, int k, bool ta, bool tb, float alpha, float beta, float[]? packedB, Broadcast? c, FusedActivation activation) : Kernel
+    {
+        private readonly int[] _offsets = COffsets(c, m * n);
+
+        private static int[] COffsets(Broadcast? c, int count)
+        {
+            if (c is null) return [];
+            var offsets = new int[count];
+            c.Offsets(0, offsets);
+            return offsets;
+        }
+
+        public override int ScratchBytes => (ta ? m * k * 4 : 0) + (packedB is null && tb ? k * n * 4 : 0);
+
+        public override void Execute(ExecutionContext ctx)
+        {
+            var y = Output<float>(ctx, 0);
+            var scratch = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(Scratch);
+            ReadOnlySpan<float> a = Input<float>(ctx, 0);
+            if (ta)
+            {
+                var at = scratch[..(m * k)];
+                for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) at[i * k + p] = a[p * m + i];
+                a = at;
+                scratch = scratch[(m * k)..];
+            }
+            ReadOnlySpan<float> b;
+            if (packedB is not null) b = packedB;
+            else if (tb)
+            {
+                var bt = scratch[..(k * n)];
+                var raw = Input<float>(ctx, 1);
+                for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bt[p * n + j] = raw[j * k + p];
+                b = bt;
+            }
+            else b = Input<float>(ctx, 1);
+
+            F32GemmReference.Run(m, n, k, a, k, b, n, y, n, accumulate: false);
+            if (alpha != 1) foreach (ref float v in y) v *= alpha;
+            if (c is not null && beta != 0)
+            {
+                var cv = Input<float>(ctx, 2);
+                for (int i = 0; i < y.Length; i++) y[i] += beta * cv[_offsets[i]];
+            }
+            activation.Apply(y);
+        }
+    }
+}
+
+/// <summary>MatMul with numpy semantics: batched, broadcast batch dims, 1-D operands promoted then squeezed.</summary>
+public sealed class MatMulOp : OpDefinition
+{
+    public override string OpType => "MatMul";
+
+    private static (int[] A, int[] B, int[] Batch, int M, int K, int N, int[] Output) Shapes2(OpContext ctx)
+    {
+        var a = ctx.InputShape(0);
+        var b = ctx.InputShape(1);
+        if (a.Length == 0 || b.Length == 0) throw ctx.Error("MatMul operands must have rank ≥ 1");
+        var a2 = a.Length == 1 ? new[] { 1, a[0] } : a;
+        var b2 = b.Length == 1 ? new[] { b[0], 1 } : b;
+        int m = a2[^2], k = a2[^1], kb = b2[^2], n = b2[^1];
+        if (k != kb) throw ctx.Error($"inner dimensions differ: {Shapes.Format(a)} x {Shapes.Format(b)}");
+        var batch = Shapes.Broadcast(a2[..^2], b2[..^2]) ?? throw ctx.Error($"batch dims of {Shapes.Format(a)} and {Shapes.Format(b)} do not broadcast");
+        var output = new List<int>(batch);
+        if (a.Length > 1) output.Add(m);
+        if (b.Length > 1) output.Add(n);
+        return (a2, b2, batch, m, k, n, output.ToArray());
+    }
+
+    public override void Infer(OpContext ctx)
+    {
+        ctx.ExpectType(0, DataType.Float32);
+        ctx.SetOutput(0, DataType.Float32, Shapes2(ctx).Output);
+    }
+
+    public override long CountMacs(OpContext ctx)
+    {
+        var s = Shapes2(ctx);
+        return (long)Shapes.Count(s.Batch) * s.M * s.N * s.K;
+    }
+
+    public override Kernel CreateKernel(OpContext ctx)
+    {
+        var s = Shapes2(ctx);
+        int batches = Shapes.Count(s.Batch);
+        var bc = new Broadcast(s.Batch, s.A[..^2], s.B[..^2]);
+        var aOff = new int[batches];
+        var bOff = new int[batches];
+        bc.Offsets(0, aOff);
+        bc.Offsets(1, bOff);
+        return new MatMulKernel(s.M, s.K, s.N, aOff, bOff, FusedActivation.Of(ctx.Node));
+    }
+
+    private sealed class MatMulKernel(int m, int k, int n, int[] aOff, int[] bOff, FusedActivation activation) : Kernel
+    {
+        public override void Execute(ExecutionContext ctx)
+        {
+            var a = Input<float>(ctx, 0);
+            var b = Input<float>(ctx, 1);
+            var y = Output<float>(ctx, 0);
+            for (int i = 0; i < aOff.Length; i++)
+                F32GemmReference.Run(m, n, k, a[(aOff[i] * m * k)..], k, b[(bOff[i] * k * n)..], n, y.Slice(i * m * n, m * n), n, accumulate: false);
+            activation.Apply(y);
+        }
+    }
+}
