@@ -21,15 +21,21 @@ public sealed class Session
         Options = options ?? new SessionOptions();
         for (int i = 0; i < Graph.Inputs.Count; i++) _inputIndex[Graph.Inputs[i].Name] = i;
         for (int i = 0; i < Graph.Outputs.Count; i++) _outputIndex[Graph.Outputs[i].Name] = i;
-        Plan = GetOrBuildPlan();
+        // Plan now (so an unsupported op fails at load) unless some input still has a symbolic dim no one bound yet:
+        // that plan is built when shapes are given (SetInputShape / Run) or on first use with symbolic dims = 1.
+        if (Graph.Inputs.All(v => Options.InputShapes.ContainsKey(v.Name) || Options.SpecializedInputs.ContainsKey(v.Name)
+                                   || (v.Shape is not null && v.Shape.All(d => d.IsKnown))))
+            _plan = GetOrBuildPlan();
     }
+
+    private ExecutionPlan? _plan;
 
     public Model Model { get; }
     public SessionOptions Options { get; }
     private IR.Graph Graph => Model.Graph;
 
-    /// <summary>The plan for the current input shapes.</summary>
-    public ExecutionPlan Plan { get; private set; }
+    /// <summary>The plan for the current input shapes (built on first use).</summary>
+    public ExecutionPlan Plan => _plan ??= GetOrBuildPlan();
 
     public IReadOnlyList<Value> InputValues => Graph.Inputs;
     public IReadOnlyList<Value> OutputValues => Graph.Outputs;
@@ -51,7 +57,8 @@ public sealed class Session
         InputIndex(name);
         if (Options.InputShapes.TryGetValue(name, out var current) && current.AsSpan().SequenceEqual(dims)) return;
         Options.InputShapes[name] = (int[])dims.Clone();
-        Plan = GetOrBuildPlan();
+        _plan = null;
+        _ = Plan;
     }
 
     private ExecutionPlan GetOrBuildPlan()
@@ -95,7 +102,11 @@ public sealed class Session
             var declared = Graph.Inputs[i].DataType;
             if (declared != DataType.Undefined && tensor.DataType != declared)
                 throw new InputMismatchException($"Input '{name}' expects {declared}, got {tensor.DataType}");
-            if (!Plan.InputFacts[i].Dims.AsSpan().SequenceEqual(tensor.Dims)) SetInputShape(name, tensor.Dims);
+            if (!Options.InputShapes.TryGetValue(name, out var current) || !current.AsSpan().SequenceEqual(tensor.Dims))
+            {
+                Options.InputShapes[name] = (int[])tensor.Dims.Clone();
+                _plan = null;
+            }
         }
         foreach (var v in Graph.Inputs)
             if (!inputs.ContainsKey(v.Name) && !Options.SpecializedInputs.ContainsKey(v.Name))

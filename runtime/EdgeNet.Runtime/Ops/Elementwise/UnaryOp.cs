@@ -84,8 +84,10 @@ public sealed class ClipOp : OpDefinition
         }
         else
         {
-            min = ctx.HasInput(1) ? ctx.RequireConstant(1, "min").GetAsDouble(0) : double.NegativeInfinity;
-            max = ctx.HasInput(2) ? ctx.RequireConstant(2, "max").GetAsDouble(0) : double.PositiveInfinity;
+            if ((ctx.HasInput(1) && ctx.InputConstant(1) is null) || (ctx.HasInput(2) && ctx.InputConstant(2) is null))
+                return new RuntimeBoundsClipKernel(ctx.InputType(0), ctx.HasInput(1), ctx.HasInput(2));
+            min = ctx.HasInput(1) ? ctx.InputConstant(1)!.GetAsDouble(0) : double.NegativeInfinity;
+            max = ctx.HasInput(2) ? ctx.InputConstant(2)!.GetAsDouble(0) : double.PositiveInfinity;
         }
         return Numeric.Create(ctx.InputType(0), new Factory(min, max), ctx.Node);
     }
@@ -101,6 +103,28 @@ public sealed class ClipOp : OpDefinition
 
         private static T MinValue<T>() where T : INumber<T> => T.CreateSaturating(double.NegativeInfinity);
         private static T MaxValue<T>() where T : INumber<T> => T.CreateSaturating(double.PositiveInfinity);
+    }
+}
+
+/// <summary>Clip whose min or max is computed at run time (e.g. log-mel floors at max − 80 dB): bounds read per run.</summary>
+internal sealed class RuntimeBoundsClipKernel(DataType type, bool hasMin, bool hasMax) : Kernel
+{
+    public override void Execute(ExecutionContext ctx)
+    {
+        double lo = hasMin ? ElementIO.Read(InputBytes(ctx, 1), type, 0) : double.NegativeInfinity;
+        double hi = hasMax ? ElementIO.Read(InputBytes(ctx, 2), type, 0) : double.PositiveInfinity;
+        if (type == DataType.Float32)
+        {
+            float flo = (float)lo, fhi = (float)hi;
+            var x = Input<float>(ctx, 0);
+            var y = Output<float>(ctx, 0);
+            for (int i = 0; i < y.Length; i++) y[i] = float.IsNaN(x[i]) ? x[i] : MathF.Min(MathF.Max(x[i], flo), fhi);
+            return;
+        }
+        var xb = InputBytes(ctx, 0);
+        var yb = OutputBytes(ctx, 0);
+        int n = yb.Length / type.SizeOf();
+        for (int i = 0; i < n; i++) ElementIO.Write(yb, type, i, Math.Min(Math.Max(ElementIO.Read(xb, type, i), lo), hi));
     }
 }
 
