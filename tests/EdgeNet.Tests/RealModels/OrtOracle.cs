@@ -8,10 +8,24 @@ namespace EdgeNet.Tests.RealModels;
 /// <summary>ONNX Runtime as the external oracle: runs the same .onnx file on the same inputs (tests only).</summary>
 internal static class OrtOracle
 {
+    private static readonly Dictionary<string, InferenceSession> s_sessions = new(StringComparer.Ordinal);
+
+    private static InferenceSession SessionFor(string modelPath)
+    {
+        lock (s_sessions)
+        {
+            if (!s_sessions.TryGetValue(modelPath, out var session))
+            {
+                var options = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+                s_sessions[modelPath] = session = new InferenceSession(modelPath, options);
+            }
+            return session;
+        }
+    }
+
     public static Tensor[] Run(string modelPath, IReadOnlyDictionary<string, Tensor> inputs)
     {
-        using var options = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
-        using var session = new InferenceSession(modelPath, options);
+        var session = SessionFor(modelPath);
         var feeds = new List<NamedOnnxValue>();
         foreach (var (name, t) in inputs)
         {

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The test command (README): unit, parity, fuzz and bad-input tests, then the ONNX conformance suite.
+# Needs scripts/fetch-models.sh to have run (the real-model tests fail, not skip, without the models).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+data=/usr/share/libonnx-testdata/data
+
+log="$(mktemp)"
+set +e
+dotnet test EdgeNet.sln -c Release --nologo 2>&1 | tee "$log"
+unit_status=${PIPESTATUS[0]}
+set -e
+unit_passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+unit_failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+if (( unit_status != 0 && unit_failed == 0 )); then unit_failed=1; fi
+
+# Every conformance folder of every op EdgeNet supports must pass (tests/conformance-expected.txt) ...
+mapfile -t expected < <(grep -v '^#' tests/conformance-expected.txt | sed "s|^|$data/|")
+set +e
+./edgenet test-data "${expected[@]}" --quiet | tee "$log"
+conf_passed=$(tail -1 "$log" | awk '{print $1}')
+conf_failed=$(tail -1 "$log" | awk '{print $3}')
+# ... and nothing in the whole suite may give a wrong answer (unsupported ops are listed, not failed).
+./edgenet test-data "$data/node" "$data/pytorch-converted" "$data/pytorch-operator" "$data/simple" --skip-unsupported --quiet > "$log"
+all_failed=$(tail -1 "$log" | awk '{print $3}')
+set -e
+grep '^FAIL' "$log" || true
+echo "conformance: $conf_passed of ${#expected[@]} expected folders pass; whole suite: $(tail -1 "$log"), $(tail -2 "$log" | head -1)"
+rm -f "$log"
+
+passed=$((unit_passed + conf_passed))
+failed=$((unit_failed + conf_failed + all_failed))
+echo "$passed passed, $failed failed"
+(( failed == 0 ))
