@@ -1,3 +1,4 @@
+using EdgeNet.Tests.Support;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 using EdgeNet.Planning;
@@ -125,14 +126,13 @@ public class PlanBuilderTests
     {
         var s = new Session(Chain());
         s.Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        int i = 0;
+        Allocations.AssertNoneAfterWarmUp(() =>
         {
-            s.Input<float>(0)[0] = i;
+            s.Input<float>(0)[0] = i++;
             s.Run();
             _ = s.Output<float>(0)[0];
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        });
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using EdgeNet.Tests.Support;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 using EdgeNet.Onnx;
@@ -75,8 +76,6 @@ public class KeywordChainParityTests
         }
         Assert.Equal(expected, best > 0.5f);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) detector.Process(audio.AsSpan(0, 1280));
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNoneAfterWarmUp(() => detector.Process(audio.AsSpan(0, 1280)), batch: 10);
     }
 }

@@ -1,3 +1,4 @@
+using EdgeNet.Tests.Support;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 using EdgeNet.Onnx;
@@ -42,10 +43,6 @@ public class RealModelParityTests
         var session = new Session(OnnxImporter.Load(RepoPaths.Model(model)));
         session.SetInputShape(input, dims);
         Parity.Random(dims, 5, lo, hi).AsSpan<float>().CopyTo(session.Input<float>(session.InputIndex(input)));
-        session.Run();
-        session.Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++) session.Run();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNoneAfterWarmUp(session.Run);
     }
 }
