@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The test command (README): unit, parity, fuzz and bad-input tests, then the ONNX conformance suite.
-# Needs scripts/fetch-models.sh to have run (the real-model tests fail, not skip, without the models).
+# Installs missing Debian packages, fetches the real models and makes the test speech first (all idempotent).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+./scripts/install-deps.sh test
+./scripts/fetch-models.sh
+./scripts/make-speech.sh
 data=/usr/share/libonnx-testdata/data
 
 log="$(mktemp)"

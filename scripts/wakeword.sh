@@ -4,6 +4,7 @@
 #   scripts/wakeword.sh [WAV] [--threshold T]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/install-deps.sh"
 "$root/scripts/fetch-models.sh" > /dev/null
 wav="${1:-}"
 if [[ -z "$wav" || "$wav" == --* ]]; then

@@ -1,0 +1,39 @@
+using System.Globalization;
+using EdgeNet.Benchmarks;
+
+// Side-by-side model timing: EdgeNet and ONNX Runtime on the same model, same inputs, same process, alternating.
+//   edgenet-vs-ort [--threads N] [--runs N] [--markdown] MODEL[:NAME=DIMS,...]...
+int threads = 1, runs = 50;
+bool markdown = false;
+var specs = new List<ModelSpec>();
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--markdown": markdown = true; break;
+        default: specs.Add(ModelSpec.Parse(args[i])); break;
+    }
+}
+if (specs.Count == 0)
+{
+    Console.Error.WriteLine("usage: edgenet-vs-ort [--threads N] [--runs N] [--markdown] MODEL[:NAME=1x16000,...]...");
+    return 2;
+}
+
+if (markdown)
+{
+    Console.WriteLine($"| model | EdgeNet median ms | ORT median ms | EdgeNet/ORT | EdgeNet B/run | threads |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+}
+foreach (var spec in specs)
+{
+    using var pair = new SideBySide(spec, threads);
+    var r = pair.Measure(runs);
+    string name = Path.GetFileName(spec.Path) + spec.ShapeSuffix;
+    Console.WriteLine(markdown
+        ? string.Create(CultureInfo.InvariantCulture, $"| {name} | {r.EdgeNetMs:F3} | {r.OrtMs:F3} | {r.EdgeNetMs / r.OrtMs:F2} | {r.EdgeNetAllocPerRun:F0} | {threads} |")
+        : string.Create(CultureInfo.InvariantCulture, $"{name}: EdgeNet {r.EdgeNetMs:F3} ms, ORT {r.OrtMs:F3} ms, ratio {r.EdgeNetMs / r.OrtMs:F2}, EdgeNet {r.EdgeNetAllocPerRun:F0} B/run"));
+}
+return 0;
