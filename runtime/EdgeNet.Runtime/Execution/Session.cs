@@ -56,9 +56,20 @@ public sealed class Session
     {
         InputIndex(name);
         if (Options.InputShapes.TryGetValue(name, out var current) && current.AsSpan().SequenceEqual(dims)) return;
+        var previousPlan = _plan;
         Options.InputShapes[name] = (int[])dims.Clone();
         _plan = null;
-        _ = Plan;
+        try
+        {
+            _ = Plan;
+        }
+        catch
+        {
+            // a shape the model cannot take leaves the session as it was
+            if (current is null) Options.InputShapes.Remove(name); else Options.InputShapes[name] = current;
+            _plan = previousPlan;
+            throw;
+        }
     }
 
     private ExecutionPlan GetOrBuildPlan()
@@ -102,15 +113,34 @@ public sealed class Session
             var declared = Graph.Inputs[i].DataType;
             if (declared != DataType.Undefined && tensor.DataType != declared)
                 throw new InputMismatchException($"Input '{name}' expects {declared}, got {tensor.DataType}");
-            if (!Options.InputShapes.TryGetValue(name, out var current) || !current.AsSpan().SequenceEqual(tensor.Dims))
-            {
-                Options.InputShapes[name] = (int[])tensor.Dims.Clone();
-                _plan = null;
-            }
         }
         foreach (var v in Graph.Inputs)
             if (!inputs.ContainsKey(v.Name) && !Options.SpecializedInputs.ContainsKey(v.Name))
                 throw new InputMismatchException($"Input '{v.Name}' was not given");
+
+        // switch plan when shapes changed; a shape the model cannot take leaves the session as it was
+        var previousPlan = _plan;
+        var previousShapes = new Dictionary<string, int[]>(Options.InputShapes, StringComparer.Ordinal);
+        try
+        {
+            foreach (var (name, tensor) in inputs)
+            {
+                if (Options.SpecializedInputs.ContainsKey(name)) continue;
+                if (!Options.InputShapes.TryGetValue(name, out var current) || !current.AsSpan().SequenceEqual(tensor.Dims))
+                {
+                    Options.InputShapes[name] = (int[])tensor.Dims.Clone();
+                    _plan = null;
+                }
+            }
+            _ = Plan;
+        }
+        catch
+        {
+            Options.InputShapes.Clear();
+            foreach (var (name, dims) in previousShapes) Options.InputShapes[name] = dims;
+            _plan = previousPlan;
+            throw;
+        }
         foreach (var (name, tensor) in inputs)
         {
             int i = InputIndex(name);

@@ -146,4 +146,20 @@ public class BadInputTests
         Assert.Contains("Float32", ex.Message);
         Assert.Throws<InputMismatchException>(() => session.Run(new Dictionary<string, Tensor>()));
     }
+
+    [Fact]
+    public void SessionStillWorksAfterARejectedShape()
+    {
+        var session = new Session(Load(ReluModel()));
+        Assert.Throws<InputMismatchException>(() =>
+            session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([3, 2], new float[6]) }));
+        session.Run(); // the old plan still stands
+        Assert.ThrowsAny<EdgeNetException>(() => session.SetInputShape("x", [1, 7]));
+        session.Run();
+        var y = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([2, 3], new float[] { -1, 2, -3, 4, -5, 6 }) });
+        Assert.Equal(new float[] { 0, 2, 0, 4, 0, 6 }, y[0].ToFloatArray());
+        session.Input<float>(0)[0] = 9;
+        session.Run();
+        Assert.Equal(9, session.Output<float>(0)[0]);
+    }
 }
