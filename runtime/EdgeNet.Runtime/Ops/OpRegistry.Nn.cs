@@ -1,5 +1,6 @@
 using EdgeNet.Ops.Conv;
 using EdgeNet.Ops.Gemm;
+using EdgeNet.Ops.Loss;
 using EdgeNet.Ops.Normalization;
 using EdgeNet.Ops.Pool;
 
@@ -18,5 +19,7 @@ public static partial class OpRegistry
         add(new GlobalPoolOp("GlobalMaxPool", max: true));
         add(new BatchNormalizationOp("BatchNormalization"));
         add(new BatchNormalizationOp("InstanceNormalization"));
+        add(new NegativeLogLikelihoodLossOp("NegativeLogLikelihoodLoss", softmaxFirst: false));
+        add(new NegativeLogLikelihoodLossOp("SoftmaxCrossEntropyLoss", softmaxFirst: true));
     }
 }
