@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using EdgeNet.Execution.Threading;
 
 namespace EdgeNet.Execution;
 
@@ -35,9 +36,22 @@ public abstract class Kernel
     public virtual int ScratchBytes => 0;
 }
 
-/// <summary>What kernels run against: one memory buffer per slot (arena slices and constants).</summary>
+/// <summary>What kernels run against: one memory buffer per slot (arena slices and constants), and the worker pool.</summary>
 public sealed class ExecutionContext(Memory<byte>[] buffers, int threads)
 {
     public Memory<byte>[] Buffers { get; } = buffers;
     public int Threads { get; } = threads;
+    /// <summary>The shared pool for <see cref="Threads"/> threads; null when single-threaded.</summary>
+    public WorkerPool? Pool { get; } = threads > 1 ? WorkerPool.Shared(threads) : null;
+
+    /// <summary>Runs parts 0..count-1 on the pool (or inline when single-threaded), on at most maxThreads threads.</summary>
+    public void Parallel(IParallelWork work, int count, int maxThreads = int.MaxValue)
+    {
+        if (Pool is null || maxThreads <= 1 || count <= 1)
+        {
+            for (int i = 0; i < count; i++) work.Execute(i);
+            return;
+        }
+        Pool.Run(work, count, maxThreads);
+    }
 }

@@ -1,4 +1,5 @@
 using EdgeNet.IR;
+using EdgeNet.Kernels;
 using EdgeNet.Ops;
 using EdgeNet.Planning;
 
@@ -16,6 +17,7 @@ public sealed class PlanBuilder
 {
     private readonly IR.Graph _graph;
     private readonly SessionOptions _options;
+    private readonly Isa _isa;
     private readonly Dictionary<Value, ValueFacts> _facts = new();
     private readonly Dictionary<Value, Value> _viewOf = new();
     private readonly List<(Node Node, OpDefinition Op, OpContext Ctx)> _steps = new();
@@ -30,6 +32,7 @@ public sealed class PlanBuilder
     {
         _graph = graph;
         _options = options;
+        _isa = IsaSupport.Resolve(options.Isa);
         if (outer is null) return;
         foreach (var (v, f) in outer)
         {
@@ -117,7 +120,7 @@ public sealed class PlanBuilder
             inputs[i] = FactsOf(v, node);
             allConstant &= inputs[i]!.Constant is not null;
         }
-        var ctx = new OpContext(node, inputs, _options.Threads);
+        var ctx = new OpContext(node, inputs, _options.Threads, _isa);
         op.Infer(ctx);
         for (int i = 0; i < node.Outputs.Count; i++)
             if (!ctx.OutputSet(i)) throw ShapeInferenceException.For(node, $"output {i} was not inferred");
@@ -213,7 +216,7 @@ public sealed class PlanBuilder
         step.Inputs.Add(node.Inputs[0]);
         foreach (var v in captured) if (outer[v].Constant is null) step.Inputs.Add(v);
         step.Outputs.AddRange(node.Outputs);
-        var ctx = new OpContext(step, step.Inputs.Select(v => (ValueFacts?)FactsOf(v!, node)).ToArray(), _options.Threads);
+        var ctx = new OpContext(step, step.Inputs.Select(v => (ValueFacts?)FactsOf(v!, node)).ToArray(), _options.Threads, _isa);
         for (int i = 0; i < node.Outputs.Count; i++)
         {
             ValueFacts a = thenPlan.OutputFacts[i], b = elsePlan.OutputFacts[i];

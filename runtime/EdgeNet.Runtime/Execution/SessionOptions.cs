@@ -1,4 +1,5 @@
 using EdgeNet.IR;
+using EdgeNet.Kernels;
 
 namespace EdgeNet.Execution;
 
@@ -7,6 +8,9 @@ public sealed class SessionOptions
 {
     /// <summary>Intra-op threads (1 = run on the calling thread only).</summary>
     public int Threads { get; set; } = 1;
+
+    /// <summary>Force one kernel ISA path for this session (null: EDGENET_ISA if set, else the fastest the CPU has).</summary>
+    public Isa? Isa { get; set; }
 
     /// <summary>Concrete shapes for inputs with symbolic or unknown dims. Dims not given default to 1.</summary>
     public Dictionary<string, int[]> InputShapes { get; } = new(StringComparer.Ordinal);

@@ -1,4 +1,5 @@
 using EdgeNet.IR;
+using EdgeNet.Kernels;
 
 namespace EdgeNet.Ops;
 
@@ -21,17 +22,20 @@ public sealed class OpContext
     private readonly ValueFacts?[] _inputs;
     private readonly ValueFacts?[] _outputs;
 
-    public OpContext(Node node, ValueFacts?[] inputs, int threads = 1)
+    public OpContext(Node node, ValueFacts?[] inputs, int threads = 1, Isa isa = Isa.Scalar)
     {
         Node = node;
         _inputs = inputs;
         _outputs = new ValueFacts?[node.Outputs.Count];
         Threads = threads;
+        Isa = isa;
     }
 
     public Node Node { get; }
     /// <summary>Intra-op threads the session may use.</summary>
     public int Threads { get; }
+    /// <summary>The ISA path kernels of this session take (resolved once per session).</summary>
+    public Isa Isa { get; }
 
     public int InputCount => _inputs.Length;
     public int OutputCount => _outputs.Length;
