@@ -16,7 +16,6 @@ public static class F32GemmReference
             for (int p = 0; p < k; p++)
             {
                 float av = aRow[p];
-                if (av == 0) continue;
                 var bRow = b.Slice(p * ldb, n);
                 for (int j = 0; j < n; j++) row[j] += av * bRow[j];
             }
