@@ -241,6 +241,16 @@ public class RnnParityTests
         Direction = "bidirectional", Clip = 1.5f, Activations = ["Relu", "ThresholdedRelu"], Alpha = [0.1f],
     });
 
+    /// <summary>An entry of length 0 leaves Y all zero and its final state 0 (not its initial state), as ORT does.</summary>
+    [Theory]
+    [InlineData("LSTM")]
+    [InlineData("GRU")]
+    [InlineData("RNN")]
+    public void ZeroLengthEntryEndsInZeroState(string op) => AssertMatchesOrt(new Case(op)
+    {
+        Direction = "bidirectional", Lens = [5, 0, 3], InitialH = true, InitialC = op == "LSTM",
+    });
+
     [Fact]
     public void BadAttributesNameTheNode()
     {

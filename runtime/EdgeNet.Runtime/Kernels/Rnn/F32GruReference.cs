@@ -69,7 +69,7 @@ public static class F32GruReference
                     if (!t.Y.IsEmpty) hb.CopyTo(t.Y.Slice(g.YOffset(time, d, b), hidden));
                 }
             F32RnnCommon.ZeroPadding(g, d, t.SequenceLens, t.Y);
-            F32RnnCommon.StoreState(g, d, h, t.YH);
+            F32RnnCommon.StoreState(g, d, t.SequenceLens, h, t.YH);
         }
     }
 }

@@ -74,8 +74,8 @@ public static class F32LstmReference
                     if (!t.Y.IsEmpty) hb.CopyTo(t.Y.Slice(g.YOffset(time, d, b), hidden));
                 }
             F32RnnCommon.ZeroPadding(g, d, t.SequenceLens, t.Y);
-            F32RnnCommon.StoreState(g, d, h, t.YH);
-            F32RnnCommon.StoreState(g, d, c, t.YC);
+            F32RnnCommon.StoreState(g, d, t.SequenceLens, h, t.YH);
+            F32RnnCommon.StoreState(g, d, t.SequenceLens, c, t.YC);
         }
     }
 }

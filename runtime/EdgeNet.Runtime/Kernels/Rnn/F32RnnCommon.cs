@@ -82,12 +82,20 @@ public static class F32RnnCommon
         for (int b = 0; b < g.Batch; b++) initial.Slice(g.StateOffset(d, b), h).CopyTo(state.Slice(b * h, h));
     }
 
-    /// <summary>Copies direction d's final state to Y_h/Y_c when that output exists.</summary>
-    public static void StoreState(RnnGeometry g, int d, ReadOnlySpan<float> state, Span<float> output)
+    /// <summary>
+    /// Copies direction d's final state to Y_h/Y_c when that output exists. An entry with sequence length 0 never ran,
+    /// and its final state is 0 rather than its initial state (ONNX Runtime's choice; the spec leaves it open).
+    /// </summary>
+    public static void StoreState(RnnGeometry g, int d, ReadOnlySpan<int> lens, ReadOnlySpan<float> state, Span<float> output)
     {
         if (output.IsEmpty) return;
         int h = g.HiddenSize;
-        for (int b = 0; b < g.Batch; b++) state.Slice(b * h, h).CopyTo(output.Slice(g.StateOffset(d, b), h));
+        for (int b = 0; b < g.Batch; b++)
+        {
+            var dst = output.Slice(g.StateOffset(d, b), h);
+            if (Length(g, lens, b) == 0) dst.Clear();
+            else state.Slice(b * h, h).CopyTo(dst);
+        }
     }
 
     /// <summary>Y is 0 at time steps past a batch entry's sequence length.</summary>
