@@ -38,6 +38,8 @@ public class RnnParityTests
         public int Batch { get; init; } = 3;
         public int InputSize { get; init; } = 4;
         public int Hidden { get; init; } = 3;
+        /// <summary>hidden_size attribute when it should differ from the weights' (bad-model tests).</summary>
+        public int? HiddenAttribute { get; init; }
 
         public int Gates => Op switch { "LSTM" => 4, "GRU" => 3, _ => 1 };
         public int Dirs => Direction == "bidirectional" ? 2 : 1;
@@ -82,7 +84,7 @@ public class RnnParityTests
             node.Output.Add(o);
             if (o.Length > 0) graph.Output.Add(FloatInfo(o));
         }
-        node.Attribute.Add(new AttributeProto { Name = "hidden_size", Type = AttributeProto.Types.AttributeType.Int, I = h });
+        node.Attribute.Add(new AttributeProto { Name = "hidden_size", Type = AttributeProto.Types.AttributeType.Int, I = c.HiddenAttribute ?? h });
         node.Attribute.Add(new AttributeProto { Name = "direction", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(c.Direction) });
         if (layout != 0) node.Attribute.Add(new AttributeProto { Name = "layout", Type = AttributeProto.Types.AttributeType.Int, I = layout });
         if (c.Activations is { } acts)
@@ -260,6 +262,14 @@ public class RnnParityTests
             var ex = Assert.Throws<ShapeInferenceException>(() => new Session(OnnxImporter.Load(path)).Run(
                 new Dictionary<string, Tensor> { ["X"] = Parity.Random([5, 3, 4], 1) }));
             Assert.Contains("rnn0", ex.Message);
+        }
+        finally { File.Delete(path); }
+        path = WriteModel(new Case("LSTM") { HiddenAttribute = 5 }, 0, 1);
+        try
+        {
+            var ex = Assert.Throws<ShapeInferenceException>(() => new Session(OnnxImporter.Load(path)).Run(
+                new Dictionary<string, Tensor> { ["X"] = Parity.Random([5, 3, 4], 1) }));
+            Assert.Contains("W [1x12x4] must be [1, 20, 4]", ex.Message);
         }
         finally { File.Delete(path); }
         path = WriteModel(new Case("LSTM") { Activations = ["Sigmoid", "Tanh", "Gelu"] }, 0, 1);

@@ -137,6 +137,9 @@ public sealed record RnnGeometry(int SeqLength, int Batch, int InputSize, int Hi
         int hidden = a.HiddenSize ?? r[2];
         if (hidden <= 0) throw ctx.Error($"hidden size {hidden} must be positive");
         int seq = a.BatchMajor ? x[1] : x[0], batch = a.BatchMajor ? x[0] : x[1], input = x[2];
+        if ((long)gates * hidden > Shapes.MaxElements) throw ctx.Error($"hidden size {hidden} is too large");
+        if ((long)seq * batch * gates * hidden > Shapes.MaxElements)
+            throw ctx.Error($"the input projection ({seq}·{batch}·{gates * hidden} values) is larger than EdgeNet's tensor limit");
         if (w[0] != nd || w[1] != gates * hidden || w[2] != input)
             throw ctx.Error($"W {Shapes.Format(w)} must be [{nd}, {gates * hidden}, {input}] for {nd} direction(s), hidden size {hidden}, input size {input}");
         if (r[0] != nd || r[1] != gates * hidden || r[2] != hidden)
