@@ -1,0 +1,13 @@
+using EdgeNet.Ops.Rnn;
+
+namespace EdgeNet.Ops;
+
+public static partial class OpRegistry
+{
+    static partial void RegisterRnn(Action<OpDefinition> add)
+    {
+        add(new LstmOp());
+        add(new GruOp());
+        add(new RnnOp());
+    }
+}
