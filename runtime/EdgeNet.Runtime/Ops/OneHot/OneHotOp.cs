@@ -60,7 +60,8 @@ public sealed class OneHotOp : OpDefinition
                 for (int i = 0; i < inner; i++)
                 {
                     double raw = ElementIO.Read(indices, indexType, o * inner + i);
-                    long index = double.IsNaN(raw) ? -1 : (long)Math.Clamp(Math.Truncate(raw), -2.0 * depth, 2.0 * depth);
+                    // NaN and huge values become indices no shift by depth brings into range.
+                    long index = double.IsNaN(raw) ? long.MinValue / 2 : (long)Math.Clamp(Math.Truncate(raw), -2.0 * depth, 2.0 * depth);
                     if (index < 0) index += depth;
                     for (int d = 0; d < depth; d++)
                         (d == index ? on : off).CopyTo(y.Slice(((o * depth + d) * inner + i) * elementSize, elementSize));
