@@ -437,6 +437,16 @@ public class MiscOpsTests
     }
 
     [Fact]
+    public void EinsumTooLargeForTheReferenceIsUnsupported()
+    {
+        // 4096^4 = 2^48 label assignments from two 2^24-element operands.
+        Input[] inputs = [new("a", Tensor.Zeros(DataType.Float32, [4096, 4096])), new("b", Tensor.Zeros(DataType.Float32, [4096, 4096]))];
+        var model = Model("Einsum", inputs, [("y", DataType.Float32)], 12, Str("equation", "ij,kl->"));
+        var ex = Assert.Throws<UnsupportedOperatorException>(() => EdgeNetSession(model, inputs).Plan);
+        Assert.Contains("limit", ex.Message);
+    }
+
+    [Fact]
     public void TriluOnAVectorAndGatherNDWithTooLongTuplesAreShapeErrors()
     {
         Input[] trilu = [new("x", Floats([5], 1))];

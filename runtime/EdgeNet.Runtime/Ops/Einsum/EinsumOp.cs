@@ -16,6 +16,9 @@ public sealed class EinsumOp : OpDefinition
 {
     public override string OpType => "Einsum";
 
+    /// <summary>Label assignments the index-enumeration reference will visit per run (about a minute of scalar work).</summary>
+    public const double MaxSteps = 1L << 36;
+
     public override void Infer(OpContext ctx)
     {
         var (plan, outDims) = Prepare(ctx);
@@ -109,6 +112,12 @@ public sealed class EinsumOp : OpDefinition
             }
             operandStrides[k] = strides;
         }
+
+        // The reference visits every label assignment; refuse plans it could not finish rather than hang.
+        double steps = 1;
+        foreach (int size in sizes) steps *= size;
+        if (steps > MaxSteps)
+            throw UnsupportedOperatorException.For(ctx.Node, $"equation '{equation}' needs {steps:G3} multiply-adds, more than the reference einsum's limit of {MaxSteps:G3}");
 
         // Output labels.
         var outLabels = new List<int>();

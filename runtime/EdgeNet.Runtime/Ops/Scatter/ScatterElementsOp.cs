@@ -17,8 +17,7 @@ public sealed class ScatterElementsOp(string opType = "ScatterElements") : OpDef
 {
     public override string OpType => opType;
 
-    // The copy of data into y is a no-op when they share a buffer; updates then land on it.
-    public override int InPlaceInput => 0;
+    // Not in place: a model may pass the same value as data and updates, and updates are read after y is written.
 
     public override void Infer(OpContext ctx)
     {

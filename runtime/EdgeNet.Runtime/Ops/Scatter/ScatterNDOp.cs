@@ -15,7 +15,7 @@ namespace EdgeNet.Ops.Scatter;
 public sealed class ScatterNDOp : OpDefinition
 {
     public override string OpType => "ScatterND";
-    public override int InPlaceInput => 0;
+    // Not in place, for the same reason as ScatterElements (data may also be the updates).
 
     public override void Infer(OpContext ctx)
     {
