@@ -195,6 +195,34 @@ public class MiscOpsTests
     }
 
     [Fact]
+    public void TopKOpset1TakesKFromTheAttribute()
+    {
+        Input[] inputs = [new("x", Floats([3, 6], 4, distinctValues: 4))];
+        AssertMatchesOrt(Model("TopK", inputs, [("values", DataType.Float32), ("indices", DataType.Int64)], 1, Int("k", 4), Int("axis", 1)), inputs);
+    }
+
+    /// <summary>The conformance data has no Mish folder and few large-magnitude inputs for the others.</summary>
+    [Theory]
+    [InlineData("Mish", 18, null, 0f, null, 0f)]
+    [InlineData("Softplus", 13, null, 0f, null, 0f)]
+    [InlineData("Softsign", 13, null, 0f, null, 0f)]
+    [InlineData("ThresholdedRelu", 10, "alpha", 0.3f, null, 0f)]
+    [InlineData("Selu", 6, "alpha", 1.5f, "gamma", 0.7f)]
+    [InlineData("Celu", 12, "alpha", 0.5f, null, 0f)]
+    [InlineData("Shrink", 9, "bias", 0.25f, "lambd", 1.5f)]
+    [InlineData("HardSwish", 14, null, 0f, null, 0f)]
+    [InlineData("HardSigmoid", 6, "alpha", 0.3f, "beta", 0.4f)]
+    public void ActivationsMatchOrtOverAWideRange(string op, int opset, string? attr1, float value1, string? attr2, float value2)
+    {
+        var x = Tensor.FromArray([121], Enumerable.Range(-60, 121).Select(i => i * 0.5f).ToArray());
+        Input[] inputs = [new("x", x)];
+        var attrs = new List<AttributeProto>();
+        if (attr1 is not null) attrs.Add(Float(attr1, value1));
+        if (attr2 is not null) attrs.Add(Float(attr2, value2));
+        AssertMatchesOrt(Model(op, inputs, [("y", DataType.Float32)], opset, attrs.ToArray()), inputs);
+    }
+
+    [Fact]
     public void TopKOnInt32()
     {
         var x = Tensor.FromArray([2, 6], new[] { 5, -1, 5, 3, 9, 9, 0, 0, 0, -7, 2, 2 });

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 using EdgeNet.Kernels.Einsum;
@@ -19,12 +20,7 @@ public sealed class EinsumOp : OpDefinition
     /// <summary>Label assignments the index-enumeration reference will visit per run (about a minute of scalar work).</summary>
     public const double MaxSteps = 1L << 36;
 
-    public override void Infer(OpContext ctx)
-    {
-        var (plan, outDims) = Prepare(ctx);
-        _ = plan;
-        ctx.SetOutput(0, ctx.InputType(0), outDims);
-    }
+    public override void Infer(OpContext ctx) => ctx.SetOutput(0, ctx.InputType(0), Prepare(ctx).OutDims);
 
     public override Kernel CreateKernel(OpContext ctx)
     {
@@ -185,7 +181,7 @@ public sealed class EinsumOp : OpDefinition
         public override void Execute(ExecutionContext ctx)
         {
             for (int k = 0; k < _operands.Length; k++) _operands[k] = ctx.Buffers[InputSlots[k]];
-            var counter = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(Scratch)[..plan.LabelSizes.Length];
+            var counter = MemoryMarshal.Cast<byte, int>(Scratch)[..plan.LabelSizes.Length];
             EinsumReference.Run(plan, _operands, Output<T>(ctx, 0), counter);
         }
     }

@@ -25,9 +25,10 @@ public sealed class TriluOp : OpDefinition
         long k = 0;
         if (ctx.HasInput(1))
         {
+            ctx.ExpectType(1, DataType.Int64);
             var kt = ctx.RequireConstant(1, "k");
             if (kt.ElementCount != 1) throw ctx.Error($"k must be a scalar, got shape {Shapes.Format(kt.Dims)}");
-            k = (long)kt.GetAsDouble(0);
+            k = kt.AsSpan<long>()[0];
         }
         bool upper = ctx.Int("upper", 1) != 0;
         var dims = ctx.InputShape(0);
@@ -36,7 +37,7 @@ public sealed class TriluOp : OpDefinition
         var map = new int[count];
         for (int p = 0; p < count; p++)
         {
-            long j = p % cols, i = cols == 0 ? 0 : p / cols % rows;
+            long j = p % cols, i = p / cols % rows;
             bool keep = upper ? j - i >= k : j - i <= k;
             map[p] = keep ? p : -1;
         }
