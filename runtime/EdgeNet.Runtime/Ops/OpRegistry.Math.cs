@@ -66,5 +66,10 @@ public static partial class OpRegistry
         add(new CastOp("Cast"));
         add(new CastOp("CastLike"));
         add(new LayerNormalizationOp());
+        add(new CumSum.CumSumOp());
+        add(new TopK.TopKOp());
+        add(new Einsum.EinsumOp());
+        add(new LrnOp());
+        add(new MvnOp());
     }
 }

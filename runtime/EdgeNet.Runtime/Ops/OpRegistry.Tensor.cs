@@ -30,5 +30,15 @@ public static partial class OpRegistry
         add(new ConstantOfShapeOp());
         add(new RangeOp());
         add(new PadOp());
+        add(new Trilu.TriluOp());
+        add(new GatherElementsOp());
+        add(new GatherNDOp());
+        add(new Scatter.ScatterElementsOp("ScatterElements"));
+        add(new Scatter.ScatterElementsOp("Scatter"));
+        add(new Scatter.ScatterNDOp());
+        add(new OneHot.OneHotOp());
+        add(new OneHot.EyeLikeOp());
+        add(new NonZero.NonZeroOp());
+        add(new ReverseSequence.ReverseSequenceOp());
     }
 }
