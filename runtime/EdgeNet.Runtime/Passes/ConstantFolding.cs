@@ -5,10 +5,12 @@ using EdgeNet.Ops;
 namespace EdgeNet.Passes;
 
 /// <summary>
-/// Evaluates, once at convert time, every node whose inputs are all constants (initializers or earlier folds):
-/// y = op(c₁, …, cₙ) becomes an initializer y, so PyTorch's Shape→Gather→Concat→Reshape chains on static shapes
-/// vanish from the saved model instead of being re-folded each time a session is planned. The op's own Infer and
-/// kernel do the arithmetic (the same helper the PlanBuilder folds with), so folded values equal computed ones.
+/// Evaluates, once at convert time, every node whose outputs are already determined: y = op(c₁, …, cₙ) with all
+/// inputs constants (initializers or earlier folds), and shape-only ops (Shape, Size) over values whose shape is fully
+/// static (declared graph input shapes without symbolic dims, propagated through each op's own shape rule). Each such
+/// y becomes an initializer, so PyTorch's Shape→Gather→Concat→Reshape chains on static shapes vanish from the saved
+/// model instead of being re-folded each time a session is planned. The op's own Infer and kernel do the arithmetic
+/// (the same helper the PlanBuilder folds with), so folded values equal computed ones.
 /// Kept: ops that are not <see cref="OpDefinition.Foldable"/> (random generators), ops with subgraphs, unknown ops,
 /// nodes the op rejects (the error then surfaces, with context, when a session is planned), and nodes whose outputs
 /// would be more than <see cref="MaxGrowthBytes"/> larger than their inputs (ConstantOfShape, Expand, Tile): a
@@ -21,9 +23,20 @@ public sealed class ConstantFolding : IGraphPass
 
     public string Name => "ConstantFolding";
 
-    public bool Run(Model model) => FoldGraph(model.Graph);
+    public bool Run(Model model)
+    {
+        // Static facts (type and concrete dims) of runtime values, seeded from fully declared graph inputs.
+        var facts = new Dictionary<Value, ValueFacts>();
+        foreach (var input in model.Graph.Inputs)
+        {
+            if (!input.DataType.IsSupported() || input.Shape is not { } shape || !shape.All(d => d.IsKnown)) continue;
+            if (shape.Any(d => d.Value > int.MaxValue)) continue;
+            facts[input] = new ValueFacts(input.DataType, Array.ConvertAll(shape, d => (int)d.Value));
+        }
+        return FoldGraph(model.Graph, facts);
+    }
 
-    private static bool FoldGraph(IR.Graph g)
+    private static bool FoldGraph(IR.Graph g, Dictionary<Value, ValueFacts> facts)
     {
         bool changed = false;
         for (int i = 0; i < g.Nodes.Count; i++)
@@ -32,29 +45,37 @@ public sealed class ConstantFolding : IGraphPass
             bool hasSubgraph = false;
             foreach (var a in node.Attributes.Values)
             {
-                if (a.Graph is { } sub) { hasSubgraph = true; changed |= FoldGraph(sub); }
-                foreach (var s in a.Graphs) { hasSubgraph = true; changed |= FoldGraph(s); }
+                if (a.Graph is { } sub) { hasSubgraph = true; changed |= FoldGraph(sub, facts); }
+                foreach (var s in a.Graphs) { hasSubgraph = true; changed |= FoldGraph(s, facts); }
             }
-            if (hasSubgraph || !TryFold(node)) continue;
+            if (hasSubgraph || !TryFold(node, facts)) continue;
             g.Nodes.RemoveAt(i--);
             changed = true;
         }
         return changed;
     }
 
-    /// <summary>Evaluates the node and turns its outputs into constants; false (graph untouched) when it must stay.</summary>
-    private static bool TryFold(Node node)
+    private static ValueFacts? FactsOf(Value v, Dictionary<Value, ValueFacts> facts) =>
+        v.Constant is { } c ? new ValueFacts(c.DataType, c.Dims, c) : facts.GetValueOrDefault(v);
+
+    /// <summary>
+    /// Evaluates the node and turns its outputs into constants; false (graph untouched) when it must stay, after
+    /// recording its outputs' static shapes when they are known.
+    /// </summary>
+    private static bool TryFold(Node node, Dictionary<Value, ValueFacts> facts)
     {
         if (node.Outputs.Count == 0) return false;
         if (OpRegistry.Find(node.Domain, node.OpType) is not { Foldable: true } op) return false;
         var inputs = new ValueFacts?[node.Inputs.Count];
         long inputBytes = 0;
+        bool allConstant = true;
         for (int i = 0; i < inputs.Length; i++)
         {
             if (node.Inputs[i] is not { } v) continue;
-            if (v.Constant is not { } c) return false;
-            inputs[i] = new ValueFacts(c.DataType, c.Dims, c);
-            inputBytes += c.Data.Length;
+            if (FactsOf(v, facts) is not { } f) return false;
+            inputs[i] = f;
+            allConstant &= f.Constant is not null;
+            if (f.Constant is { } c) inputBytes += c.Data.Length;
         }
         var ctx = new OpContext(node, inputs);
         try
@@ -68,7 +89,13 @@ public sealed class ConstantFolding : IGraphPass
                 outputBytes += ctx.OutputFacts(i).ByteLength;
                 allKnown &= ctx.OutputFacts(i).Constant is not null;
             }
-            if (outputBytes - inputBytes > MaxGrowthBytes) return false;
+            if (!allKnown && !allConstant || outputBytes - inputBytes > MaxGrowthBytes)
+            {
+                // Only the shapes travel on: a kept generator's data must not be folded into its readers.
+                for (int i = 0; i < node.Outputs.Count; i++)
+                    facts[node.Outputs[i]] = new ValueFacts(ctx.OutputFacts(i).DataType, ctx.OutputFacts(i).Dims);
+                return false;
+            }
             if (!allKnown)
             {
                 if (op.IsView)
