@@ -127,6 +127,39 @@ public sealed class EnetFormatTests : IDisposable
         Assert.True(count >= 6, $"{count} weights");
     }
 
+    [Fact]
+    public void Crc64IsTheXzVariant()
+    {
+        Assert.Equal(0x995DC9BBDF1939FAUL, Crc64.Compute("123456789"u8));
+        Assert.Equal(0UL, Crc64.Compute([]));
+        // incremental use gives the same result as one call
+        ulong crc = Crc64.Update(Crc64.Begin, "1234"u8);
+        Assert.Equal(0x995DC9BBDF1939FAUL, Crc64.End(Crc64.Update(crc, "56789"u8)));
+    }
+
+    [Fact]
+    public void HeaderMatchesTheDocumentedLayout()
+    {
+        var file = File.ReadAllBytes(Written()).AsSpan();
+        Assert.Equal("ENET\r\n\u001a\n"u8.ToArray(), file[..8].ToArray());
+        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(file[8..]));
+        Assert.Equal(64u, BinaryPrimitives.ReadUInt32LittleEndian(file[12..]));
+        ulong manifestOffset = BinaryPrimitives.ReadUInt64LittleEndian(file[16..]);
+        ulong manifestLength = BinaryPrimitives.ReadUInt64LittleEndian(file[24..]);
+        ulong weightsOffset = BinaryPrimitives.ReadUInt64LittleEndian(file[32..]);
+        ulong weightsLength = BinaryPrimitives.ReadUInt64LittleEndian(file[40..]);
+        Assert.Equal(64UL, manifestOffset);
+        Assert.Equal((64 + manifestLength + 63) / 64 * 64, weightsOffset);
+        Assert.Equal((ulong)file.Length, weightsOffset + weightsLength);
+        Assert.Equal((ulong)file.Length, BinaryPrimitives.ReadUInt64LittleEndian(file[48..]));
+        Assert.True(file[(int)(64 + manifestLength)..(int)weightsOffset].IndexOfAnyExcept((byte)0) < 0, "padding is zeros");
+        ulong crc = Crc64.End(Crc64.Update(Crc64.Update(Crc64.Begin, file[..56]), file[64..]));
+        Assert.Equal(crc, BinaryPrimitives.ReadUInt64LittleEndian(file[56..]));
+        var manifest = EdgeNet.Format.Proto.Manifest.Parser.ParseFrom(file.Slice(64, (int)manifestLength));
+        Assert.Equal(1u, manifest.FormatVersion);
+        Assert.All(manifest.Graph.Weights, w => Assert.Equal(0UL, w.Offset % 64));
+    }
+
     /// <summary>The header's claim of the file length after corrupting one of its bytes.</summary>
     private static ulong ClaimedLength(byte[] file) => BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(48));
 
