@@ -73,7 +73,8 @@ public class PassTests
         foreach (var v in reference.Graph.Inputs)
         {
             var t = Tensor.Zeros(v.DataType, v.Shape!.Select(d => d.IsKnown ? (int)d.Value : 2).ToArray());
-            foreach (ref float f in t.AsSpan<float>()) f = (float)(rng.NextDouble() * 10 - 5);
+            if (v.DataType == DataType.Bool) foreach (ref byte c in t.AsSpan<byte>()) c = (byte)(seed & 1);
+            else foreach (ref float f in t.AsSpan<float>()) f = (float)(rng.NextDouble() * 10 - 5);
             inputs[v.Name] = t;
         }
         var expected = new Session(reference).Run(inputs);
@@ -203,6 +204,68 @@ public class PassTests
         Assert.Same(m.Graph.Values[inlined.Inputs[1]!.Name], inlined.Inputs[1]); // branch constant now owned by the graph
         Assert.Equal("v", m.Graph.Nodes[0].Outputs[0].Name);    // the outer "v" kept its name
         Assert.Equal(m.Graph.Values.Count, m.Graph.Values.Values.Select(v => v.Name).Distinct().Count());
+    }
+
+    /// <summary>
+    /// A constant If whose chosen branch holds a run-time If reading a value local to the outer branch: after inlining
+    /// (and the rename) the nested branches must still read that same value.
+    /// </summary>
+    private static Model NestedIf()
+    {
+        var b = new GraphBuilder();
+        var x = b.Input("x", 4);
+        var gate = b.Graph.GetOrAddValue("gate");
+        gate.DataType = DataType.Bool;
+        gate.Shape = [];
+        b.Graph.Inputs.Add(gate);
+
+        IR.Graph Single(string name, string op, Value input, Value? second = null)
+        {
+            var g = new IR.Graph { Name = name };
+            var n = new Node { OpType = op, Name = name + "_node", OpsetVersion = 13 };
+            n.Inputs.Add(input);
+            if (second is not null) n.Inputs.Add(second);
+            var v = g.GetOrAddValue("v");
+            n.Outputs.Add(v);
+            v.Producer = n;
+            g.Nodes.Add(n);
+            g.Outputs.Add(v);
+            return g;
+        }
+        var outerThen = new IR.Graph { Name = "outer_then" };
+        var k = outerThen.AddConstant("k", Tensor.FromArray([4], new float[] { 1, -2, 3, -4 }));
+        var add = new Node { OpType = "Add", Name = "local_add", OpsetVersion = 13 };
+        add.Inputs.Add(x);
+        add.Inputs.Add(k);
+        var local = outerThen.GetOrAddValue("v");
+        add.Outputs.Add(local);
+        local.Producer = add;
+        outerThen.Nodes.Add(add);
+        var inner = new Node { OpType = "If", Name = "inner", OpsetVersion = 13 };
+        inner.Inputs.Add(gate);
+        inner.SetAttribute(IR.Attribute.Of("then_branch", Single("neg", "Neg", local)));
+        inner.SetAttribute(IR.Attribute.Of("else_branch", Single("mul", "Mul", local, x)));
+        var innerOut = outerThen.GetOrAddValue("w");
+        inner.Outputs.Add(innerOut);
+        innerOut.Producer = inner;
+        outerThen.Nodes.Add(inner);
+        outerThen.Outputs.Add(innerOut);
+
+        var cond = b.Const(new Tensor(DataType.Bool, [], new byte[] { 1 }), "cond");
+        var ifNode = b.Node("If", [cond], "", IR.Attribute.Of("then_branch", outerThen), IR.Attribute.Of("else_branch", Single("abs", "Abs", x)));
+        return b.Model(ifNode.Outputs[0]);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void InlineConstantIfKeepsNestedCapturesWorking(int seed)
+    {
+        var m = AssertSameOutputs(NestedIf, [new InlineConstantIf(), new IdentityElimination(), new DeadNodeElimination()], seed);
+        Assert.Equal(["Add", "If"], Ops(m));
+        var local = m.Graph.Nodes[0].Outputs[0];
+        Assert.Same(m.Graph.Values[local.Name], local);
+        Assert.Same(local, m.Graph.Nodes[1].GetGraph("then_branch")!.Nodes[0].Inputs[0]);
     }
 
     [Fact]
