@@ -146,7 +146,7 @@ public sealed class PlanBuilder
     }
 
     /// <summary>Runs a node whose inputs are all known now and stores its outputs as constants.</summary>
-    private static void Fold(Node node, OpDefinition op, OpContext ctx, ValueFacts?[] inputs)
+    internal static void Fold(Node node, OpDefinition op, OpContext ctx, ValueFacts?[] inputs)
     {
         var kernel = op.CreateKernel(ctx);
         var buffers = new Memory<byte>[inputs.Length + node.Outputs.Count + 1];

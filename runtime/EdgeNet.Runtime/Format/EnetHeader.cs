@@ -3,18 +3,20 @@ using System.Buffers.Binary;
 namespace EdgeNet.Format;
 
 /// <summary>The fixed 64-byte header of an .enet file (see README.md beside this file).</summary>
-internal readonly record struct EnetHeader(uint Version, ulong ManifestOffset, ulong ManifestLength, ulong WeightsOffset, ulong WeightsLength, ulong FileLength, ulong Checksum)
+internal readonly record struct EnetHeader(uint Version, uint HeaderSize, ulong ManifestOffset, ulong ManifestLength, ulong WeightsOffset, ulong WeightsLength, ulong FileLength, ulong Checksum)
 {
     public const int Size = 64;
     public const uint CurrentVersion = 1;
     public const int ChecksumOffset = 56;
+    /// <summary>The weights section and every weight in it start at a multiple of this (cache line, widest vector).</summary>
+    public const int Alignment = 64;
     public static ReadOnlySpan<byte> Magic => "ENET\r\n\u001a\n"u8;
 
     public void WriteTo(Span<byte> b)
     {
         Magic.CopyTo(b);
         BinaryPrimitives.WriteUInt32LittleEndian(b[8..], Version);
-        BinaryPrimitives.WriteUInt32LittleEndian(b[12..], Size);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[12..], HeaderSize);
         BinaryPrimitives.WriteUInt64LittleEndian(b[16..], ManifestOffset);
         BinaryPrimitives.WriteUInt64LittleEndian(b[24..], ManifestLength);
         BinaryPrimitives.WriteUInt64LittleEndian(b[32..], WeightsOffset);
@@ -29,10 +31,8 @@ internal readonly record struct EnetHeader(uint Version, ulong ManifestOffset, u
             throw new ModelFormatException($"'{file}' is not an .enet file (bad magic)");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(b[8..]);
         if (version != CurrentVersion)
-            throw new ModelFormatException($"'{file}' is .enet format version {version}; this EdgeNet reads version {CurrentVersion}");
-        if (BinaryPrimitives.ReadUInt32LittleEndian(b[12..]) != Size)
-            throw new ModelFormatException($"'{file}' has an unexpected header size");
-        return new EnetHeader(version,
+            throw new ModelFormatException($"'{file}' is .enet format version {version}, an unsupported version: this EdgeNet reads version {CurrentVersion}");
+        return new EnetHeader(version, BinaryPrimitives.ReadUInt32LittleEndian(b[12..]),
             BinaryPrimitives.ReadUInt64LittleEndian(b[16..]), BinaryPrimitives.ReadUInt64LittleEndian(b[24..]),
             BinaryPrimitives.ReadUInt64LittleEndian(b[32..]), BinaryPrimitives.ReadUInt64LittleEndian(b[40..]),
             BinaryPrimitives.ReadUInt64LittleEndian(b[48..]), BinaryPrimitives.ReadUInt64LittleEndian(b[56..]));

@@ -4,8 +4,10 @@ using EdgeNet.IR;
 namespace EdgeNet.Format;
 
 /// <summary>
-/// Loads an .enet file: maps it, checks magic, version, lengths and the CRC-64 before parsing anything, then builds
+/// Loads an .enet file: maps it, checks magic, version, length and the CRC-64 before parsing anything, then builds
 /// the IR with every weight pointing into the mapping (no copy). No graph passes run: convert already did them.
+/// Every problem with the bytes is a <see cref="ModelFormatException"/>; a well-formed manifest describing an invalid
+/// graph (duplicate names, a weight outside its section, a cycle) is an <see cref="InvalidModelException"/>.
 /// </summary>
 public static class EnetReader
 {
@@ -15,34 +17,63 @@ public static class EnetReader
         long length;
         try { length = new FileInfo(path).Length; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFormatException($"Cannot read '{path}': {e.Message}", e); }
-        if (length < EnetHeader.Size) throw new ModelFormatException($"'{name}' is truncated ({length} bytes, smaller than the .enet header)");
+        if (length < EnetHeader.Size) throw TooShort(path, name, length);
         if (length > int.MaxValue) throw new ModelFormatException($"'{name}' is larger than 2 GiB");
         MappedFile mapped;
         try { mapped = new MappedFile(path, length); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFormatException($"Cannot map '{path}': {e.Message}", e); }
-        var memory = mapped.Memory;
-        var span = memory.Span;
-        var header = EnetHeader.Read(span, name);
-        if (header.FileLength != (ulong)length)
-            throw new ModelFormatException($"'{name}' is {length} bytes but its header says {header.FileLength}: truncated or extended");
-        if (header.ManifestOffset < EnetHeader.Size || header.ManifestOffset + header.ManifestLength > (ulong)length
-            || header.WeightsOffset % 64 != 0 || header.WeightsOffset < header.ManifestOffset + header.ManifestLength
-            || header.WeightsOffset + header.WeightsLength != (ulong)length)
-            throw new ModelFormatException($"'{name}': section offsets in the header are out of range");
-        if (EnetHeader.ChecksumOf(span) != header.Checksum)
-            throw new ModelFormatException($"'{name}': checksum mismatch (the file is corrupt)");
+        try
+        {
+            var memory = mapped.Memory;
+            var span = memory.Span;
+            // Order matters for the message: magic and version first (they decide how the rest is laid out), then a
+            // short file (no need to checksum what is missing), then the checksum, which covers every other header
+            // field; the layout is only checked once the bytes are known to be the ones written.
+            var header = EnetHeader.Read(span, name);
+            if (header.FileLength > (ulong)length)
+                throw new ModelFormatException($"'{name}' is truncated: {length} bytes, its header says {header.FileLength}");
+            if (EnetHeader.ChecksumOf(span) != header.Checksum)
+                throw new ModelFormatException($"'{name}': checksum mismatch (the file is corrupt)");
+            if (header.FileLength != (ulong)length || header.HeaderSize != EnetHeader.Size
+                || header.ManifestOffset < EnetHeader.Size || header.ManifestOffset > (ulong)length || header.ManifestLength > (ulong)length - header.ManifestOffset
+                || header.WeightsOffset % EnetHeader.Alignment != 0 || header.WeightsOffset < header.ManifestOffset + header.ManifestLength
+                || header.WeightsOffset > (ulong)length || header.WeightsLength != (ulong)length - header.WeightsOffset)
+                throw new ModelFormatException($"'{name}': section offsets in the header are out of range");
 
-        Manifest manifest;
-        try { manifest = Manifest.Parser.ParseFrom(span.Slice((int)header.ManifestOffset, (int)header.ManifestLength)); }
-        catch (Google.Protobuf.InvalidProtocolBufferException e) { throw new ModelFormatException($"'{name}': the manifest does not parse: {e.Message}", e); }
-        if (manifest.Graph is null) throw new ModelFormatException($"'{name}': the manifest has no graph");
+            Manifest manifest;
+            try { manifest = Manifest.Parser.ParseFrom(span.Slice((int)header.ManifestOffset, (int)header.ManifestLength)); }
+            catch (Google.Protobuf.InvalidProtocolBufferException e) { throw new ModelFormatException($"'{name}': the manifest does not parse: {e.Message}", e); }
+            if (manifest.Graph is null) throw new ModelFormatException($"'{name}': the manifest has no graph");
+            if (manifest.FormatVersion != header.Version)
+                throw new ModelFormatException($"'{name}': the manifest says format version {manifest.FormatVersion}, the header {header.Version}");
 
-        var weights = memory.Slice((int)header.WeightsOffset, (int)header.WeightsLength);
-        var graph = new GraphReader(weights, name, null).Read(manifest.Graph);
-        var model = new Model { Graph = graph, ProducerName = manifest.Producer };
-        foreach (var (k, v) in manifest.Opsets) model.Opsets[k] = v;
-        foreach (var (k, v) in manifest.Metadata) model.Metadata[k] = v;
-        return model;
+            var weights = memory.Slice((int)header.WeightsOffset, (int)header.WeightsLength);
+            var graph = new GraphReader(weights, name, null).Read(manifest.Graph);
+            var model = new Model { Graph = graph, ProducerName = manifest.Producer };
+            foreach (var (k, v) in manifest.Opsets) model.Opsets[k] = v;
+            foreach (var (k, v) in manifest.Metadata) model.Metadata[k] = v;
+            return model;
+        }
+        catch
+        {
+            mapped.Release(); // nothing built from the mapping escapes a failed load
+            throw;
+        }
+    }
+
+    /// <summary>A file shorter than the header: truncated if what is there starts like an .enet file, else not one.</summary>
+    private static ModelFormatException TooShort(string path, string name, long length)
+    {
+        var start = new byte[Math.Min(length, 8)];
+        try
+        {
+            using var f = File.OpenRead(path);
+            f.ReadExactly(start);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new ModelFormatException($"Cannot read '{path}': {e.Message}", e); }
+        return start.AsSpan().SequenceEqual(EnetHeader.Magic[..start.Length])
+            ? new ModelFormatException($"'{name}' is truncated ({length} bytes, smaller than the {EnetHeader.Size}-byte .enet header)")
+            : new ModelFormatException($"'{name}' is not an .enet file (bad magic)");
     }
 
     private sealed class GraphReader(Memory<byte> weights, string file, GraphReader? parent)

@@ -21,22 +21,38 @@ public static class EnetWriter
         var file = new byte[total];
         manifestBytes.CopyTo(file.AsSpan((int)manifestOffset));
         weights.GetBuffer().AsSpan(0, (int)weights.Length).CopyTo(file.AsSpan((int)weightsOffset));
-        var header = new EnetHeader(EnetHeader.CurrentVersion, manifestOffset, (ulong)manifestBytes.Length, weightsOffset, (ulong)weights.Length, total, 0);
+        var header = new EnetHeader(EnetHeader.CurrentVersion, EnetHeader.Size, manifestOffset, (ulong)manifestBytes.Length, weightsOffset, (ulong)weights.Length, total, 0);
         header.WriteTo(file);
         (header with { Checksum = EnetHeader.ChecksumOf(file) }).WriteTo(file);
 
-        // Write beside the target, flush to disk, then rename: a reader never sees a half-written model.
+        // Write beside the target (same file system, so the rename is atomic), flush to disk, then rename: readers and
+        // a crash mid-write see the old file or the new one, never a mix. The old file's inode lives on for anyone
+        // who has it mapped.
         string full = Path.GetFullPath(path);
-        string temp = full + $".tmp{Environment.ProcessId}";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        string temp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
         {
-            stream.Write(file);
-            stream.Flush(flushToDisk: true);
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(file);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
         }
-        File.Move(temp, full, overwrite: true);
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
     }
 
-    private static ulong Align(ulong x) => (x + 63) / 64 * 64;
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the original error matters more
+    }
+
+    private static ulong Align(ulong x) => (x + EnetHeader.Alignment - 1) / EnetHeader.Alignment * EnetHeader.Alignment;
 
     private static WeightDef WriteWeight(string name, Tensor t, MemoryStream weights)
     {

@@ -34,4 +34,12 @@ internal sealed unsafe class MappedFile : MemoryManager<byte>
     /// (CA2015: a finalizer could free memory a Span still points to).
     /// </summary>
     protected override void Dispose(bool disposing) { }
+
+    /// <summary>Unmaps the file. Only for a load that failed: no tensor over the mapping has been handed out.</summary>
+    public void Release()
+    {
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _file.Dispose();
+    }
 }

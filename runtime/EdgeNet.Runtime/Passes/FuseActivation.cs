@@ -6,7 +6,7 @@ namespace EdgeNet.Passes;
 /// <summary>
 /// Folds an activation into the op producing its input (Conv, ConvTranspose, Gemm, MatMul, Add): the producer applies
 /// it while its output is still in cache. Relu, LeakyRelu(α), Clip(min,max) incl. Relu6, HardSigmoid(α,β), HardSwish,
-/// Sigmoid, Tanh. Only when the producer's output has no other reader and is not a graph output.
+/// Sigmoid, Tanh, and edgenet.Swish (made by FuseSwish). Only when the producer's output has no other reader and is not a graph output.
 /// </summary>
 public sealed class FuseActivation : IGraphPass
 {
@@ -21,7 +21,7 @@ public sealed class FuseActivation : IGraphPass
         {
             if (producer.Domain.Length != 0 || !s_producers.Contains(producer.OpType) || producer.Outputs.Count != 1) continue;
             if (producer.HasAttribute(FusedActivation.KindAttribute)) continue;
-            if (GraphEdits.SoleConsumer(g, producer.Outputs[0]) is not { } act || act.Domain.Length != 0 || act.Outputs.Count != 1) continue;
+            if (GraphEdits.SoleConsumer(g, producer.Outputs[0]) is not { } act || act.Outputs.Count != 1) continue;
             if (act.Inputs[0] != producer.Outputs[0]) continue;
             if (Activation(act) is not { } fused) continue;
             if (producer.OpType is "Add" or "MatMul" && (producer.Input(0)?.DataType is not (DataType.Float32 or DataType.Undefined))) continue;
@@ -36,7 +36,9 @@ public sealed class FuseActivation : IGraphPass
         return false;
     }
 
-    private static FusedActivation? Activation(Node act) => act.OpType switch
+    private static FusedActivation? Activation(Node act) => act.Domain == FuseSwish.Domain
+        ? (act.OpType == "Swish" ? new FusedActivation(ActivationKind.Swish) : null)
+        : act.Domain.Length != 0 ? null : act.OpType switch
     {
         "Relu" => new FusedActivation(ActivationKind.Relu),
         "LeakyRelu" => new FusedActivation(ActivationKind.LeakyRelu, act.GetFloat("alpha", 0.01f)),
@@ -44,16 +46,7 @@ public sealed class FuseActivation : IGraphPass
         "HardSwish" => new FusedActivation(ActivationKind.HardSwish),
         "Sigmoid" => new FusedActivation(ActivationKind.Sigmoid),
         "Tanh" => new FusedActivation(ActivationKind.Tanh),
-        "Clip" => ClipBounds(act) is var (lo, hi) ? new FusedActivation(ActivationKind.Clip, lo, hi) : null,
+        "Clip" => GraphEdits.ClipBounds(act) is var (lo, hi) ? new FusedActivation(ActivationKind.Clip, lo, hi) : null,
         _ => null,
     };
-
-    private static (float, float)? ClipBounds(Node clip)
-    {
-        if (clip.OpsetVersion < 11) return (clip.GetFloat("min", float.MinValue), clip.GetFloat("max", float.MaxValue));
-        float lo = float.NegativeInfinity, hi = float.PositiveInfinity;
-        if (clip.HasInput(1)) { if (clip.Inputs[1]!.Constant is not { ElementCount: 1 } t) return null; lo = (float)t.GetAsDouble(0); }
-        if (clip.HasInput(2)) { if (clip.Inputs[2]!.Constant is not { ElementCount: 1 } t) return null; hi = (float)t.GetAsDouble(0); }
-        return (lo, hi);
-    }
 }

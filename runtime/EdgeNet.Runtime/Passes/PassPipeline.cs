@@ -5,10 +5,20 @@ namespace EdgeNet.Passes;
 /// <summary>Runs the graph passes to a fixed point. `edgenet convert` runs it once, so loading an .enet does no graph work.</summary>
 public static class PassPipeline
 {
+    /// <summary>
+    /// Folding and If inlining come first (each exposes more constants to the other; the outer loop repeats them);
+    /// the pattern fusions run before FuseActivation, which would otherwise swallow the Clip/Sigmoid/Add they look for;
+    /// dead-node elimination drops the constants and values the others left unused.
+    /// </summary>
     public static IReadOnlyList<IGraphPass> Default { get; } =
     [
         new IdentityElimination(),
+        new ConstantFolding(),
+        new InlineConstantIf(),
         new FuseConvBatchNorm(),
+        new FuseLayerNorm(),
+        new FuseHardSwish(),
+        new FuseSwish(),
         new FuseActivation(),
         new DeadNodeElimination(),
     ];
