@@ -1,7 +1,9 @@
 using EdgeNet.Tests.Support;
 using EdgeNet.Execution;
 using EdgeNet.IR;
+using EdgeNet.Format;
 using EdgeNet.Onnx;
+using EdgeNet.Passes;
 
 namespace EdgeNet.Tests.RealModels;
 
@@ -33,6 +35,30 @@ public class RealModelParityTests
             var actual = session.Run(feeds);
             Assert.Equal(expected.Length, actual.Length);
             for (int i = 0; i < expected.Length; i++) Parity.AssertClose(expected[i], actual[i], $"{model} seed {seed} output {i}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void OptimizedAndConvertedModelMatchesOnnxRuntime(string model, string input, int[] dims, float lo, float hi)
+    {
+        string path = RepoPaths.Model(model);
+        var optimized = OnnxImporter.Load(path);
+        PassPipeline.Optimize(optimized);
+        string enet = Path.Combine(Path.GetTempPath(), $"edgenet-{Guid.NewGuid():N}.enet");
+        try
+        {
+            EnetWriter.Write(optimized, enet);
+            var session = new Session(EnetReader.Load(enet));
+            var x = Parity.Random(dims, 7, lo, hi);
+            var feeds = new Dictionary<string, Tensor> { [input] = x };
+            var expected = OrtOracle.Run(path, feeds);
+            var actual = session.Run(feeds);
+            for (int i = 0; i < expected.Length; i++) Parity.AssertClose(expected[i], actual[i], $"{model} optimized+enet output {i}");
+        }
+        finally
+        {
+            File.Delete(enet);
         }
     }
 
