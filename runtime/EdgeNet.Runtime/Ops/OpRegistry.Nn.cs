@@ -1,4 +1,5 @@
 using EdgeNet.Ops.Conv;
+using EdgeNet.Ops.ConvTranspose;
 using EdgeNet.Ops.Gemm;
 using EdgeNet.Ops.Normalization;
 using EdgeNet.Ops.Pool;
@@ -10,6 +11,7 @@ public static partial class OpRegistry
     static partial void RegisterNn(Action<OpDefinition> add)
     {
         add(new ConvOp());
+        add(new ConvTransposeOp());
         add(new GemmOp());
         add(new MatMulOp());
         add(new PoolOp("MaxPool", max: true));
