@@ -1,4 +1,5 @@
 using EdgeNet.Ops.Concat;
+using EdgeNet.Ops.DepthToSpace;
 using EdgeNet.Ops.Expand;
 using EdgeNet.Ops.Gather;
 using EdgeNet.Ops.Pad;
@@ -30,5 +31,6 @@ public static partial class OpRegistry
         add(new ConstantOfShapeOp());
         add(new RangeOp());
         add(new PadOp());
+        add(new DepthToSpaceOp()); add(new SpaceToDepthOp());
     }
 }
