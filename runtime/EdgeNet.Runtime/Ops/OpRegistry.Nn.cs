@@ -3,6 +3,7 @@ using EdgeNet.Ops.ConvTranspose;
 using EdgeNet.Ops.Gemm;
 using EdgeNet.Ops.Normalization;
 using EdgeNet.Ops.Pool;
+using EdgeNet.Ops.Resize;
 
 namespace EdgeNet.Ops;
 
@@ -12,6 +13,7 @@ public static partial class OpRegistry
     {
         add(new ConvOp());
         add(new ConvTransposeOp());
+        add(new ResizeOp("Resize")); add(new ResizeOp("Upsample"));
         add(new GemmOp());
         add(new MatMulOp());
         add(new PoolOp("MaxPool", max: true));
