@@ -183,6 +183,20 @@ public class ConvTransposeTests
     }
 
     [Fact]
+    public void LegacyResizeAndUpsampleUseAsymmetricFloorOrCeil()
+    {
+        // Upsample-7 (scales attribute), ×2: x_original = o/2, floor.
+        var up = SingleNode("Upsample", 7, [1, 2], [], IR.Attribute.Of("scales", new float[] { 1, 2 }));
+        Assert.Equal(new float[] { 5, 5, 6, 6 }, Run(up, Tensor.FromArray([1, 2], new float[] { 5, 6 })).AsSpan<float>().ToArray());
+        // Resize-10 downsampling 4 → 2 (scale 0.6): x_original = 0, 1.667 → ceil → 0, 2.
+        var down = SingleNode("Resize", 10, [4], [Scales(0.6f)]);
+        Assert.Equal(new float[] { 1, 3 }, Run(down, Tensor.FromArray([4], new float[] { 1, 2, 3, 4 })).AsSpan<float>().ToArray());
+        // Upsample-9 linear (scales input) ×2 on [0, 8]: x_original = 0, .5, 1, 1.5 (clamped to 1).
+        var linear = SingleNode("Upsample", 9, [2], [Scales(2)], IR.Attribute.Of("mode", "linear"));
+        Assert.Equal(new float[] { 0, 4, 8, 8 }, Run(linear, Tensor.FromArray([2], new float[] { 0, 8 })).AsSpan<float>().ToArray());
+    }
+
+    [Fact]
     public void ResizeCropAndResizeExtrapolates()
     {
         // roi [0.5, 1.5] on 3 elements: x_original = 0.5·2 + o·(1.0·2)/(3 − 1) = 1, 2, 3 → the last is outside.
@@ -217,5 +231,56 @@ public class ConvTransposeTests
         Assert.Equal(new[] { 2, 2, 6, 4 }, d2s.Dims);
         var back = Run(SingleNode("SpaceToDepth", 13, [2, 2, 6, 4], [], IR.Attribute.Of("blocksize", 2L)), d2s);
         Assert.Equal(x, back.AsSpan<float>().ToArray());
+    }
+
+    private static IR.Attribute Ints(string name, params long[] v) => IR.Attribute.Of(name, v);
+
+    public static TheoryData<string, int[], Tensor?[], IR.Attribute[]> Hostile => new()
+    {
+        { "ConvTranspose", [1, 2, 4], [Tensor.FromArray([2, 1, 3], new float[6])], [Ints("strides", 0)] },
+        { "ConvTranspose", [1, 2, 4], [Tensor.FromArray([2, 1, 3], new float[6])], [Ints("dilations", 1L << 40)] },
+        { "ConvTranspose", [1, 2, 4], [Tensor.FromArray([2, 1, 3], new float[6])], [Ints("strides", int.MaxValue)] },
+        { "ConvTranspose", [1, 2, 4], [Tensor.FromArray([2, 1, 3], new float[6])], [Ints("kernel_shape", 5)] },
+        { "ConvTranspose", [1, 2, 4], [Tensor.FromArray([2, 1, 3], new float[6])], [Ints("output_padding", 7)] },
+        { "ConvTranspose", [1, 2, 4], [Tensor.FromArray([2, 1, 3], new float[6])], [Ints("output_shape", 0)] },
+        { "ConvTranspose", [1, 2, 4], [Tensor.FromArray([2, 1, 3], new float[6])], [Ints("output_shape", 1L << 40)] },
+        { "ConvTranspose", [1, 2, 4], [Tensor.FromArray([2, 1, 3], new float[6])], [Ints("pads", 100, 100)] },
+        { "ConvTranspose", [1, 2, 4], [Tensor.FromArray([2, 1, 3], new float[6])], [IR.Attribute.Of("group", 3L)] },
+        { "ConvTranspose", [1, 2, 4], [Tensor.FromArray([2, 1, 3], new float[6]), Tensor.FromArray([5], new float[5])], [] },
+        { "Conv", [1, 2, 4], [Tensor.FromArray([2, 2, 3], new float[12])], [Ints("kernel_shape", 2)] },
+        { "Conv", [1, 2, 4, 4, 4, 4], [Tensor.FromArray([2, 2, 1, 1, 1, 1], new float[4])], [] },
+        { "Conv", [1, 2, 4], [Tensor.FromArray([2, 2, 3], new float[12])], [Ints("pads", int.MaxValue, int.MaxValue)] },
+        { "MaxPool", [1, 1, 4, 4, 4], [], [Ints("kernel_shape", 1 << 20, 1 << 20, 1 << 20), Ints("pads", 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20)] },
+        { "AveragePool", [1, 1, 4], [], [Ints("kernel_shape", 2), Ints("strides", -1)] },
+        { "DepthToSpace", [1, 0, 2, 2], [], [IR.Attribute.Of("blocksize", 65536L)] },
+        { "DepthToSpace", [1, 4, 2, 2], [], [IR.Attribute.Of("blocksize", 0L)] },
+        { "SpaceToDepth", [1, 1, 0, 0], [], [IR.Attribute.Of("blocksize", 1L << 33)] },
+        { "Resize", [1, 4], [null, Scales(float.NaN, 1)], [] },
+        { "Resize", [1, 4], [null, Scales(1, -2)], [] },
+        { "Resize", [1, 4], [null, Scales(1, 1e30f)], [] },
+        { "Resize", [1, 4], [null, Scales(1, 1e-30f)], [IR.Attribute.Of("mode", "cubic")] },
+        { "Resize", [1, 4], [null, Scales(1, 1e-6f)], [IR.Attribute.Of("mode", "linear"), IR.Attribute.Of("antialias", 1L)] },
+        { "Resize", [1, 4], [null, Scales(1, 2)], [IR.Attribute.Of("mode", "bicubic")] },
+        { "Resize", [1, 4], [null, Scales(1, 2, 3)], [] },
+        { "Resize", [1, 4], [null, null, Tensor.FromArray([2], new long[] { 1, 0 })], [] },
+        { "Resize", [1, 4], [Tensor.FromArray([4], new float[] { float.NaN, 0, 1, float.PositiveInfinity }), null, Tensor.FromArray([2], new long[] { 1, 3 })],
+            [IR.Attribute.Of("mode", "linear"), IR.Attribute.Of("coordinate_transformation_mode", "tf_crop_and_resize")] },
+        { "Resize", [1, 4], [null, Scales(2), null], [Ints("axes", 7)] },
+        { "Upsample", [1, 4], [null], [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Hostile))]
+    public void HostileAttributesFailOnlyWithEdgeNetExceptions(string opType, int[] xDims, Tensor?[] constants, IR.Attribute[] attributes)
+    {
+        // opset 19 Resize reads axes/antialias; other ops accept any recent opset
+        var model = SingleNode(opType, opType == "Upsample" ? 9 : 19, xDims, constants, attributes);
+        try
+        {
+            Run(model, Tensor.FromArray(xDims, new float[Shapes.Count(xDims)]));
+        }
+        catch (EdgeNetException)
+        {
+        }
     }
 }

@@ -70,6 +70,23 @@ public sealed class ConvGeometry
         return result;
     }
 
+    /// <summary>Bound on every coordinate term, so the kernels' int index arithmetic (sums of three such terms) cannot overflow.</summary>
+    private const long CoordinateLimit = 1L << 29;
+
+    /// <summary>Rejects geometries whose index arithmetic could overflow (hostile attributes); returns this.</summary>
+    public ConvGeometry Validated(OpContext ctx)
+    {
+        if ((long)Kernel[0] * Kernel[1] * Kernel[2] > Shapes.MaxElements) throw ctx.Error("kernel is too large");
+        for (int a = 0; a < MaxRank; a++)
+        {
+            long extent = (Kernel[a] - 1L) * Dilations[a] + 1;
+            if (extent > CoordinateLimit || (long)(In[a] - 1) * Strides[a] > CoordinateLimit || (long)(Out[a] - 1) * Strides[a] > CoordinateLimit
+                || Math.Abs((long)PadBegin[a]) > CoordinateLimit || Math.Abs((long)PadEnd[a]) > CoordinateLimit || In[a] > CoordinateLimit || Out[a] > CoordinateLimit)
+                throw ctx.Error("kernel, stride, dilation or pads are too large");
+        }
+        return this;
+    }
+
     /// <summary>Reads strides, dilations, pads (or auto_pad) of a node; validates the spatial rank and values.</summary>
     public static (long[] Strides, long[] Dilations, long[] Pads) Attributes(OpContext ctx, int spatial)
     {
@@ -105,8 +122,9 @@ public sealed class ConvGeometry
                 {
                     long o = (input[i] + strides[i] - 1) / strides[i];
                     long total = Math.Max(0, (o - 1) * strides[i] + extent - input[i]);
-                    begin[i] = checked((int)(autoPad == "SAME_UPPER" ? total / 2 : total - total / 2));
-                    end[i] = checked((int)(total - begin[i]));
+                    if (total > CoordinateLimit) throw ctx.Error("kernel, stride or dilation is too large");
+                    begin[i] = (int)(autoPad == "SAME_UPPER" ? total / 2 : total - total / 2);
+                    end[i] = (int)(total - begin[i]);
                     output[i] = (int)o;
                     continue;
                 }
@@ -123,10 +141,12 @@ public sealed class ConvGeometry
             if (span < 0) throw ctx.Error($"kernel extent {extent} is larger than the padded input {input[i] + (long)begin[i] + end[i]}");
             long outSize = ceilMode ? (span + strides[i] - 1) / strides[i] + 1 : span / strides[i] + 1;
             if (ceilMode && (outSize - 1) * strides[i] >= input[i] + begin[i]) outSize--;
-            output[i] = checked((int)outSize);
+            if (outSize > CoordinateLimit) throw ctx.Error("output is too large");
+            output[i] = (int)outSize;
         }
-        return new ConvGeometry(input, kernel, ToInts(strides), ToInts(dilations), begin, end, output);
+        return new ConvGeometry(input, kernel, ToInts(ctx, strides), ToInts(ctx, dilations), begin, end, output).Validated(ctx);
     }
 
-    internal static int[] ToInts(long[] values) => values.Select(v => checked((int)v)).ToArray();
+    internal static int[] ToInts(OpContext ctx, long[] values) =>
+        values.Select(v => v is >= -CoordinateLimit and <= CoordinateLimit ? (int)v : throw ctx.Error($"value {v} is too large")).ToArray();
 }

@@ -28,6 +28,8 @@ public sealed class ConvOp : OpDefinition
             throw ctx.Error($"channels {x[1]} and weights {Shapes.Format(w)} do not fit group {group}");
         if (ctx.HasInput(2) && Shapes.Count(ctx.InputShape(2)) != w[0]) throw ctx.Error("bias length differs from output channels");
         var g = Geometry(ctx);
+        if (!g.Kernel.AsSpan(ConvGeometry.MaxRank - g.Rank).SequenceEqual(w.AsSpan(2)))
+            throw ctx.Error($"kernel_shape differs from the weights {Shapes.Format(w)}");
         ctx.SetOutput(0, DataType.Float32, [x[0], w[0], .. g.OutputSpatial()]);
     }
 

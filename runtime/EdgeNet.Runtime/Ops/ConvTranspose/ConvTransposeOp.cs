@@ -62,8 +62,8 @@ public sealed class ConvTransposeOp : OpDefinition
             }
             if (output[i] <= 0 || output[i] > int.MaxValue) throw ctx.Error($"output size {output[i]} on spatial axis {i} is not positive");
         }
-        return new ConvGeometry(input, kernel, ConvGeometry.ToInts(strides), ConvGeometry.ToInts(dilations),
-            ConvGeometry.ToInts(begin), ConvGeometry.ToInts(end), ConvGeometry.ToInts(output));
+        return new ConvGeometry(input, kernel, ConvGeometry.ToInts(ctx, strides), ConvGeometry.ToInts(ctx, dilations),
+            ConvGeometry.ToInts(ctx, begin), ConvGeometry.ToInts(ctx, end), ConvGeometry.ToInts(ctx, output)).Validated(ctx);
     }
 
     public override void Infer(OpContext ctx)

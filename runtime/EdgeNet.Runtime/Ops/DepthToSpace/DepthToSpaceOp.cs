@@ -13,12 +13,15 @@ public sealed class DepthToSpaceOp : OpDefinition
 {
     public override string OpType => "DepthToSpace";
 
+    /// <summary>Largest blocksize: its square must fit an int.</summary>
+    internal const long MaxBlock = 46340;
+
     private static (int Block, bool Crd) Attributes(OpContext ctx)
     {
         var x = ctx.InputShape(0);
         if (x.Length != 4) throw ctx.Error($"input {Shapes.Format(x)} must be N x C x H x W");
         long b = ctx.Int("blocksize", 0);
-        if (b <= 0 || b > 65536 || x[1] % (b * b) != 0) throw ctx.Error($"blocksize {b} must be positive with its square dividing the channels {x[1]}");
+        if (b <= 0 || b > MaxBlock || x[1] % (b * b) != 0) throw ctx.Error($"blocksize {b} must be positive with its square dividing the channels {x[1]}");
         string mode = ctx.String("mode", "DCR");
         if (mode is not ("DCR" or "CRD")) throw ctx.Error($"unknown mode '{mode}'");
         return ((int)b, mode == "CRD");
@@ -59,7 +62,7 @@ public sealed class SpaceToDepthOp : OpDefinition
         var x = ctx.InputShape(0);
         if (x.Length != 4) throw ctx.Error($"input {Shapes.Format(x)} must be N x C x H x W");
         long b = ctx.Int("blocksize", 0);
-        if (b <= 0 || x[2] % b != 0 || x[3] % b != 0) throw ctx.Error($"blocksize {b} must be positive and divide H {x[2]} and W {x[3]}");
+        if (b <= 0 || b > DepthToSpaceOp.MaxBlock || x[2] % b != 0 || x[3] % b != 0) throw ctx.Error($"blocksize {b} must be positive and divide H {x[2]} and W {x[3]}");
         return (int)b;
     }
 

@@ -190,6 +190,9 @@ internal sealed class ResizeSpec
             }
         }
         bool antialias = !legacy && ctx.Opset >= 18 && ctx.Int("antialias", 0) != 0;
+        // antialias widens the kernel to (2 or 4)/scale taps per axis; refuse absurd downscales instead of building huge tables
+        if (antialias && mode != "nearest" && fullScales.Any(f => f < 1.0 / 1024))
+            throw UnsupportedOperatorException.For(ctx.Node, "antialias with a downscale factor above 1024");
         return new ResizeSpec
         {
             OutputDims = output,
