@@ -1,9 +1,7 @@
 using EdgeNet.Ops.Conv;
-using EdgeNet.Ops.ConvTranspose;
 using EdgeNet.Ops.Gemm;
 using EdgeNet.Ops.Normalization;
 using EdgeNet.Ops.Pool;
-using EdgeNet.Ops.Resize;
 
 namespace EdgeNet.Ops;
 
@@ -12,8 +10,7 @@ public static partial class OpRegistry
     static partial void RegisterNn(Action<OpDefinition> add)
     {
         add(new ConvOp());
-        add(new ConvTransposeOp());
-        add(new ResizeOp("Resize")); add(new ResizeOp("Upsample"));
+        add(new ConvTranspose.ConvTransposeOp()); add(new Resize.ResizeOp("Resize")); add(new Resize.ResizeOp("Upsample"));
         add(new GemmOp());
         add(new MatMulOp());
         add(new PoolOp("MaxPool", max: true));

@@ -1,5 +1,4 @@
 using EdgeNet.Ops.Concat;
-using EdgeNet.Ops.DepthToSpace;
 using EdgeNet.Ops.Expand;
 using EdgeNet.Ops.Gather;
 using EdgeNet.Ops.Pad;
@@ -31,6 +30,6 @@ public static partial class OpRegistry
         add(new ConstantOfShapeOp());
         add(new RangeOp());
         add(new PadOp());
-        add(new DepthToSpaceOp()); add(new SpaceToDepthOp());
+        add(new DepthToSpace.DepthToSpaceOp()); add(new DepthToSpace.SpaceToDepthOp());
     }
 }

@@ -43,8 +43,9 @@ public sealed class ConvTransposeOp : OpDefinition
         var output = new long[spatial];
         for (int i = 0; i < spatial; i++)
         {
-            if (outputPadding[i] < 0 || outputPadding[i] >= Math.Max(strides[i], dilations[i]))
-                throw ctx.Error($"output_padding {outputPadding[i]} must be non-negative and smaller than the stride or dilation");
+            // The spec asks for output_padding < stride or dilation, but larger values are well defined (extra bias-only
+            // cells at the end) and some exporters emit them, so only the sign is enforced.
+            if (outputPadding[i] < 0 || outputPadding[i] > int.MaxValue) throw ctx.Error($"output_padding {outputPadding[i]} must be non-negative");
             long full = strides[i] * (input[i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1;
             bool derivePads = outputShape is not null || autoPad is "SAME_UPPER" or "SAME_LOWER";
             if (derivePads)
