@@ -1,5 +1,6 @@
 using EdgeNet.Execution;
 using EdgeNet.IR;
+using EdgeNet.Tests.Support;
 
 namespace EdgeNet.Tests.Ops;
 
@@ -231,6 +232,26 @@ public class ConvTransposeTests
         Assert.Equal(new[] { 2, 2, 6, 4 }, d2s.Dims);
         var back = Run(SingleNode("SpaceToDepth", 13, [2, 2, 6, 4], [], IR.Attribute.Of("blocksize", 2L)), d2s);
         Assert.Equal(x, back.AsSpan<float>().ToArray());
+    }
+
+    public static TheoryData<string, int[], Tensor?[], IR.Attribute[]> Steady => new()
+    {
+        { "ConvTranspose", [1, 2, 3, 4, 5], [Tensor.FromArray([2, 2, 2, 3, 2], Random(48, 7))], [Ints("strides", 2, 1, 2), Ints("output_padding", 1, 0, 1)] },
+        { "Conv", [1, 2, 4, 5, 6], [Tensor.FromArray([3, 2, 2, 3, 2], Random(72, 8))], [Ints("pads", 1, 0, 1, 0, 1, 1)] },
+        { "AveragePool", [1, 2, 4, 5, 6], [], [Ints("kernel_shape", 2, 3, 2), Ints("pads", 1, 1, 1, 0, 0, 1), IR.Attribute.Of("count_include_pad", 1L)] },
+        { "MaxPool", [1, 2, 4, 5, 6], [], [Ints("kernel_shape", 2, 2, 2), Ints("dilations", 2, 1, 2)] },
+        { "Resize", [1, 2, 5, 6], [null, Scales(1, 1, 1.7f, 0.6f)], [IR.Attribute.Of("mode", "cubic")] },
+        { "Resize", [1, 2, 5, 6], [null, Scales(1, 1, 2, 3)], [] },
+        { "DepthToSpace", [1, 8, 3, 2], [], [IR.Attribute.Of("blocksize", 2L), IR.Attribute.Of("mode", "CRD")] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Steady))]
+    public void RunAllocatesNothing(string opType, int[] xDims, Tensor?[] constants, IR.Attribute[] attributes)
+    {
+        var session = new Session(SingleNode(opType, 19, xDims, constants, attributes));
+        Random(Shapes.Count(xDims), 9).CopyTo(session.Input<float>(0));
+        Allocations.AssertNoneAfterWarmUp(session.Run);
     }
 
     private static IR.Attribute Ints(string name, params long[] v) => IR.Attribute.Of(name, v);
