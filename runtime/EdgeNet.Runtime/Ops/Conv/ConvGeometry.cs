@@ -76,7 +76,7 @@ public sealed class ConvGeometry
     /// <summary>Rejects geometries whose index arithmetic could overflow (hostile attributes); returns this.</summary>
     public ConvGeometry Validated(OpContext ctx)
     {
-        if ((long)Kernel[0] * Kernel[1] * Kernel[2] > Shapes.MaxElements) throw ctx.Error("kernel is too large");
+        if ((double)Kernel[0] * Kernel[1] * Kernel[2] > Shapes.MaxElements) throw ctx.Error("kernel is too large");
         for (int a = 0; a < MaxRank; a++)
         {
             long extent = (Kernel[a] - 1L) * Dilations[a] + 1;
@@ -86,6 +86,10 @@ public sealed class ConvGeometry
         }
         return this;
     }
+
+    /// <summary>The kernel_shape attribute as ints, or null when absent; values outside (0, 2^29] are errors.</summary>
+    public static int[]? KernelShape(OpContext ctx) =>
+        ctx.Ints("kernel_shape")?.Select(k => k is > 0 and <= CoordinateLimit ? (int)k : throw ctx.Error($"kernel_shape value {k} is out of range")).ToArray();
 
     /// <summary>Reads strides, dilations, pads (or auto_pad) of a node; validates the spatial rank and values.</summary>
     public static (long[] Strides, long[] Dilations, long[] Pads) Attributes(OpContext ctx, int spatial)

@@ -13,7 +13,7 @@ public sealed class ConvOp : OpDefinition
     private static ConvGeometry Geometry(OpContext ctx)
     {
         var w = ctx.InputShape(1);
-        var kernel = ctx.Ints("kernel_shape")?.Select(k => (int)k).ToArray() ?? w[2..];
+        var kernel = ConvGeometry.KernelShape(ctx) ?? w[2..];
         return ConvGeometry.Create(ctx, ctx.InputShape(0), kernel);
     }
 

@@ -24,7 +24,7 @@ public sealed class ConvTransposeOp : OpDefinition
         var w = ctx.InputShape(1);
         int spatial = x.Length - 2;
         var (strides, dilations, pads) = ConvGeometry.Attributes(ctx, spatial);
-        var kernel = ctx.Ints("kernel_shape")?.Select(k => (int)k).ToArray() ?? w[2..];
+        var kernel = ConvGeometry.KernelShape(ctx) ?? w[2..];
         if (kernel.Length != spatial || kernel.Any(k => k <= 0)) throw ctx.Error($"kernel_shape {Shapes.Format(kernel)} does not fit {spatial} spatial dims");
         long[] outputPadding = ctx.Ints("output_padding") ?? new long[spatial];
         if (outputPadding.Length != spatial) throw ctx.Error("output_padding does not match the spatial rank");

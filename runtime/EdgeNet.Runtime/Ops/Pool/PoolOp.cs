@@ -16,7 +16,7 @@ public sealed class PoolOp(string opType, bool max) : OpDefinition
 
     private static ConvGeometry Geometry(OpContext ctx)
     {
-        var kernel = ctx.Ints("kernel_shape")?.Select(k => (int)k).ToArray() ?? throw ctx.Error("missing kernel_shape");
+        var kernel = ConvGeometry.KernelShape(ctx) ?? throw ctx.Error("missing kernel_shape");
         var x = ctx.InputShape(0);
         if (x.Length < 3) throw ctx.Error($"input {Shapes.Format(x)} must be N x C x spatial");
         return ConvGeometry.Create(ctx, x, kernel, ctx.Int("ceil_mode", 0) != 0);
