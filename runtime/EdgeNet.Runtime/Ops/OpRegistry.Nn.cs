@@ -11,6 +11,7 @@ public static partial class OpRegistry
     static partial void RegisterNn(Action<OpDefinition> add)
     {
         add(new ConvOp());
+        add(new ConvTranspose.ConvTransposeOp()); add(new Resize.ResizeOp("Resize")); add(new Resize.ResizeOp("Upsample"));
         add(new GemmOp());
         add(new MatMulOp());
         add(new PoolOp("MaxPool", max: true));

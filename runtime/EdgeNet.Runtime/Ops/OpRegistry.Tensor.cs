@@ -40,5 +40,7 @@ public static partial class OpRegistry
         add(new OneHot.EyeLikeOp());
         add(new NonZero.NonZeroOp());
         add(new ReverseSequence.ReverseSequenceOp());
+        add(new DepthToSpace.DepthToSpaceOp());
+        add(new DepthToSpace.SpaceToDepthOp());
     }
 }

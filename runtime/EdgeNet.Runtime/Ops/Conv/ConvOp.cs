@@ -5,7 +5,7 @@ using EdgeNet.Kernels.Conv;
 
 namespace EdgeNet.Ops.Conv;
 
-/// <summary>Conv (1-D/2-D, groups, dilations, pads, auto_pad, optional bias, fused activation), float32.</summary>
+/// <summary>Conv (1-D/2-D/3-D, groups, dilations, pads, auto_pad, optional bias, fused activation), float32.</summary>
 public sealed class ConvOp : OpDefinition
 {
     public override string OpType => "Conv";
@@ -13,7 +13,7 @@ public sealed class ConvOp : OpDefinition
     private static ConvGeometry Geometry(OpContext ctx)
     {
         var w = ctx.InputShape(1);
-        var kernel = ctx.Ints("kernel_shape")?.Select(k => (int)k).ToArray() ?? w[2..];
+        var kernel = ConvGeometry.KernelShape(ctx) ?? w[2..];
         return ConvGeometry.Create(ctx, ctx.InputShape(0), kernel);
     }
 
@@ -28,7 +28,9 @@ public sealed class ConvOp : OpDefinition
             throw ctx.Error($"channels {x[1]} and weights {Shapes.Format(w)} do not fit group {group}");
         if (ctx.HasInput(2) && Shapes.Count(ctx.InputShape(2)) != w[0]) throw ctx.Error("bias length differs from output channels");
         var g = Geometry(ctx);
-        ctx.SetOutput(0, DataType.Float32, [x[0], w[0], .. g.OutputSpatial(x.Length - 2)]);
+        if (!g.Kernel.AsSpan(ConvGeometry.MaxRank - g.Rank).SequenceEqual(w.AsSpan(2)))
+            throw ctx.Error($"kernel_shape differs from the weights {Shapes.Format(w)}");
+        ctx.SetOutput(0, DataType.Float32, [x[0], w[0], .. g.OutputSpatial()]);
     }
 
     public override Kernel CreateKernel(OpContext ctx)

@@ -5,9 +5,10 @@ using EdgeNet.Ops.Conv;
 namespace EdgeNet.Ops.Pool;
 
 /// <summary>
-/// MaxPool (dilations, ceil_mode, optional Indices output with storage_order) and AveragePool (count_include_pad,
-/// ceil_mode), 1-D and 2-D, float32. Average divisor: with count_include_pad the window clipped to the padded input,
-/// otherwise the number of real input elements under the window.
+/// MaxPool (dilations, ceil_mode, optional Indices output with storage_order; float32/float64/int8/uint8) and
+/// AveragePool (count_include_pad, ceil_mode, dilations; float32), 1-D to 3-D. Average divisor: with count_include_pad
+/// the taps inside the padded input, otherwise the number of real input elements under the window.
+/// Indices are flat offsets into the input (row-major, or column-major over the spatial dims with storage_order = 1).
 /// </summary>
 public sealed class PoolOp(string opType, bool max) : OpDefinition
 {
@@ -15,82 +16,143 @@ public sealed class PoolOp(string opType, bool max) : OpDefinition
 
     private static ConvGeometry Geometry(OpContext ctx)
     {
-        var kernel = ctx.Ints("kernel_shape")?.Select(k => (int)k).ToArray() ?? throw ctx.Error("missing kernel_shape");
-        return ConvGeometry.Create(ctx, ctx.InputShape(0), kernel, ctx.Int("ceil_mode", 0) != 0);
+        var kernel = ConvGeometry.KernelShape(ctx) ?? throw ctx.Error("missing kernel_shape");
+        var x = ctx.InputShape(0);
+        if (x.Length < 3) throw ctx.Error($"input {Shapes.Format(x)} must be N x C x spatial");
+        return ConvGeometry.Create(ctx, x, kernel, ctx.Int("ceil_mode", 0) != 0);
     }
 
     public override void Infer(OpContext ctx)
     {
-        ctx.ExpectType(0, DataType.Float32);
+        if (max) ctx.ExpectType(0, DataType.Float32, DataType.Float64, DataType.Int8, DataType.UInt8);
+        else ctx.ExpectType(0, DataType.Float32);
         var x = ctx.InputShape(0);
         var g = Geometry(ctx);
-        int[] dims = [x[0], x[1], .. g.OutputSpatial(x.Length - 2)];
-        ctx.SetOutput(0, DataType.Float32, dims);
+        int[] dims = [x[0], x[1], .. g.OutputSpatial()];
+        ctx.SetOutput(0, ctx.InputType(0), dims);
         if (ctx.OutputCount > 1) ctx.SetOutput(1, DataType.Int64, dims);
     }
 
     public override Kernel CreateKernel(OpContext ctx)
     {
         var x = ctx.InputShape(0);
-        if (!max && ctx.Ints("dilations") is { } d && d.Any(v => v != 1)) throw UnsupportedOperatorException.For(ctx.Node, "AveragePool with dilations");
-        return new PoolKernel(max, x[0] * x[1], Geometry(ctx), ctx.Int("count_include_pad", 0) != 0, ctx.Int("storage_order", 0) != 0, ctx.OutputCount > 1);
+        var g = Geometry(ctx);
+        int planes = x[0] * x[1];
+        bool indices = ctx.OutputCount > 1;
+        if (!max) return new AveragePoolKernel(planes, g, ctx.Int("count_include_pad", 0) != 0);
+        bool columnMajor = ctx.Int("storage_order", 0) != 0;
+        return ctx.InputType(0) switch
+        {
+            DataType.Float32 => new MaxPoolKernel<float>(planes, g, columnMajor, indices),
+            DataType.Float64 => new MaxPoolKernel<double>(planes, g, columnMajor, indices),
+            DataType.Int8 => new MaxPoolKernel<sbyte>(planes, g, columnMajor, indices),
+            _ => new MaxPoolKernel<byte>(planes, g, columnMajor, indices),
+        };
     }
 
-    private sealed class PoolKernel(bool max, int planes, ConvGeometry g, bool includePad, bool columnMajor, bool indices) : Kernel
+    private sealed class MaxPoolKernel<T>(int planes, ConvGeometry g, bool columnMajor, bool indices) : Kernel
+        where T : unmanaged, System.Numerics.INumber<T>
+    {
+        public override void Execute(ExecutionContext ctx)
+        {
+            var x = Input<T>(ctx, 0);
+            var y = Output<T>(ctx, 0);
+            var idx = indices ? Output<long>(ctx, 1) : default;
+            int inVolume = g.InVolume, outVolume = g.OutVolume;
+            for (int p = 0; p < planes; p++)
+            {
+                var src = x.Slice(p * inVolume, inVolume);
+                int o = p * outVolume;
+                for (int od = 0; od < g.OutD; od++)
+                    for (int oh = 0; oh < g.OutH; oh++)
+                        for (int ow = 0; ow < g.OutW; ow++, o++)
+                        {
+                            int d0 = od * g.SD - g.PadFront, h0 = oh * g.SH - g.PadTop, w0 = ow * g.SW - g.PadLeft;
+                            T best = default;
+                            int bestD = -1, bestH = 0, bestW = 0;
+                            for (int kd = 0; kd < g.KD; kd++)
+                            {
+                                int id = d0 + kd * g.DD;
+                                if ((uint)id >= (uint)g.InD) continue;
+                                for (int kh = 0; kh < g.KH; kh++)
+                                {
+                                    int ih = h0 + kh * g.DH;
+                                    if ((uint)ih >= (uint)g.InH) continue;
+                                    int row = (id * g.InH + ih) * g.InW;
+                                    for (int kw = 0; kw < g.KW; kw++)
+                                    {
+                                        int iw = w0 + kw * g.DW;
+                                        if ((uint)iw >= (uint)g.InW) continue;
+                                        T v = src[row + iw];
+                                        if (bestD < 0 || v > best) { best = v; bestD = id; bestH = ih; bestW = iw; }
+                                    }
+                                }
+                            }
+                            // A window entirely in the padding has no element; ceil_mode's window-dropping rule prevents it.
+                            y[o] = best;
+                            if (indices)
+                            {
+                                long flat = bestD < 0 ? 0 : columnMajor
+                                    ? ((long)bestW * g.InH + bestH) * g.InD + bestD
+                                    : ((long)bestD * g.InH + bestH) * g.InW + bestW;
+                                idx[o] = (long)p * inVolume + flat;
+                            }
+                        }
+            }
+        }
+    }
+
+    private sealed class AveragePoolKernel(int planes, ConvGeometry g, bool includePad) : Kernel
     {
         public override void Execute(ExecutionContext ctx)
         {
             var x = Input<float>(ctx, 0);
             var y = Output<float>(ctx, 0);
-            var idx = indices ? Output<long>(ctx, 1) : default;
-            int inPlane = g.InH * g.InW, outPlane = g.OutH * g.OutW;
-            int paddedH = g.InH + g.PadTop + g.PadBottom, paddedW = g.InW + g.PadLeft + g.PadRight;
+            int inVolume = g.InVolume, outVolume = g.OutVolume;
             for (int p = 0; p < planes; p++)
             {
-                var src = x.Slice(p * inPlane, inPlane);
-                for (int oh = 0; oh < g.OutH; oh++)
-                    for (int ow = 0; ow < g.OutW; ow++)
-                    {
-                        int h0 = oh * g.SH - g.PadTop, w0 = ow * g.SW - g.PadLeft;
-                        float best = float.NegativeInfinity, sum = 0;
-                        int bestAt = -1, count = 0;
-                        for (int kh = 0; kh < g.KH; kh++)
+                var src = x.Slice(p * inVolume, inVolume);
+                int o = p * outVolume;
+                for (int od = 0; od < g.OutD; od++)
+                    for (int oh = 0; oh < g.OutH; oh++)
+                        for (int ow = 0; ow < g.OutW; ow++, o++)
                         {
-                            int ih = h0 + kh * g.DH;
-                            if ((uint)ih >= (uint)g.InH) continue;
-                            for (int kw = 0; kw < g.KW; kw++)
+                            int d0 = od * g.SD - g.PadFront, h0 = oh * g.SH - g.PadTop, w0 = ow * g.SW - g.PadLeft;
+                            float sum = 0;
+                            int count = 0;
+                            for (int kd = 0; kd < g.KD; kd++)
                             {
-                                int iw = w0 + kw * g.DW;
-                                if ((uint)iw >= (uint)g.InW) continue;
-                                float v = src[ih * g.InW + iw];
-                                if (v > best || bestAt < 0) { best = v; bestAt = ih * g.InW + iw; }
-                                sum += v;
-                                count++;
+                                int id = d0 + kd * g.DD;
+                                if ((uint)id >= (uint)g.InD) continue;
+                                for (int kh = 0; kh < g.KH; kh++)
+                                {
+                                    int ih = h0 + kh * g.DH;
+                                    if ((uint)ih >= (uint)g.InH) continue;
+                                    int row = (id * g.InH + ih) * g.InW;
+                                    for (int kw = 0; kw < g.KW; kw++)
+                                    {
+                                        int iw = w0 + kw * g.DW;
+                                        if ((uint)iw >= (uint)g.InW) continue;
+                                        sum += src[row + iw];
+                                        count++;
+                                    }
+                                }
                             }
-                        }
-                        int o = p * outPlane + oh * g.OutW + ow;
-                        if (max)
-                        {
-                            y[o] = best;
-                            if (indices)
-                            {
-                                int bh = bestAt / g.InW, bw = bestAt % g.InW;
-                                idx[o] = (long)p * inPlane + (columnMajor ? bw * g.InH + bh : bestAt);
-                            }
-                        }
-                        else
-                        {
-                            int divisor = count;
-                            if (includePad)
-                            {
-                                int hs = Math.Max(h0, -g.PadTop), he = Math.Min(h0 + g.KH, paddedH - g.PadTop);
-                                int ws = Math.Max(w0, -g.PadLeft), we = Math.Min(w0 + g.KW, paddedW - g.PadLeft);
-                                divisor = (he - hs) * (we - ws);
-                            }
+                            int divisor = includePad
+                                ? TapsInPaddedRange(d0, 0) * TapsInPaddedRange(h0, 1) * TapsInPaddedRange(w0, 2)
+                                : count;
                             y[o] = divisor > 0 ? sum / divisor : 0;
                         }
-                    }
             }
+        }
+
+        /// <summary>Taps of the window starting at <paramref name="start"/> that fall inside [−pad_begin, in + pad_end).</summary>
+        private int TapsInPaddedRange(int start, int axis)
+        {
+            int lo = -g.PadBegin[axis], hi = g.In[axis] + g.PadEnd[axis], step = g.Dilations[axis], n = 0;
+            for (int k = 0, pos = start; k < g.Kernel[axis]; k++, pos += step)
+                if (pos >= lo && pos < hi) n++;
+            return n;
         }
     }
 }
