@@ -15,7 +15,7 @@ public class GeneratedModelParityTests
 {
     public enum Form { Imported, Optimized, EnetRoundTrip }
 
-    /// <summary>Name, input shape, and the batch size of the allocation check (slow models run fewer calls per batch).</summary>
+    /// <summary>Name, input shape, and calls per batch of the allocation check (fewer for the slow models).</summary>
     private static readonly (string Name, int[] Dims, int AllocationBatch)[] s_models =
     [
         ("mobilenet_v2", [1, 3, 224, 224], 2),
@@ -109,7 +109,8 @@ public class GeneratedModelParityTests
         Assert.True(before > 0, $"{name} was exported without BatchNormalization nodes: nothing to fold");
         PassPipeline.Optimize(model);
         var left = model.Graph.Nodes.Where(n => n.OpType == "BatchNormalization").Select(n => n.Name).ToList();
-        Assert.True(left.Count == 0, $"{name}: {left.Count} of {before} BatchNormalization nodes not folded: {string.Join(", ", left.Take(5))}");
+        Assert.True(left.Count == 0,
+            $"{name}: {left.Count} of {before} BatchNormalization nodes not folded: {string.Join(", ", left.Take(5))}");
     }
 
     [Theory]
