@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The test command (README): unit, parity, fuzz and bad-input tests, then the ONNX conformance suite.
-# Installs missing Debian packages, fetches the real models and makes the test speech first (all idempotent).
+# Installs missing Debian packages, fetches the real models, makes the test speech and exports the generated
+# models first (all idempotent).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 ./scripts/install-deps.sh test
 ./scripts/fetch-models.sh
 ./scripts/make-speech.sh
+./scripts/make-test-models.sh
 data=/usr/share/libonnx-testdata/data
 
 log="$(mktemp)"
@@ -24,15 +26,20 @@ set +e
 ./edgenet test-data "${expected[@]}" --quiet | tee "$log"
 conf_passed=$(tail -1 "$log" | awk '{print $1}')
 conf_failed=$(tail -1 "$log" | awk '{print $3}')
+# ... and so must every generated model against torch's own output (scripts/make-test-models.sh).
+generated=(models/generated/*/)
+./edgenet test-data "${generated[@]}" --quiet | tee "$log"
+gen_passed=$(tail -1 "$log" | awk '{print $1+0}')
+gen_failed=$((${#generated[@]} - gen_passed)) # unsupported or missing counts as failed here
 # ... and nothing in the whole suite may give a wrong answer (unsupported ops are listed, not failed).
 ./edgenet test-data "$data/node" "$data/pytorch-converted" "$data/pytorch-operator" "$data/simple" --skip-unsupported --quiet > "$log"
 all_failed=$(tail -1 "$log" | awk '{print $3}')
 set -e
 grep '^FAIL' "$log" || true
-echo "conformance: $conf_passed of ${#expected[@]} expected folders pass; whole suite: $(tail -1 "$log"), $(tail -2 "$log" | head -1)"
+echo "conformance: $conf_passed of ${#expected[@]} expected folders pass, $gen_passed of ${#generated[@]} generated models; whole suite: $(tail -1 "$log"), $(tail -2 "$log" | head -1)"
 rm -f "$log"
 
-passed=$((unit_passed + conf_passed))
-failed=$((unit_failed + conf_failed + all_failed))
+passed=$((unit_passed + conf_passed + gen_passed))
+failed=$((unit_failed + conf_failed + gen_failed + all_failed))
 echo "$passed passed, $failed failed"
 (( failed == 0 ))

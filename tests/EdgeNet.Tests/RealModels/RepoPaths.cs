@@ -1,6 +1,6 @@
 namespace EdgeNet.Tests.RealModels;
 
-/// <summary>Where the repository's git-ignored models/ folder is (filled by scripts/fetch-models.sh).</summary>
+/// <summary>Where the repository's git-ignored models/ folder is (filled by scripts/fetch-models.sh and scripts/make-test-models.sh).</summary>
 internal static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
@@ -17,7 +17,7 @@ internal static class RepoPaths
     {
         string path = Path.Combine(Root, "models", relative);
         if (!File.Exists(path))
-            throw new FileNotFoundException($"{path} is missing: run scripts/fetch-models.sh (CI does)", path);
+            throw new FileNotFoundException($"{path} is missing: run scripts/fetch-models.sh and scripts/make-test-models.sh (scripts/test.sh does)", path);
         return path;
     }
 }
