@@ -31,7 +31,8 @@ foreach (var spec in specs)
 {
     using var pair = new SideBySide(spec, threads);
     var r = pair.Measure(runs);
-    string name = Path.GetFileName(spec.Path) + spec.ShapeSuffix;
+    string file = Path.GetFileName(spec.Path);
+    string name = (file == "model.onnx" ? Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(spec.Path))) : file) + spec.ShapeSuffix;
     Console.WriteLine(markdown
         ? string.Create(CultureInfo.InvariantCulture, $"| {name} | {r.EdgeNetMs:F3} | {r.OrtMs:F3} | {r.EdgeNetMs / r.OrtMs:F2} | {r.EdgeNetAllocPerRun:F0} | {threads} |")
         : string.Create(CultureInfo.InvariantCulture, $"{name}: EdgeNet {r.EdgeNetMs:F3} ms, ORT {r.OrtMs:F3} ms, ratio {r.EdgeNetMs / r.OrtMs:F2}, EdgeNet {r.EdgeNetAllocPerRun:F0} B/run"));

@@ -37,7 +37,10 @@ public sealed class ConvOp : OpDefinition
     {
         var x = ctx.InputShape(0);
         var w = ctx.InputShape(1);
-        return new ConvKernel(new ConvShape(x[0], x[1], w[0], (int)ctx.Int("group", 1), Geometry(ctx)), ctx.HasInput(2), FusedActivation.Of(ctx.Node));
+        var shape = new ConvShape(x[0], x[1], w[0], (int)ctx.Int("group", 1), Geometry(ctx));
+        var activation = FusedActivation.Of(ctx.Node);
+        return DepthwiseConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
+            ?? new ConvKernel(shape, ctx.HasInput(2), activation);
     }
 
     public override long CountMacs(OpContext ctx)
