@@ -11,6 +11,7 @@ internal static class CommandLine
         "  " + BenchCommand.Usage,
         "  " + InspectCommand.Usage,
         "  " + ConvertCommand.Usage,
+        "  " + OpsCommand.Usage,
     ];
 
     public static int Run(string[] args)
@@ -30,6 +31,7 @@ internal static class CommandLine
                 "bench" => BenchCommand.Run(rest),
                 "inspect" => InspectCommand.Run(rest),
                 "convert" => ConvertCommand.Run(rest),
+                "ops" => OpsCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
