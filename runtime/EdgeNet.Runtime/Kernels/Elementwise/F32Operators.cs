@@ -133,17 +133,21 @@ public readonly struct F32Swish : IF32UnaryOperator
     public Vector512<float> Invoke(Vector512<float> x) => VectorMath.Swish(x);
 }
 
-/// <summary>½x(1 + tanh(√(2/π)(x + 0.044715x³))).</summary>
+/// <summary>
+/// ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³), computed as x·sigmoid(2u) (the same function: 1 + tanh u = 2σ(2u)),
+/// which avoids the cancellation of 1 + tanh u for negative x.
+/// </summary>
 public readonly struct F32GeluTanh : IF32UnaryOperator
 {
+    private const float TwoC = 2 * 0.7978845608f, K = 0.044715f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Invoke(float x) => 0.5f * x * (1 + VectorMath.Tanh(0.7978845608f * (x + 0.044715f * x * x * x)));
+    public float Invoke(float x) => x * VectorMath.Sigmoid(TwoC * (x + K * x * x * x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(0.5f) * x * (Vector128<float>.One + VectorMath.Tanh(Vector128.Create(0.7978845608f) * (x + Vector128.Create(0.044715f) * x * x * x)));
+    public Vector128<float> Invoke(Vector128<float> x) => x * VectorMath.Sigmoid(Vector128.Create(TwoC) * (x + Vector128.Create(K) * x * x * x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(0.5f) * x * (Vector256<float>.One + VectorMath.Tanh(Vector256.Create(0.7978845608f) * (x + Vector256.Create(0.044715f) * x * x * x)));
+    public Vector256<float> Invoke(Vector256<float> x) => x * VectorMath.Sigmoid(Vector256.Create(TwoC) * (x + Vector256.Create(K) * x * x * x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(0.5f) * x * (Vector512<float>.One + VectorMath.Tanh(Vector512.Create(0.7978845608f) * (x + Vector512.Create(0.044715f) * x * x * x)));
+    public Vector512<float> Invoke(Vector512<float> x) => x * VectorMath.Sigmoid(Vector512.Create(TwoC) * (x + Vector512.Create(K) * x * x * x));
 }
 
 /// <summary>x / (1 + |x|).</summary>

@@ -63,11 +63,11 @@ public static partial class VectorMath
         q = Vector128.FusedMultiplyAdd(q, z, Vector128.Create(T7));
         q = Vector128.FusedMultiplyAdd(q, z, Vector128.Create(T5));
         q = Vector128.FusedMultiplyAdd(q, z, Vector128.Create(T3));
-        var small = Vector128.FusedMultiplyAdd(x * z, q, x);
+        var small = Vector128.FusedMultiplyAdd(ax * z, q, ax);
         var e = Exp(ax + ax);
         var large = Vector128<float>.One - Vector128.Create(2f) / (e + Vector128<float>.One);
-        large = Vector128.CopySign(large, x);
-        var y = Vector128.ConditionalSelect(Vector128.LessThan(ax, Vector128.Create(TanhSmall)), small, large);
+        // computed on |x|, then the sign put back (so tanh(−0) = −0)
+        var y = Vector128.CopySign(Vector128.ConditionalSelect(Vector128.LessThan(ax, Vector128.Create(TanhSmall)), small, large), x);
         return Vector128.ConditionalSelect(Vector128.Equals(x, x), y, x);
     }
 

@@ -63,11 +63,11 @@ public static partial class VectorMath
         q = Vector256.FusedMultiplyAdd(q, z, Vector256.Create(T7));
         q = Vector256.FusedMultiplyAdd(q, z, Vector256.Create(T5));
         q = Vector256.FusedMultiplyAdd(q, z, Vector256.Create(T3));
-        var small = Vector256.FusedMultiplyAdd(x * z, q, x);
+        var small = Vector256.FusedMultiplyAdd(ax * z, q, ax);
         var e = Exp(ax + ax);
         var large = Vector256<float>.One - Vector256.Create(2f) / (e + Vector256<float>.One);
-        large = Vector256.CopySign(large, x);
-        var y = Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(TanhSmall)), small, large);
+        // computed on |x|, then the sign put back (so tanh(−0) = −0)
+        var y = Vector256.CopySign(Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(TanhSmall)), small, large), x);
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), y, x);
     }
 

@@ -63,11 +63,11 @@ public static partial class VectorMath
         q = Vector512.FusedMultiplyAdd(q, z, Vector512.Create(T7));
         q = Vector512.FusedMultiplyAdd(q, z, Vector512.Create(T5));
         q = Vector512.FusedMultiplyAdd(q, z, Vector512.Create(T3));
-        var small = Vector512.FusedMultiplyAdd(x * z, q, x);
+        var small = Vector512.FusedMultiplyAdd(ax * z, q, ax);
         var e = Exp(ax + ax);
         var large = Vector512<float>.One - Vector512.Create(2f) / (e + Vector512<float>.One);
-        large = Vector512.CopySign(large, x);
-        var y = Vector512.ConditionalSelect(Vector512.LessThan(ax, Vector512.Create(TanhSmall)), small, large);
+        // computed on |x|, then the sign put back (so tanh(−0) = −0)
+        var y = Vector512.CopySign(Vector512.ConditionalSelect(Vector512.LessThan(ax, Vector512.Create(TanhSmall)), small, large), x);
         return Vector512.ConditionalSelect(Vector512.Equals(x, x), y, x);
     }
 
