@@ -211,6 +211,17 @@ public class VectorizedOpKernelTests
             Compare(op, [new In("x", Random(n, n))], 1, 14, rtol, atol);
     }
 
+    [Theory]
+    [InlineData("Sum")]
+    [InlineData("Mean")]
+    [InlineData("Max")]
+    [InlineData("Min")]
+    public void Variadic_ops_with_broadcasting_are_bit_exact(string op)
+    {
+        Compare(op, [new In("a", Random(1, 3, 37)), new In("b", Random(2, 37)), new In("c", Random(3, 3, 1))], 1, 13, 0, 0);
+        Compare(op, [new In("a", Random(1, 19))], 1, 13, 0, 0);
+    }
+
     [Fact]
     public void Clip_and_pow_2()
     {
