@@ -54,9 +54,9 @@ public class VectorizedOpKernelTests
     private static AttributeProto Float(string name, float v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = v };
     private static AttributeProto Ints(string name, params long[] v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { v } };
 
-    private static Session Build(byte[] model, In[] inputs, Isa isa)
+    private static Session Build(byte[] model, In[] inputs, Isa isa, int threads = 1)
     {
-        var options = new SessionOptions { Isa = isa };
+        var options = new SessionOptions { Isa = isa, Threads = threads };
         foreach (var i in inputs)
             if (i.Runtime) options.InputShapes[i.Name] = i.Value.Dims;
             else options.SpecializedInputs[i.Name] = i.Value;
@@ -262,6 +262,29 @@ public class VectorizedOpKernelTests
             var want = new byte[to.SizeOf()];
             EdgeNet.Kernels.Elementwise.ElementIO.Write(want, to, 0, EdgeNet.Kernels.Elementwise.ElementIO.Read(input, from, i));
             Assert.True(want.AsSpan().SequenceEqual(yBytes.Slice(i * to.SizeOf(), to.SizeOf())), $"{from}→{to} element {i} ({values[i]})");
+        }
+    }
+
+    /// <summary>Large element-wise ops split over threads give the single-threaded bits, without allocating.</summary>
+    [Theory]
+    [InlineData("Sigmoid", 1)]
+    [InlineData("Add", 2)]
+    [InlineData("Mul", 2)]
+    public void Threaded_element_wise_matches_single_threaded(string op, int arity)
+    {
+        In[] inputs = arity == 1 ? [new In("x", Random(1, 3, 33335))] : [new In("a", Random(1, 3, 33335)), new In("b", Random(2, 3, 33335))];
+        In[] scalarB = arity == 1 ? inputs : [inputs[0], new In("b", Random(2, 1))];
+        foreach (var ins in new[] { inputs, scalarB })
+        {
+            var model = Model(op, ins, 1, 14);
+            foreach (var isa in IsaSupport.Available)
+            {
+                var want = Run(Build(model, ins, isa, 1), ins, 1)[0];
+                var s = Build(model, ins, isa, 2);
+                var got = Run(s, ins, 1)[0];
+                Assert.Equal(want, got);
+                Allocations.AssertNoneAfterWarmUp(s.Run, batch: 5, maxBatches: 20);
+            }
         }
     }
 }

@@ -1,14 +1,55 @@
+using System.Runtime.InteropServices;
 using EdgeNet.Execution;
+using EdgeNet.Execution.Threading;
 
 namespace EdgeNet.Kernels.Elementwise;
 
-/// <summary>y = op(x) over float32 with the vector width of the session's ISA (safe in place).</summary>
-public sealed class F32UnaryKernel<TOp>(TOp op, VectorWidth width) : Kernel where TOp : struct, IF32UnaryOperator
+/// <summary>Splits n elements into parts of whole vector multiples (at least <see cref="MinPart"/> elements each).</summary>
+internal static class ElementwiseParts
 {
+    /// <summary>Below this many elements per thread, waking a worker costs more than it saves.</summary>
+    public const int MinPart = 1 << 14;
+
+    public static int Count(int n, int threads) => Math.Max(1, Math.Min(threads, n / MinPart));
+
+    public static (int Start, int Length) Range(int part, int parts, int n)
+    {
+        int per = (n / parts + 63) & ~63;
+        int start = Math.Min(n, part * per);
+        return (start, part == parts - 1 ? n - start : Math.Min(per, n - start));
+    }
+}
+
+/// <summary>
+/// y = op(x) over float32 with the vector width of the session's ISA (safe in place). Large tensors are split over
+/// the session's intra-op threads (the kernel is its own <see cref="IParallelWork"/>, so nothing is allocated).
+/// </summary>
+public sealed class F32UnaryKernel<TOp>(TOp op, VectorWidth width) : Kernel, IParallelWork where TOp : struct, IF32UnaryOperator
+{
+    private Memory<byte> _x, _y;
+    private int _parts;
+
     public override void Execute(ExecutionContext ctx)
     {
         var y = Output<float>(ctx, 0);
-        F32Elementwise.Unary(op, Input<float>(ctx, 0)[..y.Length], y, width);
+        int parts = ElementwiseParts.Count(y.Length, ctx.Threads);
+        if (parts == 1)
+        {
+            F32Elementwise.Unary(op, Input<float>(ctx, 0)[..y.Length], y, width);
+            return;
+        }
+        _x = ctx.Buffers[InputSlots[0]];
+        _y = ctx.Buffers[OutputSlots[0]];
+        _parts = parts;
+        ctx.Parallel(this, parts, parts);
+        _x = _y = default;
+    }
+
+    void IParallelWork.Execute(int part)
+    {
+        var y = MemoryMarshal.Cast<byte, float>(_y.Span);
+        var (start, length) = ElementwiseParts.Range(part, _parts, y.Length);
+        F32Elementwise.Unary(op, MemoryMarshal.Cast<byte, float>(_x.Span).Slice(start, length), y.Slice(start, length), width);
     }
 }
 
@@ -89,11 +130,44 @@ public sealed class F32BroadcastPlan
     }
 }
 
-/// <summary>y = op(a, b) over float32 with numpy broadcasting, vectorized block by block (see <see cref="F32BroadcastPlan"/>).</summary>
-public sealed class F32BinaryKernel<TOp>(TOp op, Broadcast broadcast, VectorWidth width) : Kernel where TOp : struct, IF32BinaryOperator
+/// <summary>
+/// y = op(a, b) over float32 with numpy broadcasting, vectorized block by block (see <see cref="F32BroadcastPlan"/>);
+/// a single large block (same shapes, scalar operand) is split over the intra-op threads.
+/// </summary>
+public sealed class F32BinaryKernel<TOp>(TOp op, Broadcast broadcast, VectorWidth width) : Kernel, IParallelWork where TOp : struct, IF32BinaryOperator
 {
     private readonly F32BroadcastPlan _plan = new(broadcast);
+    private readonly bool _scalarA = broadcast.IsScalar[0] && !broadcast.IsFull[0];
+    private readonly bool _scalarB = broadcast.IsScalar[1] && !broadcast.IsFull[1];
+    private Memory<byte> _a, _b, _y;
+    private int _parts;
 
-    public override void Execute(ExecutionContext ctx) =>
-        _plan.Run(op, Input<float>(ctx, 0), Input<float>(ctx, 1), Output<float>(ctx, 0), width);
+    public override void Execute(ExecutionContext ctx)
+    {
+        var y = Output<float>(ctx, 0);
+        int parts = _plan.Blocks == 1 && !(_scalarA && _scalarB) ? ElementwiseParts.Count(y.Length, ctx.Threads) : 1;
+        if (parts == 1)
+        {
+            _plan.Run(op, Input<float>(ctx, 0), Input<float>(ctx, 1), y, width);
+            return;
+        }
+        _a = ctx.Buffers[InputSlots[0]];
+        _b = ctx.Buffers[InputSlots[1]];
+        _y = ctx.Buffers[OutputSlots[0]];
+        _parts = parts;
+        ctx.Parallel(this, parts, parts);
+        _a = _b = _y = default;
+    }
+
+    void IParallelWork.Execute(int part)
+    {
+        var a = MemoryMarshal.Cast<byte, float>(_a.Span);
+        var b = MemoryMarshal.Cast<byte, float>(_b.Span);
+        var y = MemoryMarshal.Cast<byte, float>(_y.Span);
+        var (start, length) = ElementwiseParts.Range(part, _parts, y.Length);
+        var yp = y.Slice(start, length);
+        if (_scalarA) F32Elementwise.BinaryScalarA(op, a[0], b.Slice(start, length), yp, width);
+        else if (_scalarB) F32Elementwise.BinaryScalarB(op, a.Slice(start, length), b[0], yp, width);
+        else F32Elementwise.Binary(op, a.Slice(start, length), b.Slice(start, length), yp, width);
+    }
 }
