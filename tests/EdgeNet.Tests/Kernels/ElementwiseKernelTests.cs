@@ -51,10 +51,10 @@ public class ElementwiseKernelTests
         Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual), $"{what}: expected {expected:R}, got {actual:R}");
     }
 
-    private static void CheckUnary<TOp>(TOp op, UnaryKind kind, VectorWidth width, long maxUlps, float alpha = 0, float beta = 0, float scale = 8, double absolute = 0)
+    private static void CheckUnary<TOp>(TOp op, UnaryKind kind, VectorWidth width, long maxUlps, float alpha = 0, float beta = 0, float scale = 8, double absolute = 0, float gamma = 0)
         where TOp : struct, IF32UnaryOperator
     {
-        var reference = new FloatUnary<float>(kind, alpha, beta);
+        var reference = new FloatUnary<float>(kind, alpha, beta, gamma);
         foreach (int n in Lengths)
         {
             var x = Data(n, n * 7 + (int)kind, scale);
@@ -106,6 +106,11 @@ public class ElementwiseKernelTests
         CheckUnary(new F32Tanh(), UnaryKind.Tanh, width, 3);
         CheckUnary(new F32Swish(), UnaryKind.Swish, width, 4, scale: 30);
         CheckUnary(new F32GeluTanh(), UnaryKind.GeluTanh, width, 8, absolute: 2e-7);
+        // same formulas as the reference, so only the exp/log ulps differ (amplified where e^x − 1 cancels)
+        CheckUnary(new F32Elu(0.7f), UnaryKind.Elu, width, 4, alpha: 0.7f, scale: 30, absolute: 2e-7);
+        CheckUnary(new F32Softplus(), UnaryKind.Softplus, width, 4, scale: 30, absolute: 2e-7);
+        CheckUnary(new F32Mish(), UnaryKind.Mish, width, 4, scale: 30, absolute: 2e-7);
+        CheckUnary(new F32Selu(1.6732632f, 1.050701f), UnaryKind.Selu, width, 4, alpha: 1.6732632f, gamma: 1.050701f, scale: 30, absolute: 2e-7);
     }
 
     [Fact]

@@ -163,6 +163,57 @@ public readonly struct F32Softsign : IF32UnaryOperator
     public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + Vector512.Abs(x));
 }
 
+/// <summary>x ≥ 0 ? x : α(e^x − 1), the reference's formula.</summary>
+public readonly struct F32Elu(float alpha) : IF32UnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Invoke(float x) => x >= 0 ? x : alpha * (VectorMath.Exp(x) - 1);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Invoke(Vector128<float> x) => Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(x, Vector128<float>.Zero), x, Vector128.Create(alpha) * (VectorMath.Exp(x) - Vector128<float>.One));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), x, Vector256.Create(alpha) * (VectorMath.Exp(x) - Vector256<float>.One));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero), x, Vector512.Create(alpha) * (VectorMath.Exp(x) - Vector512<float>.One));
+}
+
+/// <summary>γ·(x > 0 ? x : αe^x − α), the reference's formula.</summary>
+public readonly struct F32Selu(float alpha, float gamma) : IF32UnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Invoke(float x) => x > 0 ? gamma * x : gamma * (alpha * VectorMath.Exp(x) - alpha);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Invoke(Vector128<float> x) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), Vector128.Create(gamma) * x, Vector128.Create(gamma) * (Vector128.Create(alpha) * VectorMath.Exp(x) - Vector128.Create(alpha)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256.Create(gamma) * x, Vector256.Create(gamma) * (Vector256.Create(alpha) * VectorMath.Exp(x) - Vector256.Create(alpha)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), Vector512.Create(gamma) * x, Vector512.Create(gamma) * (Vector512.Create(alpha) * VectorMath.Exp(x) - Vector512.Create(alpha)));
+}
+
+/// <summary>x > 20 ? x : ln(e^x + 1), the reference's formula.</summary>
+public readonly struct F32Softplus : IF32UnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Invoke(float x) => x > 20 ? x : VectorMath.Log(VectorMath.Exp(x) + 1);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Invoke(Vector128<float> x) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128.Create(20f)), x, VectorMath.Log(VectorMath.Exp(x) + Vector128<float>.One));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(20f)), x, VectorMath.Log(VectorMath.Exp(x) + Vector256<float>.One));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(20f)), x, VectorMath.Log(VectorMath.Exp(x) + Vector512<float>.One));
+}
+
+/// <summary>x·tanh(softplus x).</summary>
+public readonly struct F32Mish : IF32UnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Invoke(float x) => x * VectorMath.Tanh(x > 20 ? x : VectorMath.Log(VectorMath.Exp(x) + 1));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Invoke(Vector128<float> x) => x * VectorMath.Tanh(Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128.Create(20f)), x, VectorMath.Log(VectorMath.Exp(x) + Vector128<float>.One)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> x) => x * VectorMath.Tanh(Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(20f)), x, VectorMath.Log(VectorMath.Exp(x) + Vector256<float>.One)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Invoke(Vector512<float> x) => x * VectorMath.Tanh(Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(20f)), x, VectorMath.Log(VectorMath.Exp(x) + Vector512<float>.One)));
+}
 /// <summary>|x|.</summary>
 public readonly struct F32Abs : IF32UnaryOperator
 {

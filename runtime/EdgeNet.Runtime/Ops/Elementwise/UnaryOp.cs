@@ -28,13 +28,17 @@ public sealed class UnaryOp(string opType, UnaryKind kind, string domain = "") :
             throw UnsupportedOperatorException.For(ctx.Node, $"element type {type} is not supported");
         }
         var (alpha, beta, gamma) = Parameters(ctx);
-        if (type == DataType.Float32 && Vectorized(kind, (float)alpha, (float)beta, F32Elementwise.WidthOf(ctx.Isa)) is { } fast) return fast;
+        if (type == DataType.Float32 && Vectorized(kind, (float)alpha, (float)beta, (float)gamma, F32Elementwise.WidthOf(ctx.Isa)) is { } fast) return fast;
         return Numeric.CreateFloat(type, new FloatFactory(kind, alpha, beta, gamma), ctx.Node);
     }
 
     /// <summary>The vectorized float32 kernel for this kind on a SIMD path, or null (scalar ISA, or no vector form).</summary>
-    internal static Kernel? Vectorized(UnaryKind kind, float alpha, float beta, VectorWidth w) => w == VectorWidth.Scalar ? null : kind switch
+    internal static Kernel? Vectorized(UnaryKind kind, float alpha, float beta, float gamma, VectorWidth w) => w == VectorWidth.Scalar ? null : kind switch
     {
+        UnaryKind.Elu => new F32UnaryKernel<F32Elu>(new F32Elu(alpha), w),
+        UnaryKind.Selu => new F32UnaryKernel<F32Selu>(new F32Selu(alpha, gamma), w),
+        UnaryKind.Softplus => new F32UnaryKernel<F32Softplus>(default, w),
+        UnaryKind.Mish => new F32UnaryKernel<F32Mish>(default, w),
         UnaryKind.Relu => new F32UnaryKernel<F32Relu>(default, w),
         UnaryKind.LeakyRelu => new F32UnaryKernel<F32LeakyRelu>(new F32LeakyRelu(alpha), w),
         UnaryKind.HardSigmoid => new F32UnaryKernel<F32HardSigmoid>(new F32HardSigmoid(alpha, beta), w),
