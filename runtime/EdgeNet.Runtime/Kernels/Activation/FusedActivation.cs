@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using EdgeNet.IR;
+using EdgeNet.Kernels.Elementwise;
 
 namespace EdgeNet.Kernels.Activation;
 
@@ -55,4 +58,89 @@ public readonly record struct FusedActivation(ActivationKind Kind, float Alpha =
         if (Kind == ActivationKind.None) return;
         for (int i = 0; i < values.Length; i++) values[i] = Apply(values[i]);
     }
+
+    /// <summary>
+    /// Applies the activation in place with the vector width of <paramref name="isa"/> (Scalar: the reference loop
+    /// above). Sigmoid, Swish and Tanh use <see cref="VectorMath"/> (≤ 2 ulp from the exact function); the others
+    /// give the reference's bits.
+    /// </summary>
+    public void Apply(Span<float> values, Isa isa) => Apply(values, values, isa);
+
+    /// <summary>destination = activation(source), vectorized for <paramref name="isa"/>; the spans may be the same memory.</summary>
+    public void Apply(ReadOnlySpan<float> source, Span<float> destination, Isa isa)
+    {
+        var width = F32Elementwise.WidthOf(isa);
+        source = source[..destination.Length];
+        if (width == VectorWidth.Scalar || Kind == ActivationKind.None)
+        {
+            if (Kind == ActivationKind.None)
+            {
+                if (!Unsafe.AreSame(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source), ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination)))
+                    source.CopyTo(destination);
+                return;
+            }
+            for (int i = 0; i < destination.Length; i++) destination[i] = Apply(source[i]);
+            return;
+        }
+        switch (Kind)
+        {
+            case ActivationKind.Relu: F32Elementwise.Unary(new F32Clip(0, float.PositiveInfinity), source, destination, width); break;
+            case ActivationKind.LeakyRelu: F32Elementwise.Unary(new F32LeakyRelu(Alpha), source, destination, width); break;
+            case ActivationKind.Clip: F32Elementwise.Unary(new F32Clip(Alpha, Beta), source, destination, width); break;
+            case ActivationKind.HardSigmoid: F32Elementwise.Unary(new F32HardSigmoid(Alpha, Beta), source, destination, width); break;
+            case ActivationKind.HardSwish: F32Elementwise.Unary(new F32HardSwish(), source, destination, width); break;
+            case ActivationKind.Sigmoid: F32Elementwise.Unary(new F32Sigmoid(), source, destination, width); break;
+            case ActivationKind.Swish: F32Elementwise.Unary(new F32Swish(), source, destination, width); break;
+            case ActivationKind.Tanh: F32Elementwise.Unary(new F32Tanh(), source, destination, width); break;
+            default: for (int i = 0; i < destination.Length; i++) destination[i] = Apply(source[i]); break;
+        }
+    }
+
+    /// <summary>The activation of one register (GEMM / Conv microkernel epilogues apply it before the store).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Apply(Vector128<float> v) => Kind switch
+    {
+        ActivationKind.None => v,
+        ActivationKind.Relu => Vector128.Max(v, Vector128<float>.Zero),
+        ActivationKind.LeakyRelu => new F32LeakyRelu(Alpha).Invoke(v),
+        ActivationKind.Clip => new F32Clip(Alpha, Beta).Invoke(v),
+        ActivationKind.HardSigmoid => new F32HardSigmoid(Alpha, Beta).Invoke(v),
+        ActivationKind.HardSwish => new F32HardSwish().Invoke(v),
+        ActivationKind.Sigmoid => VectorMath.Sigmoid(v),
+        ActivationKind.Swish => VectorMath.Swish(v),
+        ActivationKind.Tanh => VectorMath.Tanh(v),
+        _ => v,
+    };
+
+    /// <inheritdoc cref="Apply(Vector128{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Apply(Vector256<float> v) => Kind switch
+    {
+        ActivationKind.None => v,
+        ActivationKind.Relu => Vector256.Max(v, Vector256<float>.Zero),
+        ActivationKind.LeakyRelu => new F32LeakyRelu(Alpha).Invoke(v),
+        ActivationKind.Clip => new F32Clip(Alpha, Beta).Invoke(v),
+        ActivationKind.HardSigmoid => new F32HardSigmoid(Alpha, Beta).Invoke(v),
+        ActivationKind.HardSwish => new F32HardSwish().Invoke(v),
+        ActivationKind.Sigmoid => VectorMath.Sigmoid(v),
+        ActivationKind.Swish => VectorMath.Swish(v),
+        ActivationKind.Tanh => VectorMath.Tanh(v),
+        _ => v,
+    };
+
+    /// <inheritdoc cref="Apply(Vector128{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Apply(Vector512<float> v) => Kind switch
+    {
+        ActivationKind.None => v,
+        ActivationKind.Relu => Vector512.Max(v, Vector512<float>.Zero),
+        ActivationKind.LeakyRelu => new F32LeakyRelu(Alpha).Invoke(v),
+        ActivationKind.Clip => new F32Clip(Alpha, Beta).Invoke(v),
+        ActivationKind.HardSigmoid => new F32HardSigmoid(Alpha, Beta).Invoke(v),
+        ActivationKind.HardSwish => new F32HardSwish().Invoke(v),
+        ActivationKind.Sigmoid => VectorMath.Sigmoid(v),
+        ActivationKind.Swish => VectorMath.Swish(v),
+        ActivationKind.Tanh => VectorMath.Tanh(v),
+        _ => v,
+    };
 }

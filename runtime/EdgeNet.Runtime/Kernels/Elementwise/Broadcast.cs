@@ -45,6 +45,9 @@ public sealed class Broadcast
         _counter = new int[rank];
     }
 
+    /// <summary>Strides of input k aligned to the output's axes (0 on broadcast axes).</summary>
+    public ReadOnlySpan<int> Strides(int k) => _strides[k];
+
     /// <summary>Output shape of broadcasting the given shapes, or null if incompatible.</summary>
     public static int[]? Shape(params int[][] dims)
     {

@@ -38,8 +38,32 @@ public sealed class ArithmeticOp(string opType, ArithmeticKind kind) : OpDefinit
         if (kind == ArithmeticKind.BitShiftLeft && ctx.String("direction", "LEFT") == "RIGHT") k = ArithmeticKind.BitShiftRight;
         if (kind == ArithmeticKind.Pow && ctx.InputType(0) != ctx.InputType(1)) return new PowMixedKernel(Bc(ctx), ctx.InputType(0), ctx.InputType(1));
         var activation = FusedActivation.Of(ctx.Node);
-        var kernel = Numeric.Create(ctx.InputType(0), new Factory(k, Bc(ctx)), ctx.Node);
-        return activation.Kind == ActivationKind.None ? kernel : new ActivatedKernel(kernel, activation);
+        var kernel = (ctx.InputType(0) == DataType.Float32 ? Vectorized(ctx, k) : null)
+            ?? Numeric.Create(ctx.InputType(0), new Factory(k, Bc(ctx)), ctx.Node);
+        return activation.Kind == ActivationKind.None ? kernel : new ActivatedKernel(kernel, activation, ctx.Isa);
+    }
+
+    /// <summary>The float32 kernel of a SIMD path, or null to use the scalar reference.</summary>
+    private Kernel? Vectorized(OpContext ctx, ArithmeticKind k)
+    {
+        var w = F32Elementwise.WidthOf(ctx.Isa);
+        if (w == VectorWidth.Scalar) return null;
+        // x^2 with a constant exponent (variance, power spectra): (float)(x·x in double) is exactly x·x in float
+        if (k == ArithmeticKind.Pow && ctx.InputConstant(1) is { ElementCount: 1 } e && e.GetAsDouble(0) == 2
+            && ctx.InputType(1) == DataType.Float32 && Shapes.Count(ctx.OutputShape(0)) == Shapes.Count(ctx.InputShape(0)))
+            return new F32UnaryKernel<F32Square>(default, w);
+        var bc = Bc(ctx);
+        return k switch
+        {
+            ArithmeticKind.Add => new F32BinaryKernel<F32Add>(default, bc, w),
+            ArithmeticKind.Sub => new F32BinaryKernel<F32Sub>(default, bc, w),
+            ArithmeticKind.Mul => new F32BinaryKernel<F32Mul>(default, bc, w),
+            ArithmeticKind.Div => new F32BinaryKernel<F32Div>(default, bc, w),
+            ArithmeticKind.Max => new F32BinaryKernel<F32Max>(default, bc, w),
+            ArithmeticKind.Min => new F32BinaryKernel<F32Min>(default, bc, w),
+            ArithmeticKind.PRelu => new F32BinaryKernel<F32PRelu>(default, bc, w),
+            _ => null,
+        };
     }
 
     public override long CountMacs(OpContext ctx) => Shapes.Count(ctx.OutputShape(0));
@@ -120,14 +144,14 @@ public sealed class LogicalOp(string opType, LogicalKind kind) : OpDefinition
         new BinaryKernel<Logical, byte, byte>(new Logical(kind), new Broadcast(ctx.OutputShape(0), ctx.InputShape(0), ctx.InputShape(1)));
 }
 
-/// <summary>Runs a kernel, then applies a fused activation to its (float) output.</summary>
-public sealed class ActivatedKernel(Kernel inner, FusedActivation activation) : Kernel
+/// <summary>Runs a kernel, then applies a fused activation to its (float) output, vectorized for the session's ISA.</summary>
+public sealed class ActivatedKernel(Kernel inner, FusedActivation activation, EdgeNet.Kernels.Isa isa = EdgeNet.Kernels.Isa.Scalar) : Kernel
 {
     public override void Execute(ExecutionContext ctx)
     {
         inner.InputSlots = InputSlots;
         inner.OutputSlots = OutputSlots;
         inner.Execute(ctx);
-        activation.Apply(Output<float>(ctx, 0));
+        activation.Apply(Output<float>(ctx, 0), isa);
     }
 }

@@ -28,8 +28,34 @@ public sealed class UnaryOp(string opType, UnaryKind kind, string domain = "") :
             throw UnsupportedOperatorException.For(ctx.Node, $"element type {type} is not supported");
         }
         var (alpha, beta, gamma) = Parameters(ctx);
+        if (type == DataType.Float32 && Vectorized(kind, (float)alpha, (float)beta, (float)gamma, F32Elementwise.WidthOf(ctx.Isa)) is { } fast) return fast;
         return Numeric.CreateFloat(type, new FloatFactory(kind, alpha, beta, gamma), ctx.Node);
     }
+
+    /// <summary>The vectorized float32 kernel for this kind on a SIMD path, or null (scalar ISA, or no vector form).</summary>
+    internal static Kernel? Vectorized(UnaryKind kind, float alpha, float beta, float gamma, VectorWidth w) => w == VectorWidth.Scalar ? null : kind switch
+    {
+        UnaryKind.Elu => new F32UnaryKernel<F32Elu>(new F32Elu(alpha), w),
+        UnaryKind.Selu => new F32UnaryKernel<F32Selu>(new F32Selu(alpha, gamma), w),
+        UnaryKind.Softplus => new F32UnaryKernel<F32Softplus>(default, w),
+        UnaryKind.Mish => new F32UnaryKernel<F32Mish>(default, w),
+        UnaryKind.Relu => new F32UnaryKernel<F32Relu>(default, w),
+        UnaryKind.LeakyRelu => new F32UnaryKernel<F32LeakyRelu>(new F32LeakyRelu(alpha), w),
+        UnaryKind.HardSigmoid => new F32UnaryKernel<F32HardSigmoid>(new F32HardSigmoid(alpha, beta), w),
+        UnaryKind.HardSwish => new F32UnaryKernel<F32HardSwish>(default, w),
+        UnaryKind.Sigmoid => new F32UnaryKernel<F32Sigmoid>(default, w),
+        UnaryKind.Tanh => new F32UnaryKernel<F32Tanh>(default, w),
+        UnaryKind.Exp => new F32UnaryKernel<F32Exp>(default, w),
+        UnaryKind.Log => new F32UnaryKernel<F32Log>(default, w),
+        UnaryKind.Swish => new F32UnaryKernel<F32Swish>(default, w),
+        UnaryKind.GeluTanh => new F32UnaryKernel<F32GeluTanh>(default, w),
+        UnaryKind.Softsign => new F32UnaryKernel<F32Softsign>(default, w),
+        UnaryKind.Abs => new F32UnaryKernel<F32Abs>(default, w),
+        UnaryKind.Neg => new F32UnaryKernel<F32Neg>(default, w),
+        UnaryKind.Sqrt => new F32UnaryKernel<F32Sqrt>(default, w),
+        UnaryKind.Reciprocal => new F32UnaryKernel<F32Reciprocal>(default, w),
+        _ => null,
+    };
 
     private (double, double, double) Parameters(OpContext ctx) => kind switch
     {
@@ -85,10 +111,12 @@ public sealed class ClipOp : OpDefinition
         else
         {
             if ((ctx.HasInput(1) && ctx.InputConstant(1) is null) || (ctx.HasInput(2) && ctx.InputConstant(2) is null))
-                return new RuntimeBoundsClipKernel(ctx.InputType(0), ctx.HasInput(1), ctx.HasInput(2));
+                return new RuntimeBoundsClipKernel(ctx.InputType(0), ctx.HasInput(1), ctx.HasInput(2), F32Elementwise.WidthOf(ctx.Isa));
             min = ctx.HasInput(1) ? ctx.InputConstant(1)!.GetAsDouble(0) : double.NegativeInfinity;
             max = ctx.HasInput(2) ? ctx.InputConstant(2)!.GetAsDouble(0) : double.PositiveInfinity;
         }
+        if (ctx.InputType(0) == DataType.Float32 && F32Elementwise.WidthOf(ctx.Isa) is var w and not VectorWidth.Scalar)
+            return new F32UnaryKernel<F32Clip>(new F32Clip((float)min, (float)max), w);
         return Numeric.Create(ctx.InputType(0), new Factory(min, max), ctx.Node);
     }
 
@@ -107,7 +135,7 @@ public sealed class ClipOp : OpDefinition
 }
 
 /// <summary>Clip whose min or max is computed at run time (e.g. log-mel floors at max − 80 dB): bounds read per run.</summary>
-internal sealed class RuntimeBoundsClipKernel(DataType type, bool hasMin, bool hasMax) : Kernel
+internal sealed class RuntimeBoundsClipKernel(DataType type, bool hasMin, bool hasMax, VectorWidth width) : Kernel
 {
     public override void Execute(ExecutionContext ctx)
     {
@@ -118,6 +146,11 @@ internal sealed class RuntimeBoundsClipKernel(DataType type, bool hasMin, bool h
             float flo = (float)lo, fhi = (float)hi;
             var x = Input<float>(ctx, 0);
             var y = Output<float>(ctx, 0);
+            if (width != VectorWidth.Scalar)
+            {
+                F32Elementwise.Unary(new F32Clip(flo, fhi), x[..y.Length], y, width);
+                return;
+            }
             for (int i = 0; i < y.Length; i++) y[i] = float.IsNaN(x[i]) ? x[i] : MathF.Min(MathF.Max(x[i], flo), fhi);
             return;
         }

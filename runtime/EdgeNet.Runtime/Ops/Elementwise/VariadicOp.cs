@@ -24,6 +24,9 @@ public sealed class VariadicOp(string opType, ArithmeticKind kind, bool mean = f
         var steps = new Broadcast[ctx.InputCount];
         steps[0] = new Broadcast(output, output, ctx.InputShape(0));
         for (int i = 1; i < steps.Length; i++) steps[i] = new Broadcast(output, output, ctx.InputShape(i));
+        var width = F32Elementwise.WidthOf(ctx.Isa);
+        if (ctx.InputType(0) == DataType.Float32 && width != VectorWidth.Scalar && kind is ArithmeticKind.Add or ArithmeticKind.Max or ArithmeticKind.Min)
+            return new F32VariadicKernel(kind, mean, steps, width);
         return Numeric.Create(ctx.InputType(0), new Factory(kind, mean, steps), ctx.Node);
     }
 
@@ -50,6 +53,30 @@ public sealed class VariadicOp(string opType, ArithmeticKind kind, bool mean = f
                 for (int i = 0; i < y.Length; i++) y[i] /= n;
             }
         }
+    }
+}
+
+/// <summary>Float32 Sum/Mean/Max/Min folded input by input with the vectorized broadcast blocks (same order as the reference).</summary>
+internal sealed class F32VariadicKernel(ArithmeticKind kind, bool mean, Broadcast[] steps, VectorWidth width) : Kernel
+{
+    private readonly F32BroadcastPlan[] _plans = steps.Select(s => new F32BroadcastPlan(s)).ToArray();
+
+    public override void Execute(ExecutionContext ctx)
+    {
+        var y = Output<float>(ctx, 0);
+        y.Clear();
+        _plans[0].Run(new F32Add(), y, Input<float>(ctx, 0), y, width);
+        for (int i = 1; i < _plans.Length; i++)
+        {
+            var x = Input<float>(ctx, i);
+            switch (kind)
+            {
+                case ArithmeticKind.Max: _plans[i].Run(new F32Max(), y, x, y, width); break;
+                case ArithmeticKind.Min: _plans[i].Run(new F32Min(), y, x, y, width); break;
+                default: _plans[i].Run(new F32Add(), y, x, y, width); break;
+            }
+        }
+        if (mean) F32Elementwise.BinaryScalarB(new F32Div(), y, _plans.Length, y, width);
     }
 }
 

@@ -1,5 +1,6 @@
 using EdgeNet.Execution;
 using EdgeNet.IR;
+using EdgeNet.Kernels.Elementwise;
 
 namespace EdgeNet.Ops.Normalization;
 
@@ -29,10 +30,12 @@ public sealed class BatchNormalizationOp(string opType) : OpDefinition
     public override Kernel CreateKernel(OpContext ctx)
     {
         var x = ctx.InputShape(0);
-        return new NormKernel(Instance, x[0], x[1], Shapes.Count(x[2..]), ctx.Float("epsilon", 1e-5f));
+        return new NormKernel(Instance, x[0], x[1], Shapes.Count(x[2..]), ctx.Float("epsilon", 1e-5f), F32Elementwise.WidthOf(ctx.Isa));
     }
 
-    private sealed class NormKernel(bool instance, int batch, int channels, int plane, float epsilon) : Kernel
+    /// <summary>Per (n, c) plane y = x·a + b, a = γ/√(σ² + ε), b = β − μ·a; on SIMD paths the plane pass and the
+    /// instance statistics are vectorized (statistics then accumulate in float lanes instead of double).</summary>
+    private sealed class NormKernel(bool instance, int batch, int channels, int plane, float epsilon, VectorWidth width) : Kernel
     {
         public override void Execute(ExecutionContext ctx)
         {
@@ -48,7 +51,12 @@ public sealed class BatchNormalizationOp(string opType) : OpDefinition
                     int at = (n * channels + c) * plane;
                     var src = x.Slice(at, plane);
                     double mu, v;
-                    if (instance)
+                    if (instance && width != VectorWidth.Scalar && plane > 0)
+                    {
+                        mu = F32Elementwise.Sum(src, width) / plane;
+                        v = F32Elementwise.SumSquaredDeviation(src, (float)mu, width) / plane;
+                    }
+                    else if (instance)
                     {
                         double s = 0, sq = 0;
                         foreach (float e in src) s += e;
@@ -60,6 +68,11 @@ public sealed class BatchNormalizationOp(string opType) : OpDefinition
                     float a = (float)(scale[c] / Math.Sqrt(v + epsilon));
                     float b = (float)(bias[c] - mu * a);
                     var dst = y.Slice(at, plane);
+                    if (width != VectorWidth.Scalar)
+                    {
+                        F32Elementwise.Affine(src, a, b, dst, width);
+                        continue;
+                    }
                     for (int i = 0; i < plane; i++) dst[i] = src[i] * a + b;
                 }
         }

@@ -1,5 +1,6 @@
 using EdgeNet.Execution;
 using EdgeNet.IR;
+using EdgeNet.Kernels.Elementwise;
 
 namespace EdgeNet.Ops.Normalization;
 
@@ -30,7 +31,34 @@ public sealed class LayerNormalizationOp : OpDefinition
         for (int i = axis; i < dims.Length; i++) length *= dims[i];
         int scaleCount = Shapes.Count(ctx.InputShape(1));
         int biasCount = ctx.HasInput(2) ? Shapes.Count(ctx.InputShape(2)) : 0;
+        var width = F32Elementwise.WidthOf(ctx.Isa);
+        if (width != VectorWidth.Scalar && length > 0 && scaleCount == length && (biasCount == 0 || biasCount == length))
+            return new F32LayerNormKernel(outer, length, ctx.Float("epsilon", 1e-5f), biasCount > 0, ctx.OutputCount, width);
         return new LayerNormKernel(outer, length, ctx.Float("epsilon", 1e-5f), scaleCount, biasCount, ctx.OutputCount);
+    }
+
+    /// <summary>Rows normalized with vector sums (two passes: mean, then Σ(x − μ)², for accuracy) and a fused scale/bias pass.</summary>
+    private sealed class F32LayerNormKernel(int outer, int length, float epsilon, bool hasBias, int outputs, VectorWidth width) : Kernel
+    {
+        public override void Execute(ExecutionContext ctx)
+        {
+            var x = Input<float>(ctx, 0);
+            var scale = Input<float>(ctx, 1);
+            var bias = hasBias ? Input<float>(ctx, 2) : default;
+            var y = Output<float>(ctx, 0);
+            var meanOut = outputs > 1 && OutputSlots.Length > 1 && OutputSlots[1] >= 0 ? Output<float>(ctx, 1) : default;
+            var invOut = outputs > 2 && OutputSlots.Length > 2 && OutputSlots[2] >= 0 ? Output<float>(ctx, 2) : default;
+            for (int o = 0; o < outer; o++)
+            {
+                var row = x.Slice(o * length, length);
+                float mean = F32Elementwise.Sum(row, width) / length;
+                float variance = F32Elementwise.SumSquaredDeviation(row, mean, width) / length;
+                float inv = 1 / MathF.Sqrt(variance + epsilon);
+                F32Elementwise.Normalize(row, mean, inv, scale[..length], bias, y.Slice(o * length, length), width);
+                if (!meanOut.IsEmpty) meanOut[o] = mean;
+                if (!invOut.IsEmpty) invOut[o] = inv;
+            }
+        }
     }
 
     private sealed class LayerNormKernel(int outer, int length, float epsilon, int scaleCount, int biasCount, int outputs) : Kernel

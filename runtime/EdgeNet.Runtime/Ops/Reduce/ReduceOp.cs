@@ -1,5 +1,6 @@
 using EdgeNet.Execution;
 using EdgeNet.IR;
+using System.Runtime.Intrinsics;
 using EdgeNet.Kernels.Elementwise;
 
 namespace EdgeNet.Ops.Reduce;
@@ -50,6 +51,11 @@ public sealed class ReduceOp(string opType, ReduceKind kind) : OpDefinition
     {
         var dims = ctx.InputShape(0);
         var reduced = ReducedAxes(ctx);
+        var width = F32Elementwise.WidthOf(ctx.Isa);
+        if (ctx.InputType(0) == DataType.Float32 && width != VectorWidth.Scalar
+            && kind is ReduceKind.Sum or ReduceKind.Mean or ReduceKind.Max or ReduceKind.Min or ReduceKind.SumSquare or ReduceKind.L2
+            && ContiguousBlock(dims, reduced) is var (outer, length, inner) && length > 0)
+            return new F32ReduceKernel(kind, outer, length, inner, width);
         // Output offset of every input element: strides of the kept axes, 0 on reduced ones.
         var outStrides = new int[dims.Length];
         int acc = 1;
@@ -74,6 +80,96 @@ public sealed class ReduceOp(string opType, ReduceKind kind) : OpDefinition
             }
         }
         return new ReduceKernel(kind, ctx.InputType(0), map, Shapes.Count(ctx.OutputShape(0)));
+    }
+
+    /// <summary>
+    /// When the reduced axes (ignoring size-1 axes) are adjacent, the input is [outer, length, inner] and the output
+    /// [outer, inner]; null otherwise.
+    /// </summary>
+    private static (int Outer, int Length, int Inner)? ContiguousBlock(int[] dims, bool[] reduced)
+    {
+        int first = -1, last = -1;
+        for (int i = 0; i < dims.Length; i++)
+        {
+            if (dims[i] == 1 || !reduced[i]) continue;
+            if (first < 0) first = i;
+            last = i;
+        }
+        int outer = 1, length = 1, inner = 1;
+        for (int i = 0; i < dims.Length; i++)
+        {
+            if (dims[i] == 1) continue;
+            if (first >= 0 && i >= first && i <= last)
+            {
+                if (!reduced[i]) return null;
+                length *= dims[i];
+            }
+            else if (first >= 0 && i > last) inner *= dims[i];
+            else outer *= dims[i];
+        }
+        return (outer, length, inner);
+    }
+
+    /// <summary>acc + x² (sum of squares over a non-innermost axis).</summary>
+    private readonly struct F32AddSquare : IF32BinaryOperator
+    {
+        public float Invoke(float a, float b) => a + b * b;
+        public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.FusedMultiplyAdd(b, b, a);
+        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.FusedMultiplyAdd(b, b, a);
+        public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.FusedMultiplyAdd(b, b, a);
+    }
+
+    /// <summary>
+    /// Float32 Sum/Mean/Max/Min/SumSquare/L2 over [outer, length, inner]: rows reduced with vector accumulators when
+    /// inner = 1, else whole inner rows accumulated element-wise into the output. Accumulates in float (the reference
+    /// uses double); Max/Min propagate NaN as the reference does.
+    /// </summary>
+    private sealed class F32ReduceKernel(ReduceKind kind, int outer, int length, int inner, VectorWidth width) : Kernel
+    {
+        public override void Execute(ExecutionContext ctx)
+        {
+            var x = Input<float>(ctx, 0);
+            var y = Output<float>(ctx, 0);
+            if (inner == 1)
+            {
+                for (int o = 0; o < outer; o++)
+                {
+                    var row = x.Slice(o * length, length);
+                    y[o] = kind switch
+                    {
+                        ReduceKind.Max => F32Elementwise.Max(row, width),
+                        ReduceKind.Min => F32Elementwise.Min(row, width),
+                        ReduceKind.Mean => F32Elementwise.Sum(row, width) / length,
+                        ReduceKind.SumSquare => F32Elementwise.SumSquaredDeviation(row, 0, width),
+                        ReduceKind.L2 => MathF.Sqrt(F32Elementwise.SumSquaredDeviation(row, 0, width)),
+                        _ => F32Elementwise.Sum(row, width),
+                    };
+                }
+                return;
+            }
+            int block = length * inner;
+            for (int o = 0; o < outer; o++)
+            {
+                var acc = y.Slice(o * inner, inner);
+                var src = x.Slice(o * block, block);
+                bool squares = kind is ReduceKind.SumSquare or ReduceKind.L2;
+                if (squares) F32Elementwise.Unary(new F32Square(), src[..inner], acc, width);
+                else src[..inner].CopyTo(acc);
+                for (int k = 1; k < length; k++)
+                {
+                    var slice = src.Slice(k * inner, inner);
+                    switch (kind)
+                    {
+                        case ReduceKind.Max: F32Elementwise.Binary(new F32Max(), acc, slice, acc, width); break;
+                        case ReduceKind.Min: F32Elementwise.Binary(new F32Min(), acc, slice, acc, width); break;
+                        case ReduceKind.SumSquare or ReduceKind.L2: F32Elementwise.Binary(new F32AddSquare(), acc, slice, acc, width); break;
+                        default: F32Elementwise.Binary(new F32Add(), acc, slice, acc, width); break;
+                    }
+                }
+                if (kind == ReduceKind.Mean) F32Elementwise.BinaryScalarB(new F32Div(), acc, length, acc, width);
+                else if (kind == ReduceKind.L2) F32Elementwise.Unary(new F32Sqrt(), acc, acc, width);
+            }
+        }
     }
 
     private sealed class ReduceKernel(ReduceKind kind, DataType type, int[] map, int outputCount) : Kernel

@@ -1,5 +1,6 @@
 using EdgeNet.Execution;
 using EdgeNet.IR;
+using EdgeNet.Kernels.Elementwise;
 
 namespace EdgeNet.Ops.Softmax;
 
@@ -37,7 +38,39 @@ public sealed class SoftmaxOp(string opType, SoftmaxKind kind) : OpDefinition
             length = rank == 0 ? 1 : dims[axis];
             for (int i = axis + 1; i < rank; i++) inner *= dims[i];
         }
+        var width = F32Elementwise.WidthOf(ctx.Isa);
+        if (inner == 1 && kind != SoftmaxKind.Hardmax && width != VectorWidth.Scalar && length > 0)
+            return new F32SoftmaxLastAxisKernel(kind == SoftmaxKind.LogSoftmax, outer, length, width);
         return new SoftmaxKernel(kind, outer, length, inner);
+    }
+
+    /// <summary>
+    /// Softmax / LogSoftmax over contiguous rows, vectorized: one pass for the maximum, one computing e^(x − max) into
+    /// y while summing (LogSoftmax only sums), one scaling (y = x − max − log Σ). Safe in place.
+    /// </summary>
+    private sealed class F32SoftmaxLastAxisKernel(bool log, int rows, int length, VectorWidth width) : Kernel
+    {
+        public override void Execute(ExecutionContext ctx)
+        {
+            var x = Input<float>(ctx, 0);
+            var y = Output<float>(ctx, 0);
+            for (int r = 0; r < rows; r++)
+            {
+                var row = x.Slice(r * length, length);
+                var dst = y.Slice(r * length, length);
+                float max = F32Elementwise.Max(row, width);
+                if (log)
+                {
+                    float logSum = MathF.Log(F32Elementwise.ExpShiftedSumOnly(row, max, width));
+                    F32Elementwise.BinaryScalarB(new F32Sub(), row, max + logSum, dst, width);
+                }
+                else
+                {
+                    float sum = F32Elementwise.ExpShiftedSum(row, max, dst, width);
+                    F32Elementwise.BinaryScalarB(new F32Mul(), dst, 1 / sum, dst, width);
+                }
+            }
+        }
     }
 
     private sealed class SoftmaxKernel(SoftmaxKind kind, int outer, int length, int inner) : Kernel
