@@ -25,8 +25,15 @@ public static class IsaSupport
 {
     public const string EnvironmentVariable = "EDGENET_ISA";
 
-    /// <summary>True when this process can run kernels of <paramref name="isa"/>.</summary>
-    public static bool IsSupported(Isa isa) => isa switch
+    /// <summary>
+    /// Verification hook (tests, EDGENET_EMULATE_AVX512=1): on an x86 CPU without AVX-512 the 512-bit kernels still
+    /// run, on .NET's software Vector512 fallback — slowly, but with the same arithmetic — so their logic is tested
+    /// on every machine. Never chosen by <see cref="Best"/>.
+    /// </summary>
+    public static bool EmulateAvx512 { get; set; } = Environment.GetEnvironmentVariable("EDGENET_EMULATE_AVX512") == "1";
+
+    /// <summary>True when the CPU runs <paramref name="isa"/> natively.</summary>
+    public static bool IsHardwareSupported(Isa isa) => isa switch
     {
         Isa.Scalar => true,
         Isa.Avx2 => Avx2.IsSupported && Fma.IsSupported,
@@ -35,11 +42,15 @@ public static class IsaSupport
         _ => false,
     };
 
-    /// <summary>The fastest path this CPU supports.</summary>
+    /// <summary>True when this process can run kernels of <paramref name="isa"/> (natively, or emulated: <see cref="EmulateAvx512"/>).</summary>
+    public static bool IsSupported(Isa isa) =>
+        IsHardwareSupported(isa) || (isa == Isa.Avx512 && EmulateAvx512 && IsHardwareSupported(Isa.Avx2));
+
+    /// <summary>The fastest path this CPU supports natively.</summary>
     public static Isa Best =>
-        IsSupported(Isa.Avx512) ? Isa.Avx512 :
-        IsSupported(Isa.Avx2) ? Isa.Avx2 :
-        IsSupported(Isa.Neon) ? Isa.Neon : Isa.Scalar;
+        IsHardwareSupported(Isa.Avx512) ? Isa.Avx512 :
+        IsHardwareSupported(Isa.Avx2) ? Isa.Avx2 :
+        IsHardwareSupported(Isa.Neon) ? Isa.Neon : Isa.Scalar;
 
     /// <summary>Every path this CPU supports (tests run each of them against the reference).</summary>
     public static IReadOnlyList<Isa> Available => Enum.GetValues<Isa>().Where(IsSupported).ToArray();
