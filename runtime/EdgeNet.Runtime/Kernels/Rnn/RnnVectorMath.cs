@@ -8,8 +8,9 @@ namespace EdgeNet.Kernels.Rnn;
 /// eʳ by its Taylor series to r⁷ (truncation &lt; 6·10⁻⁹ relative on that interval); x is clamped to [−87, 88] so 2ⁿ stays
 /// a normal float. sigmoid(x) = 1/(1 + e^−x). tanh(x) = sign(x)·(1 − e^−2|x|)/(1 + e^−2|x|), except |x| &lt; 0.25 where
 /// 1 − e^−2|x| would cancel: there its odd Taylor series to x⁹ (truncation &lt; 3·10⁻⁹).
-/// Max error against the exact functions, measured over [−30, 30] by RnnKernelTests: sigmoid and tanh
-/// within 3·10⁻⁷ absolute and, where |f(x)| ≥ 10⁻³⁰, 1·10⁻⁶ relative.
+/// Max error against the exact functions, measured over [−30, 30] and at extremes by RnnKernelTests (which holds them
+/// to 1.5·10⁻⁷ absolute and 5·10⁻⁷ relative): sigmoid 8.9·10⁻⁸ absolute, 1.9·10⁻⁷ relative; tanh 8.9·10⁻⁸
+/// absolute, 2.6·10⁻⁷ relative (≈ 2 ulp).
 /// </summary>
 internal static class RnnVectorMath
 {
