@@ -12,7 +12,9 @@ namespace EdgeNet.Kernels.Rnn;
 /// Per direction: the input projection of all time steps is one <see cref="F32RnnGemm"/> call into scratch (biases
 /// folded in), then each time step adds Hₜ₋₁·Rᵀ with the same GEMM (m = batch when every entry is at the same time
 /// step, else per entry) and runs the gate math on whole vectors of units with <see cref="RnnVectorMath"/>.
-/// Weights are packed once when they are constants (<see cref="PackedWeights"/>), else into scratch on every run.
+/// Weights are packed once when they are constants (<see cref="RnnPackedWeights"/>), else into scratch on every run.
+/// The hot methods are AggressiveOptimization: tier-0 code of these generic vector loops is ~20× slower, and a model
+/// run a few times a second would stay on it for a long time.
 /// </summary>
 internal static class F32RecurrentSimd
 {
@@ -31,6 +33,18 @@ internal static class F32RecurrentSimd
         for (int i = 0; i < a.Activations.Length; i++)
             if (a.Activations[i].Kind != defaults[i % defaults.Length].Kind) return false;
         return true;
+    }
+
+    /// <summary>
+    /// False when padding each gate to the lane count would push the packed weights or scratch past 2 GiB (tiny hidden
+    /// sizes with huge sequences): such nodes run the reference kernel.
+    /// </summary>
+    public static bool Fits(RnnGeometry g, int lanes)
+    {
+        long hp = F32RnnGemm.PaddedHidden(g.HiddenSize, lanes);
+        long packed = g.Directions * (g.Gates * hp * ((long)g.InputSize + g.HiddenSize + 2) + 3 * hp);
+        long scratch = (long)g.SeqLength * g.Batch * g.Gates * hp + 2L * g.Batch * hp + packed;
+        return scratch * sizeof(float) <= int.MaxValue;
     }
 
     /// <summary>Scratch floats: projection, H (and C, or GRU's per-entry row), and the packed weights unless prepacked.</summary>
@@ -56,6 +70,7 @@ internal static class F32RecurrentSimd
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<TS, TVec>(RnnPackedWeights l, RnnAttributes a, RnnTensors t, ReadOnlySpan<float> packed)
         where TS : IRnnSimd<TVec> where TVec : unmanaged
     {
@@ -100,6 +115,7 @@ internal static class F32RecurrentSimd
     }
 
     /// <summary>proj[(t·batch + b)·n + col] = bias[col] + X[t, b]·W[col]ᵀ for every time step, in either layout.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Project<TS, TVec>(RnnPackedWeights l, ReadOnlySpan<float> x, ReadOnlySpan<float> wts, Span<float> proj)
         where TS : IRnnSimd<TVec> where TVec : unmanaged
     {
@@ -148,6 +164,7 @@ internal static class F32RecurrentSimd
         private TVec Clip<TS, TVec>(TVec v) where TS : IRnnSimd<TVec> where TVec : unmanaged =>
             _clip ? TS.Max(TS.Min(v, TS.Splat(clip)), TS.Splat(-clip)) : v;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run<TS, TVec>(int time, int b0, int count, ReadOnlySpan<float> wts, Span<float> proj, Span<float> h, Span<float> second, Span<float> y)
             where TS : IRnnSimd<TVec> where TVec : unmanaged
         {
@@ -178,6 +195,7 @@ internal static class F32RecurrentSimd
         /// <summary>
         /// gates = [i | o | f | c] pre-activations with Hₜ₋₁·Rᵀ already added; updates C and H (both Hp long) in place.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void LstmCell<TS, TVec>(Span<float> gates, Span<float> h, Span<float> c, ReadOnlySpan<float> wts)
             where TS : IRnnSimd<TVec> where TVec : unmanaged
         {
@@ -217,6 +235,7 @@ internal static class F32RecurrentSimd
         }
 
         /// <summary>pre = Xₜ·Wᵀ + Hₜ₋₁·Rᵀ + biases (Hp long); H = tanh(pre) in place.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RnnCell<TS, TVec>(Span<float> pre, Span<float> h)
             where TS : IRnnSimd<TVec> where TVec : unmanaged
         {
@@ -230,6 +249,7 @@ internal static class F32RecurrentSimd
         /// rows = [z | r | h] projections of <paramref name="count"/> entries, h their states, aux one Hp row per entry:
         /// Hₜ₋₁·R_hᵀ + Rb_h with linear_before_reset, else rₜ∘Hₜ₋₁ (whose product with R_hᵀ goes into the h gate row).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Gru<TS, TVec>(int count, Span<float> rows, Span<float> h, Span<float> aux, ReadOnlySpan<float> wts)
             where TS : IRnnSimd<TVec> where TVec : unmanaged
         {

@@ -50,6 +50,7 @@ internal static class F32RnnGemm
     /// c[i·cStride + col] = init[i·initStride + col] + Σₖ a[i·aStride + k]·M[col, k] for i &lt; m, col &lt; n (n = gates·Hp,
     /// a multiple of the lane count). init may be c itself (accumulate, initStride = cStride) or one bias row (initStride 0).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TS, TVec>(int m, int k, int n, ReadOnlySpan<float> a, int aStride, ReadOnlySpan<float> packed,
         ReadOnlySpan<float> init, int initStride, Span<float> c, int cStride)
         where TS : IRnnSimd<TVec> where TVec : unmanaged

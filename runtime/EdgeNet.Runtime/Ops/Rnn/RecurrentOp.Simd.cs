@@ -11,7 +11,8 @@ public abstract partial class RecurrentOp
     {
         var (a, g) = Prepare(ctx);
         // other activations and the scalar path run the reference kernels
-        if (ctx.Isa != Isa.Scalar && F32RecurrentSimd.HandlesActivations(a, DefaultActivations)) return SimdKernel.Create(ctx, a, g);
+        if (ctx.Isa != Isa.Scalar && F32RecurrentSimd.HandlesActivations(a, DefaultActivations) && F32RecurrentSimd.Fits(g, F32RecurrentSimd.LanesOf(ctx.Isa)))
+            return SimdKernel.Create(ctx, a, g);
         return CreateReferenceKernel(ctx.Node, g, a, ctx.OutputCount);
     }
 
