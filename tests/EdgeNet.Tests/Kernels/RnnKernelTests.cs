@@ -249,6 +249,14 @@ public class RnnKernelTests
         return (sa, sr, ta, tr);
     }
 
+    [Fact]
+    public void PaddingPast2GiBFallsBackToReference()
+    {
+        Assert.True(F32RecurrentSimd.Fits(new RnnGeometry(49, 1, 40, 64, 2, 4, false), 16));
+        // 2²⁶ projection rows of hidden size 1 padded to 16 lanes: 4 GiB of scratch
+        Assert.False(F32RecurrentSimd.Fits(new RnnGeometry(1 << 24, 4, 1, 1, 1, 4, false), 16));
+    }
+
     // ---- whole sessions, every ISA this machine has ----
 
     private static ValueInfoProto FloatInfo(string name, int[] dims)
