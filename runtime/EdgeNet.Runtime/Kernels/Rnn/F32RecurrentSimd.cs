@@ -11,7 +11,8 @@ namespace EdgeNet.Kernels.Rnn;
 /// (directions, sequence_lens, initial states, peepholes, clip, input_forget, linear_before_reset, layout).
 /// Per direction: the input projection of all time steps is one <see cref="F32RnnGemm"/> call into scratch (biases
 /// folded in), then each time step adds Hₜ₋₁·Rᵀ with the same GEMM (m = batch when every entry is at the same time
-/// step, else per entry) and runs the gate math on whole vectors of units with <see cref="RnnVectorMath"/>.
+/// step, else per entry) and runs the gate math on whole vectors of units with <see cref="RnnVectorMath"/>; LSTM fuses
+/// the two, one vector of units (all 4 gates) at a time.
 /// Weights are packed once when they are constants (<see cref="RnnPackedWeights"/>), else into scratch on every run.
 /// The hot methods are AggressiveOptimization: tier-0 code of these generic vector loops is ~20× slower, and a model
 /// run a few times a second would stay on it for a long time.
@@ -47,12 +48,15 @@ internal static class F32RecurrentSimd
         return scratch * sizeof(float) <= int.MaxValue;
     }
 
-    /// <summary>Scratch floats: projection, H (and C, or GRU's per-entry row), and the packed weights unless prepacked.</summary>
+    /// <summary>
+    /// Scratch floats: projection, H (and C, or GRU's per-entry row), LSTM's next H of one entry, and the packed weights
+    /// unless prepacked.
+    /// </summary>
     public static int ScratchFloats(RnnPackedWeights l, bool prepacked)
     {
         var g = l.Geometry;
         int stateRows = g.Gates == 1 ? 1 : 2;
-        return g.SeqLength * g.Batch * g.Gates * l.Hp + stateRows * g.Batch * l.Hp + (prepacked ? 0 : l.Floats);
+        return g.SeqLength * g.Batch * g.Gates * l.Hp + (stateRows * g.Batch + 1) * l.Hp + (prepacked ? 0 : l.Floats);
     }
 
     /// <summary>
@@ -82,9 +86,11 @@ internal static class F32RecurrentSimd
         var h = scratch.Slice(proj.Length, batch * hp);
         // LSTM: C; GRU: rₜ∘Hₜ₋₁ or Hₜ₋₁·R_hᵀ + Rb_h per entry
         var second = g.Gates == 1 ? default : scratch.Slice(proj.Length + batch * hp, batch * hp);
+        int stateEnd = proj.Length + (g.Gates == 1 ? 1 : 2) * batch * hp;
+        var hNext = scratch.Slice(stateEnd, hp);
         if (packed.IsEmpty)
         {
-            var into = scratch.Slice(proj.Length + (g.Gates == 1 ? 1 : 2) * batch * hp, l.Floats);
+            var into = scratch.Slice(stateEnd + hp, l.Floats);
             l.Pack(t.W, t.R, t.B, t.P, into);
             packed = into;
         }
@@ -99,13 +105,13 @@ internal static class F32RecurrentSimd
             {
                 if (t.SequenceLens.IsEmpty)
                 {
-                    step.Run<TS, TVec>(a.IsReverse(d) ? g.SeqLength - 1 - s : s, 0, batch, wts, proj, h, second, t.Y);
+                    step.Run<TS, TVec>(a.IsReverse(d) ? g.SeqLength - 1 - s : s, 0, batch, wts, proj, h, second, hNext, t.Y);
                     continue;
                 }
                 for (int b = 0; b < batch; b++)
                 {
                     int time = F32RnnCommon.TimeAt(s, t.SequenceLens[b], a.IsReverse(d));
-                    if (time >= 0) step.Run<TS, TVec>(time, b, 1, wts, proj, h, second, t.Y);
+                    if (time >= 0) step.Run<TS, TVec>(time, b, 1, wts, proj, h, second, hNext, t.Y);
                 }
             }
             F32RnnCommon.ZeroPadding(g, d, t.SequenceLens, t.Y);
@@ -165,7 +171,7 @@ internal static class F32RecurrentSimd
             _clip ? TS.Max(TS.Min(v, TS.Splat(clip)), TS.Splat(-clip)) : v;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run<TS, TVec>(int time, int b0, int count, ReadOnlySpan<float> wts, Span<float> proj, Span<float> h, Span<float> second, Span<float> y)
+        public void Run<TS, TVec>(int time, int b0, int count, ReadOnlySpan<float> wts, Span<float> proj, Span<float> h, Span<float> second, Span<float> hNext, Span<float> y)
             where TS : IRnnSimd<TVec> where TVec : unmanaged
         {
             var g = l.Geometry;
@@ -175,9 +181,8 @@ internal static class F32RecurrentSimd
             switch (g.Gates)
             {
                 case 4:
-                    F32RnnGemm.Run<TS, TVec>(count, hidden, n, hs, hp, wts[l.R..], rows, n, rows, n);
                     for (int b = 0; b < count; b++)
-                        LstmCell<TS, TVec>(rows.Slice(b * n, n), hs.Slice(b * hp, hp), second.Slice((b0 + b) * hp, hp), wts);
+                        Lstm<TS, TVec>(rows.Slice(b * n, n), hs.Slice(b * hp, hp), second.Slice((b0 + b) * hp, hp), hNext, wts);
                     break;
                 case 3:
                     Gru<TS, TVec>(count, rows, hs, second.Slice(b0 * hp, count * hp), wts);
@@ -193,31 +198,33 @@ internal static class F32RecurrentSimd
         }
 
         /// <summary>
-        /// gates = [i | o | f | c] pre-activations with Hₜ₋₁·Rᵀ already added; updates C and H (both Hp long) in place.
+        /// One entry's LSTM step. W, R and the bias are in unit-block order, so panel u of R is the 4 gates (i, o, f, c) of
+        /// units [u·lanes, (u+1)·lanes): its dot products with Hₜ₋₁ land in registers and the cell math runs on them at
+        /// once, overlapping the next panel's loads. gates is the entry's projection row; H and C (Hp long) are updated,
+        /// H through <paramref name="hNext"/> since every panel still reads Hₜ₋₁.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void LstmCell<TS, TVec>(Span<float> gates, Span<float> h, Span<float> c, ReadOnlySpan<float> wts)
+        private void Lstm<TS, TVec>(Span<float> gates, Span<float> h, Span<float> c, Span<float> hNext, ReadOnlySpan<float> wts)
             where TS : IRnnSimd<TVec> where TVec : unmanaged
         {
-            int hp = l.Hp, lanes = TS.Lanes;
-            ref float gi = ref MemoryMarshal.GetReference(gates);
-            ref float go = ref Unsafe.Add(ref gi, hp);
-            ref float gf = ref Unsafe.Add(ref gi, 2 * hp);
-            ref float gc = ref Unsafe.Add(ref gi, 3 * hp);
-            ref float hr = ref MemoryMarshal.GetReference(h);
-            ref float cr = ref MemoryMarshal.GetReference(c);
+            int hp = l.Hp, lanes = TS.Lanes, k = l.Geometry.HiddenSize, panel = F32RnnGemm.PanelVectors * lanes;
+            var r = wts.Slice(l.R, 4 * hp * k);
+            ref float rr = ref MemoryMarshal.GetReference(r);
+            ref float gr = ref MemoryMarshal.GetReference(gates[..(4 * hp)]);
+            ref float hr = ref MemoryMarshal.GetReference(h[..hp]);
+            ref float cr = ref MemoryMarshal.GetReference(c[..hp]);
+            ref float nr = ref MemoryMarshal.GetReference(hNext[..hp]);
             bool peep = l.Peepholes;
             var p = peep ? wts.Slice(l.P, 3 * hp) : wts.Slice(l.Bias, 3 * hp); // any in-range span when unused
             ref float pi = ref MemoryMarshal.GetReference(p);
             ref float po = ref Unsafe.Add(ref pi, hp);
             ref float pf = ref Unsafe.Add(ref pi, 2 * hp);
             var one = TS.Splat(1f);
-            for (int j = 0; j < hp; j += lanes)
+            for (int j = 0, u = 0; j < hp; j += lanes, u++)
             {
+                F32RnnGemm.Dot4<TS, TVec>(k, ref hr, ref Unsafe.Add(ref rr, u * panel * k), ref Unsafe.Add(ref gr, u * panel),
+                    out var i, out var o, out var f, out var cc);
                 var cPrev = TS.Load(ref Unsafe.Add(ref cr, j));
-                var i = TS.Load(ref Unsafe.Add(ref gi, j));
-                var f = TS.Load(ref Unsafe.Add(ref gf, j));
-                var o = TS.Load(ref Unsafe.Add(ref go, j));
                 if (peep)
                 {
                     i = TS.MulAdd(TS.Load(ref Unsafe.Add(ref pi, j)), cPrev, i);
@@ -225,13 +232,14 @@ internal static class F32RecurrentSimd
                 }
                 i = RnnVectorMath.Sigmoid<TS, TVec>(Clip<TS, TVec>(i));
                 f = inputForget ? TS.Sub(one, i) : RnnVectorMath.Sigmoid<TS, TVec>(Clip<TS, TVec>(f));
-                var cand = RnnVectorMath.Tanh<TS, TVec>(Clip<TS, TVec>(TS.Load(ref Unsafe.Add(ref gc, j))));
+                var cand = RnnVectorMath.Tanh<TS, TVec>(Clip<TS, TVec>(cc));
                 var cNew = TS.MulAdd(f, cPrev, TS.Mul(i, cand));
                 TS.Store(cNew, ref Unsafe.Add(ref cr, j));
                 if (peep) o = TS.MulAdd(TS.Load(ref Unsafe.Add(ref po, j)), cNew, o);
                 o = RnnVectorMath.Sigmoid<TS, TVec>(Clip<TS, TVec>(o));
-                TS.Store(TS.Mul(o, RnnVectorMath.Tanh<TS, TVec>(cNew)), ref Unsafe.Add(ref hr, j));
+                TS.Store(TS.Mul(o, RnnVectorMath.Tanh<TS, TVec>(cNew)), ref Unsafe.Add(ref nr, j));
             }
+            hNext[..hp].CopyTo(h);
         }
 
         /// <summary>pre = Xₜ·Wᵀ + Hₜ₋₁·Rᵀ + biases (Hp long); H = tanh(pre) in place.</summary>

@@ -9,9 +9,9 @@ namespace EdgeNet.Kernels.Rnn;
 /// of all time steps (m = seq·batch) and for the recurrent step (m = batch or 1). Self-contained on purpose: the one
 /// entry <see cref="Run{TS,TVec}"/> can later be switched to the general GEMM of Kernels/Gemm.
 /// <para>
-/// Columns are gate-major with each gate padded to Hp = hidden rounded up to the lane count: column g·Hp + j holds gate
-/// g of unit j (zero weights for j ≥ hidden), so every gate of a vector of units sits at a fixed vector offset of the
-/// output row and the gate math needs no tail. The packed matrix is a sequence of panels of up to
+/// Each gate is padded to Hp = hidden rounded up to the lane count (zero weights for units j ≥ hidden), so every gate of
+/// a vector of units sits at a fixed vector offset of the output row (see <see cref="Column"/>) and the gate math needs
+/// no tail. The packed matrix is a sequence of panels of up to
 /// <see cref="PanelVectors"/> vectors of columns, each stored [k][panel width] so the microkernel streams it linearly.
 /// </para>
 /// </summary>
@@ -23,27 +23,29 @@ internal static class F32RnnGemm
 
     public static int PackedFloats(int gates, int hidden, int k, int lanes) => gates * PaddedHidden(hidden, lanes) * k;
 
+    /// <summary>
+    /// Output column of gate g, unit j. Gate-major: g·Hp + j. Unit blocks (LSTM, whose 4 gates fill exactly one
+    /// panel): block j/lanes holds the lanes-wide vectors of every gate in turn, so one panel is all gates of a vector of
+    /// units and the cell math can run right after that panel's dot products.
+    /// </summary>
+    public static int Column(int g, int j, int gates, int hp, int lanes, bool unitBlocks) =>
+        unitBlocks ? (j / lanes * gates + g) * lanes + j % lanes : g * hp + j;
+
     /// <summary>Packs rows [firstRow, firstRow + gates·hidden) of the row-major [*, k] matrix m.</summary>
-    public static void Pack(ReadOnlySpan<float> m, int firstRow, int gates, int hidden, int k, int lanes, Span<float> packed)
+    public static void Pack(ReadOnlySpan<float> m, int firstRow, int gates, int hidden, int k, int lanes, bool unitBlocks, Span<float> packed)
     {
         int hp = PaddedHidden(hidden, lanes), n = gates * hp, panel = PanelVectors * lanes;
-        for (int p0 = 0; p0 < n; p0 += panel)
-        {
-            int w = Math.Min(panel, n - p0);
-            // every earlier panel is full, so this one starts at p0·k
-            var dst = packed.Slice(p0 * k, w * k);
-            for (int col = 0; col < w; col++)
+        packed[..(n * k)].Clear();
+        for (int g = 0; g < gates; g++)
+            for (int j = 0; j < hidden; j++)
             {
-                int g = (p0 + col) / hp, j = (p0 + col) % hp;
-                if (j >= hidden)
-                {
-                    for (int kk = 0; kk < k; kk++) dst[kk * w + col] = 0;
-                    continue;
-                }
+                int col = Column(g, j, gates, hp, lanes, unitBlocks);
+                int p0 = col / panel * panel, w = Math.Min(panel, n - p0);
+                // every earlier panel is full, so this one starts at p0·k
+                var dst = packed.Slice(p0 * k, w * k);
                 var src = m.Slice((firstRow + g * hidden + j) * k, k);
-                for (int kk = 0; kk < k; kk++) dst[kk * w + col] = src[kk];
+                for (int kk = 0; kk < k; kk++) dst[kk * w + col - p0] = src[kk];
             }
-        }
     }
 
     /// <summary>
@@ -134,12 +136,25 @@ internal static class F32RnnGemm
         TS.Store(y3, ref Unsafe.Add(ref c1, 3 * l));
     }
 
+    /// <summary>One row × one full panel (the recurrent step of a single sequence).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile1x4<TS, TVec>(int k, ref float a, ref float b, ref float init, ref float c)
+        where TS : IRnnSimd<TVec> where TVec : unmanaged
+    {
+        int l = TS.Lanes;
+        Dot4<TS, TVec>(k, ref a, ref b, ref init, out var x0, out var x1, out var x2, out var x3);
+        TS.Store(x0, ref c);
+        TS.Store(x1, ref Unsafe.Add(ref c, l));
+        TS.Store(x2, ref Unsafe.Add(ref c, 2 * l));
+        TS.Store(x3, ref Unsafe.Add(ref c, 3 * l));
+    }
+
     /// <summary>
-    /// One row × one full panel (the recurrent step of a single sequence): even and odd k go to separate accumulators
+    /// init[v] + Σₖ a[k]·panel[k, v] for the 4 vectors v of one full panel: even and odd k go to separate accumulators
     /// so 8 FMA chains are in flight instead of 4, which would leave the FMA units waiting on latency.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile1x4<TS, TVec>(int k, ref float a, ref float b, ref float init, ref float c)
+    public static void Dot4<TS, TVec>(int k, ref float a, ref float b, ref float init, out TVec r0, out TVec r1, out TVec r2, out TVec r3)
         where TS : IRnnSimd<TVec> where TVec : unmanaged
     {
         int l = TS.Lanes, w = PanelVectors * l;
@@ -173,10 +188,10 @@ internal static class F32RnnGemm
             x2 = TS.MulAdd(s0, TS.Load(ref Unsafe.Add(ref b, 2 * l)), x2);
             x3 = TS.MulAdd(s0, TS.Load(ref Unsafe.Add(ref b, 3 * l)), x3);
         }
-        TS.Store(TS.Add(x0, y0), ref c);
-        TS.Store(TS.Add(x1, y1), ref Unsafe.Add(ref c, l));
-        TS.Store(TS.Add(x2, y2), ref Unsafe.Add(ref c, 2 * l));
-        TS.Store(TS.Add(x3, y3), ref Unsafe.Add(ref c, 3 * l));
+        r0 = TS.Add(x0, y0);
+        r1 = TS.Add(x1, y1);
+        r2 = TS.Add(x2, y2);
+        r3 = TS.Add(x3, y3);
     }
 
     /// <summary>One row × one vector of a narrower last panel (width w floats).</summary>

@@ -6,7 +6,7 @@ namespace EdgeNet.Kernels.Rnn;
 /// Where the packed weights of one recurrent node live for one lane width, per direction d at <see cref="Direction"/>(d):
 /// W (all gates, <see cref="F32RnnGemm"/> layout), R (LSTM and RNN: all gates; GRU: z and r, then h apart because with
 /// linear_before_reset = 0 its product needs rₜ first), the bias row [gates·Hp] (Wb + Rb, except GRU's Rb_h under
-/// linear_before_reset, which gets its own row since rₜ multiplies it), and LSTM's peepholes [3·Hp] (i, o, f).
+/// linear_before_reset, which gets its own row since rₜ multiplies it), and LSTM's peepholes [3·Hp] (i, o, f, gate-major).
 /// Padding lanes are zero everywhere, so padded units compute exact zeros and never disturb real ones.
 /// </summary>
 internal sealed class RnnPackedWeights
@@ -19,6 +19,7 @@ internal sealed class RnnPackedWeights
         IsGru = g.Gates == 3;
         LinearBeforeReset = IsGru && linearBeforeReset;
         Peepholes = g.Gates == 4 && peepholes;
+        UnitBlocks = g.Gates == F32RnnGemm.PanelVectors;
         int h = g.HiddenSize;
         int offset = 0;
         W = offset; offset += F32RnnGemm.PackedFloats(g.Gates, h, g.InputSize, lanes);
@@ -37,6 +38,8 @@ internal sealed class RnnPackedWeights
     public bool IsGru { get; }
     public bool LinearBeforeReset { get; }
     public bool Peepholes { get; }
+    /// <summary>W, R and the bias row in <see cref="F32RnnGemm.Column"/>'s unit-block order (LSTM), else gate-major.</summary>
+    public bool UnitBlocks { get; }
     public int W { get; }
     public int R { get; }
     public int RHidden { get; }
@@ -59,9 +62,9 @@ internal sealed class RnnPackedWeights
             var o = dst.Slice(Direction(d), DirectionFloats);
             var wd = w.Slice(d * rows * input, rows * input);
             var rd = r.Slice(d * rows * h, rows * h);
-            F32RnnGemm.Pack(wd, 0, g.Gates, h, input, Lanes, o[W..]);
-            F32RnnGemm.Pack(rd, 0, IsGru ? 2 : g.Gates, h, h, Lanes, o[R..]);
-            if (IsGru) F32RnnGemm.Pack(rd, 2 * h, 1, h, h, Lanes, o[RHidden..]);
+            F32RnnGemm.Pack(wd, 0, g.Gates, h, input, Lanes, UnitBlocks, o[W..]);
+            F32RnnGemm.Pack(rd, 0, IsGru ? 2 : g.Gates, h, h, Lanes, UnitBlocks, o[R..]);
+            if (IsGru) F32RnnGemm.Pack(rd, 2 * h, 1, h, h, Lanes, false, o[RHidden..]);
             if (!b.IsEmpty)
             {
                 var wb = b.Slice(d * 2 * rows, rows);
@@ -70,7 +73,7 @@ internal sealed class RnnPackedWeights
                 {
                     bool apart = LinearBeforeReset && gate == 2;
                     for (int j = 0; j < h; j++)
-                        o[Bias + gate * Hp + j] = wb[gate * h + j] + (apart ? 0 : rb[gate * h + j]);
+                        o[Bias + F32RnnGemm.Column(gate, j, g.Gates, Hp, Lanes, UnitBlocks)] = wb[gate * h + j] + (apart ? 0 : rb[gate * h + j]);
                 }
                 if (LinearBeforeReset) rb.Slice(2 * h, h).CopyTo(o.Slice(RecurrentHiddenBias, h));
             }
