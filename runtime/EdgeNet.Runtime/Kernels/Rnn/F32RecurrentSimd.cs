@@ -129,6 +129,7 @@ internal static class F32RecurrentSimd
         int n = g.Gates * l.Hp, input = g.InputSize;
         var w = wts[l.W..];
         var bias = wts.Slice(l.Bias, n);
+        if (g.SeqLength == 0 || g.Batch == 0) return;
         if (!g.BatchMajor)
         {
             F32RnnGemm.Run<TS, TVec>(g.SeqLength * g.Batch, input, n, x, input, w, bias, 0, proj, n);
