@@ -105,13 +105,13 @@ internal static class F32RecurrentSimd
             {
                 if (t.SequenceLens.IsEmpty)
                 {
-                    step.Run<TS, TVec>(a.IsReverse(d) ? g.SeqLength - 1 - s : s, 0, batch, wts, proj, h, second, hNext, t.Y);
+                    step.Run<TS, TVec>(a.IsReverse(d) ? g.SeqLength - 1 - s : s, 0, batch, wts, proj, h, second, hNext, t.Y, (s & 1) != 0);
                     continue;
                 }
                 for (int b = 0; b < batch; b++)
                 {
                     int time = F32RnnCommon.TimeAt(s, t.SequenceLens[b], a.IsReverse(d));
-                    if (time >= 0) step.Run<TS, TVec>(time, b, 1, wts, proj, h, second, hNext, t.Y);
+                    if (time >= 0) step.Run<TS, TVec>(time, b, 1, wts, proj, h, second, hNext, t.Y, (s & 1) != 0);
                 }
             }
             F32RnnCommon.ZeroPadding(g, d, t.SequenceLens, t.Y);
@@ -172,7 +172,7 @@ internal static class F32RecurrentSimd
             _clip ? TS.Max(TS.Min(v, TS.Splat(clip)), TS.Splat(-clip)) : v;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run<TS, TVec>(int time, int b0, int count, ReadOnlySpan<float> wts, Span<float> proj, Span<float> h, Span<float> second, Span<float> hNext, Span<float> y)
+        public void Run<TS, TVec>(int time, int b0, int count, ReadOnlySpan<float> wts, Span<float> proj, Span<float> h, Span<float> second, Span<float> hNext, Span<float> y, bool backward)
             where TS : IRnnSimd<TVec> where TVec : unmanaged
         {
             var g = l.Geometry;
@@ -183,7 +183,7 @@ internal static class F32RecurrentSimd
             {
                 case 4:
                     for (int b = 0; b < count; b++)
-                        Lstm<TS, TVec>(rows.Slice(b * n, n), hs.Slice(b * hp, hp), second.Slice((b0 + b) * hp, hp), hNext, wts);
+                        Lstm<TS, TVec>(rows.Slice(b * n, n), hs.Slice(b * hp, hp), second.Slice((b0 + b) * hp, hp), hNext, wts, backward);
                     break;
                 case 3:
                     Gru<TS, TVec>(count, rows, hs, second.Slice(b0 * hp, count * hp), wts);
@@ -202,10 +202,12 @@ internal static class F32RecurrentSimd
         /// One entry's LSTM step. W, R and the bias are in unit-block order, so panel u of R is the 4 gates (i, o, f, c) of
         /// units [u·lanes, (u+1)·lanes): its dot products with Hₜ₋₁ land in registers and the cell math runs on them at
         /// once, overlapping the next panel's loads. gates is the entry's projection row; H and C (Hp long) are updated,
-        /// H through <paramref name="hNext"/> since every panel still reads Hₜ₋₁.
+        /// H through <paramref name="hNext"/> since every panel still reads Hₜ₋₁. Alternate steps walk the panels
+        /// <paramref name="backward"/>: R is usually larger than L1, and a step that starts where the last one ended finds
+        /// that end still cached instead of evicting every line just before it is needed again.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Lstm<TS, TVec>(Span<float> gates, Span<float> h, Span<float> c, Span<float> hNext, ReadOnlySpan<float> wts)
+        private void Lstm<TS, TVec>(Span<float> gates, Span<float> h, Span<float> c, Span<float> hNext, ReadOnlySpan<float> wts, bool backward)
             where TS : IRnnSimd<TVec> where TVec : unmanaged
         {
             int hp = l.Hp, lanes = TS.Lanes, k = l.Geometry.HiddenSize, panel = F32RnnGemm.PanelVectors * lanes;
@@ -221,8 +223,10 @@ internal static class F32RecurrentSimd
             ref float po = ref Unsafe.Add(ref pi, hp);
             ref float pf = ref Unsafe.Add(ref pi, 2 * hp);
             var one = TS.Splat(1f);
-            for (int j = 0, u = 0; j < hp; j += lanes, u++)
+            int blocks = hp / lanes;
+            for (int step = 0; step < blocks; step++)
             {
+                int u = backward ? blocks - 1 - step : step, j = u * lanes;
                 F32RnnGemm.Dot4<TS, TVec>(k, ref hr, ref Unsafe.Add(ref rr, u * panel * k), ref Unsafe.Add(ref gr, u * panel),
                     out var i, out var o, out var f, out var cc);
                 var cPrev = TS.Load(ref Unsafe.Add(ref cr, j));
