@@ -11,11 +11,8 @@ public sealed class GruOp : RecurrentOp
     protected override int Gates => 3;
     protected override RnnActivation[] DefaultActivations => [RnnActivation.Sigmoid, RnnActivation.Tanh];
 
-    public override Kernel CreateKernel(OpContext ctx)
-    {
-        var (a, g) = Prepare(ctx);
-        return new GruKernel(ctx.Node, g, a, ctx.OutputCount);
-    }
+    private protected override Kernel CreateReferenceKernel(Node node, RnnGeometry g, RnnAttributes a, int outputs) =>
+        new GruKernel(node, g, a, outputs);
 
     private sealed class GruKernel(Node node, RnnGeometry g, RnnAttributes a, int outputs)
         : RecurrentKernel(node, g, outputs, F32GruReference.ScratchFloats(g))

@@ -12,11 +12,8 @@ public sealed class LstmOp : RecurrentOp
     protected override RnnActivation[] DefaultActivations => [RnnActivation.Sigmoid, RnnActivation.Tanh, RnnActivation.Tanh];
     protected override bool HasCellState => true;
 
-    public override Kernel CreateKernel(OpContext ctx)
-    {
-        var (a, g) = Prepare(ctx);
-        return new LstmKernel(ctx.Node, g, a, ctx.OutputCount);
-    }
+    private protected override Kernel CreateReferenceKernel(Node node, RnnGeometry g, RnnAttributes a, int outputs) =>
+        new LstmKernel(node, g, a, outputs);
 
     private sealed class LstmKernel(Node node, RnnGeometry g, RnnAttributes a, int outputs)
         : RecurrentKernel(node, g, outputs, F32LstmReference.ScratchFloats(g))

@@ -8,7 +8,7 @@ namespace EdgeNet.Ops.Rnn;
 /// What LSTM, GRU and RNN share: inputs X, W, R, B, sequence_lens, initial_h (LSTM adds initial_c, P), outputs
 /// Y [seq, dirs, batch, hidden] and Y_h [dirs, batch, hidden] (LSTM adds Y_c), batch-major with layout = 1.
 /// </summary>
-public abstract class RecurrentOp : OpDefinition
+public abstract partial class RecurrentOp : OpDefinition
 {
     /// <summary>Gate blocks in W and R: LSTM 4, GRU 3, RNN 1.</summary>
     protected abstract int Gates { get; }

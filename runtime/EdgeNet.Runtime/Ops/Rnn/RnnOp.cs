@@ -11,11 +11,8 @@ public sealed class RnnOp : RecurrentOp
     protected override int Gates => 1;
     protected override RnnActivation[] DefaultActivations => [RnnActivation.Tanh];
 
-    public override Kernel CreateKernel(OpContext ctx)
-    {
-        var (a, g) = Prepare(ctx);
-        return new RnnKernel(ctx.Node, g, a, ctx.OutputCount);
-    }
+    private protected override Kernel CreateReferenceKernel(Node node, RnnGeometry g, RnnAttributes a, int outputs) =>
+        new RnnKernel(node, g, a, outputs);
 
     private sealed class RnnKernel(Node node, RnnGeometry g, RnnAttributes a, int outputs)
         : RecurrentKernel(node, g, outputs, F32RnnReference.ScratchFloats(g))
