@@ -20,16 +20,17 @@ namespace EdgeNet.Arm64Runner;
 public static class Program
 {
     private const string Usage =
-        "usage: EdgeNet.Arm64Runner --class PATTERN [--class PATTERN ...] [--method PATTERN] [--models DIR] [--list]\n" +
+        "usage: EdgeNet.Arm64Runner [--class PATTERN ...] [--case PATTERN ...] [--models DIR] [--list]\n" +
         "  --class PATTERN   run the test classes whose full name contains PATTERN (e.g. Kernels, RealModels.IsaParity)\n" +
-        "  --method PATTERN  only test methods whose name contains PATTERN\n" +
+        "  --case PATTERN    run the test cases whose name (Namespace.Class.Method(arguments)) contains PATTERN\n" +
+        "  (a case runs when its class matches some --class, if any is given, and its name some --case, if any is given)\n" +
         "  --models DIR      the models folder (default: models/ of the repository, found upward or via EDGENET_REPO_ROOT)\n" +
         "  --list            list the matching test cases without running them";
 
     public static int Main(string[] args)
     {
         var classPatterns = new List<string>();
-        string? methodPattern = null;
+        var casePatterns = new List<string>();
         bool list = false;
         for (int i = 0; i < args.Length; i++)
         {
@@ -40,7 +41,7 @@ public static class Program
                 switch (arg)
                 {
                     case "--class": classPatterns.Add(Next()); break;
-                    case "--method": methodPattern = Next(); break;
+                    case "--case": casePatterns.Add(Next()); break;
                     case "--models": Environment.SetEnvironmentVariable("EDGENET_MODELS", Path.GetFullPath(Next())); break;
                     case "--list": list = true; break;
                     case "-h" or "--help": Console.WriteLine(Usage); return 0;
@@ -54,37 +55,32 @@ public static class Program
                 return 2;
             }
         }
-        if (classPatterns.Count == 0)
+        if (classPatterns.Count == 0 && casePatterns.Count == 0)
         {
             Console.Error.WriteLine(Usage);
             return 2;
         }
 
         PrintCpu();
-        var assembly = Assembly.Load(new AssemblyName("EdgeNet.Tests"));
-        var classes = new List<Type>();
-        foreach (string pattern in classPatterns)
-        {
-            var matched = assembly.GetTypes()
-                .Where(t => t is { IsClass: true, IsAbstract: false, IsPublic: true } && t.FullName!.Contains(pattern, StringComparison.Ordinal))
-                .Where(t => t.GetMethods().Any(m => m.GetCustomAttribute<FactAttribute>() is not null))
-                .OrderBy(t => t.FullName, StringComparer.Ordinal)
-                .ToList();
-            // Kernel sweep classes appear as the NEON work lands; a pattern with no class yet is reported, not failed.
-            if (matched.Count == 0) Console.WriteLine($"note: no test class matches '{pattern}'");
-            foreach (var t in matched)
-                if (!classes.Contains(t)) classes.Add(t);
-        }
+        var selection = new Selection(classPatterns, casePatterns);
+        var classes = Assembly.Load(new AssemblyName("EdgeNet.Tests")).GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false, IsPublic: true })
+            .Where(t => t.GetMethods().Any(m => m.GetCustomAttribute<FactAttribute>() is not null))
+            .Where(selection.MayRunIn)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .ToList();
 
         var totals = new Totals();
         var clock = Stopwatch.StartNew();
-        foreach (var type in classes) RunClass(type, methodPattern, list, totals);
+        foreach (var type in classes) RunClass(type, selection, list, totals);
+        // Kernel sweep classes appear as the NEON work lands: a pattern that selects nothing yet is reported, not failed.
+        foreach (string pattern in selection.Unmatched) Console.WriteLine($"note: nothing matches '{pattern}'");
         if (list)
         {
-            Console.WriteLine($"{totals.Listed} test cases in {classes.Count} classes");
+            Console.WriteLine($"{totals.Listed} test cases in {totals.Classes} classes");
             return 0;
         }
-        Console.WriteLine($"{classes.Count} classes in {clock.Elapsed.TotalSeconds:F1} s; isa {IsaName()}; {totals.Skipped} skipped");
+        Console.WriteLine($"{totals.Classes} classes in {clock.Elapsed.TotalSeconds:F1} s; isa {IsaName()}; {totals.Skipped} skipped");
         Console.WriteLine($"{totals.Passed} passed, {totals.Failed} failed");
         if (totals.Passed + totals.Failed == 0)
         {
@@ -96,7 +92,39 @@ public static class Program
 
     private sealed class Totals
     {
-        public int Passed, Failed, Skipped, Listed;
+        public int Passed, Failed, Skipped, Listed, Classes;
+    }
+
+    /// <summary>
+    /// Which test cases run: every case of a class whose full name contains a --class pattern, and every case whose
+    /// name (Namespace.Class.Method(arguments)) contains a --case pattern.
+    /// </summary>
+    private sealed class Selection(List<string> classPatterns, List<string> casePatterns)
+    {
+        private readonly HashSet<string> _matched = new(StringComparer.Ordinal);
+
+        public IEnumerable<string> Unmatched => classPatterns.Concat(casePatterns).Where(p => !_matched.Contains(p)).Distinct();
+
+        /// <summary>Whether some case of the class may be selected (saves enumerating every theory's data under qemu).</summary>
+        public bool MayRunIn(Type type) =>
+            classPatterns.Any(p => type.FullName!.Contains(p, StringComparison.Ordinal)) ||
+            type.GetMethods().Where(m => m.GetCustomAttribute<FactAttribute>() is not null).Any(m => MayRun(type, m.Name));
+
+        /// <summary>Whether a case of this method may be selected, before its arguments are known.</summary>
+        public bool MayRun(Type type, string methodName) =>
+            classPatterns.Any(p => type.FullName!.Contains(p, StringComparison.Ordinal)) ||
+            casePatterns.Any(p => p.IndexOf('(', StringComparison.Ordinal) is var paren && (paren < 0 ||
+                ($"{type.FullName}.{methodName}").Contains(p[..paren], StringComparison.Ordinal)));
+
+        public bool Runs(Type type, string caseName)
+        {
+            bool runs = false;
+            foreach (string p in classPatterns)
+                if (type.FullName!.Contains(p, StringComparison.Ordinal)) { _matched.Add(p); runs = true; }
+            foreach (string p in casePatterns)
+                if (caseName.Contains(p, StringComparison.Ordinal)) { _matched.Add(p); runs = true; }
+            return runs;
+        }
     }
 
     /// <summary>The log line that proves which SIMD features the (emulated) CPU gave .NET, and so which path ran.</summary>
@@ -119,53 +147,45 @@ public static class Program
         catch (InvalidModelException e) { return "error: " + e.Message; }
     }
 
-    private static void RunClass(Type type, string? methodPattern, bool list, Totals totals)
+    private static void RunClass(Type type, Selection selection, bool list, Totals totals)
     {
         var methods = type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
             .Where(m => m.GetCustomAttribute<FactAttribute>() is not null)
-            .Where(m => methodPattern is null || m.Name.Contains(methodPattern, StringComparison.Ordinal))
             .OrderBy(m => m.MetadataToken)
             .ToList();
         if (methods.Count == 0) return;
 
         var fixtures = new Dictionary<Type, object>();
         var clock = Stopwatch.StartNew();
-        int failedBefore = totals.Failed, passedBefore = totals.Passed;
+        int failedBefore = totals.Failed, passedBefore = totals.Passed, selected = 0;
         try
         {
             foreach (var method in methods)
             {
                 var fact = method.GetCustomAttribute<FactAttribute>()!;
                 string name = $"{type.FullName}.{method.Name}";
-                if (fact.Skip is not null)
+                var cases = new List<(string Name, object?[] Row, string? Skip)>();
+                if (fact is not TheoryAttribute) cases.Add((name, [], fact.Skip));
+                else
                 {
-                    if (!list) Console.WriteLine($"SKIP {name}: {fact.Skip}");
-                    totals.Skipped++;
-                    continue;
+                    try
+                    {
+                        foreach (var data in method.GetCustomAttributes<DataAttribute>())
+                            foreach (object?[] row in data.GetData(method))
+                                cases.Add(($"{name}({string.Join(", ", row.Select(Format))})", row, fact.Skip ?? data.Skip));
+                        if (cases.Count == 0) throw new InvalidOperationException("theory has no data");
+                    }
+                    catch (Exception e)
+                    {
+                        if (selection.MayRun(type, method.Name))
+                            Fail(name + "(data)", Unwrap(e), null, totals);
+                        continue;
+                    }
                 }
-                if (fact is not TheoryAttribute)
+                foreach (var (caseName, row, skip) in cases)
                 {
-                    if (list) { Console.WriteLine(name); totals.Listed++; }
-                    else RunCase(type, method, [], name, fixtures, totals);
-                    continue;
-                }
-
-                List<(object?[] Row, string? Skip)> rows;
-                try
-                {
-                    rows = [];
-                    foreach (var data in method.GetCustomAttributes<DataAttribute>())
-                        foreach (object?[] row in data.GetData(method)) rows.Add((row, data.Skip));
-                }
-                catch (Exception e)
-                {
-                    Fail(name + "(data)", Unwrap(e), null, totals);
-                    continue;
-                }
-                if (rows.Count == 0) Fail(name, new InvalidOperationException("theory has no data"), null, totals);
-                foreach (var (row, skip) in rows)
-                {
-                    string caseName = $"{name}({string.Join(", ", row.Select(Format))})";
+                    if (!selection.Runs(type, caseName)) continue;
+                    selected++;
                     if (list) { Console.WriteLine(caseName); totals.Listed++; }
                     else if (skip is not null) { Console.WriteLine($"SKIP {caseName}: {skip}"); totals.Skipped++; }
                     else RunCase(type, method, row, caseName, fixtures, totals);
@@ -176,7 +196,8 @@ public static class Program
         {
             foreach (var fixture in fixtures.Values) (fixture as IDisposable)?.Dispose();
         }
-        if (!list)
+        if (selected > 0) totals.Classes++;
+        if (!list && totals.Passed + totals.Failed > passedBefore + failedBefore)
             Console.WriteLine($"class {type.FullName}: {totals.Passed - passedBefore} passed, {totals.Failed - failedBefore} failed " +
                               $"in {clock.Elapsed.TotalSeconds:F1} s");
     }
