@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # Installs the Debian packages EdgeNet's scripts need, only those missing (idempotent; needs root or sudo).
-#   install-deps.sh [test]   — always: npm (model fetching), espeak-ng + sox (speech); with "test": libonnx-testdata.
+#   install-deps.sh [test] [arm64]
+#     always: npm (model fetching), espeak-ng + sox (speech)
+#     test:   libonnx-testdata (the ONNX conformance suite)
+#     arm64:  qemu-user-static + the arm64 C/C++ runtimes, to run ARM64 builds under emulation (scripts/arm64.sh)
 set -euo pipefail
 need=()
 command -v npm > /dev/null || need+=(npm)
 command -v espeak-ng > /dev/null || need+=(espeak-ng)
 command -v sox > /dev/null || need+=(sox)
-if [[ "${1:-}" == test ]]; then
-  [[ -d /usr/share/libonnx-testdata/data/node ]] || need+=(libonnx-testdata)
-fi
+for mode in "$@"; do
+  case "$mode" in
+    test)
+      [[ -d /usr/share/libonnx-testdata/data/node ]] || need+=(libonnx-testdata) ;;
+    arm64)
+      command -v qemu-aarch64-static > /dev/null || need+=(qemu-user-static)
+      [[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]] || need+=(libc6-arm64-cross)
+      [[ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ]] || need+=(libstdc++6-arm64-cross) ;;
+    *) echo "install-deps.sh: unknown mode '$mode' (modes: test, arm64)" >&2; exit 2 ;;
+  esac
+done
 (( ${#need[@]} )) || exit 0
 echo "installing ${need[*]}" >&2
 sudo=""

@@ -139,6 +139,10 @@ public static class Program
             $"isa: best={IsaSupport.Best} available=[{string.Join(", ", IsaSupport.Available)}] " +
             $"{IsaSupport.EnvironmentVariable}={Environment.GetEnvironmentVariable(IsaSupport.EnvironmentVariable) ?? "(unset)"} " +
             $"sessions use {IsaName()}");
+        // Tier-0 and fully optimized code are different machine code for the same intrinsics: say which one ran.
+        Console.WriteLine(Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") == "0"
+            ? "jit: fully optimizing only (DOTNET_TieredCompilation=0)"
+            : "jit: tiered (tier-0, then optimized when hot)");
     }
 
     private static string IsaName()
