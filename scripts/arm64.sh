@@ -2,8 +2,9 @@
 # Runs EdgeNet's kernel tests as real ARM64 code under qemu-aarch64: the NEON paths on an emulated Raspberry Pi 4 CPU
 # (cortex-a72: AdvSimd, no dotprod) and Pi 5 CPU (cortex-a76: AdvSimd + dotprod), and once more with EDGENET_ISA=scalar.
 #   arm64.sh [RUNNER ARGS...]
-# Default selection: every class in EdgeNet.Tests.Kernels (the per-ISA sweeps against the reference) and
-# RealModels.IsaParityTests (each real model, every ISA vs scalar). RUNNER ARGS replace it (see
+# Default selection: every class in EdgeNet.Tests.Kernels (the per-ISA sweeps against the reference),
+# RealModels.IsaParityTests (each real model, every ISA vs scalar) and, through the arm64 `edgenet test-data`, every
+# ONNX conformance folder EdgeNet passes (tests/conformance-expected.txt). RUNNER ARGS replace it (see
 # tests/EdgeNet.Arm64Runner, e.g. `--class Kernels.Gemm --case 'hey_jarvis'`). Prints each run's log (PASS lines
 # folded into a count), a summary per CPU, and last "N passed, N failed" over all runs; exits non-zero on a failure.
 set -euo pipefail
@@ -27,7 +28,14 @@ rm -f "$publish_log"
 echo "arm64: published the linux-arm64 runner in $((SECONDS - start)) s"
 
 selection=("$@")
-(( ${#selection[@]} )) || selection=(--class EdgeNet.Tests.Kernels. --class RealModels.IsaParityTests)
+conformance=()
+if (( ${#selection[@]} == 0 )); then
+  selection=(--class EdgeNet.Tests.Kernels. --class RealModels.IsaParityTests)
+  # and the ONNX conformance folders EdgeNet passes (tests/conformance-expected.txt), through the arm64 edgenet tool
+  data=/usr/share/libonnx-testdata/data
+  ./scripts/install-deps.sh test
+  mapfile -t conformance < <(grep -v '^#' tests/conformance-expected.txt | sed "s|^|$data/|")
+fi
 
 export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu
 # W^X maps JIT code twice and writes it through the writable view; qemu-user only notices writes to the page it
@@ -51,30 +59,45 @@ for run in "${runs[@]}"; do
   # The runs share the machine's cores; a timeout keeps a hung emulation from eating CI's whole budget.
   ( begin=$SECONDS rc=0
     env $extra timeout 1800 qemu-aarch64-static -cpu "$cpu" "$out/EdgeNet.Arm64Runner" "${selection[@]}" > "$logs/$name.log" 2>&1 || rc=$?
-    echo "$rc" > "$logs/$name.rc"; echo $((SECONDS - begin)) > "$logs/$name.seconds" ) &
+    echo "$rc" > "$logs/$name.rc"; echo $((SECONDS - begin)) > "$logs/$name.seconds"
+    if (( ${#conformance[@]} )); then
+      begin=$SECONDS rc=0
+      env $extra timeout 900 qemu-aarch64-static -cpu "$cpu" "$out/edgenet" test-data "${conformance[@]}" --quiet > "$logs/$name.conformance.log" 2>&1 || rc=$?
+      echo "$rc" > "$logs/$name.conformance.rc"; echo $((SECONDS - begin)) > "$logs/$name.conformance.seconds"
+    fi ) &
   pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
 
 total_passed=0 total_failed=0
 summaries=()
-for run in "${runs[@]}"; do
-  IFS='|' read -r name cpu extra <<< "$run"
-  log="$logs/$name.log"; rc=$(cat "$logs/$name.rc"); seconds=$(cat "$logs/$name.seconds")
-  echo "=== arm64 $name (qemu -cpu $cpu${extra:+, $extra})"
-  grep -v '^PASS ' "$log" || true
-  last=$(tail -1 "$log")
-  if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+# count LOG: sets passed/failed from a log whose last line is "N passed, N failed" (both the runner's and the
+# edgenet tool's); one that crashed or timed out before it counts what it finished, plus itself as a failure.
+count() {
+  local log="$1" rc; rc=$(cat "${log%.log}.rc")
+  if [[ "$(tail -1 "$log")" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
     passed=${BASH_REMATCH[1]} failed=${BASH_REMATCH[2]}
     (( rc == 0 || failed > 0 )) || failed=1
   else
-    # crashed or timed out before its summary: count what it finished, plus the run itself as a failure
     passed=$(grep -c '^PASS ' "$log" || true)
     failed=$(( $(grep -c '^FAIL ' "$log" || true) + 1 ))
-    echo "arm64 $name: runner ended without a summary (exit code $rc$( (( rc == 124 )) && echo ', timed out'))"
+    echo "arm64: $(basename "$log" .log) ended without a summary (exit code $rc$( (( rc == 124 )) && echo ', timed out'))"
   fi
-  summaries+=("arm64 $name: $passed passed, $failed failed in $seconds s")
+}
+for run in "${runs[@]}"; do
+  IFS='|' read -r name cpu extra <<< "$run"
+  echo "=== arm64 $name (qemu -cpu $cpu${extra:+, $extra})"
+  grep -v '^PASS ' "$logs/$name.log" || true
+  count "$logs/$name.log"
+  summary="arm64 $name: $passed passed, $failed failed in $(cat "$logs/$name.seconds") s"
   total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
+  if (( ${#conformance[@]} )); then
+    grep -v '^PASS ' "$logs/$name.conformance.log" || true
+    count "$logs/$name.conformance.log"
+    summary+="; conformance: $passed of ${#conformance[@]} folders pass, $failed fail, in $(cat "$logs/$name.conformance.seconds") s"
+    total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
+  fi
+  summaries+=("$summary")
 done
 printf '%s\n' "${summaries[@]}"
 echo "arm64: all runs in $((SECONDS - start)) s (logs in ${logs#"$root"/})"

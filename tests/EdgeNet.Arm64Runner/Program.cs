@@ -23,7 +23,7 @@ public static class Program
         "usage: EdgeNet.Arm64Runner [--class PATTERN ...] [--case PATTERN ...] [--models DIR] [--list]\n" +
         "  --class PATTERN   run the test classes whose full name contains PATTERN (e.g. Kernels, RealModels.IsaParity)\n" +
         "  --case PATTERN    run the test cases whose name (Namespace.Class.Method(arguments)) contains PATTERN\n" +
-        "  (a case runs when its class matches some --class, if any is given, and its name some --case, if any is given)\n" +
+        "  (a case runs when it matches any --class or --case; a pattern that matches nothing is noted, not failed)\n" +
         "  --models DIR      the models folder (default: models/ of the repository, found upward or via EDGENET_REPO_ROOT)\n" +
         "  --list            list the matching test cases without running them";
 
@@ -166,6 +166,7 @@ public static class Program
         {
             foreach (var method in methods)
             {
+                if (!selection.MayRun(type, method.Name)) continue;
                 var fact = method.GetCustomAttribute<FactAttribute>()!;
                 string name = $"{type.FullName}.{method.Name}";
                 var cases = new List<(string Name, object?[] Row, string? Skip)>();
@@ -181,8 +182,7 @@ public static class Program
                     }
                     catch (Exception e)
                     {
-                        if (selection.MayRun(type, method.Name))
-                            Fail(name + "(data)", Unwrap(e), null, totals);
+                        Fail(name + "(data)", Unwrap(e), null, totals);
                         continue;
                     }
                 }
