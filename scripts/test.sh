@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command (README): unit, parity, fuzz and bad-input tests, then the ONNX conformance suite.
+# The test command (README): unit, parity, fuzz and bad-input tests, then the ONNX conformance suite and the generated
+# models, then the kernel tests as ARM64 code under qemu (scripts/arm64.sh).
 # Installs missing Debian packages, fetches the real models, makes the test speech and exports the generated
 # models first (all idempotent).
 set -euo pipefail
@@ -37,9 +38,20 @@ all_failed=$(tail -1 "$log" | awk '{print $3}')
 set -e
 grep '^FAIL' "$log" || true
 echo "conformance: $conf_passed of ${#expected[@]} expected folders pass, $gen_passed of ${#generated[@]} generated models; whole suite: $(tail -1 "$log"), $(tail -2 "$log" | head -1)"
+
+# The kernel tests again as ARM64 code under qemu (Pi 4 and Pi 5 CPUs, and the scalar path): scripts/arm64.sh.
+set +e
+./scripts/arm64.sh 2>&1 | tee "$log"
+arm_status=${PIPESTATUS[0]}
+set -e
+arm_passed=0 arm_failed=1
+if [[ "$(tail -1 "$log")" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+  arm_passed=${BASH_REMATCH[1]} arm_failed=${BASH_REMATCH[2]}
+fi
+if (( arm_status != 0 && arm_failed == 0 )); then arm_failed=1; fi
 rm -f "$log"
 
-passed=$((unit_passed + conf_passed + gen_passed))
-failed=$((unit_failed + conf_failed + gen_failed + all_failed))
+passed=$((unit_passed + conf_passed + gen_passed + arm_passed))
+failed=$((unit_failed + conf_failed + gen_failed + all_failed + arm_failed))
 echo "$passed passed, $failed failed"
 (( failed == 0 ))
