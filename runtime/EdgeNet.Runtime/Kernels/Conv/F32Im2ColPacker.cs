@@ -1,0 +1,61 @@
+using EdgeNet.Kernels.Gemm;
+using EdgeNet.Ops.Conv;
+
+namespace EdgeNet.Kernels.Conv;
+
+/// <summary>
+/// Implicit-GEMM im2col: writes a tile of the (never materialised) im2col matrix of one image and group straight into
+/// GEMM B panels. Row r = (c·KD + kd)·KH·KW + kh·KW + kw, column o = (od·OH + oh)·OW + ow, value
+/// x[c, od·sd − pf + kd·dd, oh·sh − pt + kh·dh, ow·sw − pl + kw·dw] or 0 in the padding. The layout stays NCHW
+/// (canonical 3-D), so a tile row is a gather along output rows, contiguous when the stride is 1.
+/// </summary>
+public sealed unsafe class F32Im2ColPacker(ConvGeometry g) : F32GemmTilePacker
+{
+    private readonly int _kVolume = g.KernelVolume, _khw = g.KH * g.KW, _inPlane = g.InH * g.InW, _inVolume = g.InVolume, _outPlane = g.OutH * g.OutW;
+
+    public override void Pack(float* source, int k0, int kc, int j0, int nc, int nr, float* dst)
+    {
+        int n = g.OutVolume;
+        int end = Math.Min(j0 + nc, n);
+        int odStart = j0 / _outPlane, ohStart = j0 % _outPlane / g.OutW, owStart = j0 % g.OutW;
+        nint panelStride = (nint)kc * nr;
+        for (int r = 0; r < kc; r++)
+        {
+            int row = k0 + r;
+            int c = row / _kVolume, kk = row % _kVolume;
+            int kd = kk / _khw, kh = kk % _khw / g.KW, kw = kk % g.KW;
+            float* channel = source + (nint)c * _inVolume;
+            int colOffset = kw * g.DW - g.PadLeft;
+            float* d = dst + (nint)r * nr;
+            int jj = 0;
+            int od = odStart, oh = ohStart, ow = owStart;
+            for (int col = j0; col < end;)
+            {
+                int run = Math.Min(g.OutW - ow, end - col);
+                int id = od * g.SD - g.PadFront + kd * g.DD, ih = oh * g.SH - g.PadTop + kh * g.DH;
+                if ((uint)id < (uint)g.InD && (uint)ih < (uint)g.InH)
+                {
+                    float* inRow = channel + (nint)id * _inPlane + (nint)ih * g.InW;
+                    int iw = ow * g.SW + colOffset;
+                    for (int t = 0; t < run; t++, iw += g.SW)
+                    {
+                        d[jj] = (uint)iw < (uint)g.InW ? inRow[iw] : 0;
+                        if (++jj == nr) { jj = 0; d += panelStride; }
+                    }
+                }
+                else
+                {
+                    for (int t = 0; t < run; t++)
+                    {
+                        d[jj] = 0;
+                        if (++jj == nr) { jj = 0; d += panelStride; }
+                    }
+                }
+                col += run;
+                ow = 0;
+                if (++oh == g.OutH) { oh = 0; od++; }
+            }
+            if (jj != 0) new Span<float>(d + jj, nr - jj).Clear();
+        }
+    }
+}
