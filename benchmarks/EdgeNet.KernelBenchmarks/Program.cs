@@ -1,7 +1,14 @@
 using BenchmarkDotNet.Running;
+using EdgeNet.KernelBenchmarks;
 
 // Kernel micro-benchmarks (BenchmarkDotNet). Examples:
-//   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --filter '*Gemm*'
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --filter '*' --job short
-// The GFLOP/s column divides each case's 2·M·N·K (or the FMA loop's FLOPs) by its mean time.
-BenchmarkSwitcher.FromAssembly(typeof(EdgeNet.KernelBenchmarks.GemmBenchmarks).Assembly).Run(args);
+//   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --ratio 256x256x256 512x512x512
+// The GFLOP/s column divides each case's 2·M·N·K (or the FMA loop's FLOPs) by its mean time; --ratio times the
+// FMA peak and the GEMMs back to back (see PeakRatio).
+if (args.Length > 0 && args[0] == "--ratio")
+{
+    PeakRatio.Run(args[1..]);
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(args);
