@@ -36,26 +36,46 @@ public sealed unsafe class F32Im2ColPacker(ConvGeometry g) : F32GemmTilePacker
                 if ((uint)id < (uint)g.InD && (uint)ih < (uint)g.InH)
                 {
                     float* inRow = channel + (nint)id * _inPlane + (nint)ih * g.InW;
-                    int iw = ow * g.SW + colOffset;
-                    for (int t = 0; t < run; t++, iw += g.SW)
-                    {
-                        d[jj] = (uint)iw < (uint)g.InW ? inRow[iw] : 0;
-                        if (++jj == nr) { jj = 0; d += panelStride; }
-                    }
+                    // t in [lo, hi) reads inside the row: 0 ≤ iw0 + t·sw < InW
+                    int iw0 = ow * g.SW + colOffset;
+                    int lo = iw0 >= 0 ? 0 : Math.Min(run, (-iw0 + g.SW - 1) / g.SW);
+                    int hi = Math.Clamp((g.InW - iw0 + g.SW - 1) / g.SW, lo, run);
+                    Zeros(ref d, ref jj, lo, nr, panelStride);
+                    Copy(ref d, ref jj, inRow + iw0 + lo * g.SW, g.SW, hi - lo, nr, panelStride);
+                    Zeros(ref d, ref jj, run - hi, nr, panelStride);
                 }
-                else
-                {
-                    for (int t = 0; t < run; t++)
-                    {
-                        d[jj] = 0;
-                        if (++jj == nr) { jj = 0; d += panelStride; }
-                    }
-                }
+                else Zeros(ref d, ref jj, run, nr, panelStride);
                 col += run;
                 ow = 0;
                 if (++oh == g.OutH) { oh = 0; od++; }
             }
             if (jj != 0) new Span<float>(d + jj, nr - jj).Clear();
+        }
+    }
+
+    /// <summary>Appends count zeros to the panel row at d[jj], moving to the next panel every NR columns.</summary>
+    private static void Zeros(ref float* d, ref int jj, int count, int nr, nint panelStride)
+    {
+        while (count > 0)
+        {
+            int chunk = Math.Min(count, nr - jj);
+            new Span<float>(d + jj, chunk).Clear();
+            count -= chunk;
+            if ((jj += chunk) == nr) { jj = 0; d += panelStride; }
+        }
+    }
+
+    /// <summary>Appends count input values src[0], src[stride], ... (a contiguous copy when stride is 1).</summary>
+    private static void Copy(ref float* d, ref int jj, float* src, int stride, int count, int nr, nint panelStride)
+    {
+        while (count > 0)
+        {
+            int chunk = Math.Min(count, nr - jj);
+            if (stride == 1) new ReadOnlySpan<float>(src, chunk).CopyTo(new Span<float>(d + jj, chunk));
+            else for (int t = 0; t < chunk; t++) d[jj + t] = src[t * stride];
+            src += chunk * stride;
+            count -= chunk;
+            if ((jj += chunk) == nr) { jj = 0; d += panelStride; }
         }
     }
 }
