@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using EdgeNet.Kernels.Gemm;
 using EdgeNet.Ops.Conv;
 
@@ -25,7 +26,7 @@ public sealed unsafe class F32Im2ColPacker(ConvGeometry g) : F32GemmTilePacker
             int c = row / _kVolume, kk = row % _kVolume;
             int kd = kk / _khw, kh = kk % _khw / g.KW, kw = kk % g.KW;
             float* channel = source + (nint)c * _inVolume;
-            int colOffset = kw * g.DW - g.PadLeft;
+            int colOffset = kw * g.DW - g.PadLeft, sw = g.SW, inW = g.InW;
             float* d = dst + (nint)r * nr;
             int jj = 0;
             int od = odStart, oh = ohStart, ow = owStart;
@@ -38,10 +39,19 @@ public sealed unsafe class F32Im2ColPacker(ConvGeometry g) : F32GemmTilePacker
                     float* inRow = channel + (nint)id * _inPlane + (nint)ih * g.InW;
                     // t in [lo, hi) reads inside the row: 0 ≤ iw0 + t·sw < InW
                     int iw0 = ow * g.SW + colOffset;
-                    int lo = iw0 >= 0 ? 0 : Math.Min(run, (-iw0 + g.SW - 1) / g.SW);
-                    int hi = Math.Clamp((g.InW - iw0 + g.SW - 1) / g.SW, lo, run);
+                    int lo, hi;
+                    if (sw == 1)
+                    {
+                        lo = Math.Clamp(-iw0, 0, run);
+                        hi = Math.Clamp(inW - iw0, lo, run);
+                    }
+                    else
+                    {
+                        lo = iw0 >= 0 ? 0 : Math.Min(run, (-iw0 + sw - 1) / sw);
+                        hi = Math.Clamp((inW - iw0 + sw - 1) / sw, lo, run);
+                    }
                     Zeros(ref d, ref jj, lo, nr, panelStride);
-                    Copy(ref d, ref jj, inRow + iw0 + lo * g.SW, g.SW, hi - lo, nr, panelStride);
+                    Copy(ref d, ref jj, inRow + iw0 + lo * sw, sw, hi - lo, nr, panelStride);
                     Zeros(ref d, ref jj, run - hi, nr, panelStride);
                 }
                 else Zeros(ref d, ref jj, run, nr, panelStride);
@@ -59,7 +69,10 @@ public sealed unsafe class F32Im2ColPacker(ConvGeometry g) : F32GemmTilePacker
         while (count > 0)
         {
             int chunk = Math.Min(count, nr - jj);
-            new Span<float>(d + jj, chunk).Clear();
+            float* p = d + jj;
+            int t = 0;
+            for (; t + 4 <= chunk; t += 4) Vector128<float>.Zero.Store(p + t);
+            for (; t < chunk; t++) p[t] = 0;
             count -= chunk;
             if ((jj += chunk) == nr) { jj = 0; d += panelStride; }
         }
@@ -71,8 +84,12 @@ public sealed unsafe class F32Im2ColPacker(ConvGeometry g) : F32GemmTilePacker
         while (count > 0)
         {
             int chunk = Math.Min(count, nr - jj);
-            if (stride == 1) new ReadOnlySpan<float>(src, chunk).CopyTo(new Span<float>(d + jj, chunk));
-            else for (int t = 0; t < chunk; t++) d[jj + t] = src[t * stride];
+            // chunks are at most NR (16) floats: inline vector moves beat a memmove call
+            float* p = d + jj;
+            int t = 0;
+            if (stride == 1)
+                for (; t + 4 <= chunk; t += 4) Vector128.Load(src + t).Store(p + t);
+            for (; t < chunk; t++) p[t] = src[t * stride];
             src += chunk * stride;
             count -= chunk;
             if ((jj += chunk) == nr) { jj = 0; d += panelStride; }
