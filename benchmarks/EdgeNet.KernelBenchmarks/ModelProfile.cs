@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using EdgeNet.Execution;
 using EdgeNet.Onnx;
+using EdgeNet.Passes;
 
 namespace EdgeNet.KernelBenchmarks;
 
@@ -25,7 +26,9 @@ public static class ModelProfile
             }
             else path = args[i];
         }
-        var session = new Session(OnnxImporter.Load(path ?? throw new ArgumentException("model path missing")), options);
+        var model = OnnxImporter.Load(path ?? throw new ArgumentException("model path missing"));
+        PassPipeline.Optimize(model); // as edgenet-vs-ort and the CLI do
+        var session = new Session(model, options);
         var plan = session.Plan;
         var best = new double[plan.Steps.Length];
         Array.Fill(best, double.MaxValue);

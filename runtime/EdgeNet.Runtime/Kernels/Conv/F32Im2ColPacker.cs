@@ -1,4 +1,6 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using EdgeNet.Kernels.Gemm;
 using EdgeNet.Ops.Conv;
 
@@ -89,6 +91,16 @@ public sealed unsafe class F32Im2ColPacker(ConvGeometry g) : F32GemmTilePacker
             int t = 0;
             if (stride == 1)
                 for (; t + 4 <= chunk; t += 4) Vector128.Load(src + t).Store(p + t);
+            else if (stride == 2 && (Sse.IsSupported || AdvSimd.Arm64.IsSupported))
+            {
+                // even lanes of two 4-float loads; the second load ends at src[2t+7], inside the row while t+5 ≤ count
+                for (; t + 4 <= chunk && t + 5 <= count; t += 4)
+                {
+                    var lo = Vector128.Load(src + 2 * t);
+                    var hi = Vector128.Load(src + 2 * t + 4);
+                    (Sse.IsSupported ? Sse.Shuffle(lo, hi, 0b10_00_10_00) : AdvSimd.Arm64.UnzipEven(lo, hi)).Store(p + t);
+                }
+            }
             for (; t < chunk; t++) p[t] = src[t * stride];
             src += chunk * stride;
             count -= chunk;

@@ -8,7 +8,9 @@ namespace EdgeNet.Ops.Gemm;
 
 /// <summary>
 /// Gemm: Y = α·A'·B' + β·C, A' = transA ? Aᵀ : A, B' likewise, C broadcast to M×N (optional from opset 11).
-/// A constant B is packed once into K×N row-major; otherwise it is transposed into scratch per run when transB.
+/// A constant B is packed once into the microkernel's NR panels (a non-constant B is read in place, or packed per run
+/// when transposed); A is packed per run with α folded in; β·C (scalar, row, column or full) and the fused activation
+/// are the driver's per-tile epilogue. Empty shapes take the reference loops.
 /// </summary>
 public sealed class GemmOp : OpDefinition
 {
@@ -171,7 +173,10 @@ public sealed class GemmOp : OpDefinition
     }
 }
 
-/// <summary>MatMul with numpy semantics: batched, broadcast batch dims, 1-D operands promoted then squeezed.</summary>
+/// <summary>
+/// MatMul with numpy semantics: batched, broadcast batch dims, 1-D operands promoted then squeezed. Each output batch
+/// is one driver item (threads split items and column blocks); a constant B is packed into panels once per B batch.
+/// </summary>
 public sealed class MatMulOp : OpDefinition
 {
     public override string OpType => "MatMul";
