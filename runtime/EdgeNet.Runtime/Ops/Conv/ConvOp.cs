@@ -5,7 +5,11 @@ using EdgeNet.Kernels.Conv;
 
 namespace EdgeNet.Ops.Conv;
 
-/// <summary>Conv (1-D/2-D/3-D, groups, dilations, pads, auto_pad, optional bias, fused activation), float32.</summary>
+/// <summary>
+/// Conv (1-D/2-D/3-D, groups, dilations, pads, auto_pad, optional bias, fused activation), float32. Activations stay
+/// NCHW: depthwise convs go to <see cref="DepthwiseConvKernel"/>, everything else is a GEMM per image and group
+/// (<see cref="GemmConvKernel"/>); the direct reference loop only serves empty shapes.
+/// </summary>
 public sealed class ConvOp : OpDefinition
 {
     public override string OpType => "Conv";
@@ -40,6 +44,7 @@ public sealed class ConvOp : OpDefinition
         var shape = new ConvShape(x[0], x[1], w[0], (int)ctx.Int("group", 1), Geometry(ctx));
         var activation = FusedActivation.Of(ctx.Node);
         return DepthwiseConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
+            ?? (Kernel?)GemmConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
             ?? new ConvKernel(shape, ctx.HasInput(2), activation);
     }
 

@@ -8,7 +8,9 @@ namespace EdgeNet.Ops.Gemm;
 
 /// <summary>
 /// Gemm: Y = α·A'·B' + β·C, A' = transA ? Aᵀ : A, B' likewise, C broadcast to M×N (optional from opset 11).
-/// A constant B is packed once into K×N row-major; otherwise it is transposed into scratch per run when transB.
+/// A constant B is packed once into the microkernel's NR panels (a non-constant B is read in place, or packed per run
+/// when transposed); A is packed per run with α folded in; β·C (scalar, row, column or full) and the fused activation
+/// are the driver's per-tile epilogue. Empty shapes take the reference loops.
 /// </summary>
 public sealed class GemmOp : OpDefinition
 {
@@ -34,11 +36,47 @@ public sealed class GemmOp : OpDefinition
     public override Kernel CreateKernel(OpContext ctx)
     {
         var a = ctx.InputShape(0);
+        var b = ctx.InputShape(1);
         bool ta = ctx.Int("transA", 0) != 0, tb = ctx.Int("transB", 0) != 0;
         int m = ctx.OutputShape(0)[0], n = ctx.OutputShape(0)[1], k = ta ? a[0] : a[1];
-        float[]? packedB = ctx.InputConstant(1) is { } bConst ? Pack(bConst.AsSpan<float>(), k, n, tb) : null;
-        Broadcast? c = ctx.HasInput(2) ? new Broadcast([m, n], ctx.InputShape(2)) : null;
-        return new GemmKernel(m, n, k, ta, tb, ctx.Float("alpha", 1), ctx.Float("beta", 1), packedB, c, FusedActivation.Of(ctx.Node));
+        float alpha = ctx.Float("alpha", 1), beta = ctx.Float("beta", 1);
+        var activation = FusedActivation.Of(ctx.Node);
+        if (m == 0 || n == 0 || k == 0)
+        {
+            float[]? packedB = ctx.InputConstant(1) is { } bConst ? Pack(bConst.AsSpan<float>(), k, n, tb) : null;
+            Broadcast? c = ctx.HasInput(2) ? new Broadcast([m, n], ctx.InputShape(2)) : null;
+            return new ReferenceGemmKernel(m, n, k, ta, tb, alpha, beta, packedB, c, activation);
+        }
+        var uk = F32GemmMicrokernel.For(ctx.Isa);
+        int ldb = tb ? k : n;
+        float[]? panels = null;
+        var source = GemmBSource.RowMajor;
+        if (ctx.InputConstant(1) is { } constB)
+        {
+            panels = PackPanels(constB.AsSpan<float>(), k, n, ldb, tb, uk.NR);
+            source = GemmBSource.Packed;
+        }
+        else if (tb) source = GemmBSource.Packed; // packed per run
+        int rowStride = 0, colStride = 0;
+        if (ctx.HasInput(2))
+        {
+            var cDims = ctx.InputShape(2);
+            int cm = cDims.Length == 2 ? cDims[0] : 1, cn = cDims.Length >= 1 ? cDims[^1] : 1;
+            rowStride = cm == 1 ? 0 : cn;
+            colStride = cn == 1 ? 0 : 1;
+        }
+        var driver = new F32GemmDriver(uk, m, n, k, source, ldb, null, [0], [0], [0], null, rowStride, colStride, activation, ctx.Threads);
+        return new GemmKernel(driver, uk, m, n, k, ta, tb, alpha, beta, panels);
+    }
+
+    /// <summary>B as NR panels in pinned memory (the kernel takes its address each run).</summary>
+    internal static unsafe float[] PackPanels(ReadOnlySpan<float> b, int k, int n, int ldb, bool transposed, int nr)
+    {
+        var panels = GC.AllocateArray<float>(F32GemmPacking.PackedBSize(k, n, nr), pinned: true);
+        fixed (float* src = b)
+        fixed (float* dst = panels)
+            F32GemmPacking.PackB(src, k, n, ldb, transposed, nr, dst);
+        return panels;
     }
 
     /// <summary>B' as K×N row-major.</summary>
@@ -50,7 +88,43 @@ public sealed class GemmOp : OpDefinition
         return packed;
     }
 
-    private sealed class GemmKernel(int m, int n, int k, bool ta, bool tb, float alpha, float beta, float[]? packedB, Broadcast? c, FusedActivation activation) : Kernel
+    /// <summary>
+    /// The blocked path: A (times alpha) packed into MR panels per run, B packed once when constant (or per run when
+    /// transposed), bias β·C and the activation applied per tile by the driver.
+    /// </summary>
+    private sealed unsafe class GemmKernel(F32GemmDriver driver, F32GemmMicrokernel uk, int m, int n, int k, bool ta, bool tb, float alpha, float beta, float[]? panels) : Kernel
+    {
+        private readonly int _aFloats = F32GemmPacking.PackedASize(m, k, uk.MR);
+        private readonly int _bFloats = panels is null && tb ? F32GemmPacking.PackedBSize(k, n, uk.NR) : 0;
+
+        public override int ScratchBytes => (_aFloats + _bFloats) * sizeof(float) + driver.ScratchBytes;
+
+        public override void Execute(ExecutionContext ctx)
+        {
+            var bias = HasInput(2) ? Input<float>(ctx, 2) : default;
+            fixed (float* a = Input<float>(ctx, 0))
+            fixed (float* bIn = Input<float>(ctx, 1))
+            fixed (float* y = Output<float>(ctx, 0))
+            fixed (float* c = bias)
+            fixed (byte* scratchBytes = Scratch)
+            fixed (float* constPanels = panels)
+            {
+                float* scratch = (float*)scratchBytes;
+                F32GemmPacking.PackA(a, m, k, ta ? m : k, ta, alpha, uk.MR, scratch);
+                float* b = bIn;
+                if (panels is not null) b = constPanels;
+                else if (tb)
+                {
+                    b = scratch + _aFloats;
+                    F32GemmPacking.PackB(bIn, k, n, k, transposed: true, uk.NR, b);
+                }
+                driver.Run(ctx, scratch, b, y, HasInput(2) ? c : null, beta, scratch + _aFloats + _bFloats);
+            }
+        }
+    }
+
+    /// <summary>Degenerate shapes (an empty dimension): the reference loops.</summary>
+    private sealed class ReferenceGemmKernel(int m, int n, int k, bool ta, bool tb, float alpha, float beta, float[]? packedB, Broadcast? c, FusedActivation activation) : Kernel
     {
         private readonly int[] _offsets = COffsets(c, m * n);
 
@@ -99,7 +173,10 @@ public sealed class GemmOp : OpDefinition
     }
 }
 
-/// <summary>MatMul with numpy semantics: batched, broadcast batch dims, 1-D operands promoted then squeezed.</summary>
+/// <summary>
+/// MatMul with numpy semantics: batched, broadcast batch dims, 1-D operands promoted then squeezed. Each output batch
+/// is one driver item (threads split items and column blocks); a constant B is packed into panels once per B batch.
+/// </summary>
 public sealed class MatMulOp : OpDefinition
 {
     public override string OpType => "MatMul";
@@ -141,10 +218,63 @@ public sealed class MatMulOp : OpDefinition
         var bOff = new int[batches];
         bc.Offsets(0, aOff);
         bc.Offsets(1, bOff);
-        return new MatMulKernel(s.M, s.K, s.N, aOff, bOff, FusedActivation.Of(ctx.Node));
+        var activation = FusedActivation.Of(ctx.Node);
+        if (batches == 0 || s.M == 0 || s.N == 0 || s.K == 0) return new ReferenceMatMulKernel(s.M, s.K, s.N, aOff, bOff, activation);
+        var uk = F32GemmMicrokernel.For(ctx.Isa);
+        int aBatches = Shapes.Count(s.A[..^2]), bBatches = Shapes.Count(s.B[..^2]);
+        int aSize = F32GemmPacking.PackedASize(s.M, s.K, uk.MR);
+        float[]? panels = null;
+        var source = GemmBSource.RowMajor;
+        int bStride = s.K * s.N;
+        if (ctx.InputConstant(1) is { } constB)
+        {
+            // weights: every batch of B packed into NR panels once
+            bStride = F32GemmPacking.PackedBSize(s.K, s.N, uk.NR);
+            var bData = constB.AsSpan<float>();
+            panels = GC.AllocateArray<float>(bStride * bBatches, pinned: true);
+            for (int t = 0; t < bBatches; t++)
+            {
+                var packed = GemmOp.PackPanels(bData.Slice(t * s.K * s.N, s.K * s.N), s.K, s.N, s.N, false, uk.NR);
+                packed.CopyTo(panels, t * bStride);
+            }
+            source = GemmBSource.Packed;
+        }
+        var aOffsets = new int[batches];
+        var bOffsets = new int[batches];
+        var cOffsets = new int[batches];
+        for (int t = 0; t < batches; t++)
+        {
+            aOffsets[t] = aOff[t] * aSize;
+            bOffsets[t] = bOff[t] * bStride;
+            cOffsets[t] = t * s.M * s.N;
+        }
+        var driver = new F32GemmDriver(uk, s.M, s.N, s.K, source, s.N, null, aOffsets, bOffsets, cOffsets, null, 0, 0, activation, ctx.Threads);
+        return new MatMulKernel(driver, uk, s.M, s.K, aBatches, aSize, panels);
     }
 
-    private sealed class MatMulKernel(int m, int k, int n, int[] aOff, int[] bOff, FusedActivation activation) : Kernel
+    /// <summary>Every batch of A packed into MR panels per run, then one threaded driver run over all batches.</summary>
+    private sealed unsafe class MatMulKernel(F32GemmDriver driver, F32GemmMicrokernel uk, int m, int k, int aBatches, int aSize, float[]? panels) : Kernel
+    {
+        public override int ScratchBytes => aBatches * aSize * sizeof(float) + driver.ScratchBytes;
+
+        public override void Execute(ExecutionContext ctx)
+        {
+            fixed (float* a = Input<float>(ctx, 0))
+            fixed (float* bIn = Input<float>(ctx, 1))
+            fixed (float* y = Output<float>(ctx, 0))
+            fixed (byte* scratchBytes = Scratch)
+            fixed (float* constPanels = panels)
+            {
+                float* scratch = (float*)scratchBytes;
+                for (int t = 0; t < aBatches; t++)
+                    F32GemmPacking.PackA(a + (nint)t * m * k, m, k, k, false, 1, uk.MR, scratch + (nint)t * aSize);
+                driver.Run(ctx, scratch, panels is null ? bIn : constPanels, y, null, 0, scratch + (nint)aBatches * aSize);
+            }
+        }
+    }
+
+    /// <summary>Degenerate shapes (an empty dimension): the reference loops.</summary>
+    private sealed class ReferenceMatMulKernel(int m, int k, int n, int[] aOff, int[] bOff, FusedActivation activation) : Kernel
     {
         public override void Execute(ExecutionContext ctx)
         {

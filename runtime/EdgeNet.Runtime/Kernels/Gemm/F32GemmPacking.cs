@@ -1,0 +1,73 @@
+namespace EdgeNet.Kernels.Gemm;
+
+/// <summary>
+/// Packed operand layouts of the blocked GEMM. A (the left, M×K) is stored as ⌈M/MR⌉ panels, each K groups of MR
+/// floats (one per row, rows past M zero): the microkernel reads it strictly sequentially. B (the right, K×N) is
+/// stored as ⌈N/NR⌉ panels, each K rows of NR floats (columns past N zero). A K block [k0, k0+kc) of a panel starts
+/// at k0·MR (resp. k0·NR), so one packing serves every K block.
+/// </summary>
+public static unsafe class F32GemmPacking
+{
+    public static int PackedASize(int m, int k, int mr) => (m + mr - 1) / mr * mr * k;
+    public static int PackedBSize(int k, int n, int nr) => (n + nr - 1) / nr * nr * k;
+
+    /// <summary>Packs alpha·A (A[i,p] = src[i·lda + p], or src[p·lda + i] when transposed) into MR panels.</summary>
+    public static void PackA(float* src, int m, int k, nint lda, bool transposed, float alpha, int mr, float* dst)
+    {
+        for (int i0 = 0; i0 < m; i0 += mr)
+        {
+            int rows = Math.Min(mr, m - i0);
+            for (int p = 0; p < k; p++, dst += mr)
+            {
+                int i = 0;
+                if (transposed)
+                {
+                    float* s = src + p * lda + i0;
+                    for (; i < rows; i++) dst[i] = alpha * s[i];
+                }
+                else
+                {
+                    float* s = src + i0 * lda + p;
+                    for (; i < rows; i++) dst[i] = alpha * s[i * lda];
+                }
+                for (; i < mr; i++) dst[i] = 0;
+            }
+        }
+    }
+
+    /// <summary>Packs B (B[p,j] = src[p·ldb + j], or src[j·ldb + p] when transposed) into NR panels.</summary>
+    public static void PackB(float* src, int k, int n, nint ldb, bool transposed, int nr, float* dst)
+    {
+        for (int j0 = 0; j0 < n; j0 += nr)
+        {
+            int cols = Math.Min(nr, n - j0);
+            for (int p = 0; p < k; p++, dst += nr)
+            {
+                int j = 0;
+                if (transposed)
+                {
+                    float* s = src + j0 * ldb + p;
+                    for (; j < cols; j++) dst[j] = s[j * ldb];
+                }
+                else
+                {
+                    float* s = src + p * ldb + j0;
+                    for (; j < cols; j++) dst[j] = s[j];
+                }
+                for (; j < nr; j++) dst[j] = 0;
+            }
+        }
+    }
+
+    /// <summary>Packs rows [k0, k0+kc) of the columns [j0, j0+cols) (cols ≤ NR) of a row-major B into one panel.</summary>
+    public static void PackBTail(float* src, nint ldb, int k0, int kc, int j0, int cols, int nr, float* dst)
+    {
+        for (int p = 0; p < kc; p++, dst += nr)
+        {
+            float* s = src + (k0 + p) * ldb + j0;
+            int j = 0;
+            for (; j < cols; j++) dst[j] = s[j];
+            for (; j < nr; j++) dst[j] = 0;
+        }
+    }
+}

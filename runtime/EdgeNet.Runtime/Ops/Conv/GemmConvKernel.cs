@@ -1,0 +1,104 @@
+using EdgeNet.Execution;
+using EdgeNet.Kernels;
+using EdgeNet.Kernels.Activation;
+using EdgeNet.Kernels.Conv;
+using EdgeNet.Kernels.Gemm;
+
+namespace EdgeNet.Ops.Conv;
+
+/// <summary>
+/// Conv as GEMM per image and group, keeping activations NCHW: Y_g[M/G × OutVolume] = W_g[M/G × C/G·KVolume] ·
+/// im2col(X_g)[C/G·KVolume × OutVolume]. NCHW makes the output channel the GEMM row and the spatial position the GEMM
+/// column, so the weights are the packed A side (packed once) and a 1×1, stride-1, unpadded conv reads its input
+/// in place as a row-major B (C/G × H·W) with no copy. Every other conv packs im2col tiles (KC × NC) straight into
+/// B panels in scratch (implicit GEMM), so memory stays at a few hundred KiB whatever the image size.
+/// 1-D and 2-D convs are the canonical 3-D geometry with unit depth/height. Bias is the per-row epilogue.
+/// </summary>
+internal sealed unsafe class GemmConvKernel : Kernel
+{
+    private readonly F32GemmDriver _driver;
+    private readonly F32GemmMicrokernel _uk;
+    private readonly float[]? _packedWeights;
+    private readonly int _groups, _rows, _depth, _groupStride;
+    private readonly bool _hasBias;
+
+    private GemmConvKernel(F32GemmDriver driver, F32GemmMicrokernel uk, float[]? packedWeights, int groups, int rows, int depth, bool hasBias)
+    {
+        _driver = driver;
+        _uk = uk;
+        _packedWeights = packedWeights;
+        _groups = groups;
+        _rows = rows;
+        _depth = depth;
+        _groupStride = F32GemmPacking.PackedASize(rows, depth, uk.MR);
+        _hasBias = hasBias;
+    }
+
+    /// <summary>The GEMM kernel for this conv, or null for degenerate (empty) shapes, which the reference handles.</summary>
+    public static GemmConvKernel? TryCreate(OpContext ctx, ConvShape s, bool hasBias, FusedActivation activation)
+    {
+        var g = s.Geometry;
+        int cPerGroup = s.InChannels / s.Group, mPerGroup = s.OutChannels / s.Group;
+        int depth = cPerGroup * g.KernelVolume, outVolume = g.OutVolume, inVolume = g.InVolume;
+        if (s.Batch == 0 || mPerGroup == 0 || depth == 0 || outVolume == 0) return null;
+        var uk = F32GemmMicrokernel.For(ctx.Isa);
+        int groupStride = F32GemmPacking.PackedASize(mPerGroup, depth, uk.MR);
+        float[]? packed = null;
+        if (ctx.InputConstant(1) is { } w) packed = PackWeights(w.AsSpan<float>(), s.Group, mPerGroup, depth, uk.MR, groupStride);
+
+        bool pointwise = g.KernelVolume == 1 && g.Strides.All(v => v == 1) && g.PadBegin.All(v => v == 0) && g.PadEnd.All(v => v == 0);
+        int items = s.Batch * s.Group;
+        var aOffset = new int[items];
+        var bOffset = new int[items];
+        var cOffset = new int[items];
+        var biasOffset = new int[items];
+        for (int n = 0; n < s.Batch; n++)
+            for (int grp = 0; grp < s.Group; grp++)
+            {
+                int t = n * s.Group + grp;
+                aOffset[t] = grp * groupStride;
+                bOffset[t] = (n * s.InChannels + grp * cPerGroup) * inVolume;
+                cOffset[t] = (n * s.OutChannels + grp * mPerGroup) * outVolume;
+                biasOffset[t] = grp * mPerGroup;
+            }
+        var driver = new F32GemmDriver(uk, mPerGroup, outVolume, depth,
+            pointwise ? GemmBSource.RowMajor : GemmBSource.Tiled, inVolume, pointwise ? null : new F32Im2ColPacker(g),
+            aOffset, bOffset, cOffset, biasOffset, biasRowStride: 1, biasColStride: 0, activation, ctx.Threads);
+        return new GemmConvKernel(driver, uk, packed, s.Group, mPerGroup, depth, hasBias);
+    }
+
+    private static float[] PackWeights(ReadOnlySpan<float> w, int groups, int rows, int depth, int mr, int groupStride)
+    {
+        var packed = GC.AllocateArray<float>(groups * groupStride, pinned: true);
+        fixed (float* src = w)
+        fixed (float* dst = packed)
+            for (int grp = 0; grp < groups; grp++)
+                F32GemmPacking.PackA(src + (nint)grp * rows * depth, rows, depth, depth, false, 1, mr, dst + (nint)grp * groupStride);
+        return packed;
+    }
+
+    public override int ScratchBytes => (_packedWeights is null ? _groups * _groupStride * sizeof(float) : 0) + _driver.ScratchBytes;
+
+    public override void Execute(ExecutionContext ctx)
+    {
+        var bias = _hasBias ? Input<float>(ctx, 2) : default;
+        fixed (float* x = Input<float>(ctx, 0))
+        fixed (float* wIn = Input<float>(ctx, 1))
+        fixed (float* b = bias)
+        fixed (float* y = Output<float>(ctx, 0))
+        fixed (float* constWeights = _packedWeights)
+        fixed (byte* scratchBytes = Scratch)
+        {
+            float* scratch = (float*)scratchBytes;
+            float* a = constWeights;
+            if (a is null)
+            {
+                a = scratch;
+                for (int grp = 0; grp < _groups; grp++)
+                    F32GemmPacking.PackA(wIn + (nint)grp * _rows * _depth, _rows, _depth, _depth, false, 1, _uk.MR, a + (nint)grp * _groupStride);
+                scratch += _groups * _groupStride;
+            }
+            _driver.Run(ctx, a, x, y, _hasBias ? b : null, 1, scratch);
+        }
+    }
+}

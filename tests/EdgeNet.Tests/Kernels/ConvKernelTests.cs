@@ -1,0 +1,109 @@
+using EdgeNet.Execution;
+using EdgeNet.IR;
+using EdgeNet.Kernels;
+using EdgeNet.Kernels.Activation;
+using EdgeNet.Kernels.Conv;
+using EdgeNet.Ops.Conv;
+
+namespace EdgeNet.Tests.Kernels;
+
+/// <summary>Conv through the GEMM path (pointwise in place, implicit-GEMM im2col) against the direct oracle
+/// <see cref="F32ConvReference"/>, for 1-D/2-D/3-D geometries, every ISA path this CPU runs, 1 and 2 threads.</summary>
+public class ConvKernelTests
+{
+    private sealed record Case(int Batch, int C, int M, int Group, int[] In, int[] Kernel, int[] Strides, int[] Dilations, int[] PadBegin, int[] PadEnd, bool ConstWeights = true, bool Bias = true);
+
+    private static IEnumerable<Case> Cases()
+    {
+        // 2-D: kernels 1/3/5/7, strides 1/2/3, dilation 1/2, symmetric and asymmetric pads, groups, odd channels
+        yield return new(1, 3, 5, 1, [9, 11], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]);
+        yield return new(2, 7, 33, 1, [13, 10], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0], ConstWeights: false);
+        yield return new(1, 5, 9, 1, [12, 12], [1, 1], [2, 2], [1, 1], [0, 0], [0, 0]);
+        yield return new(2, 3, 16, 1, [15, 17], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]);
+        yield return new(1, 4, 13, 1, [16, 16], [3, 3], [2, 2], [1, 1], [0, 1], [1, 0], Bias: false);
+        yield return new(1, 6, 8, 2, [11, 9], [3, 3], [1, 1], [2, 2], [2, 2], [2, 2]);
+        yield return new(1, 8, 12, 4, [10, 10], [3, 3], [3, 3], [1, 1], [1, 2], [0, 1]);
+        yield return new(1, 3, 7, 1, [20, 19], [5, 5], [2, 2], [1, 1], [2, 2], [2, 2]);
+        yield return new(2, 5, 6, 1, [14, 15], [7, 7], [3, 3], [1, 1], [3, 3], [3, 3], ConstWeights: false);
+        yield return new(1, 2, 3, 1, [9, 8], [3, 5], [1, 2], [2, 1], [0, 2], [3, 1]);
+        yield return new(1, 16, 70, 1, [7, 7], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]);
+        // 1-D
+        yield return new(2, 3, 5, 1, [31], [3], [1], [1], [1], [1]);
+        yield return new(1, 4, 8, 2, [40], [5], [2], [2], [0], [3]);
+        yield return new(1, 5, 11, 1, [17], [1], [1], [1], [0], [0]);
+        yield return new(1, 3, 4, 1, [50], [7], [3], [1], [3], [3]);
+        // 3-D
+        yield return new(1, 3, 5, 1, [5, 6, 7], [3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1], [1, 1, 1]);
+        yield return new(2, 4, 6, 2, [6, 5, 8], [1, 3, 3], [2, 1, 2], [1, 2, 1], [0, 1, 1], [1, 2, 0]);
+        yield return new(1, 2, 3, 1, [4, 4, 4], [1, 1, 1], [1, 1, 1], [1, 1, 1], [0, 0, 0], [0, 0, 0]);
+    }
+
+    private static ConvGeometry Geometry(Case c)
+    {
+        var output = new int[c.In.Length];
+        for (int i = 0; i < output.Length; i++)
+            output[i] = (c.In[i] + c.PadBegin[i] + c.PadEnd[i] - ((c.Kernel[i] - 1) * c.Dilations[i] + 1)) / c.Strides[i] + 1;
+        return new ConvGeometry(c.In, c.Kernel, c.Strides, c.Dilations, c.PadBegin, c.PadEnd, output);
+    }
+
+    private static Model Model(Case c, float[] w, float[]? bias, FusedActivation act)
+    {
+        var g = new IR.Graph { Name = "conv" };
+        Value Input(string name, int[] dims)
+        {
+            var v = g.GetOrAddValue(name);
+            v.DataType = DataType.Float32;
+            v.Shape = dims.Select(d => Dim.Known(d)).ToArray();
+            g.Inputs.Add(v);
+            return v;
+        }
+        int[] wDims = [c.M, c.C / c.Group, .. c.Kernel];
+        var node = new Node { OpType = "Conv", Name = "n", OpsetVersion = 13 };
+        node.Inputs.Add(Input("x", [c.Batch, c.C, .. c.In]));
+        node.Inputs.Add(c.ConstWeights ? g.AddConstant("w", Tensor.FromArray(wDims, w)) : Input("w", wDims));
+        if (bias is not null) node.Inputs.Add(g.AddConstant("b", Tensor.FromArray([c.M], bias)));
+        node.SetAttribute(IR.Attribute.Of("strides", c.Strides.Select(v => (long)v).ToArray()));
+        node.SetAttribute(IR.Attribute.Of("dilations", c.Dilations.Select(v => (long)v).ToArray()));
+        node.SetAttribute(IR.Attribute.Of("pads", c.PadBegin.Concat(c.PadEnd).Select(v => (long)v).ToArray()));
+        node.SetAttribute(IR.Attribute.Of("group", (long)c.Group));
+        if (act.Kind != ActivationKind.None) act.WriteTo(node);
+        var y = g.GetOrAddValue("y");
+        node.Outputs.Add(y);
+        y.Producer = node;
+        g.Nodes.Add(node);
+        g.Outputs.Add(y);
+        var model = new Model { Graph = g };
+        model.Opsets[""] = 13;
+        return model;
+    }
+
+    [Fact]
+    public void ConvMatchesReferenceForEveryIsaAndThreadCount()
+    {
+        FusedActivation[] activations = [FusedActivation.None, new(ActivationKind.Relu), new(ActivationKind.Clip, 0, 6), new(ActivationKind.HardSwish), new(ActivationKind.Sigmoid)];
+        int index = 0;
+        foreach (var c in Cases())
+        {
+            index++;
+            var act = activations[index % activations.Length];
+            var geometry = Geometry(c);
+            var shape = new ConvShape(c.Batch, c.C, c.M, c.Group, geometry);
+            var x = GemmKernelTests.Random(c.Batch * c.C * geometry.InVolume, index);
+            var w = GemmKernelTests.Random(c.M * (c.C / c.Group) * geometry.KernelVolume, index + 50);
+            var bias = c.Bias ? GemmKernelTests.Random(c.M, index + 99) : null;
+            var expected = new float[c.Batch * c.M * geometry.OutVolume];
+            F32ConvReference.Run(shape, x, w, bias, expected, act);
+            var model = Model(c, w, bias, act);
+            foreach (var isa in IsaSupport.Available)
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    var feeds = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) };
+                    if (!c.ConstWeights) feeds["w"] = Tensor.FromArray([c.M, c.C / c.Group, .. c.Kernel], w);
+                    var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
+                    var y = session.Run(feeds)[0];
+                    Assert.Equal([c.Batch, c.M, .. geometry.OutputSpatial()], y.Dims);
+                    GemmKernelTests.AssertClose(expected, y.AsSpan<float>(), $"case {index} {isa} t{threads}");
+                }
+        }
+    }
+}
