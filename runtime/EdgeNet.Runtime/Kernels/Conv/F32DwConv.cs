@@ -18,12 +18,13 @@ namespace EdgeNet.Kernels.Conv;
 public abstract class F32DwConv
 {
     /// <summary>The kernel for <paramref name="isa"/>, or null for the scalar path (callers use <see cref="F32ConvReference"/>).</summary>
-    public static F32DwConv? Create(Isa isa, ConvGeometry g) => isa switch
+    public static F32DwConv? Create(Isa isa, ConvGeometry g) => (isa, F32RowSplit.Of(g).VectorBits(isa)) switch
     {
-        Isa.Avx512 => new F32DwConv<F32Avx512, Vector512<float>>(g),
-        Isa.Avx2 => new F32DwConv<F32Avx2, Vector256<float>>(g),
-        Isa.Neon => new F32DwConv<F32Neon, Vector128<float>>(g),
-        _ => null,
+        (Isa.Scalar, _) => null,
+        (Isa.Neon, _) => new F32DwConv<F32Neon, Vector128<float>>(g),
+        (_, 512) => new F32DwConv<F32Avx512, Vector512<float>>(g),
+        (_, 256) => new F32DwConv<F32Avx2, Vector256<float>>(g),
+        _ => new F32DwConv<F32Sse, Vector128<float>>(g),
     };
 
     /// <summary>Convolves one plane: x is InH·InW floats, w KH·KW, y OutH·OutW.</summary>
@@ -46,22 +47,12 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
         if (g.InD != 1 || g.KD != 1 || g.OutD != 1) throw new ArgumentException("depthwise kernels are 1-D/2-D");
         (_inH, _inW, _outH, _outW) = (g.InH, g.InW, g.OutH, g.OutW);
         (_kh, _kw, _sh, _sw, _dh, _dw, _padTop, _padLeft) = (g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PadTop, g.PadLeft);
-        int extent = (_kw - 1) * _dw;
-        _owLo = Math.Min(_outW, CeilDiv(_padLeft, _sw));
-        _owHi = Math.Clamp(FloorDiv(_inW - 1 - extent + _padLeft, _sw) + 1, _owLo, _outW);
-        // A stride-2 vector reads 2·V floats from its first tap: one float past the last needed one.
-        _owVec = _sw switch
-        {
-            1 => _owHi,
-            2 => Math.Clamp(FloorDiv(_inW - 2 - extent + _padLeft, 2) + 1, _owLo, _owHi),
-            _ => _owLo,
-        };
+        (_owLo, _owHi, _owVec) = F32RowSplit.Of(g);
         _square = _kh == _kw && _dh == 1 && _dw == 1 && _sw <= 2 && _kh is 3 or 5 ? _kh : 0;
         _zeroRow = new float[_square != 0 ? _inW : 0];
     }
 
-    private static int CeilDiv(int a, int b) => (a + b - 1) / b;
-    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+    private static int CeilDiv(int a, int b) => F32RowSplit.CeilDiv(a, b);
 
     public override void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation)
     {
@@ -127,10 +118,12 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
     /// <summary>Any kernel size and dilation: whole vectors of interior columns; returns the first column not done.</summary>
     private int Generic<TL>(ref float x, ref float w, float bias, ref float y, int ihBase, int kh0, int kh1) where TL : IF32StrideLoad
     {
-        int v = TS.Count, ow = _owLo;
+        int v = TS.Count, last = _owVec - v;
+        if (last < _owLo) return _owLo;
         var b = TS.Splat(bias);
-        for (; ow + v <= _owVec; ow += v)
+        for (int ow = _owLo; ; ow += v)
         {
+            if (ow > last) ow = last;
             nint column = ow * _sw - _padLeft;
             var acc = b;
             for (int kh = kh0; kh < kh1; kh++)
@@ -141,8 +134,8 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
                     acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref row, column + kw * _dw), TS.Splat(Unsafe.Add(ref wk, kw)), acc);
             }
             TS.Store(acc, ref y, ow);
+            if (ow == last) return _owVec;
         }
-        return ow;
     }
 
     /// <summary>Input row ih, or the zero row when ih is outside the input (its taps then add 0).</summary>
@@ -158,9 +151,11 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
         TV w10 = TS.Splat(Unsafe.Add(ref w, 3)), w11 = TS.Splat(Unsafe.Add(ref w, 4)), w12 = TS.Splat(Unsafe.Add(ref w, 5));
         TV w20 = TS.Splat(Unsafe.Add(ref w, 6)), w21 = TS.Splat(Unsafe.Add(ref w, 7)), w22 = TS.Splat(Unsafe.Add(ref w, 8));
         TV b = TS.Splat(bias);
-        int v = TS.Count, ow = _owLo, end = _owVec, sw = _sw, pad = _padLeft;
-        for (; ow + v <= end; ow += v)
+        int v = TS.Count, last = _owVec - v, sw = _sw, pad = _padLeft;
+        if (last < _owLo) return _owLo;
+        for (int ow = _owLo; ; ow += v)
         {
+            if (ow > last) ow = last;
             nint c = ow * sw - pad;
             var acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r0, c), w00, b);
             acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r0, c + 1), w01, acc);
@@ -172,8 +167,8 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
             acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r2, c + 1), w21, acc);
             acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r2, c + 2), w22, acc);
             TS.Store(acc, ref y, ow);
+            if (ow == last) return _owVec;
         }
-        return ow;
     }
 
     private int Square5<TL>(ref float x, ref float w, float bias, ref float y, int ihBase) where TL : IF32StrideLoad
@@ -184,9 +179,11 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
         ref float r3 = ref RowOrZero(ref x, ihBase + 3);
         ref float r4 = ref RowOrZero(ref x, ihBase + 4);
         TV b = TS.Splat(bias);
-        int v = TS.Count, ow = _owLo, end = _owVec, sw = _sw, pad = _padLeft;
-        for (; ow + v <= end; ow += v)
+        int v = TS.Count, last = _owVec - v, sw = _sw, pad = _padLeft;
+        if (last < _owLo) return _owLo;
+        for (int ow = _owLo; ; ow += v)
         {
+            if (ow > last) ow = last;
             nint c = ow * sw - pad;
             var acc = Row5<TL>(ref r0, ref w, c, b);
             acc = Row5<TL>(ref r1, ref Unsafe.Add(ref w, 5), c, acc);
@@ -194,8 +191,8 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
             acc = Row5<TL>(ref r3, ref Unsafe.Add(ref w, 15), c, acc);
             acc = Row5<TL>(ref r4, ref Unsafe.Add(ref w, 20), c, acc);
             TS.Store(acc, ref y, ow);
+            if (ow == last) return _owVec;
         }
-        return ow;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

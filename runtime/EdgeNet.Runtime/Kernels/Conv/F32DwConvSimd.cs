@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
+using EdgeNet.Ops.Conv;
 
 namespace EdgeNet.Kernels.Conv;
 
@@ -73,6 +74,75 @@ internal readonly struct F32Avx2 : IF32Simd<Vector256<float>>
         m = Sse.Max(m, Sse.Shuffle(m, m, 0b01_00_11_10));
         m = Sse.Max(m, Sse.Shuffle(m, m, 0b10_11_00_01));
         return m.ToScalar();
+    }
+}
+
+/// <summary>
+/// x86-64 128-bit vectors with FMA (VEX-encoded, part of the AVX2 path): taken instead of the wide vectors when an
+/// output row's interior is narrower than 8 columns (7×7 and 14×14 planes at the end of mobile nets).
+/// </summary>
+internal readonly struct F32Sse : IF32Simd<Vector128<float>>
+{
+    public static int Count => Vector128<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Splat(float value) => Vector128.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(ref float source, nint offset) => Vector128.LoadUnsafe(ref Unsafe.Add(ref source, offset));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadEvens(ref float source, nint offset)
+    {
+        var a = Vector128.LoadUnsafe(ref Unsafe.Add(ref source, offset));
+        var b = Vector128.LoadUnsafe(ref Unsafe.Add(ref source, offset + 4));
+        return Sse.Shuffle(a, b, 0b10_00_10_00); // a0 a2 b0 b2
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<float> value, ref float destination, nint offset) => value.StoreUnsafe(ref Unsafe.Add(ref destination, offset));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Fma.MultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => Sse.Add(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => Sse.Multiply(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Sse.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> value) => Vector128.Sum(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector128<float> value)
+    {
+        var m = Sse.Max(value, Sse.Shuffle(value, value, 0b01_00_11_10));
+        m = Sse.Max(m, Sse.Shuffle(m, m, 0b10_11_00_01));
+        return m.ToScalar();
+    }
+}
+
+/// <summary>
+/// How one output row splits: columns [Lo, Hi) have the whole window inside the input row (left of Lo and from Hi on
+/// are the borders); [Lo, Vec) may also be read by whole vectors (a stride-2 vector reads one float past its last tap;
+/// strides above 2 have no vector part).
+/// </summary>
+internal readonly record struct F32RowSplit(int Lo, int Hi, int Vec)
+{
+    public static F32RowSplit Of(ConvGeometry g)
+    {
+        int extent = (g.KW - 1) * g.DW;
+        int lo = Math.Min(g.OutW, CeilDiv(g.PadLeft, g.SW));
+        int hi = Math.Clamp(FloorDiv(g.InW - 1 - extent + g.PadLeft, g.SW) + 1, lo, g.OutW);
+        int vec = g.SW switch
+        {
+            1 => hi,
+            2 => Math.Clamp(FloorDiv(g.InW - 2 - extent + g.PadLeft, 2) + 1, lo, hi),
+            _ => lo,
+        };
+        return new F32RowSplit(lo, hi, vec);
+    }
+
+    public static int CeilDiv(int a, int b) => (a + b - 1) / b;
+    public static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
+    /// <summary>The widest vector of <paramref name="isa"/> that fits the vector part of a row (narrow rows take narrower vectors).</summary>
+    public int VectorBits(Isa isa)
+    {
+        int width = Vec - Lo;
+        return isa switch
+        {
+            Isa.Avx512 => width >= 16 ? 512 : width >= 8 ? 256 : 128,
+            Isa.Avx2 => width >= 8 ? 256 : 128,
+            Isa.Neon => 128,
+            _ => 0,
+        };
     }
 }
 

@@ -17,12 +17,13 @@ namespace EdgeNet.Kernels.Pool;
 public abstract class F32Pool2d
 {
     /// <summary>The kernel for <paramref name="isa"/>, or null for the scalar path.</summary>
-    public static F32Pool2d? Create(Isa isa, ConvGeometry g, bool max, bool countIncludePad) => isa switch
+    public static F32Pool2d? Create(Isa isa, ConvGeometry g, bool max, bool countIncludePad) => (isa, F32RowSplit.Of(g).VectorBits(isa)) switch
     {
-        Isa.Avx512 => new F32Pool2d<F32Avx512, Vector512<float>>(g, max, countIncludePad),
-        Isa.Avx2 => new F32Pool2d<F32Avx2, Vector256<float>>(g, max, countIncludePad),
-        Isa.Neon => new F32Pool2d<F32Neon, Vector128<float>>(g, max, countIncludePad),
-        _ => null,
+        (Isa.Scalar, _) => null,
+        (Isa.Neon, _) => new F32Pool2d<F32Neon, Vector128<float>>(g, max, countIncludePad),
+        (_, 512) => new F32Pool2d<F32Avx512, Vector512<float>>(g, max, countIncludePad),
+        (_, 256) => new F32Pool2d<F32Avx2, Vector256<float>>(g, max, countIncludePad),
+        _ => new F32Pool2d<F32Sse, Vector128<float>>(g, max, countIncludePad),
     };
 
     /// <summary>Pools one plane: x is InH·InW floats, y OutH·OutW.</summary>
@@ -44,19 +45,10 @@ internal sealed class F32Pool2d<TS, TV> : F32Pool2d where TS : IF32Simd<TV> wher
         (_g, _max, _includePad) = (g, max, countIncludePad);
         (_inH, _inW, _outH, _outW) = (g.InH, g.InW, g.OutH, g.OutW);
         (_kh, _kw, _sh, _sw, _dh, _dw, _padTop, _padLeft) = (g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PadTop, g.PadLeft);
-        int extent = (_kw - 1) * _dw;
-        _owLo = Math.Min(_outW, CeilDiv(_padLeft, _sw));
-        _owHi = Math.Clamp(FloorDiv(_inW - 1 - extent + _padLeft, _sw) + 1, _owLo, _outW);
-        _owVec = _sw switch
-        {
-            1 => _owHi,
-            2 => Math.Clamp(FloorDiv(_inW - 2 - extent + _padLeft, 2) + 1, _owLo, _owHi),
-            _ => _owLo,
-        };
+        (_owLo, _owHi, _owVec) = F32RowSplit.Of(g);
     }
 
-    private static int CeilDiv(int a, int b) => (a + b - 1) / b;
-    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+    private static int CeilDiv(int a, int b) => F32RowSplit.CeilDiv(a, b);
 
     /// <summary>Taps of a window starting at <paramref name="start"/> inside [−pad_begin, in + pad_end) on one axis.</summary>
     private int TapsInPaddedRange(int start, int axis)
@@ -156,9 +148,11 @@ internal sealed class F32Pool2d<TS, TV> : F32Pool2d where TS : IF32Simd<TV> wher
 
     private int MaxVectors<TL>(ref float x, ref float y, int ihBase, int kh0, int kh1) where TL : IF32StrideLoad
     {
-        int v = TS.Count, ow = _owLo;
-        for (; ow + v <= _owVec; ow += v)
+        int v = TS.Count, last = _owVec - v;
+        if (last < _owLo) return _owLo;
+        for (int ow = _owLo; ; ow += v)
         {
+            if (ow > last) ow = last;
             nint column = ow * _sw - _padLeft;
             var acc = TL.Load<TS, TV>(ref Unsafe.Add(ref x, (ihBase + kh0 * _dh) * _inW), column);
             for (int kh = kh0; kh < kh1; kh++)
@@ -167,16 +161,18 @@ internal sealed class F32Pool2d<TS, TV> : F32Pool2d where TS : IF32Simd<TV> wher
                 for (int kw = 0; kw < _kw; kw++) acc = TS.Max(acc, TL.Load<TS, TV>(ref row, column + kw * _dw));
             }
             TS.Store(acc, ref y, ow);
+            if (ow == last) return _owVec;
         }
-        return ow;
     }
 
     private int AverageVectors<TL>(ref float x, ref float y, int ihBase, int kh0, int kh1, float scale) where TL : IF32StrideLoad
     {
-        int v = TS.Count, ow = _owLo;
+        int v = TS.Count, last = _owVec - v;
+        if (last < _owLo) return _owLo;
         var s = TS.Splat(scale);
-        for (; ow + v <= _owVec; ow += v)
+        for (int ow = _owLo; ; ow += v)
         {
+            if (ow > last) ow = last;
             nint column = ow * _sw - _padLeft;
             var acc = TS.Splat(0);
             for (int kh = kh0; kh < kh1; kh++)
@@ -185,8 +181,8 @@ internal sealed class F32Pool2d<TS, TV> : F32Pool2d where TS : IF32Simd<TV> wher
                 for (int kw = 0; kw < _kw; kw++) acc = TS.Add(acc, TL.Load<TS, TV>(ref row, column + kw * _dw));
             }
             TS.Store(TS.Multiply(acc, s), ref y, ow);
+            if (ow == last) return _owVec;
         }
-        return ow;
     }
 }
 
