@@ -73,7 +73,7 @@ public class DepthwiseConvKernelTests
                             F32ConvReference.Run(new ConvShape(1, 1, 1, 1, g), x, w, [bias], expected, FusedActivation.None);
                             var actual = new float[outH * outW];
                             var kernel = F32DwConv.Create(isa, g) ?? throw new InvalidOperationException("no kernel");
-                            kernel.Plane(x, w, bias, actual, FusedActivation.None);
+                            kernel.Plane(x, w, bias, actual, FusedActivation.None, new float[kernel.ScratchFloats]);
                             AssertClose(expected, actual, $"{isa} k{kh}x{kw} s{sh},{stride} d{dh},{dilation} in {inH}x{inW} pads {pt},{pl},{pb},{pr}");
                             checkedCases++;
                         }

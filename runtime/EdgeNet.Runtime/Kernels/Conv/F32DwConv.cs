@@ -13,7 +13,9 @@ namespace EdgeNet.Kernels.Conv;
 /// only the borders test bounds, per tap. Rows whose window leaves the input vertically skip those taps (generic
 /// path) or read a kernel-owned zero row (the 3×3 / 5×5 paths, which keep all weights in registers).
 /// Stride 1 loads contiguous vectors, stride 2 loads two and keeps the even lanes; other strides run the interior
-/// scalar. Taps accumulate in the reference's (kh, kw) order with fused multiply-adds.
+/// scalar. Taps accumulate in the reference's (kh, kw) order with fused multiply-adds. Rows narrower than a vector
+/// (vector part under 8 columns) take <see cref="F32DwConvPadded{TS, TV}"/> instead; rows whose vector part is not
+/// a whole number of vectors end with one vector overlapping the previous (same values written twice).
 /// </summary>
 public abstract class F32DwConv
 {
@@ -21,14 +23,26 @@ public abstract class F32DwConv
     public static F32DwConv? Create(Isa isa, ConvGeometry g) => (isa, F32RowSplit.Of(g).VectorBits(isa)) switch
     {
         (Isa.Scalar, _) => null,
+        _ when F32RowSplit.Of(g) is var split && split.Vec - split.Lo < PaddedBelow && F32DwConvPadded<F32Neon, Vector128<float>>.Fits(g) => isa switch
+        {
+            Isa.Avx512 => new F32DwConvPadded<F32Avx512, Vector512<float>>(g),
+            Isa.Avx2 => new F32DwConvPadded<F32Avx2, Vector256<float>>(g),
+            _ => new F32DwConvPadded<F32Neon, Vector128<float>>(g),
+        },
         (Isa.Neon, _) => new F32DwConv<F32Neon, Vector128<float>>(g),
         (_, 512) => new F32DwConv<F32Avx512, Vector512<float>>(g),
         (_, 256) => new F32DwConv<F32Avx2, Vector256<float>>(g),
         _ => new F32DwConv<F32Sse, Vector128<float>>(g),
     };
 
-    /// <summary>Convolves one plane: x is InH·InW floats, w KH·KW, y OutH·OutW.</summary>
-    public abstract void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation);
+    /// <summary>Rows whose vector part is narrower than this take <see cref="F32DwConvPadded{TS, TV}"/>: borders would dominate.</summary>
+    private const int PaddedBelow = 8;
+
+    /// <summary>Floats of scratch one <see cref="Plane"/> call needs (each concurrent call its own).</summary>
+    public virtual int ScratchFloats => 0;
+
+    /// <summary>Convolves one plane: x is InH·InW floats, w KH·KW, y OutH·OutW; scratch holds <see cref="ScratchFloats"/>.</summary>
+    public abstract void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation, Span<float> scratch);
 }
 
 /// <summary><see cref="F32DwConv"/> for one vector ISA (<typeparamref name="TS"/> over <typeparamref name="TV"/>).</summary>
@@ -54,7 +68,7 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
 
     private static int CeilDiv(int a, int b) => F32RowSplit.CeilDiv(a, b);
 
-    public override void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation)
+    public override void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation, Span<float> scratch)
     {
         if (x.Length < _inH * _inW || w.Length < _kh * _kw || y.Length < _outH * _outW)
             throw new ArgumentException("plane spans are shorter than the geometry");

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using EdgeNet.Execution;
 using EdgeNet.Execution.Threading;
 using EdgeNet.Kernels;
@@ -53,11 +54,15 @@ internal static class DepthwiseConvKernel
             finally { _ctx = null; }
         }
 
-        void IParallelWork.Execute(int part) =>
-            Planes(_ctx!, (int)((long)part * _planes / parts), (int)((long)(part + 1) * _planes / parts));
+        public override int ScratchBytes => parts * plane.ScratchFloats * sizeof(float);
 
-        private void Planes(ExecutionContext ctx, int from, int to)
+        void IParallelWork.Execute(int part) =>
+            Planes(_ctx!, (int)((long)part * _planes / parts), (int)((long)(part + 1) * _planes / parts), part);
+
+        private void Planes(ExecutionContext ctx, int from, int to, int part = 0)
         {
+            int scratchFloats = plane.ScratchFloats;
+            var scratch = MemoryMarshal.Cast<byte, float>(Scratch).Slice(part * scratchFloats, scratchFloats);
             var x = Input<float>(ctx, 0);
             ReadOnlySpan<float> w = weights ?? Input<float>(ctx, 1);
             ReadOnlySpan<float> b = !hasBias ? default : bias ?? Input<float>(ctx, 2);
@@ -68,7 +73,7 @@ internal static class DepthwiseConvKernel
                 int n = p / channels, m = p % channels;
                 int inPlane = n * shape.InChannels + m / _multiplier;
                 plane.Plane(x.Slice(inPlane * _inVolume, _inVolume), w.Slice(m * _taps, _taps), hasBias ? b[m] : 0,
-                    y.Slice(p * _outVolume, _outVolume), activation);
+                    y.Slice(p * _outVolume, _outVolume), activation, scratch);
             }
         }
     }
