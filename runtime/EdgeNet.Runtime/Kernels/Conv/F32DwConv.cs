@@ -89,7 +89,7 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
             else if (_sw == 2) ow = Generic<F32Stride2>(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1);
             Interior(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1, ow, _owHi);
             Border(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1, _owHi, _outW);
-            activation.Apply(yRow);
+            F32Clamp.Activate<TS, TV>(yRow, activation);
         }
     }
 

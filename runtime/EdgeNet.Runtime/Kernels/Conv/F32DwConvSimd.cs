@@ -23,7 +23,10 @@ internal interface IF32Simd<TV> where TV : struct
     static abstract TV MultiplyAdd(TV a, TV b, TV c);
     static abstract TV Add(TV a, TV b);
     static abstract TV Multiply(TV a, TV b);
+    /// <summary>max(a, b); NaN in <paramref name="b"/> is returned as is (as <see cref="MathF.Max(float, float)"/> would).</summary>
     static abstract TV Max(TV a, TV b);
+    /// <summary>min(a, b); NaN in <paramref name="b"/> is returned as is.</summary>
+    static abstract TV Min(TV a, TV b);
     static abstract float Sum(TV value);
     static abstract float MaxAcross(TV value);
 }
@@ -66,6 +69,7 @@ internal readonly struct F32Avx2 : IF32Simd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => Avx.Add(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => Avx.Multiply(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Avx.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Min(Vector256<float> a, Vector256<float> b) => Avx.Min(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> value) => Vector256.Sum(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector256<float> value)
@@ -98,6 +102,7 @@ internal readonly struct F32Sse : IF32Simd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => Sse.Add(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => Sse.Multiply(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Sse.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Min(Vector128<float> a, Vector128<float> b) => Sse.Min(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> value) => Vector128.Sum(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector128<float> value)
@@ -165,6 +170,7 @@ internal readonly struct F32Avx512 : IF32Simd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => Avx512F.Add(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => Avx512F.Multiply(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Avx512F.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Min(Vector512<float> a, Vector512<float> b) => Avx512F.Min(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> value) => Vector512.Sum(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector512<float> value) =>
@@ -190,6 +196,43 @@ internal readonly struct F32Neon : IF32Simd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => AdvSimd.Add(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => AdvSimd.Multiply(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => AdvSimd.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Min(Vector128<float> a, Vector128<float> b) => AdvSimd.Min(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> value) => Vector128.Sum(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector128<float> value) => AdvSimd.Arm64.MaxAcross(value).ToScalar();
+}
+
+/// <summary>
+/// The activations that are a clamp (Relu: [0, ∞), Clip: [min, max]) applied with two vector ops; the others go
+/// through <see cref="Activation.FusedActivation.Apply(Span{float})"/>.
+/// </summary>
+internal static class F32Clamp
+{
+    public static bool IsClamp(Activation.FusedActivation a, out float lo, out float hi)
+    {
+        (bool clamp, lo, hi) = a.Kind switch
+        {
+            Activation.ActivationKind.Relu => (true, 0f, float.PositiveInfinity),
+            Activation.ActivationKind.Clip => (true, a.Alpha, a.Beta),
+            _ => (false, 0f, 0f),
+        };
+        return clamp;
+    }
+
+    /// <summary>values = min(max(values, lo), hi), NaN staying NaN, like the scalar reference.</summary>
+    public static void Apply<TS, TV>(Span<float> values, float lo, float hi) where TS : IF32Simd<TV> where TV : struct
+    {
+        ref float p = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
+        int v = TS.Count, i = 0, n = values.Length;
+        TV vlo = TS.Splat(lo), vhi = TS.Splat(hi);
+        for (; i + v <= n; i += v) TS.Store(TS.Min(vhi, TS.Max(vlo, TS.Load(ref p, i))), ref p, i);
+        for (; i < n; i++) Unsafe.Add(ref p, i) = MathF.Min(MathF.Max(Unsafe.Add(ref p, i), lo), hi);
+    }
+
+    /// <summary>Applies <paramref name="a"/> to values: the clamp kinds vectorised here, the rest by the activation.</summary>
+    public static void Activate<TS, TV>(Span<float> values, Activation.FusedActivation a) where TS : IF32Simd<TV> where TV : struct
+    {
+        if (a.Kind == Activation.ActivationKind.None) return;
+        if (IsClamp(a, out float lo, out float hi)) Apply<TS, TV>(values, lo, hi);
+        else a.Apply(values);
+    }
 }
