@@ -23,7 +23,8 @@ public abstract class F32DwConv
     public static F32DwConv? Create(Isa isa, ConvGeometry g) => (isa, F32RowSplit.Of(g).VectorBits(isa)) switch
     {
         (Isa.Scalar, _) => null,
-        _ when F32RowSplit.Of(g) is var split && split.Vec - split.Lo < PaddedBelow && F32DwConvPadded<F32Neon, Vector128<float>>.Fits(g) => isa switch
+        // the flat index of the padded kernel expresses strides 1 and 2 along the width
+        _ when F32RowSplit.Of(g) is var split && split.Vec - split.Lo < PaddedBelow && g.SW is 1 or 2 => isa switch
         {
             Isa.Avx512 => new F32DwConvPadded<F32Avx512, Vector512<float>>(g),
             Isa.Avx2 => new F32DwConvPadded<F32Avx2, Vector256<float>>(g),

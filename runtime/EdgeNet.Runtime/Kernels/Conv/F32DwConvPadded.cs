@@ -21,6 +21,7 @@ internal sealed class F32DwConvPadded<TS, TV> : F32DwConv where TS : IF32Simd<TV
 
     public F32DwConvPadded(ConvGeometry g)
     {
+        if (g.SW is not (1 or 2) || g.InD != 1 || g.KD != 1) throw new ArgumentException("the padded depthwise kernel is 1-D/2-D with width stride 1 or 2");
         (_inH, _inW, _outH, _outW, _padTop, _padLeft, _sw) = (g.InH, g.InW, g.OutH, g.OutW, g.PadTop, g.PadLeft, g.SW);
         int paddedH = g.InH + g.PadTop + g.PadEnd[1];
         int paddedW = g.InW + g.PadLeft + g.PadEnd[2];
@@ -37,9 +38,6 @@ internal sealed class F32DwConvPadded<TS, TV> : F32DwConv where TS : IF32Simd<TV
         // the last vector (and a stride-2 load's extra float) must stay inside the scratch plane
         _paddedFloats = Math.Max(paddedH * paddedW, _sw * _flat + _tapOffsets[^1] + _sw);
     }
-
-    /// <summary>True when the padded kernel applies: strides the flat index can express.</summary>
-    public static bool Fits(ConvGeometry g) => g.SW is 1 or 2;
 
     public override int ScratchFloats => _paddedFloats + _flat;
 
