@@ -28,7 +28,8 @@ internal static class DepthwiseConvKernel
         long macs = (long)shape.Batch * shape.OutChannels * g.OutVolume * g.KernelVolume;
         int planes = shape.Batch * shape.OutChannels;
         int threads = macs < ParallelMacs ? 1 : ctx.Threads;
-        int parts = threads <= 1 ? 1 : Math.Min(planes, threads * 8);
+        // parts beyond the thread count balance load; kernels with per-call scratch keep one part per thread to bound it
+        int parts = threads <= 1 ? 1 : Math.Min(planes, plane.ScratchFloats > 0 ? threads : threads * 8);
         return new Depthwise(shape, plane, weights, hasBias, bias, activation, parts, threads);
     }
 
