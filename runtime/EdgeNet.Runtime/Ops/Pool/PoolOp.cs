@@ -1,5 +1,6 @@
 using EdgeNet.Execution;
 using EdgeNet.IR;
+using EdgeNet.Kernels.Pool;
 using EdgeNet.Ops.Conv;
 
 namespace EdgeNet.Ops.Pool;
@@ -9,6 +10,8 @@ namespace EdgeNet.Ops.Pool;
 /// AveragePool (count_include_pad, ceil_mode, dilations; float32), 1-D to 3-D. Average divisor: with count_include_pad
 /// the taps inside the padded input, otherwise the number of real input elements under the window.
 /// Indices are flat offsets into the input (row-major, or column-major over the spatial dims with storage_order = 1).
+/// Float32 1-D/2-D pools without Indices run the vector kernels (<see cref="F32Pool2d"/>) unless the session's ISA is
+/// scalar; the loops below are the reference they are tested against.
 /// </summary>
 public sealed class PoolOp(string opType, bool max) : OpDefinition
 {
@@ -39,7 +42,10 @@ public sealed class PoolOp(string opType, bool max) : OpDefinition
         var g = Geometry(ctx);
         int planes = x[0] * x[1];
         bool indices = ctx.OutputCount > 1;
-        if (!max) return new AveragePoolKernel(planes, g, ctx.Int("count_include_pad", 0) != 0);
+        bool includePad = !max && ctx.Int("count_include_pad", 0) != 0;
+        if (!indices && g.Rank <= 2 && ctx.InputType(0) == DataType.Float32 && F32Pool2d.Create(ctx.Isa, g, max, includePad) is { } pool)
+            return new VectorPoolKernel(planes, g, pool, ctx.Threads);
+        if (!max) return new AveragePoolKernel(planes, g, includePad);
         bool columnMajor = ctx.Int("storage_order", 0) != 0;
         return ctx.InputType(0) switch
         {
@@ -173,7 +179,10 @@ public sealed class GlobalPoolOp(string opType, bool max) : OpDefinition
     public override Kernel CreateKernel(OpContext ctx)
     {
         var x = ctx.InputShape(0);
-        return new GlobalPoolKernel(max, x[0] * x[1], Shapes.Count(x[2..]));
+        int planes = x[0] * x[1], size = Shapes.Count(x[2..]);
+        return F32GlobalPool.Create(ctx.Isa) is { } pool && size > 0
+            ? new VectorGlobalPoolKernel(max, planes, size, pool, ctx.Threads)
+            : new GlobalPoolKernel(max, planes, size);
     }
 
     private sealed class GlobalPoolKernel(bool max, int planes, int size) : Kernel
