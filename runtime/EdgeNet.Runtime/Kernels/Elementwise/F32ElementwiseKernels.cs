@@ -8,7 +8,7 @@ namespace EdgeNet.Kernels.Elementwise;
 internal static class ElementwiseParts
 {
     /// <summary>Below this many elements per thread, waking a worker costs more than it saves.</summary>
-    public const int MinPart = 1 << 14;
+    public const int MinPart = 1 << 16;
 
     public static int Count(int n, int threads) => Math.Max(1, Math.Min(threads, n / MinPart));
 

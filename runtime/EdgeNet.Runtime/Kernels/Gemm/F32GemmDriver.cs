@@ -36,6 +36,9 @@ public abstract unsafe class F32GemmTilePacker
 /// </summary>
 public sealed unsafe class F32GemmDriver : IParallelWork
 {
+    /// <summary>Below about a million multiply-adds (~20 µs on one core) waking a worker costs more than it saves.</summary>
+    private const long MinParallelMacs = 1 << 20;
+
     private readonly F32GemmMicrokernel _uk;
     private readonly int _m, _n, _k, _mr, _nr, _kc, _nc, _mc, _mSplit, _mSplits, _nBlocks, _items;
     private readonly GemmBSource _bSource;
@@ -68,7 +71,7 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         int ncPanels = Math.Clamp(32768 / Math.Max(1, _kc) / _nr, 1, nPanels);
         _mc = Math.Clamp(16384 / Math.Max(1, _kc) / _mr, 1, (m + _mr - 1) / _mr) * _mr;
         long macs = (long)batches * m * n * k;
-        Threads = macs < 100_000 ? 1 : threads;
+        Threads = macs < MinParallelMacs ? 1 : threads;
         _mSplits = 1;
         if (Threads > 1)
         {

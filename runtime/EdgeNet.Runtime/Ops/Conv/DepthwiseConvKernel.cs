@@ -16,7 +16,7 @@ namespace EdgeNet.Ops.Conv;
 internal static class DepthwiseConvKernel
 {
     /// <summary>Below this many multiply-accumulates a node runs on one thread: waking workers costs more.</summary>
-    private const long ParallelMacs = 1 << 17;
+    private const long ParallelMacs = 1 << 19;
 
     public static Kernel? TryCreate(OpContext ctx, ConvShape shape, bool hasBias, FusedActivation activation)
     {

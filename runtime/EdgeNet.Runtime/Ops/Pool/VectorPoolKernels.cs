@@ -9,7 +9,7 @@ namespace EdgeNet.Ops.Pool;
 internal abstract class PlaneParallelKernel : Kernel, IParallelWork
 {
     /// <summary>Below this many window taps (or elements) a node runs on one thread.</summary>
-    private const long ParallelWork = 1 << 17;
+    private const long ParallelWork = 1 << 19;
 
     private readonly int _planes, _parts, _threads;
     private ExecutionContext? _ctx;
