@@ -22,6 +22,9 @@ internal static class DepthwiseConvKernel
     {
         var g = shape.Geometry;
         if (g.Rank > 2 || shape.Group != shape.InChannels || shape.OutChannels % shape.InChannels != 0) return null;
+        // One input channel feeding many filters (an STFT front end, a first conv) is an ordinary conv: as a GEMM the
+        // filters share each input patch; as depthwise planes each re-reads the input (10-30x slower on melspectrogram).
+        if (shape.InChannels == 1 && shape.OutChannels > 1) return null;
         if (F32DwConv.Create(ctx.Isa, g) is not { } plane) return null;
         float[]? weights = ctx.InputConstant(1)?.AsSpan<float>().ToArray();
         float[]? bias = hasBias ? ctx.InputConstant(2)?.AsSpan<float>().ToArray() : null;
