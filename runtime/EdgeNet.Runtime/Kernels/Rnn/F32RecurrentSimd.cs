@@ -11,7 +11,7 @@ namespace EdgeNet.Kernels.Rnn;
 /// (directions, sequence_lens, initial states, peepholes, clip, input_forget, linear_before_reset, layout).
 /// Per direction: the input projection of all time steps is one <see cref="F32RnnGemm"/> call into scratch (biases
 /// folded in), then each time step adds Hₜ₋₁·Rᵀ with the same GEMM (m = batch when every entry is at the same time
-/// step, else per entry) and runs the gate math on whole vectors of units with <see cref="RnnVectorMath"/>; LSTM fuses
+/// step, else per entry) and runs the gate math on whole vectors of units with the shared vector math (Kernels/Math/VectorMath); LSTM fuses
 /// the two, one vector of units (all 4 gates) at a time.
 /// Weights are packed once when they are constants (<see cref="RnnPackedWeights"/>), else into scratch on every run.
 /// The hot methods are AggressiveOptimization: tier-0 code of these generic vector loops is ~20× slower, and a model
@@ -235,14 +235,14 @@ internal static class F32RecurrentSimd
                     i = TS.MulAdd(TS.Load(ref Unsafe.Add(ref pi, j)), cPrev, i);
                     f = TS.MulAdd(TS.Load(ref Unsafe.Add(ref pf, j)), cPrev, f);
                 }
-                i = RnnVectorMath.Sigmoid<TS, TVec>(Clip<TS, TVec>(i));
-                f = inputForget ? TS.Sub(one, i) : RnnVectorMath.Sigmoid<TS, TVec>(Clip<TS, TVec>(f));
-                var cand = RnnVectorMath.Tanh<TS, TVec>(Clip<TS, TVec>(cc));
+                i = TS.Sigmoid(Clip<TS, TVec>(i));
+                f = inputForget ? TS.Sub(one, i) : TS.Sigmoid(Clip<TS, TVec>(f));
+                var cand = TS.Tanh(Clip<TS, TVec>(cc));
                 var cNew = TS.MulAdd(f, cPrev, TS.Mul(i, cand));
                 TS.Store(cNew, ref Unsafe.Add(ref cr, j));
                 if (peep) o = TS.MulAdd(TS.Load(ref Unsafe.Add(ref po, j)), cNew, o);
-                o = RnnVectorMath.Sigmoid<TS, TVec>(Clip<TS, TVec>(o));
-                TS.Store(TS.Mul(o, RnnVectorMath.Tanh<TS, TVec>(cNew)), ref Unsafe.Add(ref nr, j));
+                o = TS.Sigmoid(Clip<TS, TVec>(o));
+                TS.Store(TS.Mul(o, TS.Tanh(cNew)), ref Unsafe.Add(ref nr, j));
             }
             hNext[..hp].CopyTo(h);
         }
@@ -255,7 +255,7 @@ internal static class F32RecurrentSimd
             ref float pr = ref MemoryMarshal.GetReference(pre);
             ref float hr = ref MemoryMarshal.GetReference(h);
             for (int j = 0; j < l.Hp; j += TS.Lanes)
-                TS.Store(RnnVectorMath.Tanh<TS, TVec>(Clip<TS, TVec>(TS.Load(ref Unsafe.Add(ref pr, j)))), ref Unsafe.Add(ref hr, j));
+                TS.Store(TS.Tanh(Clip<TS, TVec>(TS.Load(ref Unsafe.Add(ref pr, j)))), ref Unsafe.Add(ref hr, j));
         }
 
         /// <summary>
@@ -279,13 +279,13 @@ internal static class F32RecurrentSimd
                 ref float ar = ref MemoryMarshal.GetReference(aux.Slice(b * hp, hp));
                 for (int j = 0; j < hp; j += lanes)
                 {
-                    var z = RnnVectorMath.Sigmoid<TS, TVec>(Clip<TS, TVec>(TS.Load(ref Unsafe.Add(ref gz, j))));
-                    var r = RnnVectorMath.Sigmoid<TS, TVec>(Clip<TS, TVec>(TS.Load(ref Unsafe.Add(ref gr, j))));
+                    var z = TS.Sigmoid(Clip<TS, TVec>(TS.Load(ref Unsafe.Add(ref gz, j))));
+                    var r = TS.Sigmoid(Clip<TS, TVec>(TS.Load(ref Unsafe.Add(ref gr, j))));
                     var hPrev = TS.Load(ref Unsafe.Add(ref hr, j));
                     if (lbr)
                     {
                         var pre = TS.MulAdd(r, TS.Load(ref Unsafe.Add(ref ar, j)), TS.Load(ref Unsafe.Add(ref gh, j)));
-                        var cand = RnnVectorMath.Tanh<TS, TVec>(Clip<TS, TVec>(pre));
+                        var cand = TS.Tanh(Clip<TS, TVec>(pre));
                         TS.Store(TS.MulAdd(z, TS.Sub(hPrev, cand), cand), ref Unsafe.Add(ref hr, j));
                     }
                     else
@@ -305,7 +305,7 @@ internal static class F32RecurrentSimd
                 ref float hr = ref MemoryMarshal.GetReference(h.Slice(b * hp, hp));
                 for (int j = 0; j < hp; j += lanes)
                 {
-                    var cand = RnnVectorMath.Tanh<TS, TVec>(Clip<TS, TVec>(TS.Load(ref Unsafe.Add(ref gh, j))));
+                    var cand = TS.Tanh(Clip<TS, TVec>(TS.Load(ref Unsafe.Add(ref gh, j))));
                     var hPrev = TS.Load(ref Unsafe.Add(ref hr, j));
                     TS.Store(TS.MulAdd(TS.Load(ref Unsafe.Add(ref gz, j)), TS.Sub(hPrev, cand), cand), ref Unsafe.Add(ref hr, j));
                 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
+
 namespace EdgeNet.Kernels.Rnn;
 
 /// <summary>
@@ -22,17 +23,13 @@ internal interface IRnnSimd<TVec> where TVec : unmanaged
     static abstract TVec Add(TVec a, TVec b);
     static abstract TVec Sub(TVec a, TVec b);
     static abstract TVec Mul(TVec a, TVec b);
-    static abstract TVec Div(TVec a, TVec b);
     /// <summary>Hardware min/max (NaN handling as the instruction does it).</summary>
     static abstract TVec Min(TVec a, TVec b);
     static abstract TVec Max(TVec a, TVec b);
-    static abstract TVec Abs(TVec a);
-    /// <summary>|magnitude| with the sign bit of <paramref name="sign"/>.</summary>
-    static abstract TVec CopySign(TVec magnitude, TVec sign);
-    /// <summary>Per lane a &lt; b ? ifLess : otherwise.</summary>
-    static abstract TVec SelectLess(TVec a, TVec b, TVec ifLess, TVec otherwise);
-    /// <summary>2ⁿ where t = n + 1.5·2²³ exactly (n an integer in [−126, 127] held in t's low mantissa bits).</summary>
-    static abstract TVec Pow2FromRounded(TVec t);
+    /// <summary>Logistic sigmoid, the shared vector math (Kernels/Math/VectorMath: ≤ 2 ulp).</summary>
+    static abstract TVec Sigmoid(TVec x);
+    /// <summary>tanh, the shared vector math (Kernels/Math/VectorMath: ≤ 1 ulp).</summary>
+    static abstract TVec Tanh(TVec x);
 }
 
 internal readonly struct Avx2Lanes : IRnnSimd<Vector256<float>>
@@ -45,19 +42,10 @@ internal readonly struct Avx2Lanes : IRnnSimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sub(Vector256<float> a, Vector256<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Mul(Vector256<float> a, Vector256<float> b) => a * b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Div(Vector256<float> a, Vector256<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Min(Vector256<float> a, Vector256<float> b) => Vector256.MinNative(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.MaxNative(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Abs(Vector256<float> a) => Vector256.Abs(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> CopySign(Vector256<float> magnitude, Vector256<float> sign) =>
-        Vector256.ConditionalSelect(Vector256.Create(-0f), sign, magnitude);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> SelectLess(Vector256<float> a, Vector256<float> b, Vector256<float> ifLess, Vector256<float> otherwise) =>
-        Vector256.ConditionalSelect(Vector256.LessThan(a, b), ifLess, otherwise);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Pow2FromRounded(Vector256<float> t) =>
-        Vector256.ShiftLeft(t.AsInt32() + Vector256.Create(127), 23).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sigmoid(Vector256<float> x) => VectorMath.Sigmoid(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Tanh(Vector256<float> x) => VectorMath.Tanh(x);
 }
 
 internal readonly struct Avx512Lanes : IRnnSimd<Vector512<float>>
@@ -70,19 +58,10 @@ internal readonly struct Avx512Lanes : IRnnSimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sub(Vector512<float> a, Vector512<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Div(Vector512<float> a, Vector512<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Min(Vector512<float> a, Vector512<float> b) => Vector512.MinNative(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.MaxNative(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Abs(Vector512<float> a) => Vector512.Abs(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> CopySign(Vector512<float> magnitude, Vector512<float> sign) =>
-        Vector512.ConditionalSelect(Vector512.Create(-0f), sign, magnitude);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> SelectLess(Vector512<float> a, Vector512<float> b, Vector512<float> ifLess, Vector512<float> otherwise) =>
-        Vector512.ConditionalSelect(Vector512.LessThan(a, b), ifLess, otherwise);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Pow2FromRounded(Vector512<float> t) =>
-        Vector512.ShiftLeft(t.AsInt32() + Vector512.Create(127), 23).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sigmoid(Vector512<float> x) => VectorMath.Sigmoid(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Tanh(Vector512<float> x) => VectorMath.Tanh(x);
 }
 
 internal readonly struct NeonLanes : IRnnSimd<Vector128<float>>
@@ -95,17 +74,8 @@ internal readonly struct NeonLanes : IRnnSimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Sub(Vector128<float> a, Vector128<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Mul(Vector128<float> a, Vector128<float> b) => a * b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Div(Vector128<float> a, Vector128<float> b) => a / b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Min(Vector128<float> a, Vector128<float> b) => Vector128.MinNative(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.MaxNative(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Abs(Vector128<float> a) => Vector128.Abs(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> CopySign(Vector128<float> magnitude, Vector128<float> sign) =>
-        Vector128.ConditionalSelect(Vector128.Create(-0f), sign, magnitude);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> SelectLess(Vector128<float> a, Vector128<float> b, Vector128<float> ifLess, Vector128<float> otherwise) =>
-        Vector128.ConditionalSelect(Vector128.LessThan(a, b), ifLess, otherwise);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Pow2FromRounded(Vector128<float> t) =>
-        Vector128.ShiftLeft(t.AsInt32() + Vector128.Create(127), 23).AsSingle();
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Sigmoid(Vector128<float> x) => VectorMath.Sigmoid(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Tanh(Vector128<float> x) => VectorMath.Tanh(x);
 }
