@@ -20,7 +20,17 @@ namespace EdgeNet.Kernels.Conv;
 public abstract class F32DwConv
 {
     /// <summary>The kernel for <paramref name="isa"/>, or null for the scalar path (callers use <see cref="F32ConvReference"/>).</summary>
-    public static F32DwConv? Create(Isa isa, ConvGeometry g) => (isa, F32RowSplit.Of(g).VectorBits(isa)) switch
+    public static F32DwConv? Create(Isa isa, ConvGeometry g)
+    {
+        var plane = CreatePlane(isa, g);
+        if (plane is not null) plane.ActivationIsa = isa;
+        return plane;
+    }
+
+    /// <summary>The ISA the fused activation runs with (<see cref="FusedActivation.Apply(Span{float}, Isa)"/>).</summary>
+    protected Isa ActivationIsa { get; private set; }
+
+    private static F32DwConv? CreatePlane(Isa isa, ConvGeometry g) => (isa, F32RowSplit.Of(g).VectorBits(isa)) switch
     {
         (Isa.Scalar, _) => null,
         // the flat index of the padded kernel expresses strides 1 and 2 along the width
@@ -90,7 +100,7 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
             else if (_sw == 2) ow = Generic<F32Stride2>(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1);
             Interior(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1, ow, _owHi);
             Border(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1, _owHi, _outW);
-            F32Clamp.Activate<TS, TV>(yRow, activation);
+            activation.Apply(yRow, ActivationIsa);
         }
     }
 

@@ -57,7 +57,7 @@ internal sealed class F32DwConvPadded<TS, TV> : F32DwConv where TS : IF32Simd<TV
             var row = y.Slice(oh * _outW, _outW);
             flat.Slice(oh * _rowStep, _outW).CopyTo(row);
         }
-        F32Clamp.Activate<TS, TV>(y[..(_outH * _outW)], activation);
+        activation.Apply(y[..(_outH * _outW)], ActivationIsa);
     }
 
     private void Flat<TL>(Span<float> padded, ReadOnlySpan<float> w, float bias, Span<float> flat) where TL : IF32StrideLoad

@@ -203,39 +203,3 @@ internal readonly struct F32Neon : IF32Simd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> value) => Vector128.Sum(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector128<float> value) => AdvSimd.Arm64.MaxAcross(value).ToScalar();
 }
-
-/// <summary>
-/// The activations that are a clamp (Relu: [0, ∞), Clip: [min, max]) applied with two vector ops; the others go
-/// through <see cref="Activation.FusedActivation.Apply(Span{float})"/>.
-/// </summary>
-internal static class F32Clamp
-{
-    public static bool IsClamp(Activation.FusedActivation a, out float lo, out float hi)
-    {
-        (bool clamp, lo, hi) = a.Kind switch
-        {
-            Activation.ActivationKind.Relu => (true, 0f, float.PositiveInfinity),
-            Activation.ActivationKind.Clip => (true, a.Alpha, a.Beta),
-            _ => (false, 0f, 0f),
-        };
-        return clamp;
-    }
-
-    /// <summary>values = min(max(values, lo), hi), NaN staying NaN, like the scalar reference.</summary>
-    public static void Apply<TS, TV>(Span<float> values, float lo, float hi) where TS : IF32Simd<TV> where TV : struct
-    {
-        ref float p = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
-        int v = TS.Count, i = 0, n = values.Length;
-        TV vlo = TS.Splat(lo), vhi = TS.Splat(hi);
-        for (; i + v <= n; i += v) TS.Store(TS.Min(vhi, TS.Max(vlo, TS.Load(ref p, i))), ref p, i);
-        for (; i < n; i++) Unsafe.Add(ref p, i) = MathF.Min(MathF.Max(Unsafe.Add(ref p, i), lo), hi);
-    }
-
-    /// <summary>Applies <paramref name="a"/> to values: the clamp kinds vectorised here, the rest by the activation.</summary>
-    public static void Activate<TS, TV>(Span<float> values, Activation.FusedActivation a) where TS : IF32Simd<TV> where TV : struct
-    {
-        if (a.Kind == Activation.ActivationKind.None) return;
-        if (IsClamp(a, out float lo, out float hi)) Apply<TS, TV>(values, lo, hi);
-        else a.Apply(values);
-    }
-}
