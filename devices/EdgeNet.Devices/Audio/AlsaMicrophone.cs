@@ -29,7 +29,15 @@ public sealed unsafe class AlsaMicrophone : IAudioSource
         nint pcm;
         var name = Encoding.UTF8.GetBytes(device + "\0");
         int error;
-        fixed (byte* n = name) error = alsa.Open(&pcm, n, LibAsound.StreamCapture, 0);
+        alsa.SetErrorHandler(LibAsound.SilentHandler);
+        try
+        {
+            fixed (byte* n = name) error = alsa.Open(&pcm, n, LibAsound.StreamCapture, 0);
+        }
+        finally
+        {
+            alsa.SetErrorHandler(0); // back to libasound's default (stderr)
+        }
         if (error < 0)
             throw new DeviceException($"ALSA capture device '{device}' cannot be opened: {alsa.Describe(error)}" +
                 (Directory.Exists("/dev/snd") ? " (arecord -L lists the devices)" : " (this machine has no sound card: /dev/snd is missing; use a WAV file stand-in)"));

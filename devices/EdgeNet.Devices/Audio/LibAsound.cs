@@ -35,9 +35,20 @@ internal static unsafe class LibAsound
         public delegate* unmanaged<nint, void*, nuint, nint> ReadInterleaved;
         public delegate* unmanaged<nint, int, int, int> Recover;
         public delegate* unmanaged<int, byte*> StrError;
+        public delegate* unmanaged<nint, int> SetErrorHandler;
 
         public string Describe(int error) => Marshal.PtrToStringUTF8((nint)StrError(error)) ?? $"error {error}";
     }
+
+    /// <summary>
+    /// An error handler that prints nothing: while a device is opened, libasound's own messages ("ALSA lib pcm.c:...
+    /// Unknown PCM default") would only repeat what the <see cref="DeviceException"/> says. The C handler is variadic;
+    /// on the Linux ABIs (System V x86-64, AAPCS64) a callee that ignores the variadic part may take the fixed ones.
+    /// </summary>
+    [UnmanagedCallersOnly]
+    private static void SilentErrorHandler(byte* file, int line, byte* function, int error, byte* format) { }
+
+    public static nint SilentHandler => (nint)(delegate* unmanaged<byte*, int, byte*, int, byte*, void>)&SilentErrorHandler;
 
     private static Api Load()
     {
@@ -63,6 +74,7 @@ internal static unsafe class LibAsound
             ReadInterleaved = (delegate* unmanaged<nint, void*, nuint, nint>)Get("snd_pcm_readi"),
             Recover = (delegate* unmanaged<nint, int, int, int>)Get("snd_pcm_recover"),
             StrError = (delegate* unmanaged<int, byte*>)Get("snd_strerror"),
+            SetErrorHandler = (delegate* unmanaged<nint, int>)Get("snd_lib_error_set_handler"),
         };
     }
 }
