@@ -14,6 +14,7 @@ internal static class GpioAccess
 
     public static GpioController OpenController(int? chip, int pin)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(pin);
         if (!OperatingSystem.IsLinux()) throw new DeviceException($"GPIO pin {pin}: GPIO needs Linux (a Raspberry Pi); use the file stand-in elsewhere");
         if (chip is null && !MachineHasGpio)
             throw new DeviceException($"GPIO pin {pin}: this machine has no GPIO chip (no /dev/gpiochip*, no /sys/class/gpio): run on a Raspberry Pi or use the file stand-in (--gpio-file)");
