@@ -5,6 +5,7 @@ using System.Threading;
 using EdgeNet.Devices;
 using EdgeNet.Devices.Camera;
 using EdgeNet.Devices.Gpio;
+using EdgeNet.Devices.Imaging;
 
 namespace EdgeNet.Samples.CameraClassifier;
 
@@ -25,11 +26,15 @@ public static class CameraClassifierApp
           --threads N             inference threads (default 1)
           --gpio-pin N [--gpio-chip C] | --gpio-file PATH   LED high while the chosen class is seen
           --gpio-class NAME|INDEX --gpio-threshold P        the class and its minimum probability (default 0.5)
+          --save DIR --save-label NAME                      keep training samples: a button press saves the frame
+          --button-pin N [--gpio-chip C] | --button-file SCRIPT   as DIR/NAME/frame_N.ppm (button to ground, pulled up)
         """;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool handleCtrlC = false)
     {
         string? model = null, camera = null, folder = null, labelsFile = null, gpioFile = null, gpioClass = null;
+        string? saveDir = null, saveLabel = null, buttonFile = null;
+        int? buttonPin = null;
         int inputHeight = 0, inputWidth = 0, captureWidth = 0, captureHeight = 0, top = 3, threads = 1;
         long frames = long.MaxValue;
         float[]? mean = null, std = null;
@@ -61,6 +66,10 @@ public static class CameraClassifierApp
                     case "--gpio-file": gpioFile = Next(); break;
                     case "--gpio-class": gpioClass = Next(); break;
                     case "--gpio-threshold": gpioThreshold = float.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--save": saveDir = Next(); break;
+                    case "--save-label": saveLabel = Next(); break;
+                    case "--button-pin": buttonPin = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--button-file": buttonFile = Next(); break;
                     default:
                         if (args[i].StartsWith('-') || model is not null) throw new FormatException();
                         model = args[i];
@@ -69,6 +78,8 @@ public static class CameraClassifierApp
             }
             if (model is null || (camera is null) == (folder is null) || top < 1 || threads < 1) throw new FormatException();
             if ((gpioPin is not null || gpioFile is not null) && gpioClass is null) throw new FormatException();
+            if ((buttonPin is not null || buttonFile is not null) != (saveDir is not null) || (saveDir is not null && saveLabel is null)) throw new FormatException();
+            if (saveLabel is not null && (saveLabel.Length == 0 || saveLabel.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || saveLabel is "." or "..")) throw new FormatException();
         }
         catch (FormatException)
         {
@@ -91,8 +102,15 @@ public static class CameraClassifierApp
             using ICamera source = folder is not null
                 ? new FolderCamera(folder, captureWidth, captureHeight, loop, fps)
                 : new V4l2Camera(camera!, captureWidth > 0 ? captureWidth : 640, captureHeight > 0 ? captureHeight : 480);
-            using var led = gpioFile is not null ? new FileDigitalOutput(gpioFile, gpioPin ?? 0)
+            // the stand-ins run on frame time with the folder camera (frame i at i / fps s, fps 1 when unpaced), else on the clock
+            var frameClock = new FrameClock(fps > 0 ? fps : 1);
+            TimeProvider time = folder is not null ? frameClock : TimeProvider.System;
+            using var led = gpioFile is not null ? new FileDigitalOutput(gpioFile, gpioPin ?? 0, time)
                 : gpioPin is int pin ? new GpioDigitalOutput(pin, gpioChip) : (IDigitalOutput?)null;
+            using var button = buttonFile is not null ? new FileDigitalInput(buttonFile, buttonPin ?? 0, time)
+                : buttonPin is int bp ? new GpioDigitalInput(bp, InputBias.PullUp, activeLow: true, gpioChip) : (IDigitalInput?)null;
+            string? saveTo = saveDir is null ? null : Directory.CreateDirectory(Path.Combine(saveDir, saveLabel!)).FullName;
+            bool wasPressed = false;
             stdout.WriteLine($"model: {Path.GetFileName(model)}, input {classifier.InputName} {(classifier.ChannelsLast ? $"1x{classifier.InputHeight}x{classifier.InputWidth}x{classifier.Channels} (NHWC)" : $"1x{classifier.Channels}x{classifier.InputHeight}x{classifier.InputWidth} (NCHW)")}, {classifier.Classes} classes");
             stdout.WriteLine($"camera: {source.Description}");
 
@@ -120,7 +138,19 @@ public static class CameraClassifierApp
                     line.Append(CultureInfo.InvariantCulture, $" ({ms:F1} ms)");
                     stdout.WriteLine(line);
                     if (led is not null) led.Write(classifier.Probabilities[gpioIndex] >= gpioThreshold && best[0] == gpioIndex);
+                    if (button is not null)
+                    {
+                        bool pressed = button.Read();
+                        if (pressed && !wasPressed)
+                        {
+                            string file = Path.Combine(saveTo!, string.Create(CultureInfo.InvariantCulture, $"frame_{count:D6}.ppm"));
+                            File.WriteAllBytes(file, Pnm.EncodePpm(frame, source.Width, source.Height));
+                            stdout.WriteLine($"saved {file} ({saveLabel})");
+                        }
+                        wasPressed = pressed;
+                    }
                     count++;
+                    frameClock.Frames = count;
                 }
                 stdout.WriteLine(count == 0 ? "no frames" : string.Create(CultureInfo.InvariantCulture, $"{count} frames, mean inference {totalMs / count:F2} ms"));
             }
@@ -135,6 +165,14 @@ public static class CameraClassifierApp
             stderr.WriteLine($"error: {e.Message}");
             return 1;
         }
+    }
+
+    /// <summary>Frame time: <see cref="Frames"/> frames at a fixed rate.</summary>
+    private sealed class FrameClock(double framesPerSecond) : TimeProvider
+    {
+        public long Frames { get; set; }
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public override long GetTimestamp() => (long)(Frames * TimeSpan.TicksPerSecond / framesPerSecond);
     }
 
     private static (int, int) Size(string text)

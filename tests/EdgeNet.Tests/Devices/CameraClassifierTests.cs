@@ -83,12 +83,48 @@ public class CameraClassifierTests
             Assert.InRange(float.Parse(printed[1], CultureInfo.InvariantCulture), probabilities[top1] - 6e-5f, probabilities[top1] + 6e-5f);
             expectedLed.Add(top1 == 1 && probabilities[1] >= 0.5f);
         }
-        // the LED follows the frames where class 1 wins: one transition per change, then low at exit
-        var changes = new List<bool>();
+        // the LED follows the frames where class 1 wins, on frame time (frame i at i s): one transition per change, then
+        // low at exit (after the last frame, at 6 s)
+        var changes = new List<PinTransition>();
         bool level = false;
+        int frame = 0;
         foreach (bool on in expectedLed.Append(false))
-            if (on != level) changes.Add(level = on);
-        Assert.Equal(changes, FileDigitalOutput.ReadLog(log).Select(t => t.Value));
+        {
+            if (on != level) changes.Add(new PinTransition(TimeSpan.FromSeconds(frame), level = on));
+            frame++;
+        }
+        Assert.Equal(changes, FileDigitalOutput.ReadLog(log));
+    }
+
+    [Fact]
+    public void ButtonPressesSaveLabelledTrainingFrames()
+    {
+        using var dir = new TempFolder();
+        var frames = new List<byte[]>();
+        Directory.CreateDirectory(dir.File("in"));
+        for (int i = 0; i < 6; i++)
+        {
+            frames.Add(TextLike(W, H, 200 + i, flipped: false));
+            File.WriteAllBytes(dir.File($"in/{i}.ppm"), Pnm.EncodePpm(frames[i], W, H));
+        }
+        // --fps 1000 puts frame i at i ms: a script in whole seconds presses nothing in six frames
+        File.WriteAllText(dir.File("button.txt"), "0.5 pressed\n1.5 released\n2.5 pressed\n");
+        var stdout = new StringWriter { NewLine = "\n" };
+        var stderr = new StringWriter();
+        int code = CameraClassifierApp.Run([Model, "--folder", dir.File("in"), "--fps", "1000", "--input-size", "48x192", "--top", "1",
+            "--save", dir.File("samples"), "--save-label", "upright", "--button-file", dir.File("button.txt")], stdout, stderr);
+        Assert.True(code == 0, stderr.ToString());
+        // unpaced, frame i is at i s: pressed for frames 1-2 and from frame 5 on
+        Assert.False(Directory.EnumerateFiles(dir.File("samples/upright")).Any());
+        File.WriteAllText(dir.File("button.txt"), "1 pressed\n2.5 released\n5 1\n");
+        code = CameraClassifierApp.Run([Model, "--folder", dir.File("in"), "--input-size", "48x192", "--top", "1",
+            "--save", dir.File("samples"), "--save-label", "upright", "--button-file", dir.File("button.txt")], stdout, stderr);
+        Assert.True(code == 0, stderr.ToString());
+        var saved = Directory.GetFiles(dir.File("samples/upright")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(new[] { "frame_000001.ppm", "frame_000005.ppm" }, saved);
+        Assert.Equal(frames[1], Pnm.DecodeRgb24(File.ReadAllBytes(dir.File("samples/upright/frame_000001.ppm")), out _, out _));
+        Assert.Equal(frames[5], Pnm.DecodeRgb24(File.ReadAllBytes(dir.File("samples/upright/frame_000005.ppm")), out _, out _));
+        Assert.Contains($"saved {dir.File("samples/upright/frame_000005.ppm")} (upright)", stdout.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
