@@ -156,6 +156,7 @@ public class MicrophoneTests
             Assert.Equal(1280, mic.ReadChunk(chunk));
             Assert.All(chunk, v => Assert.Equal(0f, v));
         }
+        Allocations.AssertNoneAfterWarmUp(() => mic.ReadChunk(chunk), batch: 20);
         mic.Dispose();
         Assert.Throws<ObjectDisposedException>(() => mic.ReadChunk(chunk));
     }
