@@ -12,15 +12,15 @@ namespace EdgeNet.Devices.Audio;
 /// </summary>
 public sealed class WavFileMicrophone : IAudioSource
 {
-    private const int BlockFrames = 4096;
+    private const int BlockBytes = 1 << 16; // raw audio read at a time (at least two frames)
     private readonly FileStream _stream;
-    private readonly int _format, _channels, _bits, _fileRate, _frameBytes;
+    private readonly int _format, _channels, _bits, _fileRate, _frameBytes, _blockFrames;
     private readonly long _dataOffset, _frames, _outputFrames;
     private readonly double _step;
     private readonly bool _realTime, _loop;
     private readonly TimeProvider _time;
     private readonly byte[] _raw;
-    private readonly float[] _mono = new float[BlockFrames + 2];
+    private readonly float[] _mono;
     private long _monoBase, _framesRead; // _mono[0] is input frame _monoBase; _mono holds _monoCount frames
     private int _monoCount;
     private long _outputIndex;            // next output sample within the current pass over the file
@@ -59,7 +59,9 @@ public sealed class WavFileMicrophone : IAudioSource
             _frames = dataBytes / _frameBytes;
             _outputFrames = _fileRate == sampleRate ? _frames : _frames * sampleRate / _fileRate;
             _step = (double)_fileRate / sampleRate;
-            _raw = new byte[BlockFrames * _frameBytes];
+            _blockFrames = Math.Max(2, BlockBytes / _frameBytes); // two: the resampler needs frames k and k + 1
+            _raw = new byte[_blockFrames * _frameBytes];
+            _mono = new float[_blockFrames + 2];
             if (_loop && _outputFrames == 0) throw new AudioFormatException($"{name} has no samples to loop over");
             _stream.Position = _dataOffset;
         }
@@ -127,12 +129,12 @@ public sealed class WavFileMicrophone : IAudioSource
         _mono.AsSpan(_monoCount - keep, keep).CopyTo(_mono);
         _monoBase = k;
         _monoCount = keep;
-        long toRead = Math.Min(BlockFrames, _frames - _framesRead);
+        long toRead = Math.Min(_blockFrames, _frames - _framesRead);
         if (_framesRead < k) // skip frames nobody needs (a downsampling step > block)
         {
             _stream.Position = _dataOffset + k * _frameBytes;
             _framesRead = k;
-            toRead = Math.Min(BlockFrames, _frames - k);
+            toRead = Math.Min(_blockFrames, _frames - k);
         }
         var raw = _raw.AsSpan(0, (int)(toRead * _frameBytes));
         _stream.ReadExactly(raw);

@@ -62,10 +62,13 @@ public class MicrophoneTests
     [InlineData(1, 3, 22050, 8)]   // 8-bit, three channels
     [InlineData(1, 1, 16000, 32)]  // 32-bit PCM at the target rate
     [InlineData(1, 2, 16000, 16)]
+    [InlineData(1, 1000, 22050, 16)]  // wide frames: a 32-frame read block
+    [InlineData(1, 40000, 8000, 16)]  // frames wider than the read block: two frames at a time
     public void StreamedSamplesEqualTheWholeFileReader(int format, int channels, int rate, int bits)
     {
         var rng = new Random(rate + bits);
-        var data = new byte[(rate * 2 + 333) * channels * bits / 8];
+        int frames = channels > 100 ? 301 : rate * 2 + 333;
+        var data = new byte[frames * channels * bits / 8];
         rng.NextBytes(data);
         if (format == 3)
             for (int i = 0; i < data.Length; i += 4) BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(i), (float)(rng.NextDouble() * 2 - 1));
