@@ -9,5 +9,10 @@ public static partial class OpRegistry
         add(new QuantizeLinearOp());
         add(new DequantizeLinearOp());
         add(new DynamicQuantizeLinearOp());
+        add(new QLinearConvOp(linear: true));
+        add(new QLinearConvOp(linear: false));
+        add(new QLinearMatMulOp(QMatMulKind.QLinearMatMul));
+        add(new QLinearMatMulOp(QMatMulKind.MatMulInteger));
+        add(new QLinearMatMulOp(QMatMulKind.QGemm));
     }
 }
