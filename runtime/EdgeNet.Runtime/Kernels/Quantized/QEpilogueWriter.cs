@@ -1,0 +1,93 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace EdgeNet.Kernels.Quantized;
+
+/// <summary>
+/// Writes finished accumulators (bias already added) as int32, requantized u8/s8 or dequantized float, with the
+/// exact arithmetic of <see cref="QMath.Requantize"/>, vectorised with <see cref="Vector{T}"/> (round half to even,
+/// clamp in float, then an exact conversion), so every path gives the reference's bytes.
+/// </summary>
+internal static unsafe class QEpilogueWriter
+{
+    /// <param name="ch">first channel of the run when channelsAlongRow, else the run's single channel.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Write(QOutputKind kind, int* acc, int count, void* c, nint index, int ch, bool channelsAlongRow, in QEpilogue e)
+    {
+        switch (kind)
+        {
+            case QOutputKind.Int32:
+                new ReadOnlySpan<int>(acc, count).CopyTo(new Span<int>((int*)c + index, count));
+                return;
+            case QOutputKind.Float32:
+                WriteFloat(acc, count, (float*)c + index, ch, channelsAlongRow, e);
+                return;
+            default:
+                Requantize(acc, count, ch, channelsAlongRow, e);
+                if (kind == QOutputKind.UInt8)
+                {
+                    byte* d = (byte*)c + index;
+                    for (int t = 0; t < count; t++) d[t] = (byte)acc[t];
+                }
+                else
+                {
+                    sbyte* d = (sbyte*)c + index;
+                    for (int t = 0; t < count; t++) d[t] = (sbyte)acc[t];
+                }
+                return;
+        }
+    }
+
+    /// <summary>acc[t] ← requantized value (in the output domain), in place.</summary>
+    private static void Requantize(int* acc, int count, int ch, bool channelsAlongRow, in QEpilogue e)
+    {
+        float* mult = e.Multiplier + (channelsAlongRow ? ch * e.MultiplierStride : ch * e.MultiplierStride);
+        bool vectorMult = channelsAlongRow && e.MultiplierStride != 0;
+        float lo = e.QMin - e.ZeroPoint, hi = e.QMax - e.ZeroPoint;
+        int zp = e.ZeroPoint;
+        int t = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vlo = new Vector<float>(lo);
+            var vhi = new Vector<float>(hi);
+            var vzp = new Vector<int>(zp);
+            var m = new Vector<float>(*mult);
+            for (; t + Vector<int>.Count <= count; t += Vector<int>.Count)
+            {
+                if (vectorMult) m = Vector.Load(mult + t);
+                var f = Vector.ConvertToSingle(Vector.Load(acc + t)) * m;
+                f = Vector.Round(f);
+                f = Vector.Min(Vector.Max(f, vlo), vhi);
+                (Vector.ConvertToInt32(f) + vzp).Store(acc + t);
+            }
+        }
+        for (; t < count; t++)
+            acc[t] = QMath.Requantize(acc[t], vectorMult ? mult[t] : *mult, zp, e.QMin, e.QMax);
+    }
+
+    private static void WriteFloat(int* acc, int count, float* y, int ch, bool channelsAlongRow, in QEpilogue e)
+    {
+        float* mult = e.Multiplier + ch * e.MultiplierStride;
+        bool vectorMult = channelsAlongRow && e.MultiplierStride != 0;
+        float* fb = e.FloatBias is null ? null : e.FloatBias + ch;
+        int t = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var m = new Vector<float>(*mult);
+            var b = fb is null ? Vector<float>.Zero : new Vector<float>(*fb);
+            for (; t + Vector<int>.Count <= count; t += Vector<int>.Count)
+            {
+                if (vectorMult) m = Vector.Load(mult + t);
+                var f = Vector.ConvertToSingle(Vector.Load(acc + t)) * m;
+                if (fb is not null) f += channelsAlongRow ? Vector.Load(fb + t) : b;
+                f.Store(y + t);
+            }
+        }
+        for (; t < count; t++)
+        {
+            float f = (float)acc[t] * (vectorMult ? mult[t] : *mult);
+            if (fb is not null) f += channelsAlongRow ? fb[t] : *fb;
+            y[t] = f;
+        }
+    }
+}
