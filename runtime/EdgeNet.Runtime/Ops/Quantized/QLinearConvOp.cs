@@ -23,8 +23,9 @@ public sealed class QLinearConvOp(bool linear) : OpDefinition
 {
     public override string OpType => linear ? "QLinearConv" : "ConvInteger";
 
+    private bool Linear => linear;
     private int W => linear ? 3 : 1;
-    private int XZeroPoint => linear ? 2 : 2;
+    private static int XZeroPoint => 2;
     private int WZeroPoint => linear ? 5 : 3;
 
     public override void Infer(OpContext ctx)
@@ -86,7 +87,8 @@ public sealed class QLinearConvOp(bool linear) : OpDefinition
         bool xSigned = ctx.InputType(0) == DataType.Int8, wSigned = ctx.InputType(W) == DataType.Int8;
         QConv2d? packed = null;
         if (ctx.InputConstant(W) is { } weights && QuantInputs.ConstantZeroPoints(ctx, WZeroPoint) is { } wzp)
-            packed = new QConv2d(QVariants.For(ctx.Isa), shape, weights.Data.Span, wSigned, wzp, xSigned, kind, ctx.Threads);
+            // an absent zero point is 0 in the weights' own domain (spelled out: the kernels read "none" for uint8 as 128)
+            packed = new QConv2d(QVariants.For(ctx.Isa), shape, weights.Data.Span, wSigned, wzp.Length == 0 ? [0] : wzp, xSigned, kind, ctx.Threads);
         return new QConvKernel(this, shape, packed, kind, xSigned, wSigned, ctx.InputType(W), ctx.HasInput(XZeroPoint), ctx.HasInput(WZeroPoint),
             linear && ctx.HasInput(8), linear ? ctx.OutputType(0) : DataType.Int32, FusedActivation.Of(ctx.Node));
     }
@@ -101,10 +103,10 @@ public sealed class QLinearConvOp(bool linear) : OpDefinition
 
         public override void Execute(ExecutionContext ctx)
         {
-            int xzp = hasXZeroPoint ? QuantInputs.ZeroPoint(InputBytes(ctx, op.XZeroPoint), xSigned ? DataType.Int8 : DataType.UInt8, 0) : 0;
+            int xzp = hasXZeroPoint ? QuantInputs.ZeroPoint(InputBytes(ctx, XZeroPoint), xSigned ? DataType.Int8 : DataType.UInt8, 0) : 0;
             var e = default(QEpilogue);
             int stride = 0;
-            if (op.linear)
+            if (op.Linear)
             {
                 float xs = Input<float>(ctx, 1)[0], ys = Input<float>(ctx, 6)[0];
                 var ws = Input<float>(ctx, 4);
@@ -124,7 +126,7 @@ public sealed class QLinearConvOp(bool linear) : OpDefinition
             fixed (int* wzp = _weightZeroPoints)
             fixed (byte* bias = hasBias ? InputBytes(ctx, 8) : default)
             {
-                e.Multiplier = op.linear ? mult : null;
+                e.Multiplier = op.Linear ? mult : null;
                 e.Bias = (int*)bias;
                 if (packed is not null)
                 {
