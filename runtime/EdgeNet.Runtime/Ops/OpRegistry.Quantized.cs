@@ -14,5 +14,8 @@ public static partial class OpRegistry
         add(new QLinearMatMulOp(QMatMulKind.QLinearMatMul));
         add(new QLinearMatMulOp(QMatMulKind.MatMulInteger));
         add(new QLinearMatMulOp(QMatMulKind.QGemm));
+        add(new QAddOp());
+        add(new QLookupOp());
+        add(new QGlobalAveragePoolOp());
     }
 }
