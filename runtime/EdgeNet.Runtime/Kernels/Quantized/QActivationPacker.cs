@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeNet.Kernels.Quantized;
 
@@ -23,14 +24,80 @@ public abstract unsafe class QActivationPacker
     {
         nint panelBytes = (nint)lanes * groups * 4;
         byte* groupBase = dst + (nint)g * lanes * 4;
+        if (f.Wide && sums is null && lanes % 4 == 0 && rows[0] is not null)
+        {
+            int done = InterleaveWide(rows[0], rows[1], count, lanes, panelBytes, (byte)f.SignMask, groupBase);
+            if (done == count) { ZeroTail(groupBase, count, lanes, panelBytes); return; }
+            rows[0] += done;
+            if (rows[1] is not null) rows[1] += done;
+            InterleaveWideScalar(rows, count - done, done, lanes, panelBytes, f, groupBase, null);
+            return;
+        }
         if (f.Wide)
+        {
+            InterleaveWideScalar(rows, count, 0, lanes, panelBytes, f, groupBase, sums);
+            return;
+        }
+        if (sums is null && rows[0] is not null && rows[1] is not null && rows[2] is not null && rows[3] is not null && lanes % 4 == 0)
+        {
+            int done = InterleaveBytes(rows[0], rows[1], rows[2], rows[3], count, lanes, panelBytes, f.StoreMask, groupBase);
+            if (done == count) { ZeroTail(groupBase, count, lanes, panelBytes); return; }
+            for (int e = 0; e < 4; e++) rows[e] += done;
+            // the tail starts on a panel boundary or inside one: continue lane by lane from there
+            InterleaveScalar(rows, count - done, done, lanes, panelBytes, f, groupBase, null);
+            return;
+        }
+        InterleaveScalar(rows, count, 0, lanes, panelBytes, f, groupBase, sums);
+    }
+
+    /// <summary>Int16 layout, 16 positions at a time: two rows zipped, then each byte zero-extended to 16 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InterleaveWide(byte* r0, byte* r1, int count, int lanes, nint panelBytes, byte signMask, byte* groupBase)
+    {
+        int j = 0;
+        if (!System.Runtime.Intrinsics.X86.Sse2.IsSupported && !System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported) return 0;
+        var mask = Vector128.Create(signMask);
+        var zero = Vector128<byte>.Zero;
+        for (; j + 16 <= count; j += 16)
+        {
+            var v0 = Vector128.Load(r0 + j) ^ mask;
+            var v1 = r1 is null ? zero : Vector128.Load(r1 + j) ^ mask;
+            Vector128<byte> q0, q1, q2, q3;
+            if (System.Runtime.Intrinsics.X86.Sse2.IsSupported)
+            {
+                var lo = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(v0, v1);
+                var hi = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(v0, v1);
+                q0 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(lo, zero);
+                q1 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(lo, zero);
+                q2 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(hi, zero);
+                q3 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(hi, zero);
+            }
+            else
+            {
+                var lo = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipLow(v0, v1);
+                var hi = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipHigh(v0, v1);
+                q0 = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipLow(lo, zero);
+                q1 = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipHigh(lo, zero);
+                q2 = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipLow(hi, zero);
+                q3 = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipHigh(hi, zero);
+            }
+            q0.Store(LaneAddress(groupBase, j, lanes, panelBytes));
+            q1.Store(LaneAddress(groupBase, j + 4, lanes, panelBytes));
+            q2.Store(LaneAddress(groupBase, j + 8, lanes, panelBytes));
+            q3.Store(LaneAddress(groupBase, j + 12, lanes, panelBytes));
+        }
+        return j;
+    }
+
+    private static void InterleaveWideScalar(byte** rows, int count, int first, int lanes, nint panelBytes, in QPackFormat f, byte* groupBase, int* sums)
+    {
         {
             int signMask = f.SignMask;
             for (int e = 0; e < 2; e++)
             {
                 byte* r = rows[e];
-                byte* panel = groupBase;
-                int lane = 0;
+                byte* panel = groupBase + first / lanes * panelBytes;
+                int lane = first % lanes;
                 for (int j = 0; j < count; j++)
                 {
                     int v = r is null ? 0 : r[j] ^ signMask;
@@ -40,29 +107,78 @@ public abstract unsafe class QActivationPacker
                 }
                 for (; lane != 0 && lane < lanes; lane++) ((short*)(panel + lane * 4))[e] = 0;
             }
-            return;
         }
-        if (count == lanes * (count / lanes) && sums is null && rows[0] is not null && rows[1] is not null && rows[2] is not null && rows[3] is not null)
+    }
+
+    /// <summary>Zeroes the lanes of the last panel past count (all four bytes).</summary>
+    private static void ZeroTail(byte* groupBase, int count, int lanes, nint panelBytes)
+    {
+        int lane = count % lanes;
+        if (lane == 0) return;
+        byte* panel = groupBase + count / lanes * panelBytes;
+        for (; lane < lanes; lane++) *(uint*)(panel + lane * 4) = 0;
+    }
+
+    /// <summary>
+    /// 16 positions at a time: bytes of 4 rows zipped into 4-byte lanes (punpcklbw/punpcklwd or zip1/zip2), stored as
+    /// four 16-byte chunks of 4 lanes (lanes is a multiple of 4, so a chunk never straddles panels). Returns how many
+    /// positions were done.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InterleaveBytes(byte* r0, byte* r1, byte* r2, byte* r3, int count, int lanes, nint panelBytes, byte storeMask, byte* groupBase)
+    {
+        int j = 0;
+        if (!System.Runtime.Intrinsics.X86.Sse2.IsSupported && !System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported) return 0;
+        var mask = Vector128.Create(storeMask);
+        for (; j + 16 <= count; j += 16)
         {
-            // whole panels, no sums: 4 bytes per lane assembled in a register
-            uint mask = f.StoreMask * 0x01010101u;
-            byte* r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3];
-            for (int j0 = 0; j0 < count; j0 += lanes, groupBase += panelBytes)
+            var v0 = Vector128.Load(r0 + j) ^ mask;
+            var v1 = Vector128.Load(r1 + j) ^ mask;
+            var v2 = Vector128.Load(r2 + j) ^ mask;
+            var v3 = Vector128.Load(r3 + j) ^ mask;
+            Vector128<byte> p01lo, p01hi, p23lo, p23hi, q0, q1, q2, q3;
+            if (System.Runtime.Intrinsics.X86.Sse2.IsSupported)
             {
-                uint* d = (uint*)groupBase;
-                for (int l = 0; l < lanes; l++)
-                {
-                    int j = j0 + l;
-                    d[l] = ((uint)r0[j] | ((uint)r1[j] << 8) | ((uint)r2[j] << 16) | ((uint)r3[j] << 24)) ^ mask;
-                }
+                p01lo = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(v0, v1);
+                p01hi = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(v0, v1);
+                p23lo = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(v2, v3);
+                p23hi = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(v2, v3);
+                q0 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(p01lo.AsUInt16(), p23lo.AsUInt16()).AsByte();
+                q1 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(p01lo.AsUInt16(), p23lo.AsUInt16()).AsByte();
+                q2 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(p01hi.AsUInt16(), p23hi.AsUInt16()).AsByte();
+                q3 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(p01hi.AsUInt16(), p23hi.AsUInt16()).AsByte();
             }
-            return;
+            else
+            {
+                p01lo = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipLow(v0, v1);
+                p01hi = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipHigh(v0, v1);
+                p23lo = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipLow(v2, v3);
+                p23hi = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipHigh(v2, v3);
+                q0 = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipLow(p01lo.AsUInt16(), p23lo.AsUInt16()).AsByte();
+                q1 = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipHigh(p01lo.AsUInt16(), p23lo.AsUInt16()).AsByte();
+                q2 = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipLow(p01hi.AsUInt16(), p23hi.AsUInt16()).AsByte();
+                q3 = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.ZipHigh(p01hi.AsUInt16(), p23hi.AsUInt16()).AsByte();
+            }
+            q0.Store(LaneAddress(groupBase, j, lanes, panelBytes));
+            q1.Store(LaneAddress(groupBase, j + 4, lanes, panelBytes));
+            q2.Store(LaneAddress(groupBase, j + 8, lanes, panelBytes));
+            q3.Store(LaneAddress(groupBase, j + 12, lanes, panelBytes));
         }
+        return j;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte* LaneAddress(byte* groupBase, int position, int lanes, nint panelBytes) =>
+        groupBase + position / lanes * panelBytes + position % lanes * 4;
+
+    /// <summary>Lane-by-lane interleave of positions [0, count) of rows, which are positions [first, first + count) of the block.</summary>
+    private static void InterleaveScalar(byte** rows, int count, int first, int lanes, nint panelBytes, in QPackFormat f, byte* groupBase, int* sums)
+    {
         for (int e = 0; e < 4; e++)
         {
             byte* r = rows[e];
-            byte* panel = groupBase;
-            int lane = 0;
+            byte* panel = groupBase + first / lanes * panelBytes;
+            int lane = first % lanes;
             for (int j = 0; j < count; j++)
             {
                 if (r is null) panel[lane * 4 + e] = 0;

@@ -20,20 +20,23 @@ public sealed record QConv2dShape(
     public bool IsDepthwise => Group == InChannels && Group > 1 && OutPerGroup >= 1;
     public bool IsPointwise => KH == 1 && KW == 1 && StrideH == 1 && StrideW == 1 && PadTop == 0 && PadLeft == 0 && PadBottom == 0 && PadRight == 0;
 
+    private string Describe() =>
+        $"N={Batch} C={InChannels} {InH}×{InW} → M={OutChannels} kernel {KH}×{KW} group {Group} strides {StrideH},{StrideW} pads {PadTop},{PadLeft},{PadBottom},{PadRight} dilations {DilationH},{DilationW}";
+
     /// <summary>Rejects inconsistent or overflowing geometry with an <see cref="InvalidModelException"/>.</summary>
     public QConv2dShape Validated()
     {
         if (Batch < 0 || InChannels <= 0 || InH <= 0 || InW <= 0 || OutChannels <= 0 || KH <= 0 || KW <= 0 || Group <= 0)
-            throw new InvalidModelException($"quantized conv: bad geometry {this}");
+            throw new InvalidModelException($"quantized conv: bad geometry {Describe()}");
         if (InChannels % Group != 0 || OutChannels % Group != 0)
             throw new InvalidModelException($"quantized conv: channels {InChannels}→{OutChannels} not divisible by group {Group}");
         if (StrideH <= 0 || StrideW <= 0 || DilationH <= 0 || DilationW <= 0 || PadTop < 0 || PadLeft < 0 || PadBottom < 0 || PadRight < 0)
-            throw new InvalidModelException($"quantized conv: bad strides/dilations/pads {this}");
-        if (OutH <= 0 || OutW <= 0) throw new InvalidModelException($"quantized conv: empty output for {this}");
+            throw new InvalidModelException($"quantized conv: bad strides/dilations/pads {Describe()}");
+        if (OutH <= 0 || OutW <= 0) throw new InvalidModelException($"quantized conv: empty output for {Describe()}");
         const long limit = 1L << 29;
         if ((long)Batch * InChannels * InPlane >= limit * 4 || (long)Batch * OutChannels * OutPlane >= limit * 4 || (long)Depth * OutPlane >= limit * 4
             || (long)KH * DilationH + InH + PadTop + PadBottom >= limit || (long)KW * DilationW + InW + PadLeft + PadRight >= limit)
-            throw new InvalidModelException($"quantized conv: geometry too large {this}");
+            throw new InvalidModelException($"quantized conv: geometry too large {Describe()}");
         return this;
     }
 }

@@ -36,7 +36,7 @@ public sealed unsafe class QDepthwiseConv : IParallelWork
         _w = new int[s.OutChannels * taps];
         for (int c = 0; c < s.OutChannels; c++)
         {
-            int raw = weightZeroPoints.Length == 0 ? (weightsSigned ? 0 : 128) : weightZeroPoints[weightZeroPoints.Length == 1 ? 0 : c];
+            int raw = weightZeroPoints.Length == 0 ? 0 : weightZeroPoints[weightZeroPoints.Length == 1 ? 0 : c];
             int zw = weightsSigned ? raw : raw - 128;
             for (int t = 0; t < taps; t++) _w[c * taps + t] = QMath.WeightS8(weights[c * taps + t], weightsSigned) - zw;
         }

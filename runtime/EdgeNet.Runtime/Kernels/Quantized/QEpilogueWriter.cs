@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeNet.Kernels.Quantized;
 
@@ -24,16 +25,17 @@ internal static unsafe class QEpilogueWriter
                 return;
             default:
                 Requantize(acc, count, ch, channelsAlongRow, e);
-                if (kind == QOutputKind.UInt8)
-                {
-                    byte* d = (byte*)c + index;
-                    for (int t = 0; t < count; t++) d[t] = (byte)acc[t];
-                }
-                else
-                {
-                    sbyte* d = (sbyte*)c + index;
-                    for (int t = 0; t < count; t++) d[t] = (sbyte)acc[t];
-                }
+                // values are already within the output range, so truncating narrows are exact (u8 and s8 alike)
+                byte* d = (byte*)c + index;
+                int i = 0;
+                if (Vector128.IsHardwareAccelerated)
+                    for (; i + 16 <= count; i += 16)
+                    {
+                        var lo = Vector128.Narrow(Vector128.Load(acc + i), Vector128.Load(acc + i + 4));
+                        var hi = Vector128.Narrow(Vector128.Load(acc + i + 8), Vector128.Load(acc + i + 12));
+                        Vector128.Narrow(lo, hi).AsByte().Store(d + i);
+                    }
+                for (; i < count; i++) d[i] = (byte)acc[i];
                 return;
         }
     }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using EdgeNet.Execution.Threading;
 using ExecutionContext = EdgeNet.Execution.ExecutionContext;
@@ -191,25 +192,37 @@ public sealed unsafe class QGemm : IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EpilogueRow(int* acc, int cols, int rowIndex, int col0, bool channelsAlongRow, int posSum, int* posSums, int* zps)
     {
-        // exact accumulator
+        // exact accumulator: + per-channel offset − w_zp[ch]·Σa[pos]
+        int t = 0;
         if (channelsAlongRow)
         {
             int* off = _chanOffset + col0;
-            if (posSum != 0)
-                for (int t = 0; t < cols; t++) acc[t] = unchecked(acc[t] + off[t] - zps[col0 + t] * posSum);
-            else
-                for (int t = 0; t < cols; t++) acc[t] = unchecked(acc[t] + off[t]);
+            int* zp = zps + col0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var ps = new Vector<int>(posSum);
+                for (; t + Vector<int>.Count <= cols; t += Vector<int>.Count)
+                    (Vector.Load(acc + t) + Vector.Load(off + t) - Vector.Load(zp + t) * ps).Store(acc + t);
+            }
+            for (; t < cols; t++) acc[t] = unchecked(acc[t] + off[t] - zp[t] * posSum);
         }
         else
         {
             int off = _chanOffset[rowIndex];
-            if (posSums is not null)
+            int zw = posSums is null ? 0 : zps[rowIndex];
+            if (Vector.IsHardwareAccelerated)
             {
-                int zw = zps[rowIndex];
-                for (int t = 0; t < cols; t++) acc[t] = unchecked(acc[t] + off - zw * posSums[t]);
+                var vo = new Vector<int>(off);
+                if (zw == 0)
+                    for (; t + Vector<int>.Count <= cols; t += Vector<int>.Count) (Vector.Load(acc + t) + vo).Store(acc + t);
+                else
+                {
+                    var vz = new Vector<int>(zw);
+                    for (; t + Vector<int>.Count <= cols; t += Vector<int>.Count)
+                        (Vector.Load(acc + t) + vo - vz * Vector.Load(posSums + t)).Store(acc + t);
+                }
             }
-            else
-                for (int t = 0; t < cols; t++) acc[t] = unchecked(acc[t] + off);
+            for (; t < cols; t++) acc[t] = unchecked(acc[t] + off - (zw == 0 ? 0 : zw * posSums[t]));
         }
         nint index = rowIndex * _ldc + col0;
         QEpilogueWriter.Write(_output, acc, cols, _c, index, channelsAlongRow ? col0 : rowIndex, channelsAlongRow, _e);

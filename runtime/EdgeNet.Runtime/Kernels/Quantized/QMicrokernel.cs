@@ -32,6 +32,11 @@ public abstract unsafe class QMicrokernel
 
     public static QMicrokernel For(QVariant v) => v switch
     {
+        QVariant.Avx2 => QGemm6x16Avx2.Instance,
+        QVariant.AvxVnni => QGemm6x16AvxVnni.Instance,
+        QVariant.Avx512 => QGemm8x32Avx512.Instance,
+        QVariant.Neon => QGemm4x8Neon.Instance,
+        QVariant.NeonDot => QGemm8x8NeonDot.Instance,
         _ => QGemm4x8Scalar.Instance,
     };
 }

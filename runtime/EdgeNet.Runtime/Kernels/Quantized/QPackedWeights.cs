@@ -59,7 +59,7 @@ public sealed unsafe class QPackedWeights
         bool hasZp = false;
         for (int ch = 0; ch < channels; ch++)
         {
-            int raw = zeroPoints.Length == 0 ? (signed ? 0 : 128) : zeroPoints[zeroPoints.Length == 1 ? 0 : ch];
+            int raw = zeroPoints.Length == 0 ? 0 : zeroPoints[zeroPoints.Length == 1 ? 0 : ch];
             if (signed ? raw is < -128 or > 127 : raw is < 0 or > 255) throw new InvalidModelException($"weight zero point {raw} is out of range");
             zps[ch] = signed ? raw : raw - 128;
             hasZp |= zps[ch] != 0;
