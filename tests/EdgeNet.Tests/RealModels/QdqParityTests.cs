@@ -134,6 +134,27 @@ public class QdqParityTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Names))]
+    public void ConvertedEnetFileGivesTheSameBytes(string name)
+    {
+        var folded = Folded(name);
+        string file = Path.Combine(Path.GetTempPath(), $"edgenet-qdq-{name}-{Guid.NewGuid():N}.enet");
+        try
+        {
+            EdgeNet.Format.EnetWriter.Write(folded, file);
+            var feeds = new Dictionary<string, Tensor> { ["input"] = Parity.Random(DimsOf(name), 11, -2f, 2f) };
+            var expected = new Session(folded).Run(feeds)[0].ToFloatArray();
+            var actual = new Session(EdgeNet.Format.EnetReader.Load(file)).Run(feeds)[0].ToFloatArray();
+            Assert.Equal(expected, actual);
+            output.WriteLine($"{name}: .enet {new FileInfo(file).Length / 1024} KiB, QDQ .onnx {new FileInfo(PathOf(name)).Length / 1024} KiB");
+        }
+        finally
+        {
+            try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
     public void RunAllocatesNothingAfterWarmUp(string name)
     {
         var session = new Session(Folded(name));
