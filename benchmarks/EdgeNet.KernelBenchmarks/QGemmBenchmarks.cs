@@ -76,6 +76,9 @@ public unsafe class F32ConvGemmBenchmarks : IFlopCount
     [Params("64x3136x576", "128x784x1152", "256x784x576", "128x3136x576", "1x1536x96")]
     public string Shape { get; set; } = "64x3136x576";
 
+    [Params(Isa.Avx2, Isa.Avx512)]
+    public Isa Isa { get; set; } = Isa.Avx512;
+
     public double Flops => 2.0 * Dims.M * Dims.N * Dims.K;
 
     private (int M, int N, int K) Dims => new QGemmBenchmarks { Shape = Shape }.Dims;
@@ -87,7 +90,7 @@ public unsafe class F32ConvGemmBenchmarks : IFlopCount
     public void Setup()
     {
         var (m, n, k) = Dims;
-        var uk = F32GemmMicrokernel.For(IsaSupport.Best);
+        var uk = F32GemmMicrokernel.For(IsaSupport.IsSupported(Isa) ? Isa : IsaSupport.Best);
         _driver = new F32GemmDriver(uk, m, n, k, GemmBSource.RowMajor, n, null, [0], [0], [0], null, 0, 0, FusedActivation.None, 1);
         _a = (float*)NativeMemory.AlignedAlloc((nuint)F32GemmPacking.PackedASize(m, k, uk.MR) * 4, 64);
         _x = (float*)NativeMemory.AlignedAlloc((nuint)(k * n) * 4, 64);
@@ -121,35 +124,55 @@ public static class Int8Ratio
     {
         if (shapes.Length == 0) shapes = ["64x3136x576", "128x784x1152", "256x784x576", "128x3136x576"];
         var variants = QVariants.Available.Where(v => QVariants.IsNative(v) && v != QVariant.Scalar).ToArray();
-        Console.WriteLine($"fp32 microkernel {F32GemmMicrokernel.For(IsaSupport.Best).GetType().Name} (ISA {IsaSupport.Best}); int8 variant for that ISA: {QVariants.For(IsaSupport.Best)}");
-        Console.WriteLine("| shape MxNxK | fp32 GFLOP/s | " + string.Join(" | ", variants.Select(v => $"{v} GOPS (×fp32)")) + " |");
-        Console.WriteLine("|---|---:|" + string.Concat(variants.Select(_ => "---:|")));
+        var isas = new[] { Isa.Avx2, Isa.Avx512 }.Where(IsaSupport.IsHardwareSupported).ToArray();
+        // each int8 variant is compared with the fp32 kernel of the same vector class: int16/VNNI ymm with fp32 AVX2,
+        // and every variant with the best fp32 (AVX-512) the session would otherwise use
+        Console.WriteLine($"ISA {IsaSupport.Best}; int8 variant chosen for it: {QVariants.For(IsaSupport.Best)}; single thread; fastest call of {rounds}×15 after warm-up");
+        Console.WriteLine("| shape MxNxK | " + string.Join(" | ", isas.Select(i => $"fp32 {i} GFLOP/s")) + " | " + string.Join(" | ", variants.Select(v => $"int8 {v} GOPS (× fp32 AVX2 / × fp32 best)")) + " |");
+        Console.WriteLine("|---|" + string.Concat(isas.Select(_ => "---:|")) + string.Concat(variants.Select(_ => "---:|")));
         foreach (var shape in shapes)
         {
-            var f32 = new F32ConvGemmBenchmarks { Shape = shape };
-            f32.Setup();
+            var f32 = isas.Select(i => { var b = new F32ConvGemmBenchmarks { Shape = shape, Isa = i }; b.Setup(); return b; }).ToArray();
             var q = variants.Select(v => { var b = new QGemmBenchmarks { Shape = shape, Variant = v }; b.Setup(); return b; }).ToArray();
-            double bestF = double.MaxValue;
+            var bestF = new double[f32.Length];
             var bestQ = new double[q.Length];
+            Array.Fill(bestF, double.MaxValue);
             Array.Fill(bestQ, double.MaxValue);
+            WarmUp(f32.Select(b => (Action)b.F32).Concat(q.Select(b => (Action)b.Int8Gemm)));
             for (int r = 0; r < rounds; r++)
             {
-                bestF = Math.Min(bestF, Time(f32.F32));
+                for (int i = 0; i < f32.Length; i++) bestF[i] = Math.Min(bestF[i], Time(f32[i].F32));
                 for (int i = 0; i < q.Length; i++) bestQ[i] = Math.Min(bestQ[i], Time(q[i].Int8Gemm));
             }
-            var cells = q.Select((b, i) => string.Create(CultureInfo.InvariantCulture, $"{b.Flops / bestQ[i] / 1e9:F1} ({bestF / bestQ[i]:F2}×)"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {shape} | {f32.Flops / bestF / 1e9:F1} | {string.Join(" | ", cells)} |"));
-            f32.Cleanup();
+            double fAvx2 = bestF[0], fBest = bestF.Min();
+            var fcells = f32.Select((b, i) => string.Create(CultureInfo.InvariantCulture, $"{b.Flops / bestF[i] / 1e9:F1}"));
+            var qcells = q.Select((b, i) => string.Create(CultureInfo.InvariantCulture, $"{b.Flops / bestQ[i] / 1e9:F1} ({fAvx2 / bestQ[i]:F2}× / {fBest / bestQ[i]:F2}×)"));
+            Console.WriteLine($"| {shape} | {string.Join(" | ", fcells)} | {string.Join(" | ", qcells)} |");
+            foreach (var b in f32) b.Cleanup();
             foreach (var b in q) b.Cleanup();
         }
     }
 
+    /// <summary>The fastest single call of 15 (the least disturbed by other processes on a loaded machine).</summary>
     private static double Time(Action action)
     {
-        action();
-        var sw = Stopwatch.StartNew();
-        int reps = 0;
-        do { action(); reps++; } while (sw.Elapsed.TotalMilliseconds < 60);
-        return sw.Elapsed.TotalSeconds / reps;
+        double best = double.MaxValue;
+        for (int i = 0; i < 15; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            action();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        return best;
+    }
+
+    /// <summary>Runs every case for a while first, so the timed code is the JIT's final tier.</summary>
+    private static void WarmUp(IEnumerable<Action> actions)
+    {
+        foreach (var a in actions)
+        {
+            var sw = Stopwatch.StartNew();
+            while (sw.ElapsedMilliseconds < 300) a();
+        }
     }
 }

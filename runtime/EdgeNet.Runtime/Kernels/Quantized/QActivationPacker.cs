@@ -24,7 +24,7 @@ public abstract unsafe class QActivationPacker
     {
         nint panelBytes = (nint)lanes * groups * 4;
         byte* groupBase = dst + (nint)g * lanes * 4;
-        if (f.Wide && sums is null && lanes % 4 == 0 && rows[0] is not null)
+        if (f.Wide && sums is null && lanes >= 4 && System.Numerics.BitOperations.IsPow2(lanes) && rows[0] is not null)
         {
             int done = InterleaveWide(rows[0], rows[1], count, lanes, panelBytes, (byte)f.SignMask, groupBase);
             if (done == count) { ZeroTail(groupBase, count, lanes, panelBytes); return; }
@@ -38,7 +38,7 @@ public abstract unsafe class QActivationPacker
             InterleaveWideScalar(rows, count, 0, lanes, panelBytes, f, groupBase, sums);
             return;
         }
-        if (sums is null && rows[0] is not null && rows[1] is not null && rows[2] is not null && rows[3] is not null && lanes % 4 == 0)
+        if (sums is null && rows[0] is not null && rows[1] is not null && rows[2] is not null && rows[3] is not null && lanes >= 4 && System.Numerics.BitOperations.IsPow2(lanes))
         {
             int done = InterleaveBytes(rows[0], rows[1], rows[2], rows[3], count, lanes, panelBytes, f.StoreMask, groupBase);
             if (done == count) { ZeroTail(groupBase, count, lanes, panelBytes); return; }
@@ -169,7 +169,7 @@ public abstract unsafe class QActivationPacker
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static byte* LaneAddress(byte* groupBase, int position, int lanes, nint panelBytes) =>
-        groupBase + position / lanes * panelBytes + position % lanes * 4;
+        groupBase + (position >> System.Numerics.BitOperations.Log2((uint)lanes)) * panelBytes + (position & (lanes - 1)) * 4;
 
     /// <summary>Lane-by-lane interleave of positions [0, count) of rows, which are positions [first, first + count) of the block.</summary>
     private static void InterleaveScalar(byte** rows, int count, int first, int lanes, nint panelBytes, in QPackFormat f, byte* groupBase, int* sums)

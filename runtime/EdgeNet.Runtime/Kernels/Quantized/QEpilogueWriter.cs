@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeNet.Kernels.Quantized;
 
@@ -48,19 +50,32 @@ internal static unsafe class QEpilogueWriter
         float lo = e.QMin - e.ZeroPoint, hi = e.QMax - e.ZeroPoint;
         int zp = e.ZeroPoint;
         int t = 0;
-        if (Vector.IsHardwareAccelerated)
+        if (Avx.IsSupported)
         {
-            var vlo = new Vector<float>(lo);
-            var vhi = new Vector<float>(hi);
-            var vzp = new Vector<int>(zp);
-            var m = new Vector<float>(*mult);
-            for (; t + Vector<int>.Count <= count; t += Vector<int>.Count)
+            var vlo = Vector256.Create(lo);
+            var vhi = Vector256.Create(hi);
+            var vzp = Vector256.Create(zp);
+            var m = Vector256.Create(*mult);
+            for (; t + 8 <= count; t += 8)
             {
-                if (vectorMult) m = Vector.Load(mult + t);
-                var f = Vector.ConvertToSingle(Vector.Load(acc + t)) * m;
-                f = Vector.Round(f);
-                f = Vector.Min(Vector.Max(f, vlo), vhi);
-                (Vector.ConvertToInt32(f) + vzp).Store(acc + t);
+                if (vectorMult) m = Vector256.Load(mult + t);
+                var f = Avx.Multiply(Avx.ConvertToVector256Single(Vector256.Load(acc + t)), m);
+                f = Avx.Min(Avx.Max(Avx.RoundToNearestInteger(f), vlo), vhi);
+                (Avx.ConvertToVector256Int32WithTruncation(f) + vzp).Store(acc + t);
+            }
+        }
+        else if (AdvSimd.IsSupported)
+        {
+            var vlo = Vector128.Create(lo);
+            var vhi = Vector128.Create(hi);
+            var vzp = Vector128.Create(zp);
+            var m = Vector128.Create(*mult);
+            for (; t + 4 <= count; t += 4)
+            {
+                if (vectorMult) m = Vector128.Load(mult + t);
+                var f = AdvSimd.Multiply(AdvSimd.ConvertToSingle(Vector128.Load(acc + t)), m);
+                f = AdvSimd.Min(AdvSimd.Max(AdvSimd.RoundToNearest(f), vlo), vhi);
+                (AdvSimd.ConvertToInt32RoundToZero(f) + vzp).Store(acc + t);
             }
         }
         for (; t < count; t++)

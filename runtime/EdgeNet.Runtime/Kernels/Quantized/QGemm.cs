@@ -23,7 +23,7 @@ namespace EdgeNet.Kernels.Quantized;
 public sealed unsafe class QGemm : IParallelWork
 {
     private const long MinParallelMacs = 1 << 21;
-    private const int BlockBytes = 96 * 1024;
+    private const int BlockBytes = 256 * 1024;
 
     private readonly QPackedWeights _w;
     private readonly QMicrokernel _uk;
