@@ -133,6 +133,21 @@ public class QdqParityTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("ds_cnn")]
+    [InlineData("mobilenet_v2")]
+    public void EveryIsaPathGivesTheSameOutput(string name)
+    {
+        // integer kernels and the contract's requantization are bit-exact across paths, so the whole model is too
+        var feeds = new Dictionary<string, Tensor> { ["input"] = Parity.Random(DimsOf(name), 3, -2f, 2f) };
+        var expected = new Session(Folded(name), new EdgeNet.Execution.SessionOptions { Isa = EdgeNet.Kernels.Isa.Scalar }).Run(feeds)[0].ToFloatArray();
+        foreach (var isa in EdgeNet.Kernels.IsaSupport.Available)
+        {
+            var actual = new Session(Folded(name), new EdgeNet.Execution.SessionOptions { Isa = isa }).Run(feeds)[0].ToFloatArray();
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"{name}: {isa} differs from the scalar path");
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Names))]
     public void ConvertedEnetFileGivesTheSameBytes(string name)
     {
