@@ -27,14 +27,12 @@ public static class ImageFile
     public static DecodedImage Decode(byte[] bytes, string name = "image")
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        CheckContainer(bytes, name);
+        var (width, height) = CheckContainer(bytes, name);
+        if (width <= 0 || height <= 0 || (long)width * height > MaxPixels)
+            throw new ImageFormatException($"'{name}': image size {width}x{height} is out of range (at most {MaxPixels} pixels)");
         ImageResult result;
         try
         {
-            var info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false))
-                ?? throw new ImageFormatException($"'{name}': not a PNG, JPEG or BMP image");
-            if (info.Width <= 0 || info.Height <= 0 || (long)info.Width * info.Height > MaxPixels)
-                throw new ImageFormatException($"'{name}': image size {info.Width}x{info.Height} is out of range (at most {MaxPixels} pixels)");
             result = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlueAlpha);
         }
         catch (ImageFormatException) { throw; }
@@ -68,18 +66,20 @@ public static class ImageFile
         ImageTransform.Normalize(chw[..spec.Length], spec.Mean, spec.Std);
     }
 
-    private static void CheckContainer(ReadOnlySpan<byte> b, string name)
+    /// <summary>Checks the file's structure and returns the image size its header declares.</summary>
+    private static (long Width, long Height) CheckContainer(ReadOnlySpan<byte> b, string name)
     {
-        if (b.Length >= 8 && b[..8].SequenceEqual((ReadOnlySpan<byte>)[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])) CheckPng(b, name);
-        else if (b.Length >= 2 && b[0] == 0xFF && b[1] == 0xD8) CheckJpeg(b, name);
-        else if (b.Length >= 2 && b[0] == (byte)'B' && b[1] == (byte)'M') CheckBmp(b, name);
-        else throw new ImageFormatException($"'{name}': not a PNG, JPEG or BMP image ({b.Length} bytes, unknown signature)");
+        if (b.Length >= 8 && b[..8].SequenceEqual((ReadOnlySpan<byte>)[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])) return CheckPng(b, name);
+        if (b.Length >= 2 && b[0] == 0xFF && b[1] == 0xD8) return CheckJpeg(b, name);
+        if (b.Length >= 2 && b[0] == (byte)'B' && b[1] == (byte)'M') return CheckBmp(b, name);
+        throw new ImageFormatException($"'{name}': not a PNG, JPEG or BMP image ({b.Length} bytes, unknown signature)");
     }
 
-    private static void CheckPng(ReadOnlySpan<byte> b, string name)
+    private static (long, long) CheckPng(ReadOnlySpan<byte> b, string name)
     {
         int at = 8;
         bool first = true;
+        long width = 0, height = 0;
         while (true)
         {
             if (at + 12 > b.Length) throw new ImageFormatException($"'{name}': PNG is truncated (chunk header at byte {at}, file has {b.Length})");
@@ -91,16 +91,22 @@ public static class ImageFile
             if (Crc32.Compute(typeAndData) != stored)
                 throw new ImageFormatException($"'{name}': PNG is corrupt (CRC mismatch in chunk '{System.Text.Encoding.ASCII.GetString(typeAndData[..4])}' at byte {at})");
             var type = typeAndData[..4];
-            if (first && !type.SequenceEqual("IHDR"u8)) throw new ImageFormatException($"'{name}': PNG does not start with an IHDR chunk");
+            if (first)
+            {
+                if (!type.SequenceEqual("IHDR"u8) || length < 8) throw new ImageFormatException($"'{name}': PNG does not start with an IHDR chunk");
+                width = BinaryPrimitives.ReadUInt32BigEndian(typeAndData[4..]);
+                height = BinaryPrimitives.ReadUInt32BigEndian(typeAndData[8..]);
+            }
             first = false;
-            if (type.SequenceEqual("IEND"u8)) return;
+            if (type.SequenceEqual("IEND"u8)) return (width, height);
             at += 12 + (int)length;
         }
     }
 
-    private static void CheckJpeg(ReadOnlySpan<byte> b, string name)
+    private static (long, long) CheckJpeg(ReadOnlySpan<byte> b, string name)
     {
         int at = 2;
+        long width = 0, height = 0;
         while (true)
         {
             while (at < b.Length && b[at] == 0xFF && at + 1 < b.Length && b[at + 1] == 0xFF) at++; // fill bytes
@@ -108,11 +114,16 @@ public static class ImageFile
             if (b[at] != 0xFF) throw new ImageFormatException($"'{name}': JPEG is corrupt (expected a marker at byte {at})");
             byte marker = b[at + 1];
             at += 2;
-            if (marker == 0xD9) return; // EOI
+            if (marker == 0xD9) return (width, height); // EOI
             if (marker is 0x01 or (>= 0xD0 and <= 0xD7)) continue; // markers without a length
             if (at + 2 > b.Length) throw new ImageFormatException($"'{name}': JPEG is truncated (segment length at byte {at})");
             int length = BinaryPrimitives.ReadUInt16BigEndian(b[at..]);
             if (length < 2 || at + length > b.Length) throw new ImageFormatException($"'{name}': JPEG is truncated (a {length}-byte segment at byte {at})");
+            if (marker is >= 0xC0 and <= 0xCF and not (0xC4 or 0xC8 or 0xCC) && length >= 7) // start of frame: precision, height, width
+            {
+                height = BinaryPrimitives.ReadUInt16BigEndian(b[(at + 3)..]);
+                width = BinaryPrimitives.ReadUInt16BigEndian(b[(at + 5)..]);
+            }
             at += length;
             if (marker != 0xDA) continue;
             // Entropy-coded data follows a start-of-scan: it ends at the first 0xFF that is not a stuffed 0xFF00 or a restart marker.
@@ -125,12 +136,13 @@ public static class ImageFile
         }
     }
 
-    private static void CheckBmp(ReadOnlySpan<byte> b, string name)
+    private static (long, long) CheckBmp(ReadOnlySpan<byte> b, string name)
     {
         if (b.Length < 26) throw new ImageFormatException($"'{name}': BMP is truncated ({b.Length} bytes, shorter than its header)");
         uint declared = BinaryPrimitives.ReadUInt32LittleEndian(b[2..]);
         uint pixelsAt = BinaryPrimitives.ReadUInt32LittleEndian(b[10..]);
         if (declared > b.Length) throw new ImageFormatException($"'{name}': BMP is truncated ({b.Length} bytes, its header says {declared})");
         if (pixelsAt >= b.Length) throw new ImageFormatException($"'{name}': BMP is truncated (pixel data at byte {pixelsAt}, file has {b.Length})");
+        return (BinaryPrimitives.ReadInt32LittleEndian(b[18..]), Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(b[22..])));
     }
 }

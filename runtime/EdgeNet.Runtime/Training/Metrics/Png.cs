@@ -34,7 +34,7 @@ public static class Crc32
 }
 
 /// <summary>
-/// Writes 8-bit RGB images as PNG: signature, IHDR, one IDAT (zlib stream, filter type 0 on every row), IEND, each
+/// Writes 8-bit grey or RGB images as PNG: signature, IHDR, one IDAT (zlib stream, filter type 0 on every row), IEND, each
 /// chunk with its CRC-32. Enough for plots; no interlacing, palette or ancillary chunks.
 /// </summary>
 public static class PngWriter
@@ -42,29 +42,34 @@ public static class PngWriter
     private static readonly byte[] s_signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>Encodes <paramref name="rgb"/> (height × width × 3 bytes, row-major) as a PNG file's bytes.</summary>
-    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int width, int height)
+    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int width, int height) => Encode(rgb, width, height, 3);
+
+    /// <summary>Encodes <paramref name="grey"/> (height × width bytes, row-major) as a PNG file's bytes.</summary>
+    public static byte[] EncodeGrey(ReadOnlySpan<byte> grey, int width, int height) => Encode(grey, width, height, 1);
+
+    private static byte[] Encode(ReadOnlySpan<byte> pixels, int width, int height, int channels)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        if (rgb.Length != checked(width * height * 3)) throw new ArgumentException($"{rgb.Length} bytes for a {width}x{height} RGB image", nameof(rgb));
+        if (pixels.Length != checked(width * height * channels)) throw new ArgumentException($"{pixels.Length} bytes for a {width}x{height}x{channels} image", nameof(pixels));
         var output = new MemoryStream();
         output.Write(s_signature);
         Span<byte> ihdr = stackalloc byte[13];
         BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
         BinaryPrimitives.WriteInt32BigEndian(ihdr[4..], height);
         ihdr[8] = 8; // bit depth
-        ihdr[9] = 2; // colour type: truecolour
+        ihdr[9] = (byte)(channels == 3 ? 2 : 0); // colour type: truecolour or greyscale
         ihdr[10] = ihdr[11] = ihdr[12] = 0; // deflate, adaptive filtering, no interlace
         WriteChunk(output, "IHDR"u8, ihdr);
 
         var compressed = new MemoryStream();
         using (var z = new ZLibStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
         {
-            int stride = width * 3;
+            int stride = width * channels;
             for (int y = 0; y < height; y++)
             {
                 z.WriteByte(0); // filter: none
-                z.Write(rgb.Slice(y * stride, stride));
+                z.Write(pixels.Slice(y * stride, stride));
             }
         }
         WriteChunk(output, "IDAT"u8, compressed.GetBuffer().AsSpan(0, (int)compressed.Length));
