@@ -43,6 +43,34 @@ public sealed class LabeledFolder
         return counts;
     }
 
+    /// <summary>The label of every file, in <see cref="Files"/> order.</summary>
+    public int[] Labels()
+    {
+        var labels = new int[Files.Count];
+        for (int i = 0; i < labels.Length; i++) labels[i] = Files[i].Label;
+        return labels;
+    }
+
+    /// <summary>Every image as a model input (<see cref="ImageFile.Load"/>), one after another: Count × spec.Length floats.</summary>
+    public float[] LoadImages(ImageSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (Kind != SampleKind.Image) throw new InvalidDatasetException($"Data folder '{Root}' holds WAVs, not images");
+        spec.Validate();
+        var all = new float[(long)Files.Count * spec.Length];
+        for (int i = 0; i < Files.Count; i++) ImageFile.Load(Files[i].Path, spec, all.AsSpan(i * spec.Length, spec.Length));
+        return all;
+    }
+
+    /// <summary>Every WAV as mono samples at <paramref name="sampleRate"/> (<see cref="WavReader.ReadMono(string, int, float)"/>).</summary>
+    public float[][] LoadAudio(int sampleRate = WavReader.DefaultSampleRate, float fullScale = 1f)
+    {
+        if (Kind != SampleKind.Audio) throw new InvalidDatasetException($"Data folder '{Root}' holds images, not WAVs");
+        var all = new float[Files.Count][];
+        for (int i = 0; i < Files.Count; i++) all[i] = WavReader.ReadMono(Files[i].Path, sampleRate, fullScale);
+        return all;
+    }
+
     public static bool IsImageFile(string path) => HasExtension(path, s_imageExtensions);
     public static bool IsAudioFile(string path) => HasExtension(path, s_audioExtensions);
 

@@ -52,6 +52,31 @@ public class LabeledFolderTests
     }
 
     [Fact]
+    public void LoadsEveryImageOrWavInFileOrder()
+    {
+        string root = TestFiles.TempDir("load");
+        foreach (var (cls, grey) in new[] { ("dark", (byte)0), ("light", (byte)255) })
+        {
+            Directory.CreateDirectory(Path.Combine(root, cls));
+            for (int i = 0; i < 2; i++)
+                File.WriteAllBytes(Path.Combine(root, cls, $"{i}.png"), EdgeNet.Training.Metrics.PngWriter.EncodeGrey(Enumerable.Repeat(grey, 6 * 4).ToArray(), 6, 4));
+        }
+        var set = LabeledFolder.Open(root);
+        var x = set.LoadImages(new ImageSpec(3, 2, 3, Mean: 0.5f, Std: 0.5f));
+        Assert.Equal(4 * 3 * 2 * 3, x.Length);
+        Assert.Equal([0, 0, 1, 1], set.Labels());
+        Assert.All(x.AsSpan(0, 36).ToArray(), v => Assert.Equal(-1f, v, 5));
+        Assert.All(x.AsSpan(36).ToArray(), v => Assert.Equal(1f, v, 5));
+        Assert.Throws<InvalidDatasetException>(() => set.LoadAudio());
+
+        string audio = TestFiles.TempDir("load");
+        Directory.CreateDirectory(Path.Combine(audio, "yes"));
+        File.WriteAllBytes(Path.Combine(audio, "yes", "a.wav"), TestFiles.Wav(1, 1, 16000, 16, TestFiles.Pcm16([0.5f, -0.25f])));
+        var clips = LabeledFolder.Open(audio).LoadAudio(fullScale: 32768f);
+        Assert.Equal([16384f, -8192f], Assert.Single(clips).Select(v => MathF.Round(v)));
+    }
+
+    [Fact]
     public void BadLayoutsGiveClearErrors()
     {
         Assert.Contains("does not exist", Assert.Throws<InvalidDatasetException>(() => LabeledFolder.Open("/no/such/folder/here")).Message);
