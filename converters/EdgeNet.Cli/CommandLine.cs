@@ -12,6 +12,7 @@ internal static class CommandLine
         "  " + InspectCommand.Usage,
         "  " + ConvertCommand.Usage,
         "  " + OpsCommand.Usage,
+        "  " + ExportOnnxCommand.Usage,
     ];
 
     public static int Run(string[] args)
@@ -32,6 +33,7 @@ internal static class CommandLine
                 "inspect" => InspectCommand.Run(rest),
                 "convert" => ConvertCommand.Run(rest),
                 "ops" => OpsCommand.Run(rest),
+                "export-onnx" => ExportOnnxCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
