@@ -33,7 +33,8 @@ public sealed unsafe class QGemm : IParallelWork
     private readonly bool _right;
     private readonly int _positions, _channels, _depth, _groups, _mr, _nr;
     private readonly int _posBlock, _posBlocks, _chSplit, _chSplits, _items;
-    private readonly int _partPanelBytes, _partBytes, _rowBufferBytes;
+    private readonly int _partPanelBytes, _partBytes, _rowBufferBytes, _tileInts;
+    private readonly bool _gemv;
 
     // per run
     private byte* _act, _scratch;
@@ -82,7 +83,9 @@ public sealed unsafe class QGemm : IParallelWork
         Threads = Math.Max(1, Math.Min(Threads, _items));
         _partPanelBytes = blockPanels * QMicrokernel.PanelBytes(posLanes, _groups);
         _rowBufferBytes = _packer.ScratchBytes(_posBlock);
-        _partBytes = Align(_partPanelBytes) + Align(_posBlock * sizeof(int)) + Align(_mr * _nr * sizeof(int)) + Align(_rowBufferBytes);
+        _gemv = _right && positions == 1 && _uk.HasGemv;
+        _tileInts = _gemv ? _chSplit * _nr : _mr * _nr;
+        _partBytes = Align(_partPanelBytes) + Align(_posBlock * sizeof(int)) + Align(_tileInts * sizeof(int)) + Align(_rowBufferBytes);
     }
 
     private static int Align(int bytes) => (bytes + 63) & ~63;
@@ -111,8 +114,22 @@ public sealed unsafe class QGemm : IParallelWork
         int k = _depth;
         fixed (int* sums = _w.Sums)
         fixed (int* zps = _w.ZeroPoints)
-            for (int ch = 0; ch < _channels; ch++)
+        {
+            int ch = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var vShift = new Vector<int>(shift - za);
+                var vKza = new Vector<int>(k * za);
+                for (; ch + Vector<int>.Count <= _channels; ch += Vector<int>.Count)
+                {
+                    var v = vShift * Vector.Load(sums + ch) + vKza * Vector.Load(zps + ch);
+                    if (e.Bias is not null) v += Vector.Load(e.Bias + ch);
+                    v.Store(_chanOffset + ch);
+                }
+            }
+            for (; ch < _channels; ch++)
                 _chanOffset[ch] = unchecked((e.Bias is null ? 0 : e.Bias[ch]) + (shift - za) * sums[ch] + k * za * zps[ch]);
+        }
         _next = 0;
         if (ctx is null || Threads == 1) for (int part = 0; part < Threads; part++) Execute(part);
         else ctx.Parallel(this, Threads, Threads);
@@ -124,7 +141,7 @@ public sealed unsafe class QGemm : IParallelWork
         byte* panels = partBase;
         int* posSums = (int*)(panels + Align(_partPanelBytes));
         int* tile = (int*)((byte*)posSums + Align(_posBlock * sizeof(int)));
-        byte* rowBuffers = (byte*)tile + Align(_mr * _nr * sizeof(int));
+        byte* rowBuffers = (byte*)tile + Align(_tileInts * sizeof(int));
         int item;
         while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < _items)
         {
@@ -146,7 +163,14 @@ public sealed unsafe class QGemm : IParallelWork
         fixed (byte* wData = _w.Data)
         fixed (int* zps = _w.ZeroPoints)
         {
-            if (_right)
+            if (_gemv)
+            {
+                // one activation row: every weight panel of the split against it, then one epilogue row
+                int panels = (ch1 - ch0 + _nr - 1) / _nr;
+                _uk.Gemv(_groups, actPanels, wData + (nint)(ch0 / _nr) * wPanelBytes, panels, wPanelBytes, tile);
+                EpilogueRow(tile, ch1 - ch0, p0, ch0, channelsAlongRow: true, posSums is null ? 0 : posSums[0], null, zps);
+            }
+            else if (_right)
             {
                 // rows = positions (MR), columns = channels (NR)
                 for (int j = ch0; j < ch1; j += _nr)

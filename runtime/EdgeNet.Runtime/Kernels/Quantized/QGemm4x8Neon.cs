@@ -89,4 +89,30 @@ public sealed unsafe class QGemm4x8Neon : QMicrokernel
         Finish(l30, h30, c + 24);
         Finish(l31, h31, c + 28);
     }
+
+    public override bool HasGemv => true;
+
+    /// <summary>One panel (8 columns) at a time: smull/smull2 + sadalp on the broadcast row quadruplet.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Gemv(int groups, byte* a, byte* b, int panels, nint panelBytes, int* c)
+    {
+        for (int p = 0; p < panels; p++, b += panelBytes, c += 8)
+        {
+            Vector128<int> l0 = default, h0 = default, l1 = default, h1 = default;
+            byte* ap = a;
+            byte* bp = b;
+            for (int g = 0; g < groups; g++, ap += 16, bp += 32)
+            {
+                var av = Vector128.Create(*(int*)ap).AsSByte();
+                var b0 = Vector128.Load((sbyte*)bp);
+                var b1 = Vector128.Load((sbyte*)(bp + 16));
+                l0 = Sadalp(l0, MulLower(av, b0));
+                h0 = Sadalp(h0, MulUpper(av, b0));
+                l1 = Sadalp(l1, MulLower(av, b1));
+                h1 = Sadalp(h1, MulUpper(av, b1));
+            }
+            Finish(l0, h0, c);
+            Finish(l1, h1, c + 4);
+        }
+    }
 }

@@ -84,4 +84,46 @@ public sealed unsafe class QGemm6x16AvxVnni : QMicrokernel
         c50.Store(c + 80);
         c51.Store(c + 88);
     }
+
+    public override bool HasGemv => true;
+
+    /// <summary>Four panels (8 accumulators) per pass so the vpdpbusd latency is hidden; u8 row broadcast × s8 panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Gemv(int groups, byte* a, byte* b, int panels, nint panelBytes, int* c)
+    {
+        int p = 0;
+        for (; p + 4 <= panels; p += 4, b += 4 * panelBytes, c += 64)
+        {
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+            byte* ap = a;
+            byte* b0 = b, b1 = b + panelBytes, b2 = b + 2 * panelBytes, b3 = b + 3 * panelBytes;
+            for (int g = 0; g < groups; g++, ap += 24, b0 += 64, b1 += 64, b2 += 64, b3 += 64)
+            {
+                var av = Vector256.Create(*(int*)ap).AsByte();
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, av, Vector256.Load((sbyte*)b0));
+                c01 = AvxVnni.MultiplyWideningAndAdd(c01, av, Vector256.Load((sbyte*)(b0 + 32)));
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, av, Vector256.Load((sbyte*)b1));
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, av, Vector256.Load((sbyte*)(b1 + 32)));
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, av, Vector256.Load((sbyte*)b2));
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, av, Vector256.Load((sbyte*)(b2 + 32)));
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, av, Vector256.Load((sbyte*)b3));
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, av, Vector256.Load((sbyte*)(b3 + 32)));
+            }
+            c00.Store(c); c01.Store(c + 8); c10.Store(c + 16); c11.Store(c + 24);
+            c20.Store(c + 32); c21.Store(c + 40); c30.Store(c + 48); c31.Store(c + 56);
+        }
+        for (; p < panels; p++, b += panelBytes, c += 16)
+        {
+            Vector256<int> c0 = default, c1 = default;
+            byte* ap = a;
+            byte* bp = b;
+            for (int g = 0; g < groups; g++, ap += 24, bp += 64)
+            {
+                var av = Vector256.Create(*(int*)ap).AsByte();
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, av, Vector256.Load((sbyte*)bp));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, av, Vector256.Load((sbyte*)(bp + 32)));
+            }
+            c0.Store(c); c1.Store(c + 8);
+        }
+    }
 }

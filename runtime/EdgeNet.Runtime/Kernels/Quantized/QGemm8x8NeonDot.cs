@@ -75,4 +75,41 @@ public sealed unsafe class QGemm8x8NeonDot : QMicrokernel
         c70.Store(c + 56);
         c71.Store(c + 60);
     }
+
+    public override bool HasGemv => true;
+
+    /// <summary>Two panels (4 accumulators) per pass; the s8-shifted row's 4 bytes by lane 0 of its group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Gemv(int groups, byte* a, byte* b, int panels, nint panelBytes, int* c)
+    {
+        int p = 0;
+        for (; p + 2 <= panels; p += 2, b += 2 * panelBytes, c += 16)
+        {
+            Vector128<int> c00 = default, c01 = default, c10 = default, c11 = default;
+            byte* ap = a;
+            byte* b0 = b, b1 = b + panelBytes;
+            for (int g = 0; g < groups; g++, ap += 32, b0 += 32, b1 += 32)
+            {
+                var av = Vector128.Create(*(int*)ap, 0, 0, 0).AsSByte();
+                c00 = Dot(c00, Vector128.Load((sbyte*)b0), av, 0);
+                c01 = Dot(c01, Vector128.Load((sbyte*)(b0 + 16)), av, 0);
+                c10 = Dot(c10, Vector128.Load((sbyte*)b1), av, 0);
+                c11 = Dot(c11, Vector128.Load((sbyte*)(b1 + 16)), av, 0);
+            }
+            c00.Store(c); c01.Store(c + 4); c10.Store(c + 8); c11.Store(c + 12);
+        }
+        for (; p < panels; p++, b += panelBytes, c += 8)
+        {
+            Vector128<int> c0 = default, c1 = default;
+            byte* ap = a;
+            byte* bp = b;
+            for (int g = 0; g < groups; g++, ap += 32, bp += 32)
+            {
+                var av = Vector128.Create(*(int*)ap, 0, 0, 0).AsSByte();
+                c0 = Dot(c0, Vector128.Load((sbyte*)bp), av, 0);
+                c1 = Dot(c1, Vector128.Load((sbyte*)(bp + 16)), av, 0);
+            }
+            c0.Store(c); c1.Store(c + 4);
+        }
+    }
 }

@@ -30,6 +30,16 @@ public abstract unsafe class QMicrokernel
     /// <summary>Computes the full tile into c (MR rows of NR int32).</summary>
     public abstract void Run(int groups, byte* a, byte* b, int* c, bool activationsLeft);
 
+    /// <summary>True when <see cref="Gemv"/> is implemented (a single activation row against many weight panels).</summary>
+    public virtual bool HasGemv => false;
+
+    /// <summary>
+    /// One activation row (lane 0 of an A panel: group g at a + g·MR·4) times <paramref name="panels"/> consecutive
+    /// weight B panels (panelBytes apart): c[p·NR + j] for every panel p and lane j. Batch-1 Dense / LSTM steps, where
+    /// the MR-row tile would waste MR − 1 rows.
+    /// </summary>
+    public virtual void Gemv(int groups, byte* a, byte* b, int panels, nint panelBytes, int* c) => throw new NotSupportedException();
+
     public static QMicrokernel For(QVariant v) => v switch
     {
         QVariant.Avx2 => QGemm6x16Avx2.Instance,

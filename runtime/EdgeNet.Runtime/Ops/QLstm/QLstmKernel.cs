@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using EdgeNet.Kernels;
 using EdgeNet.Execution;
 using EdgeNet.Kernels.Quantized;
 using EdgeNet.Kernels.Rnn;
@@ -23,6 +26,10 @@ internal sealed unsafe class QLstmKernel : Kernel
     {
         _g = g;
         _a = a;
+        _defaultGates = !a.InputForget && float.IsPositiveInfinity(a.Clip);
+        for (int d = 0; d < g.Directions; d++)
+            _defaultGates &= a.Activation(d, 0).Kind == RnnActivationKind.Sigmoid && a.Activation(d, 1).Kind == RnnActivationKind.Tanh
+                && a.Activation(d, 2).Kind == RnnActivationKind.Tanh;
         _wScale = wScale;
         _rScale = rScale;
         int rows = g.GateRows, input = g.InputSize, hidden = g.HiddenSize, batch = g.Batch;
@@ -55,6 +62,58 @@ internal sealed unsafe class QLstmKernel : Kernel
     }
 
     public override int ScratchBytes => _total;
+
+    /// <summary>Sigmoid / tanh / tanh, no clip, no input_forget: the fused vector gate update below applies.</summary>
+    private readonly bool _defaultGates;
+
+    /// <summary>
+    /// One batch entry's step with the default activations, 4 hidden units per vector (VectorMath's sigmoid and tanh,
+    /// as the fp32 SIMD LSTM uses): gates = projection + recurrent (+ peepholes), C = f∘C + i∘g(c̃), H = o∘h(C).
+    /// </summary>
+    private static void DefaultGates(Span<float> gates, ReadOnlySpan<float> rec, Span<float> h, Span<float> c,
+        ReadOnlySpan<float> pi, ReadOnlySpan<float> po, ReadOnlySpan<float> pf, bool peep)
+    {
+        int hidden = h.Length;
+        ref float gi = ref gates[0], go = ref gates[hidden], gf = ref gates[2 * hidden], gc = ref gates[3 * hidden];
+        ref float ri = ref MemoryMarshal.GetReference(rec);
+        ref float ro = ref Unsafe.Add(ref ri, hidden), rf = ref Unsafe.Add(ref ri, 2 * hidden), rc = ref Unsafe.Add(ref ri, 3 * hidden);
+        for (int j = 0; j < hidden; j += 4)
+        {
+            if (j + 4 > hidden)
+            {
+                // tail: the same vector math on one lane at a time
+                for (; j < hidden; j++)
+                {
+                    float cPrev1 = c[j];
+                    float i1 = gates[j] + rec[j], f1 = gates[2 * hidden + j] + rec[2 * hidden + j];
+                    float cc1 = gates[3 * hidden + j] + rec[3 * hidden + j], o1 = gates[hidden + j] + rec[hidden + j];
+                    if (peep) { i1 += pi[j] * cPrev1; f1 += pf[j] * cPrev1; }
+                    float cNew1 = S(f1) * cPrev1 + S(i1) * T(cc1);
+                    if (peep) o1 += po[j] * cNew1;
+                    c[j] = cNew1;
+                    h[j] = S(o1) * T(cNew1);
+                }
+                break;
+            }
+            var cPrev = Vector128.LoadUnsafe(ref c[0], (nuint)j);
+            var i = Vector128.LoadUnsafe(ref gi, (nuint)j) + Vector128.LoadUnsafe(ref ri, (nuint)j);
+            var f = Vector128.LoadUnsafe(ref gf, (nuint)j) + Vector128.LoadUnsafe(ref rf, (nuint)j);
+            var cc = Vector128.LoadUnsafe(ref gc, (nuint)j) + Vector128.LoadUnsafe(ref rc, (nuint)j);
+            var o = Vector128.LoadUnsafe(ref go, (nuint)j) + Vector128.LoadUnsafe(ref ro, (nuint)j);
+            if (peep)
+            {
+                i += Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(pi), (nuint)j) * cPrev;
+                f += Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(pf), (nuint)j) * cPrev;
+            }
+            var cNew = VectorMath.Sigmoid(f) * cPrev + VectorMath.Sigmoid(i) * VectorMath.Tanh(cc);
+            if (peep) o += Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(po), (nuint)j) * cNew;
+            cNew.StoreUnsafe(ref c[0], (nuint)j);
+            (VectorMath.Sigmoid(o) * VectorMath.Tanh(cNew)).StoreUnsafe(ref h[0], (nuint)j);
+        }
+
+        static float S(float x) => VectorMath.Sigmoid(Vector128.Create(x)).ToScalar();
+        static float T(float x) => VectorMath.Tanh(Vector128.Create(x)).ToScalar();
+    }
 
     public override void Execute(ExecutionContext ctx)
     {
@@ -118,9 +177,15 @@ internal sealed unsafe class QLstmKernel : Kernel
                         if (time < 0) continue;
                         var gates = proj0.Slice(g.XOffset(time, b) / input * rows, rows);
                         var recurrent = new ReadOnlySpan<float>(rec + b * rows, rows);
-                        for (int k = 0; k < rows; k++) gates[k] += recurrent[k];
                         var hb = h.Slice(b * hidden, hidden);
                         var cb = c.Slice(b * hidden, hidden);
+                        if (_defaultGates)
+                        {
+                            DefaultGates(gates, recurrent, hb, cb, pi, po, pf, peep);
+                            if (!y.IsEmpty) hb.CopyTo(y.Slice(g.YOffset(time, d, b), hidden));
+                            continue;
+                        }
+                        for (int k = 0; k < rows; k++) gates[k] += recurrent[k];
                         var ig = gates[..hidden];
                         var og = gates.Slice(hidden, hidden);
                         var fg = gates.Slice(2 * hidden, hidden);
