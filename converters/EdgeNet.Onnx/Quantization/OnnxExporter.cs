@@ -23,8 +23,7 @@ public static class OnnxExporter
     {
         var g = new GraphProto { Name = graph.Name.Length > 0 ? graph.Name : "graph" };
         var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var n in graph.Nodes) foreach (var i in n.Inputs) if (i is not null) used.Add(i.Name);
-        foreach (var o in graph.Outputs) used.Add(o.Name);
+        CollectUsed(graph, used);
         foreach (var v in graph.Values.Values)
             if (v.Constant is { } c && used.Contains(v.Name)) g.Initializer.Add(TensorProtoConverter.ToProto(v.Name, c));
         foreach (var v in graph.Inputs) g.Input.Add(Info(v));
@@ -40,6 +39,21 @@ public static class OnnxExporter
             g.Node.Add(p);
         }
         return g;
+    }
+
+    /// <summary>Names read by the graph's nodes and outputs, and by its subgraphs (which may capture this graph's constants).</summary>
+    private static void CollectUsed(IR.Graph graph, HashSet<string> used)
+    {
+        foreach (var n in graph.Nodes)
+        {
+            foreach (var i in n.Inputs) if (i is not null) used.Add(i.Name);
+            foreach (var a in n.Attributes.Values)
+            {
+                if (a.Graph is { } sub) CollectUsed(sub, used);
+                foreach (var s in a.Graphs) CollectUsed(s, used);
+            }
+        }
+        foreach (var o in graph.Outputs) used.Add(o.Name);
     }
 
     private static ValueInfoProto Info(Value v)

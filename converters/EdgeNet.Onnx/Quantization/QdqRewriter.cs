@@ -3,9 +3,10 @@ using EdgeNet.Onnx.Proto;
 
 namespace EdgeNet.Onnx.Quantization;
 
-/// <summary>A Conv / Gemm / MatMul with a constant weight that the quantizer can turn into int8.</summary>
+/// <summary>A Conv / Gemm / MatMul with a constant weight, or an LSTM / GRU with constant W and R, that the quantizer can turn into int8.</summary>
+/// <param name="Recurrence">LSTM / GRU: the recurrence weight R (input 2), quantized like W along the gate axis 1.</param>
 /// <param name="Output">The tensor whose QuantizeLinear/DequantizeLinear pair follows the layer: its output, or the output of the Relu/Clip that alone reads it; null when that is a graph output (it stays float).</param>
-public sealed record QuantizableLayer(string Node, string Op, string Input, string Weight, int WeightAxis, string? Bias, string RawOutput, string? Output);
+public sealed record QuantizableLayer(string Node, string Op, string Input, string Weight, int WeightAxis, string? Bias, string RawOutput, string? Output, string? Recurrence = null);
 
 /// <summary>uint8 activation quantization of one tensor: x ≈ (q − ZeroPoint) · Scale.</summary>
 public readonly record struct ActivationParams(float Scale, byte ZeroPoint)
@@ -25,7 +26,7 @@ public readonly record struct ActivationParams(float Scale, byte ZeroPoint)
 /// Writes the standard ONNX QDQ form of a float model (opset ≥ 13): each chosen layer reads its activation through
 /// QuantizeLinear→DequantizeLinear (uint8, per tensor, asymmetric), its weight as an int8 initializer through a
 /// per-axis DequantizeLinear (symmetric, [-127, 127], zero point 0, one scale per output channel), its bias as int32
-/// with scale a_scale·w_scale[n]; and its output (after a Relu/Clip that alone reads it) through another Q/DQ pair.
+/// with scale a_scale·w_scale[n]. Activations are quantized where an int8 layer reads them (one pair per tensor).
 /// ONNX Runtime runs the result as is; EdgeNet's QDQ fold pass turns the patterns into integer ops at plan time.
 /// </summary>
 public static class QdqRewriter
@@ -43,13 +44,21 @@ public static class QdqRewriter
         var layers = new List<QuantizableLayer>();
         foreach (var n in g.Node)
         {
-            if (n.Domain is not ("" or "ai.onnx") || n.Output.Count != 1 || n.Input.Count < 2) continue;
+            if (n.Domain is not ("" or "ai.onnx") || n.Output.Count == 0 || n.Input.Count < 2) continue;
+            if (n.Output.Count != 1 && n.OpType is not ("LSTM" or "GRU")) continue;
             string x = n.Input[0], w = n.Input[1];
             if (!isFloatActivation(x) || inits.ContainsKey(x) || !inits.TryGetValue(w, out var weight) || weight.DataType != (int)DataType.Float32) continue;
             int axis;
-            string? bias = null;
+            string? bias = null, recurrence = null;
             switch (n.OpType)
             {
+                // weights int8 per gate row, the gate math stays float: W [dirs, gates·H, in] and R [dirs, gates·H, H] along axis 1
+                case "LSTM" or "GRU" when weight.Dims.Count == 3 && n.Input.Count > 2 && inits.TryGetValue(n.Input[2], out var r)
+                                          && r.DataType == (int)DataType.Float32 && r.Dims.Count == 3 && n.Output[0].Length > 0:
+                    axis = 1;
+                    recurrence = n.Input[2];
+                    layers.Add(new QuantizableLayer(n.Name, n.OpType, x, w, axis, null, n.Output[0], null, recurrence));
+                    continue;
                 case "Conv" when weight.Dims.Count >= 3:
                     axis = 0;
                     if (n.Input.Count > 2 && n.Input[2].Length > 0)
@@ -111,21 +120,20 @@ public static class QdqRewriter
         {
             if (activations.ContainsKey(tensor)) return;
             var p = activation(tensor);
-            string scale = Fresh(tensor + "_scale"), zp = Fresh(tensor + "_zero_point"), q = Fresh(tensor + "_quantized"), dq = Fresh(tensor + "_dequantized");
+            string scale = Fresh(tensor + ".s"), zp = Fresh(tensor + ".zp"), q = Fresh(tensor + ".q"), dq = Fresh(tensor + ".dq");
             g.Initializer.Add(TensorProtoConverter.ToProto(scale, Tensor.Scalar(p.Scale)));
             g.Initializer.Add(TensorProtoConverter.ToProto(zp, Tensor.Scalar(p.ZeroPoint)));
             pairs[tensor] =
             [
-                Node("QuantizeLinear", tensor + "_QuantizeLinear", [tensor, scale, zp], q),
-                Node("DequantizeLinear", tensor + "_DequantizeLinear", [q, scale, zp], dq),
+                Node("QuantizeLinear", q, [tensor, scale, zp], q),
+                Node("DequantizeLinear", dq, [q, scale, zp], dq),
             ];
             activations[tensor] = (dq, p);
         }
-        foreach (var l in layers)
-        {
-            Quantize(l.Input);
-            if (l.Output is not null) Quantize(l.Output);
-        }
+        // Only layer inputs are quantized: a layer whose output feeds another int8 layer (directly or after a Relu/Clip)
+        // gets its requantization from that layer's input pair; any other output stays float (the folded int8 op
+        // dequantizes it), which keeps float-only stretches such as HardSwish, squeeze-excite gates and the logits exact.
+        foreach (var l in layers) Quantize(l.Input);
 
         var prefix = new List<NodeProto>();
         var layerInputs = new Dictionary<string, (int Index, string Name)[]>(StringComparer.Ordinal);
@@ -133,14 +141,25 @@ public static class QdqRewriter
         {
             var w = TensorProtoConverter.FromProto(inits[l.Weight]);
             var (wq, wScale) = QuantizeWeight(w, l.WeightAxis);
-            string wName = Fresh(l.Weight + "_quantized"), wScaleName = Fresh(l.Weight + "_scale"), wZp = Fresh(l.Weight + "_zero_point"), wDq = Fresh(l.Weight + "_dequantized");
+            // zero point omitted: ONNX defaults it to 0 of the input's type (int8)
+            string wName = Fresh(l.Weight + ".q"), wScaleName = Fresh(l.Weight + ".s"), wDq = Fresh(l.Weight + ".dq");
             g.Initializer.Add(TensorProtoConverter.ToProto(wName, wq));
             g.Initializer.Add(TensorProtoConverter.ToProto(wScaleName, Tensor.FromArray([wScale.Length], wScale)));
-            g.Initializer.Add(TensorProtoConverter.ToProto(wZp, Tensor.Zeros(DataType.Int8, [wScale.Length])));
-            var wNode = Node("DequantizeLinear", l.Weight + "_DequantizeLinear_" + l.Node, [wName, wScaleName, wZp], wDq);
+            var wNode = Node("DequantizeLinear", wDq, [wName, wScaleName], wDq);
             wNode.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = l.WeightAxis });
             prefix.Add(wNode);
             var replaced = new List<(int, string)> { (0, activations[l.Input].Dq), (1, wDq) };
+            if (l.Recurrence is not null)
+            {
+                var (rq, rScale) = QuantizeWeight(TensorProtoConverter.FromProto(inits[l.Recurrence]), l.WeightAxis);
+                string rName = Fresh(l.Recurrence + ".q"), rScaleName = Fresh(l.Recurrence + ".s"), rDq = Fresh(l.Recurrence + ".dq");
+                g.Initializer.Add(TensorProtoConverter.ToProto(rName, rq));
+                g.Initializer.Add(TensorProtoConverter.ToProto(rScaleName, Tensor.FromArray([rScale.Length], rScale)));
+                var rNode = Node("DequantizeLinear", rDq, [rName, rScaleName], rDq);
+                rNode.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = l.WeightAxis });
+                prefix.Add(rNode);
+                replaced.Add((2, rDq));
+            }
             if (l.Bias is not null)
             {
                 float aScale = activations[l.Input].P.Scale;
@@ -152,10 +171,10 @@ public static class QdqRewriter
                     bScale[i] = aScale * wScale[i];
                     bq[i] = (int)Math.Clamp(Math.Round((double)b[i] / bScale[i], MidpointRounding.ToEven), int.MinValue, int.MaxValue);
                 }
-                string bName = Fresh(l.Bias + "_quantized"), bScaleName = Fresh(l.Bias + "_scale"), bDq = Fresh(l.Bias + "_dequantized");
+                string bName = Fresh(l.Bias + ".q"), bScaleName = Fresh(l.Bias + ".s"), bDq = Fresh(l.Bias + ".dq");
                 g.Initializer.Add(TensorProtoConverter.ToProto(bName, Tensor.FromArray([bq.Length], bq)));
                 g.Initializer.Add(TensorProtoConverter.ToProto(bScaleName, Tensor.FromArray([bScale.Length], bScale)));
-                var bNode = Node("DequantizeLinear", l.Bias + "_DequantizeLinear_" + l.Node, [bName, bScaleName], bDq);
+                var bNode = Node("DequantizeLinear", bDq, [bName, bScaleName], bDq);
                 bNode.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
                 prefix.Add(bNode);
                 replaced.Add((2, bDq));

@@ -17,6 +17,13 @@ public sealed class QuantizerOptions
     public double Percentile { get; set; } = 99.99;
     /// <summary>A layer stays int8 when quantizing it alone keeps the model output's SNR at least this high (dB); 0 quantizes every layer.</summary>
     public double MinLayerSnrDb { get; set; } = 30;
+    /// <summary>
+    /// After the per-layer choice, while the whole model's output SNR (dB) is below this, the int8 layer that cost most
+    /// alone goes back to float (at most a quarter of the layers); 0 turns this off.
+    /// </summary>
+    public double TargetModelSnrDb { get; set; } = 30;
+    /// <summary>Measure each layer alone and keep the costly ones float (on by default); off quantizes every layer unmeasured.</summary>
+    public bool AnalyzeLayers { get; set; } = true;
     /// <summary>At most this many calibration samples (spread over the set) measure each layer's error.</summary>
     public int SensitivitySamples { get; set; } = 32;
 }
@@ -48,7 +55,7 @@ public sealed class QuantizationResult
         return sb.ToString();
     }
 
-    private static string Db(double v) => double.IsPositiveInfinity(v) ? "exact" : v.ToString("F1", CultureInfo.InvariantCulture);
+    private static string Db(double v) => double.IsNaN(v) ? "-" : double.IsPositiveInfinity(v) ? "exact" : v.ToString("F1", CultureInfo.InvariantCulture);
 }
 
 /// <summary>
@@ -79,12 +86,19 @@ public static class Quantizer
 
         var measured = Spread(samples, options.SensitivitySamples);
         var rawOutputs = layers.Select(l => l.RawOutput).ToArray();
-        var reference = RunAll(floatProto, measured, rawOutputs);
+        var scored = ScoredTensors(floatProto);
+        var reference = RunAll(floatProto, measured, scored, rawOutputs);
         var reports = new List<LayerReport>();
         var chosen = new List<QuantizableLayer>();
         foreach (var layer in layers)
         {
-            var one = RunAll(QdqSimulation.Lower(QdqRewriter.Rewrite(floatProto, [layer], Params)), measured, [layer.RawOutput]);
+            if (!options.AnalyzeLayers)
+            {
+                chosen.Add(layer);
+                reports.Add(new LayerReport(layer.Node, layer.Op, double.NaN, double.NaN, true));
+                continue;
+            }
+            var one = RunAll(QdqSimulation.Lower(QdqRewriter.Rewrite(floatProto, [layer], Params)), measured, scored, [layer.RawOutput]);
             double layerSnr = Snr(reference, one, s => s.Kept[layer.RawOutput], s => s.Kept[layer.RawOutput]);
             double modelSnr = Snr(reference, one, s => s.Outputs, s => s.Outputs);
             bool keep = modelSnr >= options.MinLayerSnrDb;
@@ -92,11 +106,21 @@ public static class Quantizer
             reports.Add(new LayerReport(layer.Node, layer.Op, layerSnr, modelSnr, keep));
         }
         var qdq = QdqRewriter.Rewrite(floatProto, chosen, Params);
-        var all = RunAll(QdqSimulation.Lower(qdq), measured, []);
+        double totalSnr = Snr(reference, RunAll(QdqSimulation.Lower(qdq), measured, scored, []), s => s.Outputs, s => s.Outputs);
+        // noise of many layers adds up: give back the costliest ones until the whole model meets the target
+        int budget = options.AnalyzeLayers ? layers.Count / 4 : 0;
+        while (totalSnr < options.TargetModelSnrDb && budget-- > 0 && chosen.Count > 0)
+        {
+            var worst = chosen.MinBy(l => reports.First(r => r.Node == l.Node).ModelSnrDb)!;
+            chosen.Remove(worst);
+            int at = reports.FindIndex(r => r.Node == worst.Node);
+            reports[at] = reports[at] with { Int8 = false };
+            qdq = QdqRewriter.Rewrite(floatProto, chosen, Params);
+            totalSnr = Snr(reference, RunAll(QdqSimulation.Lower(qdq), measured, scored, []), s => s.Outputs, s => s.Outputs);
+        }
         return new QuantizationResult
         {
-            FloatModel = floatProto, QdqModel = qdq, Layers = reports,
-            ModelSnrDb = Snr(reference, all, s => s.Outputs, s => s.Outputs), CalibrationSamples = samples.Count,
+            FloatModel = floatProto, QdqModel = qdq, Layers = reports, ModelSnrDb = totalSnr, CalibrationSamples = samples.Count,
         };
     }
 
@@ -123,28 +147,44 @@ public static class Quantizer
         return picked;
     }
 
+    /// <summary>
+    /// The tensors whose error scores a candidate: the graph outputs, or the logits before a final Softmax / LogSoftmax /
+    /// Sigmoid (a saturated probability hides the error that flips a close call).
+    /// </summary>
+    private static string[] ScoredTensors(ModelProto model)
+    {
+        var producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
+        foreach (var n in model.Graph.Node) foreach (var o in n.Output) producers[o] = n;
+        return model.Graph.Output.Select(o => producers.TryGetValue(o.Name, out var p) && p.OpType is "Softmax" or "LogSoftmax" or "Sigmoid" && p.Input.Count == 1
+            ? p.Input[0] : o.Name).ToArray();
+    }
+
     internal sealed record SampleResult(float[] Outputs, Dictionary<string, float[]> Kept);
 
-    /// <summary>Runs a model over samples; per sample, all float outputs concatenated and the kept tensors.</summary>
-    internal static List<SampleResult> RunAll(ModelProto proto, IReadOnlyList<Dictionary<string, Tensor>> samples, IReadOnlyList<string> keep)
+    /// <summary>Runs a model over samples; per sample, the scored float tensors concatenated and the kept tensors.</summary>
+    internal static List<SampleResult> RunAll(ModelProto proto, IReadOnlyList<Dictionary<string, Tensor>> samples, IReadOnlyList<string> scored, IReadOnlyList<string> keep)
     {
         var model = OnnxImporter.FromProto(proto);
         var options = new SessionOptions { AllowInPlace = false };
         foreach (var k in keep) options.KeepAlive.Add(k);
+        foreach (var k in scored) options.KeepAlive.Add(k);
         var session = new Session(model, options);
         var results = new List<SampleResult>(samples.Count);
         foreach (var sample in samples)
         {
-            var outs = session.Run(sample);
-            var flat = new List<float>();
-            foreach (var o in outs) if (o.DataType == DataType.Float32) flat.AddRange(o.AsSpan<float>().ToArray());
-            var kept = new Dictionary<string, float[]>(StringComparer.Ordinal);
-            foreach (var k in keep)
+            session.Run(sample);
+            float[] Read(string name)
             {
-                var value = model.Graph.Values[k];
+                var value = model.Graph.Values[name];
                 var facts = session.Plan.Facts[value];
-                kept[k] = MemoryMarshal.Cast<byte, float>(session.Plan.MemoryOf(value).Span)[..facts.ElementCount].ToArray();
+                if (facts.DataType != DataType.Float32) return [];
+                if (facts.Constant is { } c) return c.ToFloatArray();
+                return MemoryMarshal.Cast<byte, float>(session.Plan.MemoryOf(value).Span)[..facts.ElementCount].ToArray();
             }
+            var flat = new List<float>();
+            foreach (var name in scored) flat.AddRange(Read(name));
+            var kept = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            foreach (var k in keep) kept[k] = Read(k);
             results.Add(new SampleResult(flat.ToArray(), kept));
         }
         return results;
