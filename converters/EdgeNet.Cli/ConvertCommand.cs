@@ -11,7 +11,7 @@ namespace EdgeNet.Cli;
 /// </summary>
 internal static class ConvertCommand
 {
-    public const string Usage = "edgenet convert MODEL.onnx -o MODEL.enet [--quantize int8 --calibration DIR [--preprocess image:HxW[,MEAN,STD]|wav[:RATE[,SCALE[,CHUNK]]]] [--calibrate percentile|entropy|minmax] [--percentile P] [--min-snr DB] [--save-qdq FILE.onnx]]";
+    public const string Usage = "edgenet convert MODEL.onnx -o MODEL.enet [--quantize int8 --calibration DIR [--preprocess image:HxW[,MEAN,STD]|wav[:RATE[,SCALE[,CHUNK]]]] [--calibrate percentile|mse|entropy|minmax] [--percentile P] [--min-snr DB] [--save-qdq FILE.onnx]]";
 
     private static readonly HashSet<string> s_options =
         ["--output", "--quantize", "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--save-qdq"];
@@ -71,7 +71,8 @@ internal static class ConvertCommand
                 "minmax" => CalibrationMethod.MinMax,
                 "percentile" => CalibrationMethod.Percentile,
                 "entropy" => CalibrationMethod.Entropy,
-                _ => throw new UsageException($"--calibrate is percentile, entropy or minmax, not '{method}'"),
+                "mse" => CalibrationMethod.Mse,
+                _ => throw new UsageException($"--calibrate is percentile, entropy, mse or minmax, not '{method}'"),
             };
         double percentile = a.GetDouble("--percentile", options.Percentile);
         if (percentile is < 50 or > 100) throw new UsageException($"--percentile needs a value in [50, 100], got {percentile.ToString(CultureInfo.InvariantCulture)}");

@@ -14,6 +14,8 @@ public enum CalibrationMethod
     Percentile,
     /// <summary>The clipping threshold whose quantized distribution loses least information (KL divergence, TensorRT-style).</summary>
     Entropy,
+    /// <summary>The range [α·min, α·max] whose uint8 quantization has the smallest expected squared error over the histogram (rounding noise inside, clipping outside).</summary>
+    Mse,
 }
 
 /// <summary>What calibration saw of one float tensor: its range and two histograms (signed over [Min, Max], of |x| over [0, max|x|]).</summary>
@@ -65,6 +67,27 @@ public sealed class TensorStatistics
                 int levels = Min >= 0 ? 255 : 128;
                 float t = EntropyThreshold(AbsHistogram, levels) * AbsMax / Bins;
                 return (Math.Max(Min, -t), Math.Min(Max, t));
+            }
+            case CalibrationMethod.Mse:
+            {
+                double width = (Max - Min) / (double)Bins, best = double.PositiveInfinity;
+                float bestLo = Min, bestHi = Max;
+                float lo0 = Math.Min(Min, 0), hi0 = Math.Max(Max, 0);
+                for (int step = 0; step < 200; step++)
+                {
+                    double alpha = 1 - step * 0.0049; // 1 down to ~0.025
+                    double lo = lo0 * alpha, hi = hi0 * alpha, scale = (hi - lo) / 255;
+                    double error = 0;
+                    for (int b = 0; b < Bins; b++)
+                    {
+                        if (Histogram[b] == 0) continue;
+                        double x = Min + (b + 0.5) * width;
+                        double e = x < lo ? lo - x : x > hi ? x - hi : 0;
+                        error += Histogram[b] * (e * e + scale * scale / 12);
+                    }
+                    if (error < best) { best = error; bestLo = (float)lo; bestHi = (float)hi; }
+                }
+                return (bestLo, bestHi);
             }
             default:
                 return (Min, Max);

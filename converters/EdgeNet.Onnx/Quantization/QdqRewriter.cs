@@ -26,7 +26,8 @@ public readonly record struct ActivationParams(float Scale, byte ZeroPoint)
 /// Writes the standard ONNX QDQ form of a float model (opset ≥ 13): each chosen layer reads its activation through
 /// QuantizeLinear→DequantizeLinear (uint8, per tensor, asymmetric), its weight as an int8 initializer through a
 /// per-axis DequantizeLinear (symmetric, [-127, 127], zero point 0, one scale per output channel), its bias as int32
-/// with scale a_scale·w_scale[n]. Activations are quantized where an int8 layer reads them (one pair per tensor).
+/// with scale a_scale·w_scale[n]. Activations are quantized where an int8 layer reads them (one pair per tensor, read
+/// by the int8 layers only).
 /// ONNX Runtime runs the result as is; EdgeNet's QDQ fold pass turns the patterns into integer ops at plan time.
 /// </summary>
 public static class QdqRewriter
@@ -187,11 +188,9 @@ public static class QdqRewriter
         foreach (var v in g.Input) if (pairs.TryGetValue(v.Name, out var pair)) nodes.AddRange(pair);
         foreach (var n in g.Node)
         {
+            // only the int8 layers read the dequantized copy; float readers (residual Adds, gates) keep full precision
             if (layerInputs.TryGetValue(n.Name, out var own))
                 foreach (var (index, name) in own) n.Input[index] = name;
-            else
-                for (int i = 0; i < n.Input.Count; i++)
-                    if (activations.TryGetValue(n.Input[i], out var a)) n.Input[i] = a.Dq;
             nodes.Add(n);
             foreach (var o in n.Output) if (pairs.TryGetValue(o, out var pair)) nodes.AddRange(pair);
         }

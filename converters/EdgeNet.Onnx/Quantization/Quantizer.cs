@@ -19,9 +19,9 @@ public sealed class QuantizerOptions
     public double MinLayerSnrDb { get; set; } = 30;
     /// <summary>
     /// After the per-layer choice, while the whole model's output SNR (dB) is below this, the int8 layer that cost most
-    /// alone goes back to float (at most a quarter of the layers); 0 turns this off.
+    /// alone goes back to float (at most a third of the layers); 0 turns this off.
     /// </summary>
-    public double TargetModelSnrDb { get; set; } = 30;
+    public double TargetModelSnrDb { get; set; } = 33;
     /// <summary>Measure each layer alone and keep the costly ones float (on by default); off quantizes every layer unmeasured.</summary>
     public bool AnalyzeLayers { get; set; } = true;
     /// <summary>At most this many calibration samples (spread over the set) measure each layer's error.</summary>
@@ -108,7 +108,7 @@ public static class Quantizer
         var qdq = QdqRewriter.Rewrite(floatProto, chosen, Params);
         double totalSnr = Snr(reference, RunAll(QdqSimulation.Lower(qdq), measured, scored, []), s => s.Outputs, s => s.Outputs);
         // noise of many layers adds up: give back the costliest ones until the whole model meets the target
-        int budget = options.AnalyzeLayers ? layers.Count / 4 : 0;
+        int budget = options.AnalyzeLayers ? layers.Count / 3 : 0;
         while (totalSnr < options.TargetModelSnrDb && budget-- > 0 && chosen.Count > 0)
         {
             var worst = chosen.MinBy(l => reports.First(r => r.Node == l.Node).ModelSnrDb)!;

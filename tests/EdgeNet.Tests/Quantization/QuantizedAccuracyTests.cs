@@ -33,7 +33,7 @@ public class QuantizedAccuracyTests(ITestOutputHelper output)
         var qProbs = ortQdq.ToFloatArray();
         var qTop = QuantTestData.ArgMaxRows(ortQdq);
         for (int i = 0; i < fp32.Length; i++)
-            if (fp32[i] != qTop[i]) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"DEBUG crop {i}: fp32 p0 {fp32Probs[2 * i]:F3}, int8 p0 {qProbs[2 * i]:F3}"));
+            if (fp32[i] != qTop[i]) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"differs: crop {i}: fp32 p0 {fp32Probs[2 * i]:F3}, int8 p0 {qProbs[2 * i]:F3}"));
         double truth = QuantTestData.Agreement(fp32, flipped.Select(f => (int)f).ToArray());
         double ort = QuantTestData.Agreement(fp32, QuantTestData.ArgMaxRows(ortQdq));
         double sim = QuantTestData.Agreement(fp32, QuantTestData.ArgMaxRows(simulated));
