@@ -86,6 +86,6 @@ public static class CalibrationSet
         for (int i = 0; ok && i < shape.Length; i++)
             if (shape[i].IsKnown && shape[i].Value != t.Dims[i] && !(i == 0 && allowBatch)) ok = false;
         if (!ok)
-            throw new InputMismatchException($"Calibration file '{file}' has shape {Shapes.Format(t.Dims)}; input '{input.Name}' is [{string.Join(",", shape.Select(d => d.ToString()))}]");
+            throw new InputMismatchException($"Calibration file '{file}' has shape {Shapes.Format(t.Dims)}; input '{input.Name}' is [{string.Join("x", shape.Select(d => d.ToString()))}]");
     }
 }
