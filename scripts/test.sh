@@ -10,6 +10,7 @@ cd "$root"
 ./scripts/fetch-models.sh
 ./scripts/make-speech.sh
 ./scripts/make-test-models.sh
+./scripts/make-qdq-models.sh
 data=/usr/share/libonnx-testdata/data
 
 log="$(mktemp)"

@@ -12,6 +12,11 @@ if (args.Length > 0 && args[0] == "--profile")
     ModelProfile.Run(args[1..]);
     return;
 }
+if (args.Length > 0 && args[0] == "--int8")
+{
+    Int8Ratio.Run(args[1..]);
+    return;
+}
 if (args.Length > 0 && args[0] == "--ratio")
 {
     PeakRatio.Run(args[1..]);

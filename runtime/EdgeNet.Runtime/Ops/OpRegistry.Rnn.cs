@@ -9,5 +9,6 @@ public static partial class OpRegistry
         add(new LstmOp());
         add(new GruOp());
         add(new RnnOp());
+        add(new QLstm.QLstmOp());
     }
 }

@@ -13,6 +13,13 @@ public static class PassPipeline
     public static IReadOnlyList<IGraphPass> Default { get; } =
     [
         new IdentityElimination(),
+        // QDQ folding before ConstantFolding, which would turn the int8 weights behind DequantizeLinear into floats
+        new FuseQdqConv(),
+        new FuseQdqGemm(),
+        new FuseQdqAdd(),
+        new FuseQdqPool(),
+        new FuseQdqPassThrough(),
+        new FuseQdqActivation(),
         new ConstantFolding(),
         new InlineConstantIf(),
         new FuseConvBatchNorm(),

@@ -1,0 +1,110 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace EdgeNet.Kernels.Quantized;
+
+/// <summary>
+/// Writes finished accumulators (bias already added) as int32, requantized u8/s8 or dequantized float, with the
+/// exact arithmetic of <see cref="QMath.Requantize"/>, vectorised with <see cref="Vector{T}"/> (round half to even,
+/// clamp in float, then an exact conversion), so every path gives the reference's bytes.
+/// </summary>
+internal static unsafe class QEpilogueWriter
+{
+    /// <param name="ch">first channel of the run when channelsAlongRow, else the run's single channel.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Write(QOutputKind kind, int* acc, int count, void* c, nint index, int ch, bool channelsAlongRow, in QEpilogue e)
+    {
+        switch (kind)
+        {
+            case QOutputKind.Int32:
+                new ReadOnlySpan<int>(acc, count).CopyTo(new Span<int>((int*)c + index, count));
+                return;
+            case QOutputKind.Float32:
+                WriteFloat(acc, count, (float*)c + index, ch, channelsAlongRow, e);
+                return;
+            default:
+                Requantize(acc, count, ch, channelsAlongRow, e);
+                // values are already within the output range, so truncating narrows are exact (u8 and s8 alike)
+                byte* d = (byte*)c + index;
+                int i = 0;
+                if (Vector128.IsHardwareAccelerated)
+                    for (; i + 16 <= count; i += 16)
+                    {
+                        var lo = Vector128.Narrow(Vector128.Load(acc + i), Vector128.Load(acc + i + 4));
+                        var hi = Vector128.Narrow(Vector128.Load(acc + i + 8), Vector128.Load(acc + i + 12));
+                        Vector128.Narrow(lo, hi).AsByte().Store(d + i);
+                    }
+                for (; i < count; i++) d[i] = (byte)acc[i];
+                return;
+        }
+    }
+
+    /// <summary>acc[t] ← requantized value (in the output domain), in place.</summary>
+    private static void Requantize(int* acc, int count, int ch, bool channelsAlongRow, in QEpilogue e)
+    {
+        float* mult = e.Multiplier + (channelsAlongRow ? ch * e.MultiplierStride : ch * e.MultiplierStride);
+        bool vectorMult = channelsAlongRow && e.MultiplierStride != 0;
+        float lo = e.QMin - e.ZeroPoint, hi = e.QMax - e.ZeroPoint;
+        int zp = e.ZeroPoint;
+        int t = 0;
+        if (Avx.IsSupported)
+        {
+            var vlo = Vector256.Create(lo);
+            var vhi = Vector256.Create(hi);
+            var vzp = Vector256.Create(zp);
+            var m = Vector256.Create(*mult);
+            for (; t + 8 <= count; t += 8)
+            {
+                if (vectorMult) m = Vector256.Load(mult + t);
+                var f = Avx.Multiply(Avx.ConvertToVector256Single(Vector256.Load(acc + t)), m);
+                f = Avx.Min(Avx.Max(Avx.RoundToNearestInteger(f), vlo), vhi);
+                (Avx.ConvertToVector256Int32WithTruncation(f) + vzp).Store(acc + t);
+            }
+        }
+        else if (AdvSimd.IsSupported)
+        {
+            var vlo = Vector128.Create(lo);
+            var vhi = Vector128.Create(hi);
+            var vzp = Vector128.Create(zp);
+            var m = Vector128.Create(*mult);
+            for (; t + 4 <= count; t += 4)
+            {
+                if (vectorMult) m = Vector128.Load(mult + t);
+                var f = AdvSimd.Multiply(AdvSimd.ConvertToSingle(Vector128.Load(acc + t)), m);
+                f = AdvSimd.Min(AdvSimd.Max(AdvSimd.RoundToNearest(f), vlo), vhi);
+                (AdvSimd.ConvertToInt32RoundToZero(f) + vzp).Store(acc + t);
+            }
+        }
+        for (; t < count; t++)
+            acc[t] = QMath.Requantize(acc[t], vectorMult ? mult[t] : *mult, zp, e.QMin, e.QMax);
+    }
+
+    private static void WriteFloat(int* acc, int count, float* y, int ch, bool channelsAlongRow, in QEpilogue e)
+    {
+        float* mult = e.Multiplier + ch * e.MultiplierStride;
+        bool vectorMult = channelsAlongRow && e.MultiplierStride != 0;
+        float* fb = e.FloatBias is null ? null : e.FloatBias + ch;
+        int t = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var m = new Vector<float>(*mult);
+            var b = fb is null ? Vector<float>.Zero : new Vector<float>(*fb);
+            for (; t + Vector<int>.Count <= count; t += Vector<int>.Count)
+            {
+                if (vectorMult) m = Vector.Load(mult + t);
+                var f = Vector.ConvertToSingle(Vector.Load(acc + t)) * m;
+                if (fb is not null) f += channelsAlongRow ? Vector.Load(fb + t) : b;
+                f.Store(y + t);
+            }
+        }
+        for (; t < count; t++)
+        {
+            float f = (float)acc[t] * (vectorMult ? mult[t] : *mult);
+            if (fb is not null) f += channelsAlongRow ? fb[t] : *fb;
+            y[t] = f;
+        }
+    }
+}

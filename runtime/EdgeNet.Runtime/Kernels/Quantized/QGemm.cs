@@ -1,0 +1,230 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using EdgeNet.Execution.Threading;
+using ExecutionContext = EdgeNet.Execution.ExecutionContext;
+
+namespace EdgeNet.Kernels.Quantized;
+
+/// <summary>
+/// Blocked, threaded quantized GEMM over weights packed once (<see cref="QPackedWeights"/>) and activations packed per
+/// run into per-thread scratch:
+/// <list type="bullet">
+/// <item><see cref="QGemmOrientation.WeightsRight"/> (MatMul, Dense, LSTM): C[M×N] = A[M×K] · W[K×N], A rows
+/// (<see cref="QRowsPacker"/>) packed MC at a time into MR panels, weights are the NR panels.</item>
+/// <item><see cref="QGemmOrientation.WeightsLeft"/> (NCHW conv, like the fp32 GemmConvKernel): C[Cout×N] =
+/// W[Cout×K] · X[K×N], X columns packed NC at a time into NR panels (<see cref="QColumnsPacker"/> for a row-major X,
+/// <see cref="QIm2ColPacker"/> for implicit im2col), weights are the MR panels.</item>
+/// </list>
+/// The integer accumulator is exact: raw dot products of the stored encodings, then
+/// acc = D + (shift − a_zp)·Σw[ch] + K·a_zp·w_zp[ch] − w_zp[ch]·Σa[pos] + bias[ch] (the per-channel part computed
+/// once per run), then the <see cref="QEpilogue"/> on each tile while it is in L1.
+/// The GEMM is its own <see cref="IParallelWork"/>; a run allocates nothing.
+/// </summary>
+public sealed unsafe class QGemm : IParallelWork
+{
+    private const long MinParallelMacs = 1 << 21;
+    private const int BlockBytes = 256 * 1024;
+
+    private readonly QPackedWeights _w;
+    private readonly QMicrokernel _uk;
+    private readonly QActivationPacker _packer;
+    private readonly QPackFormat _format;
+    private readonly QOutputKind _output;
+    private readonly bool _right;
+    private readonly int _positions, _channels, _depth, _groups, _mr, _nr;
+    private readonly int _posBlock, _posBlocks, _chSplit, _chSplits, _items;
+    private readonly int _partPanelBytes, _partBytes, _rowBufferBytes;
+
+    // per run
+    private byte* _act, _scratch;
+    private nint _ldAct, _ldc;
+    private void* _c;
+    private int _zaRaw;
+    private QEpilogue _e;
+    private int* _chanOffset;
+    private int _next;
+
+    /// <param name="weights">packed weights (their orientation decides the shape).</param>
+    /// <param name="positions">M (rows of A) for WeightsRight, N (columns of X) for WeightsLeft.</param>
+    /// <param name="activationsSigned">activations are int8 (read with the +128 shift) rather than uint8.</param>
+    /// <param name="packer">activation source; default rows (WeightsRight) or row-major columns (WeightsLeft).</param>
+    public QGemm(QPackedWeights weights, int positions, bool activationsSigned, QOutputKind output, int threads, QActivationPacker? packer = null)
+    {
+        if (positions < 0) throw new InvalidModelException($"quantized GEMM: negative size {positions}");
+        _w = weights;
+        _uk = weights.Microkernel;
+        _right = weights.Orientation == QGemmOrientation.WeightsRight;
+        _packer = packer ?? (_right ? QRowsPacker.Instance : QColumnsPacker.Instance);
+        _format = new QPackFormat(_uk, activationsSigned);
+        _output = output;
+        _positions = positions; _channels = weights.Channels; _depth = weights.Depth; _groups = weights.Groups;
+        _mr = _uk.MR; _nr = _uk.NR;
+        int posLanes = _right ? _mr : _nr, chLanes = _right ? _nr : _mr;
+        int laneBytes = _groups * 4;
+        int posPanels = Math.Max(1, (positions + posLanes - 1) / posLanes);
+        int chPanels = (_channels + chLanes - 1) / chLanes;
+        int blockPanels = Math.Clamp(BlockBytes / (laneBytes * posLanes), 1, posPanels);
+        long macs = (long)positions * _channels * _depth;
+        Threads = macs < MinParallelMacs ? 1 : Math.Max(1, threads);
+        _chSplits = 1;
+        if (Threads > 1)
+        {
+            int want = 2 * Threads;
+            if ((posPanels + blockPanels - 1) / blockPanels < want) blockPanels = Math.Max(1, posPanels / want);
+            int blocks = (posPanels + blockPanels - 1) / blockPanels;
+            if (blocks < want) _chSplits = Math.Clamp((want + blocks - 1) / blocks, 1, chPanels);
+        }
+        _posBlock = blockPanels * posLanes;
+        _posBlocks = Math.Max(1, (positions + _posBlock - 1) / _posBlock);
+        _chSplit = (chPanels + _chSplits - 1) / _chSplits;
+        _chSplits = (chPanels + _chSplit - 1) / _chSplit;
+        _items = positions == 0 ? 0 : _posBlocks * _chSplits;
+        Threads = Math.Max(1, Math.Min(Threads, _items));
+        _partPanelBytes = blockPanels * QMicrokernel.PanelBytes(posLanes, _groups);
+        _rowBufferBytes = _packer.ScratchBytes(_posBlock);
+        _partBytes = Align(_partPanelBytes) + Align(_posBlock * sizeof(int)) + Align(_mr * _nr * sizeof(int)) + Align(_rowBufferBytes);
+    }
+
+    private static int Align(int bytes) => (bytes + 63) & ~63;
+
+    public QPackedWeights Weights => _w;
+    /// <summary>Threads a run uses.</summary>
+    public int Threads { get; }
+    /// <summary>Scratch bytes a run needs (64-byte aligned base recommended).</summary>
+    public int ScratchBytes => Align(_channels * sizeof(int)) + Threads * _partBytes + 64;
+
+    /// <summary>
+    /// Runs the GEMM. act: A[M×K] (row stride ld) for WeightsRight, X[K×N] (row stride ld) or the packer's source
+    /// (conv image/group base) for WeightsLeft. actZeroPoint is in the activations' own domain. C: row-major, row
+    /// stride ldc elements of the output type. ctx may be null (single-threaded).
+    /// </summary>
+    public void Run(ExecutionContext? ctx, byte* act, nint ld, int actZeroPoint, void* c, nint ldc, in QEpilogue e, byte* scratch)
+    {
+        if (_items == 0) return;
+        _act = act; _ldAct = ld; _c = c; _ldc = ldc; _e = e;
+        _zaRaw = actZeroPoint;
+        scratch = (byte*)(((nint)scratch + 63) & ~(nint)63);
+        _chanOffset = (int*)scratch;
+        _scratch = scratch + Align(_channels * sizeof(int));
+        int za = _format.SignMask != 0 ? actZeroPoint + 128 : actZeroPoint;
+        int shift = _uk.ShiftActivations ? 128 : 0;
+        int k = _depth;
+        fixed (int* sums = _w.Sums)
+        fixed (int* zps = _w.ZeroPoints)
+            for (int ch = 0; ch < _channels; ch++)
+                _chanOffset[ch] = unchecked((e.Bias is null ? 0 : e.Bias[ch]) + (shift - za) * sums[ch] + k * za * zps[ch]);
+        _next = 0;
+        if (ctx is null || Threads == 1) for (int part = 0; part < Threads; part++) Execute(part);
+        else ctx.Parallel(this, Threads, Threads);
+    }
+
+    public void Execute(int part)
+    {
+        byte* partBase = _scratch + (nint)part * _partBytes;
+        byte* panels = partBase;
+        int* posSums = (int*)(panels + Align(_partPanelBytes));
+        int* tile = (int*)((byte*)posSums + Align(_posBlock * sizeof(int)));
+        byte* rowBuffers = (byte*)tile + Align(_mr * _nr * sizeof(int));
+        int item;
+        while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < _items)
+        {
+            int pb = item % _posBlocks, cs = item / _posBlocks;
+            int p0 = pb * _posBlock, count = Math.Min(_posBlock, _positions - p0);
+            int* sums = _w.HasZeroPoints ? posSums : null;
+            byte padRaw = (byte)_zaRaw;
+            _packer.Pack(_act, _ldAct, p0, count, _right ? _mr : _nr, _depth, _format, padRaw, panels, sums, rowBuffers);
+            int chLanes = _right ? _nr : _mr;
+            int ch0 = cs * _chSplit * chLanes, ch1 = Math.Min(_channels, (cs + 1) * _chSplit * chLanes);
+            RunBlock(panels, sums, p0, count, ch0, ch1, tile);
+        }
+    }
+
+    private void RunBlock(byte* actPanels, int* posSums, int p0, int count, int ch0, int ch1, int* tile)
+    {
+        int wPanelBytes = _w.PanelBytes;
+        int aPanelBytes = QMicrokernel.PanelBytes(_right ? _mr : _nr, _groups);
+        fixed (byte* wData = _w.Data)
+        fixed (int* zps = _w.ZeroPoints)
+        {
+            if (_right)
+            {
+                // rows = positions (MR), columns = channels (NR)
+                for (int j = ch0; j < ch1; j += _nr)
+                {
+                    byte* wPanel = wData + (nint)(j / _nr) * wPanelBytes;
+                    int cols = Math.Min(_nr, ch1 - j);
+                    for (int i = 0; i < count; i += _mr)
+                    {
+                        int rows = Math.Min(_mr, count - i);
+                        _uk.Run(_groups, actPanels + (nint)(i / _mr) * aPanelBytes, wPanel, tile, activationsLeft: true);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            int pos = p0 + i + r;
+                            int posSum = posSums is null ? 0 : posSums[i + r];
+                            EpilogueRow(tile + r * _nr, cols, pos, j, channelsAlongRow: true, posSum, null, zps);
+                        }
+                    }
+                }
+            }
+            else
+            {
+                // rows = channels (MR), columns = positions (NR)
+                for (int i = ch0; i < ch1; i += _mr)
+                {
+                    byte* wPanel = wData + (nint)(i / _mr) * wPanelBytes;
+                    int rows = Math.Min(_mr, ch1 - i);
+                    for (int j = 0; j < count; j += _nr)
+                    {
+                        int cols = Math.Min(_nr, count - j);
+                        _uk.Run(_groups, wPanel, actPanels + (nint)(j / _nr) * aPanelBytes, tile, activationsLeft: false);
+                        for (int r = 0; r < rows; r++)
+                            EpilogueRow(tile + r * _nr, cols, i + r, p0 + j, channelsAlongRow: false, 0, posSums is null ? null : posSums + j, zps);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Finishes one tile row of <paramref name="cols"/> values. channelsAlongRow: the row is one position (row index
+    /// <paramref name="rowIndex"/>) over channels from col0; otherwise it is channel rowIndex over positions from col0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EpilogueRow(int* acc, int cols, int rowIndex, int col0, bool channelsAlongRow, int posSum, int* posSums, int* zps)
+    {
+        // exact accumulator: + per-channel offset − w_zp[ch]·Σa[pos]
+        int t = 0;
+        if (channelsAlongRow)
+        {
+            int* off = _chanOffset + col0;
+            int* zp = zps + col0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var ps = new Vector<int>(posSum);
+                for (; t + Vector<int>.Count <= cols; t += Vector<int>.Count)
+                    (Vector.Load(acc + t) + Vector.Load(off + t) - Vector.Load(zp + t) * ps).Store(acc + t);
+            }
+            for (; t < cols; t++) acc[t] = unchecked(acc[t] + off[t] - zp[t] * posSum);
+        }
+        else
+        {
+            int off = _chanOffset[rowIndex];
+            int zw = posSums is null ? 0 : zps[rowIndex];
+            if (Vector.IsHardwareAccelerated)
+            {
+                var vo = new Vector<int>(off);
+                if (zw == 0)
+                    for (; t + Vector<int>.Count <= cols; t += Vector<int>.Count) (Vector.Load(acc + t) + vo).Store(acc + t);
+                else
+                {
+                    var vz = new Vector<int>(zw);
+                    for (; t + Vector<int>.Count <= cols; t += Vector<int>.Count)
+                        (Vector.Load(acc + t) + vo - vz * Vector.Load(posSums + t)).Store(acc + t);
+                }
+            }
+            for (; t < cols; t++) acc[t] = unchecked(acc[t] + off - (zw == 0 ? 0 : zw * posSums[t]));
+        }
+        nint index = rowIndex * _ldc + col0;
+        QEpilogueWriter.Write(_output, acc, cols, _c, index, channelsAlongRow ? col0 : rowIndex, channelsAlongRow, _e);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace EdgeNet.Kernels.Quantized;
+
+/// <summary>
+/// AVX-VNNI 6×16 tile: vpdpbusd (u8 × s8, four products summed into each int32 lane, no intermediate saturation).
+/// The u8 operand is whichever side holds the activations: the A broadcast for a MatMul, the B panel for a conv.
+/// </summary>
+public sealed unsafe class QGemm6x16AvxVnni : QMicrokernel
+{
+    public static readonly QGemm6x16AvxVnni Instance = new();
+    public override QVariant Variant => QVariant.AvxVnni;
+    public override int MR => 6;
+    public override int NR => 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Run(int groups, byte* a, byte* b, int* c, bool activationsLeft)
+    {
+        Vector256<int> c00 = Vector256<int>.Zero, c01 = Vector256<int>.Zero, c10 = Vector256<int>.Zero, c11 = Vector256<int>.Zero, c20 = Vector256<int>.Zero, c21 = Vector256<int>.Zero, c30 = Vector256<int>.Zero, c31 = Vector256<int>.Zero, c40 = Vector256<int>.Zero, c41 = Vector256<int>.Zero, c50 = Vector256<int>.Zero, c51 = Vector256<int>.Zero;
+        if (activationsLeft)
+        {
+            for (int g = 0; g < groups; g++, a += 24, b += 64)
+            {
+                var b0 = Vector256.Load((int*)b);
+                var b1 = Vector256.Load((int*)(b + 32));
+                var a0 = Vector256.Create(*(int*)(a + 0));
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, a0.AsByte(), b0.AsSByte());
+                c01 = AvxVnni.MultiplyWideningAndAdd(c01, a0.AsByte(), b1.AsSByte());
+                var a1 = Vector256.Create(*(int*)(a + 4));
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, a1.AsByte(), b0.AsSByte());
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, a1.AsByte(), b1.AsSByte());
+                var a2 = Vector256.Create(*(int*)(a + 8));
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, a2.AsByte(), b0.AsSByte());
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, a2.AsByte(), b1.AsSByte());
+                var a3 = Vector256.Create(*(int*)(a + 12));
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, a3.AsByte(), b0.AsSByte());
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, a3.AsByte(), b1.AsSByte());
+                var a4 = Vector256.Create(*(int*)(a + 16));
+                c40 = AvxVnni.MultiplyWideningAndAdd(c40, a4.AsByte(), b0.AsSByte());
+                c41 = AvxVnni.MultiplyWideningAndAdd(c41, a4.AsByte(), b1.AsSByte());
+                var a5 = Vector256.Create(*(int*)(a + 20));
+                c50 = AvxVnni.MultiplyWideningAndAdd(c50, a5.AsByte(), b0.AsSByte());
+                c51 = AvxVnni.MultiplyWideningAndAdd(c51, a5.AsByte(), b1.AsSByte());
+            }
+        }
+        else
+        {
+            for (int g = 0; g < groups; g++, a += 24, b += 64)
+            {
+                var b0 = Vector256.Load((int*)b);
+                var b1 = Vector256.Load((int*)(b + 32));
+                var a0 = Vector256.Create(*(int*)(a + 0));
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, b0.AsByte(), a0.AsSByte());
+                c01 = AvxVnni.MultiplyWideningAndAdd(c01, b1.AsByte(), a0.AsSByte());
+                var a1 = Vector256.Create(*(int*)(a + 4));
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, b0.AsByte(), a1.AsSByte());
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, b1.AsByte(), a1.AsSByte());
+                var a2 = Vector256.Create(*(int*)(a + 8));
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, b0.AsByte(), a2.AsSByte());
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, b1.AsByte(), a2.AsSByte());
+                var a3 = Vector256.Create(*(int*)(a + 12));
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, b0.AsByte(), a3.AsSByte());
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, b1.AsByte(), a3.AsSByte());
+                var a4 = Vector256.Create(*(int*)(a + 16));
+                c40 = AvxVnni.MultiplyWideningAndAdd(c40, b0.AsByte(), a4.AsSByte());
+                c41 = AvxVnni.MultiplyWideningAndAdd(c41, b1.AsByte(), a4.AsSByte());
+                var a5 = Vector256.Create(*(int*)(a + 20));
+                c50 = AvxVnni.MultiplyWideningAndAdd(c50, b0.AsByte(), a5.AsSByte());
+                c51 = AvxVnni.MultiplyWideningAndAdd(c51, b1.AsByte(), a5.AsSByte());
+            }
+        }
+        c00.Store(c + 0);
+        c01.Store(c + 8);
+        c10.Store(c + 16);
+        c11.Store(c + 24);
+        c20.Store(c + 32);
+        c21.Store(c + 40);
+        c30.Store(c + 48);
+        c31.Store(c + 56);
+        c40.Store(c + 64);
+        c41.Store(c + 72);
+        c50.Store(c + 80);
+        c51.Store(c + 88);
+    }
+}

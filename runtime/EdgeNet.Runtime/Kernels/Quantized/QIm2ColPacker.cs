@@ -1,0 +1,71 @@
+namespace EdgeNet.Kernels.Quantized;
+
+/// <summary>
+/// Implicit-GEMM im2col for one image and group of an NCHW conv: row k = (c·KH + kh)·KW + kw, column (position)
+/// p = oh·OW + ow, value x[c, oh·sh − pt + kh·dh, ow·sw − pl + kw·dw], or the input zero point in the padding (so
+/// it contributes 0). Each k row of the tile is gathered into a row buffer (contiguous copies when the stride is 1),
+/// then GroupK rows are interleaved into the panels.
+/// </summary>
+public sealed unsafe class QIm2ColPacker(QConv2dShape s) : QActivationPacker
+{
+    private readonly int _khw = s.KH * s.KW;
+
+    internal override int ScratchBytes(int maxCount) => 4 * ((maxCount + 63) & ~63);
+
+    internal override void Pack(byte* src, nint ld, int pos0, int count, int lanes, int depth, in QPackFormat f, byte padRaw, byte* dst, int* sums, byte* scratch)
+    {
+        int gk = f.GroupK, groups = (depth + gk - 1) / gk;
+        int rowBytes = (count + 63) & ~63;
+        if (sums is not null) new Span<int>(sums, count).Clear();
+        byte** rows = stackalloc byte*[4];
+        for (int g = 0; g < groups; g++)
+        {
+            for (int e = 0; e < gk; e++)
+            {
+                int k = g * gk + e;
+                if (k >= depth) { rows[e] = null; continue; }
+                byte* row = scratch + e * rowBytes;
+                FillRow(src, k, pos0, count, padRaw, row);
+                rows[e] = row;
+            }
+            Interleave(rows, count, lanes, groups, g, f, dst, sums);
+        }
+    }
+
+    /// <summary>Gathers im2col row k, positions [pos0, pos0 + count), into row.</summary>
+    private void FillRow(byte* x, int k, int pos0, int count, byte pad, byte* row)
+    {
+        int c = k / _khw, kk = k % _khw, kh = kk / s.KW, kw = kk % s.KW;
+        byte* channel = x + (nint)c * s.InPlane;
+        int outW = s.OutW, sw = s.StrideW, inW = s.InW;
+        int oh = pos0 / outW, ow = pos0 % outW;
+        int colOffset = kw * s.DilationW - s.PadLeft;
+        int filled = 0;
+        while (filled < count)
+        {
+            int run = Math.Min(outW - ow, count - filled);
+            int ih = oh * s.StrideH - s.PadTop + kh * s.DilationH;
+            byte* d = row + filled;
+            if ((uint)ih < (uint)s.InH)
+            {
+                byte* inRow = channel + (nint)ih * inW;
+                int iw0 = ow * sw + colOffset;
+                // t in [lo, hi) reads inside the row: 0 ≤ iw0 + t·sw < InW
+                int lo = iw0 >= 0 ? 0 : Math.Min(run, (-iw0 + sw - 1) / sw);
+                int hi = Math.Clamp((inW - iw0 + sw - 1) / sw, lo, run);
+                if (lo > 0) new Span<byte>(d, lo).Fill(pad);
+                if (sw == 1) new ReadOnlySpan<byte>(inRow + iw0 + lo, hi - lo).CopyTo(new Span<byte>(d + lo, hi - lo));
+                else
+                {
+                    byte* sp = inRow + iw0;
+                    for (int t = lo; t < hi; t++) d[t] = sp[t * sw];
+                }
+                if (run > hi) new Span<byte>(d + hi, run - hi).Fill(pad);
+            }
+            else new Span<byte>(d, run).Fill(pad);
+            filled += run;
+            ow = 0;
+            oh++;
+        }
+    }
+}

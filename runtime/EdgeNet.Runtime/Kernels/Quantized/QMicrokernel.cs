@@ -1,0 +1,72 @@
+using System.Runtime.CompilerServices;
+
+namespace EdgeNet.Kernels.Quantized;
+
+/// <summary>
+/// One register tile of the quantized GEMM: c[i·NR + j] = Σ_g Σ_e A[g, i, e] · B[g, j, e] for the whole MR×NR tile.
+/// Both operands are packed panels of 32-bit lanes: lane (g, r) holds <see cref="GroupK"/> consecutive k values of
+/// row r (4 bytes, or 2 int16 for <see cref="Wide"/>), groups of MR (A) or NR (B) lanes, zero padded in k and in
+/// rows, so the kernel always runs the full tile. One side is the weights (int8), the other the activations
+/// (uint8, or int8 after the −128 shift of <see cref="ShiftActivations"/>); <c>activationsLeft</c> says which.
+/// Microkernels are stateless singletons.
+/// </summary>
+public abstract unsafe class QMicrokernel
+{
+    public abstract QVariant Variant { get; }
+    /// <summary>Rows of the tile (lanes per group of an A panel).</summary>
+    public abstract int MR { get; }
+    /// <summary>Columns of the tile (lanes per group of a B panel).</summary>
+    public abstract int NR { get; }
+    /// <summary>k values per 32-bit lane: 4 bytes, or 2 for the int16 layout.</summary>
+    public virtual int GroupK => 4;
+    /// <summary>Elements are int16 (activations zero-extended, weights sign-extended) instead of bytes.</summary>
+    public virtual bool Wide => false;
+    /// <summary>Activations are stored as int8 (u8 − 128: x ^ 0x80) because the multiply is signed × signed.</summary>
+    public virtual bool ShiftActivations => false;
+
+    /// <summary>Bytes of one packed panel of <paramref name="lanes"/> rows over <paramref name="groups"/> k groups.</summary>
+    public static int PanelBytes(int lanes, int groups) => lanes * groups * 4;
+
+    /// <summary>Computes the full tile into c (MR rows of NR int32).</summary>
+    public abstract void Run(int groups, byte* a, byte* b, int* c, bool activationsLeft);
+
+    public static QMicrokernel For(QVariant v) => v switch
+    {
+        QVariant.Avx2 => QGemm6x16Avx2.Instance,
+        QVariant.AvxVnni => QGemm6x16AvxVnni.Instance,
+        QVariant.Avx512 => QGemm8x32Avx512.Instance,
+        QVariant.Neon => QGemm4x8Neon.Instance,
+        QVariant.NeonDot => QGemm8x8NeonDot.Instance,
+        _ => QGemm4x8Scalar.Instance,
+    };
+}
+
+/// <summary>Portable scalar 4×8 tile over the byte layout (u8 activations × s8 weights).</summary>
+public sealed unsafe class QGemm4x8Scalar : QMicrokernel
+{
+    public static readonly QGemm4x8Scalar Instance = new();
+    public override QVariant Variant => QVariant.Scalar;
+    public override int MR => 4;
+    public override int NR => 8;
+
+    public override void Run(int groups, byte* a, byte* b, int* c, bool activationsLeft)
+    {
+        if (activationsLeft) Tile<byte, sbyte>(groups, a, (sbyte*)b, c);
+        else Tile<sbyte, byte>(groups, (sbyte*)a, b, c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<TA, TB>(int groups, TA* a, TB* b, int* c)
+        where TA : unmanaged, System.Numerics.IBinaryInteger<TA> where TB : unmanaged, System.Numerics.IBinaryInteger<TB>
+    {
+        for (int t = 0; t < 4 * 8; t++) c[t] = 0;
+        for (int g = 0; g < groups; g++, a += 4 * 4, b += 8 * 4)
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 8; j++)
+                {
+                    int s = 0;
+                    for (int e = 0; e < 4; e++) s += int.CreateTruncating(a[i * 4 + e]) * int.CreateTruncating(b[j * 4 + e]);
+                    c[i * 8 + j] += s;
+                }
+    }
+}

@@ -1,0 +1,134 @@
+using EdgeNet.Kernels.Quantized;
+using ExecutionContext = EdgeNet.Execution.ExecutionContext;
+
+namespace EdgeNet.Tests.Kernels.Quantized;
+
+/// <summary>
+/// <see cref="QConv2d"/> (GEMM + im2col, pointwise, grouped, depthwise direct) for every variant against the direct
+/// <see cref="QConv2dReference"/>, bit for bit: kernel sizes 1/3/5/7, strides, pads, dilations, groups, depthwise
+/// (multiplier 1 and 2), u8/s8 data, per-tensor and per-channel weights, every output kind.
+/// </summary>
+public unsafe class QConv2dKernelTests
+{
+    public static TheoryData<QVariant> Variants() => QGemmKernelTests.Variants();
+
+    internal static void Check(QVariant variant, QConv2dShape s, bool xSigned, bool wSigned, bool perChannelZp, QOutputKind output, int seed, int threads = 1)
+    {
+        var rng = new Random(seed);
+        var x = new byte[s.Batch * s.InChannels * s.InPlane];
+        var w = new byte[s.OutChannels * s.Depth];
+        rng.NextBytes(x);
+        rng.NextBytes(w);
+        int xzp = xSigned ? rng.Next(-128, 128) : rng.Next(256);
+        int[] wzp = perChannelZp
+            ? Enumerable.Range(0, s.OutChannels).Select(_ => wSigned ? rng.Next(-10, 10) : rng.Next(120, 136)).ToArray()
+            : seed % 2 == 0 ? [] : [wSigned ? 0 : 128];
+        var bias = Enumerable.Range(0, s.OutChannels).Select(_ => rng.Next(-5000, 5000)).ToArray();
+        var mult = Enumerable.Range(0, s.OutChannels).Select(_ => (float)(rng.NextDouble() * 0.01 + 0.0005)).ToArray();
+        var fbias = Enumerable.Range(0, s.OutChannels).Select(_ => (float)rng.NextDouble()).ToArray();
+        int outBytes = output is QOutputKind.Int32 or QOutputKind.Float32 ? 4 : 1;
+        int count = s.Batch * s.OutChannels * s.OutPlane;
+        var expected = new byte[count * outBytes];
+        var actual = new byte[count * outBytes];
+        var conv = new QConv2d(variant, s, w, wSigned, wzp, xSigned, output, threads);
+        var scratch = new byte[conv.ScratchBytes];
+        int yzp = output == QOutputKind.Int8 ? -3 : 120;
+        fixed (byte* xp = x)
+        fixed (byte* wp = w)
+        fixed (int* zp = wzp)
+        fixed (int* b = bias)
+        fixed (float* mp = mult)
+        fixed (float* fb = fbias)
+        fixed (byte* e = expected)
+        fixed (byte* y = actual)
+        fixed (byte* sp = scratch)
+        {
+            var ep = output switch
+            {
+                QOutputKind.Int32 => QEpilogue.Exact(b),
+                QOutputKind.Float32 => QEpilogue.Dequantize(mp, 1, fb, b),
+                QOutputKind.Int8 => QEpilogue.Requantize(mp, 1, yzp, -128, 127, b),
+                _ => QEpilogue.Requantize(mp, seed % 3 == 0 ? 0 : 1, yzp, seed % 2 == 0 ? yzp : 0, 255, b),
+            };
+            QConv2dReference.Run(s, xp, xSigned, xzp, wp, wSigned, wzp.Length == 0 ? null : zp, wzp.Length > 1 ? 1 : 0, output, e, ep);
+            conv.Run(threads > 1 ? new ExecutionContext([], threads) : null, xp, xzp, y, ep, sp);
+        }
+        if (!expected.AsSpan().SequenceEqual(actual))
+        {
+            int i = 0;
+            while (expected[i] == actual[i]) i++;
+            Assert.Fail($"{variant} {s} x{(xSigned ? "s8" : "u8")} w{(wSigned ? "s8" : "u8")} {output}: first difference at element {i / outBytes}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void ConvMatchesReferenceOverGeometries(QVariant variant)
+    {
+        var kinds = Enum.GetValues<QOutputKind>();
+        int seed = 0;
+        foreach (int k in new[] { 1, 3, 5, 7 })
+            foreach (int stride in new[] { 1, 2, 3 })
+                foreach (int pad in new[] { 0, 1, 3 })
+                    foreach (int dil in new[] { 1, 2 })
+                    {
+                        seed++;
+                        if (pad >= k * dil && k > 1) continue;
+                        int h = 5 + seed % 9, wdt = 4 + seed % 11;
+                        if ((k - 1) * dil + 1 > h + 2 * pad || (k - 1) * dil + 1 > wdt + 2 * pad) continue;
+                        int group = seed % 4 == 0 ? 2 : 1;
+                        var s = new QConv2dShape(1 + seed % 2, 2 * group + seed % 3 * group, h, wdt, group * (1 + seed % 9), k, k, group,
+                            stride, k == 1 ? 1 : stride, pad, pad, k == 1 ? 0 : pad + seed % 2, pad, dil, dil);
+                        Check(variant, s, (seed & 1) != 0, (seed & 2) != 0, seed % 3 == 0, kinds[seed % kinds.Length], seed);
+                    }
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void PointwiseAndAsymmetricGeometries(QVariant variant)
+    {
+        Check(variant, new QConv2dShape(1, 17, 7, 9, 13, 1, 1), false, true, false, QOutputKind.UInt8, 1);
+        Check(variant, new QConv2dShape(2, 8, 5, 5, 24, 1, 1), true, false, true, QOutputKind.Int32, 2);
+        Check(variant, new QConv2dShape(1, 3, 11, 13, 8, 3, 5, 1, 2, 1, 0, 2, 1, 0, 1, 3), false, true, true, QOutputKind.Float32, 3);
+        Check(variant, new QConv2dShape(1, 6, 9, 9, 9, 3, 3, 3, 1, 1, 1, 1, 1, 1), true, true, false, QOutputKind.Int8, 4);
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void DepthwiseMatchesReference(QVariant variant)
+    {
+        int seed = 100;
+        foreach (int k in new[] { 3, 5 })
+            foreach (int stride in new[] { 1, 2 })
+                foreach (int pad in new[] { 0, 1, 2 })
+                    foreach (int dil in new[] { 1, 2 })
+                    {
+                        seed++;
+                        int c = 3 + seed % 6;
+                        var s = new QConv2dShape(1 + seed % 2, c, 7 + seed % 5, 6 + seed % 7, c, k, k, c, stride, stride, pad, pad, pad, pad + seed % 2, dil, dil);
+                        if (s.OutH <= 0 || s.OutW <= 0) continue;
+                        Check(variant, s, (seed & 1) != 0, (seed & 2) != 0, seed % 3 == 0, (QOutputKind)(seed % 4), seed);
+                    }
+        // channel multiplier 2 takes the grouped GEMM path
+        Check(variant, new QConv2dShape(1, 4, 8, 8, 8, 3, 3, 4, 1, 1, 1, 1, 1, 1), false, true, true, QOutputKind.UInt8, 7);
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void LargeThreadedConvMatches(QVariant variant)
+    {
+        if (!QVariants.IsNative(variant)) return;
+        Check(variant, new QConv2dShape(1, 32, 28, 28, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), false, true, false, QOutputKind.UInt8, 11, threads: 2);
+        Check(variant, new QConv2dShape(1, 64, 28, 28, 64, 3, 3, 64, 2, 2, 1, 1, 1, 1), false, true, false, QOutputKind.UInt8, 12, threads: 2);
+        Check(variant, new QConv2dShape(1, 64, 14, 14, 128, 1, 1), true, true, false, QOutputKind.Int8, 13, threads: 2);
+    }
+
+    [Fact]
+    public void BadGeometryThrows()
+    {
+        Assert.Throws<InvalidModelException>(() => new QConv2dShape(1, 3, 4, 4, 6, 3, 3, 2).Validated());
+        Assert.Throws<InvalidModelException>(() => new QConv2dShape(1, 4, 2, 2, 4, 5, 5).Validated());
+        Assert.Throws<InvalidModelException>(() => new QConv2dShape(1, 4, 8, 8, 4, 3, 3, 1, 0).Validated());
+        Assert.Throws<InvalidModelException>(() => new QConv2d(QVariant.Scalar, new QConv2dShape(1, 4, 8, 8, 4, 3, 3), new byte[10], true, [], false, QOutputKind.UInt8, 1));
+    }
+}
