@@ -38,6 +38,7 @@ internal static class ConvertCommand
                 Console.WriteLine($"wrote {saveQdq} (QDQ ONNX)");
             }
             model = OnnxImporter.FromProto(result.QdqModel);
+            if (QLstmRewrite.Apply(model) is > 0 and var lstms) Console.WriteLine($"{lstms} LSTM -> edgenet.QLstm");
         }
         var report = Passes.PassPipeline.Optimize(model);
         Format.EnetWriter.Write(model, output);

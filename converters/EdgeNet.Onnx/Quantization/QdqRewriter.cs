@@ -88,10 +88,29 @@ public static class QdqRewriter
             if (consumers.TryGetValue(raw, out var readers) && readers.Count == 1 && !outputs.Contains(raw)
                 && readers[0].OpType is "Relu" or "Clip" && readers[0].Domain is "" or "ai.onnx" && readers[0].Input[0] == raw)
                 output = readers[0].Output[0];
-            if (outputs.Contains(output) || !isFloatActivation(output)) output = null;
+            if (outputs.Contains(output) || !isFloatActivation(output) || FeedsHead(output, consumers, outputs)) output = null;
             layers.Add(new QuantizableLayer(n.Name, n.OpType, x, w, axis, bias, raw, output));
         }
         return layers;
+    }
+
+    /// <summary>True when the tensor reaches a graph output without passing another Conv / Gemm / MatMul / RNN: the model's head (logits), kept float.</summary>
+    private static bool FeedsHead(string tensor, Dictionary<string, List<NodeProto>> consumers, HashSet<string> outputs)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var todo = new Stack<string>();
+        todo.Push(tensor);
+        while (todo.Count > 0)
+        {
+            string t = todo.Pop();
+            if (!seen.Add(t)) continue;
+            if (outputs.Contains(t)) return true;
+            if (!consumers.TryGetValue(t, out var readers)) continue;
+            foreach (var r in readers)
+                if (r.OpType is not ("Conv" or "Gemm" or "MatMul" or "LSTM" or "GRU"))
+                    foreach (var o in r.Output) if (o.Length > 0) todo.Push(o);
+        }
+        return false;
     }
 
     private static long Int(NodeProto n, string name, long fallback) => n.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.I : fallback;
@@ -131,10 +150,23 @@ public static class QdqRewriter
             ];
             activations[tensor] = (dq, p);
         }
-        // Only layer inputs are quantized: a layer whose output feeds another int8 layer (directly or after a Relu/Clip)
-        // gets its requantization from that layer's input pair; any other output stays float (the folded int8 op
-        // dequantizes it), which keeps float-only stretches such as HardSwish, squeeze-excite gates and the logits exact.
-        foreach (var l in layers) Quantize(l.Input);
+        // Activations are quantized where an int8 layer reads them. When that tensor is also an int8 layer's output
+        // (after a Relu/Clip that alone reads it), every reader takes the dequantized copy, so the producer feeds Q
+        // alone and the fold pass finds DQ → layer → Q. Other outputs stay float (HardSwish, squeeze-excite gates,
+        // logits), and so do float readers of other quantized tensors: measured more accurate on the real models.
+        var inputs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var l in layers) { Quantize(l.Input); inputs.Add(l.Input); }
+        var produced = new HashSet<string>(StringComparer.Ordinal);
+        var readers = new Dictionary<string, List<NodeProto>>(StringComparer.Ordinal);
+        foreach (var n in g.Node) foreach (var i in n.Input) if (i.Length > 0) { if (!readers.TryGetValue(i, out var r)) readers[i] = r = []; r.Add(n); }
+        foreach (var l in layers)
+        {
+            if (l.Output is null) continue;
+            // read by an int8 layer, or only by residual Adds whose sums an int8 layer reads
+            bool residual = readers.TryGetValue(l.Output, out var rs) && rs.All(r => r.OpType == "Add" && inputs.Contains(r.Output[0]));
+            if (inputs.Contains(l.Output)) produced.Add(l.Output);
+            else if (residual) { Quantize(l.Output); produced.Add(l.Output); }
+        }
 
         var prefix = new List<NodeProto>();
         var layerInputs = new Dictionary<string, (int Index, string Name)[]>(StringComparer.Ordinal);
@@ -188,9 +220,12 @@ public static class QdqRewriter
         foreach (var v in g.Input) if (pairs.TryGetValue(v.Name, out var pair)) nodes.AddRange(pair);
         foreach (var n in g.Node)
         {
-            // only the int8 layers read the dequantized copy; float readers (residual Adds, gates) keep full precision
+            // an int8 layer's output is read dequantized by everyone (its producer must feed Q alone to fold); other
+            // quantized tensors only by the int8 layers, float readers (e.g. of the graph input) keep full precision
             if (layerInputs.TryGetValue(n.Name, out var own))
                 foreach (var (index, name) in own) n.Input[index] = name;
+            for (int i = 0; i < n.Input.Count; i++)
+                if (produced.Contains(n.Input[i]) && activations.TryGetValue(n.Input[i], out var a)) n.Input[i] = a.Dq;
             nodes.Add(n);
             foreach (var o in n.Output) if (pairs.TryGetValue(o, out var pair)) nodes.AddRange(pair);
         }

@@ -62,6 +62,36 @@ public class QuantizeCliTests
         Assert.True(ratio <= 0.3, $"int8 .enet is {ratio:F3} of the fp32 file");
     }
 
+    /// <summary>lstm_kws: the .enet holds edgenet.QLstm (int8 W/R) and an int8 Gemm, and EdgeNet runs it close to fp32.</summary>
+    [Fact]
+    public void LstmBecomesQLstmAndRunsInEdgeNet()
+    {
+        string model = RepoPaths.Model("generated/lstm_kws/model.onnx");
+        string dir = QuantTestData.TempDir(), calibration = Path.Combine(dir, "calibration");
+        Directory.CreateDirectory(calibration);
+        var rng = new Random(5);
+        float[] Gaussian(int n) => Enumerable.Range(0, n).Select(_ => (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()))).ToArray();
+        Npy.Write(Path.Combine(calibration, "x.npy"), Tensor.FromArray([32, 49, 40], Gaussian(32 * 49 * 40)));
+        var (code, stdout, stderr) = Edgenet("convert", model, "-o", Out(dir), "--quantize", "int8", "--calibration", calibration);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("2 LSTM -> edgenet.QLstm", stdout);
+        var (code32, _, err32) = Edgenet("convert", model, "-o", Out(dir, "fp32.enet"));
+        Assert.True(code32 == 0, err32);
+        var int8 = EnetReader.Load(Out(dir));
+        Assert.Equal(2, int8.Graph.Nodes.Count(n => n.OpType == "QLstm" && n.Domain == "edgenet"));
+        Assert.DoesNotContain(int8.Graph.Nodes, n => n.OpType == "LSTM");
+        Assert.True(new FileInfo(Out(dir)).Length <= 0.3 * new FileInfo(Out(dir, "fp32.enet")).Length);
+        var q = new EdgeNet.Execution.Session(int8);
+        var f = new EdgeNet.Execution.Session(EnetReader.Load(Out(dir, "fp32.enet")));
+        int same = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            var feeds = new Dictionary<string, Tensor> { ["input"] = Tensor.FromArray([1, 49, 40], Gaussian(49 * 40)) };
+            if (QuantTestData.ArgMaxRows(q.Run(feeds)[0])[0] == QuantTestData.ArgMaxRows(f.Run(feeds)[0])[0]) same++;
+        }
+        Assert.True(same >= 198, $"EdgeNet int8 (QLstm) top-1 agreement {same}/200");
+    }
+
     [Fact]
     public void WavPreprocessingFeedsTheMelSpectrogram()
     {
