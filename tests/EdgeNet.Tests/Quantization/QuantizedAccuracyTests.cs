@@ -34,6 +34,14 @@ public class QuantizedAccuracyTests(ITestOutputHelper output)
         var qTop = QuantTestData.ArgMaxRows(ortQdq);
         for (int i = 0; i < fp32.Length; i++)
             if (fp32[i] != qTop[i]) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"differs: crop {i}: fp32 p0 {fp32Probs[2 * i]:F3}, int8 p0 {qProbs[2 * i]:F3}"));
+        // the product path: QDQ → graph passes (QDQ folded into QLinearConv / QGemm) → EdgeNet integer kernels
+        var folded = OnnxImporter.FromProto(result.QdqModel);
+        EdgeNet.Passes.PassPipeline.Optimize(folded);
+        Assert.Contains(folded.Graph.Nodes, n => n.OpType == "QLinearConv");
+        var edgenet = new Session(folded).Run(feeds)[0];
+        double native = QuantTestData.Agreement(fp32, QuantTestData.ArgMaxRows(edgenet));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"int8 (EdgeNet, folded integer ops) vs fp32 {native:P2}"));
+        Assert.True(native >= 0.99, $"int8 top-1 agreement {native:P2} < 99% (EdgeNet integer kernels)");
         double truth = QuantTestData.Agreement(fp32, flipped.Select(f => (int)f).ToArray());
         double ort = QuantTestData.Agreement(fp32, QuantTestData.ArgMaxRows(ortQdq));
         double sim = QuantTestData.Agreement(fp32, QuantTestData.ArgMaxRows(simulated));

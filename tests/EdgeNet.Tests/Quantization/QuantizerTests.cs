@@ -69,12 +69,12 @@ public class QuantizerTests
     {
         var s = StatsOf(UniformWithOutlier());
         Assert.Equal(1000f, s.Range(CalibrationMethod.MinMax).Hi);
-        foreach (var method in new[] { CalibrationMethod.Percentile, CalibrationMethod.Mse })
-        {
-            var (lo, hi) = s.Range(method);
-            Assert.True(hi is > 0.9f and < 5f, $"{method}: hi {hi}");
-            Assert.True(lo >= 0, $"{method}: lo {lo}");
-        }
+        var (lo, hi) = s.Range(CalibrationMethod.Percentile);
+        Assert.True(hi is > 0.9f and < 5f, $"percentile: hi {hi}");
+        Assert.True(lo >= 0, $"percentile: lo {lo}");
+        // MSE weighs the one outlier's squared clipping error against everyone's rounding noise: it shrinks the range a little
+        var (_, mseHi) = s.Range(CalibrationMethod.Mse);
+        Assert.InRange(mseHi, 500f, 999f);
         // KL works on the 2048-bin histogram and never clips below `levels` bins: 255/2048 of the outlier's 1000
         var (_, entropyHi) = s.Range(CalibrationMethod.Entropy);
         Assert.InRange(entropyHi, 0.9f, 130f);
