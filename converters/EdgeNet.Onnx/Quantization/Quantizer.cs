@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using EdgeNet.Execution;
+using EdgeNet.IR;
+using EdgeNet.Onnx.Proto;
+using EdgeNet.Passes;
+
+namespace EdgeNet.Onnx.Quantization;
+
+/// <summary>Settings of <see cref="Quantizer.Quantize"/>.</summary>
+public sealed class QuantizerOptions
+{
+    /// <summary>How activation ranges are picked (see docs/QUANTIZATION.md for the measurements behind the default).</summary>
+    public CalibrationMethod Method { get; set; } = CalibrationMethod.Percentile;
+    /// <summary>For <see cref="CalibrationMethod.Percentile"/>: the share of values kept, in percent; the rest is cut off both tails.</summary>
+    public double Percentile { get; set; } = 99.99;
+    /// <summary>A layer stays int8 when quantizing it alone keeps the model output's SNR at least this high (dB); 0 quantizes every layer.</summary>
+    public double MinLayerSnrDb { get; set; } = 30;
+    /// <summary>
+    /// After the per-layer choice, while the whole model's output SNR (dB) is below this, the int8 layer that cost most
+    /// alone goes back to float (at most a third of the layers); 0 turns this off.
+    /// </summary>
+    public double TargetModelSnrDb { get; set; } = 33;
+    /// <summary>Measure each layer alone and keep the costly ones float (on by default); off quantizes every layer unmeasured.</summary>
+    public bool AnalyzeLayers { get; set; } = true;
+    /// <summary>At most this many calibration samples (spread over the set) measure each layer's error.</summary>
+    public int SensitivitySamples { get; set; } = 32;
+}
+
+/// <summary>One row of the per-layer error report.</summary>
+/// <param name="LayerSnrDb">SNR of the layer's own output when only this layer is quantized.</param>
+/// <param name="ModelSnrDb">SNR of the model output when only this layer is quantized.</param>
+public sealed record LayerReport(string Node, string Op, double LayerSnrDb, double ModelSnrDb, bool Int8);
+
+public sealed class QuantizationResult
+{
+    /// <summary>The float model the quantizer started from (after the float passes, opset ≥ 13).</summary>
+    public required ModelProto FloatModel { get; init; }
+    /// <summary>The QDQ model: standard ONNX that ONNX Runtime runs too.</summary>
+    public required ModelProto QdqModel { get; init; }
+    public required List<LayerReport> Layers { get; init; }
+    /// <summary>SNR (dB) of the QDQ model's outputs against the float model over the measured samples.</summary>
+    public double ModelSnrDb { get; init; }
+    public int CalibrationSamples { get; init; }
+
+    public string Report()
+    {
+        var sb = new StringBuilder();
+        int width = Math.Max(5, Layers.Count == 0 ? 5 : Layers.Max(l => l.Node.Length));
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{"layer".PadRight(width)}  {"op",-7} {"layer SNR",10} {"model SNR",10}  kept");
+        foreach (var l in Layers)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"{l.Node.PadRight(width)}  {l.Op,-7} {Db(l.LayerSnrDb),10} {Db(l.ModelSnrDb),10}  {(l.Int8 ? "int8" : "float")}");
+        sb.Append(CultureInfo.InvariantCulture, $"{Layers.Count(l => l.Int8)} of {Layers.Count} layers int8; model output SNR {Db(ModelSnrDb)} dB over {CalibrationSamples} calibration samples");
+        return sb.ToString();
+    }
+
+    private static string Db(double v) => double.IsNaN(v) ? "-" : double.IsPositiveInfinity(v) ? "exact" : v.ToString("F1", CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Post-training int8 quantization: float passes, calibration, one measurement per layer, and the QDQ rewrite of the
+/// layers that keep the model accurate.
+/// </summary>
+public static class Quantizer
+{
+    /// <summary>The float passes that keep the graph standard ONNX (activation fusion runs after quantization, on the QDQ graph).</summary>
+    private static readonly IGraphPass[] s_floatPasses =
+        [new IdentityElimination(), new ConstantFolding(), new InlineConstantIf(), new FuseConvBatchNorm(), new DeadNodeElimination()];
+
+    public static QuantizationResult Quantize(Model model, IReadOnlyList<Dictionary<string, Tensor>> samples, QuantizerOptions? options = null)
+    {
+        options ??= new QuantizerOptions();
+        if (samples.Count == 0) throw new InputMismatchException("Quantization needs at least one calibration sample");
+        var floatProto = Prepare(model, samples[0]);
+        var floatModel = OnnxImporter.FromProto(floatProto);
+        var stats = Calibrator.Collect(floatModel, samples);
+        var ranges = new Dictionary<string, ActivationParams>(StringComparer.Ordinal);
+        foreach (var (name, s) in stats)
+        {
+            var (lo, hi) = s.Range(options.Method, options.Percentile);
+            ranges[name] = ActivationParams.FromRange(lo, hi);
+        }
+        ActivationParams Params(string name) => ranges[name];
+        var layers = QdqRewriter.FindLayers(floatProto, ranges.ContainsKey);
+
+        var measured = Spread(samples, options.SensitivitySamples);
+        var rawOutputs = layers.Select(l => l.RawOutput).ToArray();
+        var scored = ScoredTensors(floatProto);
+        var reference = RunAll(floatProto, measured, scored, rawOutputs);
+        var reports = new List<LayerReport>();
+        var chosen = new List<QuantizableLayer>();
+        foreach (var layer in layers)
+        {
+            if (!options.AnalyzeLayers)
+            {
+                chosen.Add(layer);
+                reports.Add(new LayerReport(layer.Node, layer.Op, double.NaN, double.NaN, true));
+                continue;
+            }
+            var one = RunAll(QdqSimulation.Lower(QdqRewriter.Rewrite(floatProto, [layer], Params)), measured, scored, [layer.RawOutput]);
+            double layerSnr = Snr(reference, one, s => s.Kept[layer.RawOutput], s => s.Kept[layer.RawOutput]);
+            double modelSnr = Snr(reference, one, s => s.Outputs, s => s.Outputs);
+            bool keep = modelSnr >= options.MinLayerSnrDb;
+            if (keep) chosen.Add(layer);
+            reports.Add(new LayerReport(layer.Node, layer.Op, layerSnr, modelSnr, keep));
+        }
+        var qdq = QdqRewriter.Rewrite(floatProto, chosen, Params);
+        double totalSnr = Snr(reference, RunAll(QdqSimulation.Lower(qdq), measured, scored, []), s => s.Outputs, s => s.Outputs);
+        // noise of many layers adds up: give back the costliest ones until the whole model meets the target
+        int budget = options.AnalyzeLayers ? layers.Count / 3 : 0;
+        while (totalSnr < options.TargetModelSnrDb && budget-- > 0 && chosen.Count > 0)
+        {
+            var worst = chosen.MinBy(l => reports.First(r => r.Node == l.Node).ModelSnrDb)!;
+            chosen.Remove(worst);
+            int at = reports.FindIndex(r => r.Node == worst.Node);
+            reports[at] = reports[at] with { Int8 = false };
+            qdq = QdqRewriter.Rewrite(floatProto, chosen, Params);
+            totalSnr = Snr(reference, RunAll(QdqSimulation.Lower(qdq), measured, scored, []), s => s.Outputs, s => s.Outputs);
+        }
+        return new QuantizationResult
+        {
+            FloatModel = floatProto, QdqModel = qdq, Layers = reports, ModelSnrDb = totalSnr, CalibrationSamples = samples.Count,
+        };
+    }
+
+    /// <summary>Float passes, then ONNX opset 13 (per-axis DequantizeLinear) — the model every measurement starts from.</summary>
+    public static ModelProto Prepare(Model model, Dictionary<string, Tensor> sample)
+    {
+        PassPipeline.Optimize(model, s_floatPasses);
+        var session = new Session(model);
+        session.Run(sample);
+        var facts = session.Plan.Facts;
+        int? RankOf(string name) => model.Graph.Values.TryGetValue(name, out var v)
+            ? facts.TryGetValue(v, out var f) ? f.Dims.Length : v.Shape?.Length
+            : null;
+        var proto = OnnxExporter.Export(model);
+        OpsetUpgrade.ToOpset13(proto, RankOf);
+        return proto;
+    }
+
+    private static List<Dictionary<string, Tensor>> Spread(IReadOnlyList<Dictionary<string, Tensor>> samples, int count)
+    {
+        if (samples.Count <= count) return samples.ToList();
+        var picked = new List<Dictionary<string, Tensor>>(count);
+        for (int i = 0; i < count; i++) picked.Add(samples[(int)((long)i * samples.Count / count)]);
+        return picked;
+    }
+
+    /// <summary>
+    /// The tensors whose error scores a candidate: the graph outputs, or the logits before a final Softmax / LogSoftmax /
+    /// Sigmoid (a saturated probability hides the error that flips a close call).
+    /// </summary>
+    private static string[] ScoredTensors(ModelProto model)
+    {
+        var producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
+        foreach (var n in model.Graph.Node) foreach (var o in n.Output) producers[o] = n;
+        return model.Graph.Output.Select(o => producers.TryGetValue(o.Name, out var p) && p.OpType is "Softmax" or "LogSoftmax" or "Sigmoid" && p.Input.Count == 1
+            ? p.Input[0] : o.Name).ToArray();
+    }
+
+    internal sealed record SampleResult(float[] Outputs, Dictionary<string, float[]> Kept);
+
+    /// <summary>Runs a model over samples; per sample, the scored float tensors concatenated and the kept tensors.</summary>
+    internal static List<SampleResult> RunAll(ModelProto proto, IReadOnlyList<Dictionary<string, Tensor>> samples, IReadOnlyList<string> scored, IReadOnlyList<string> keep)
+    {
+        var model = OnnxImporter.FromProto(proto);
+        var options = new SessionOptions { AllowInPlace = false };
+        foreach (var k in keep) options.KeepAlive.Add(k);
+        foreach (var k in scored) options.KeepAlive.Add(k);
+        var session = new Session(model, options);
+        var results = new List<SampleResult>(samples.Count);
+        foreach (var sample in samples)
+        {
+            session.Run(sample);
+            float[] Read(string name)
+            {
+                var value = model.Graph.Values[name];
+                var facts = session.Plan.Facts[value];
+                if (facts.DataType != DataType.Float32) return [];
+                if (facts.Constant is { } c) return c.ToFloatArray();
+                return MemoryMarshal.Cast<byte, float>(session.Plan.MemoryOf(value).Span)[..facts.ElementCount].ToArray();
+            }
+            var flat = new List<float>();
+            foreach (var name in scored) flat.AddRange(Read(name));
+            var kept = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            foreach (var k in keep) kept[k] = Read(k);
+            results.Add(new SampleResult(flat.ToArray(), kept));
+        }
+        return results;
+    }
+
+    /// <summary>10·log10(Σ ref² / Σ (ref − q)²) over all samples; +∞ when equal.</summary>
+    internal static double Snr(List<SampleResult> reference, List<SampleResult> test, Func<SampleResult, float[]> refOf, Func<SampleResult, float[]> testOf)
+    {
+        double signal = 0, noise = 0;
+        for (int s = 0; s < reference.Count; s++)
+        {
+            var r = refOf(reference[s]);
+            var t = testOf(test[s]);
+            for (int i = 0; i < r.Length; i++) { signal += (double)r[i] * r[i]; double d = (double)r[i] - t[i]; noise += d * d; }
+        }
+        if (noise == 0) return double.PositiveInfinity;
+        return 10 * Math.Log10(Math.Max(signal, 1e-30) / noise);
+    }
+}
