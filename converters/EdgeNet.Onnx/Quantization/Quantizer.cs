@@ -134,9 +134,22 @@ public static class Quantizer
         int? RankOf(string name) => model.Graph.Values.TryGetValue(name, out var v)
             ? facts.TryGetValue(v, out var f) ? f.Dims.Length : v.Shape?.Length
             : null;
-        var proto = OnnxExporter.Export(model);
+        var proto = Export.OnnxExporter.ToProto(model);
+        UniqueNodeNames(proto.Graph);
         OpsetUpgrade.ToOpset13(proto, RankOf);
         return proto;
+    }
+
+    /// <summary>Node names key the per-layer decisions and the report: make them unique (ONNX does not require it).</summary>
+    private static void UniqueNodeNames(GraphProto graph)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in graph.Node)
+        {
+            string stem = n.Name.Length > 0 ? n.Name : n.OpType, name = stem;
+            for (int i = 1; !names.Add(name); i++) name = $"{stem}_{i}";
+            n.Name = name;
+        }
     }
 
     private static List<Dictionary<string, Tensor>> Spread(IReadOnlyList<Dictionary<string, Tensor>> samples, int count)
