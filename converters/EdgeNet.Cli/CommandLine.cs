@@ -12,6 +12,8 @@ internal static class CommandLine
         "  " + InspectCommand.Usage,
         "  " + ConvertCommand.Usage,
         "  " + OpsCommand.Usage,
+        "  " + FinetuneCommand.Usage,
+        "  " + EvaluateCommand.Usage,
     ];
 
     public static int Run(string[] args)
@@ -32,6 +34,8 @@ internal static class CommandLine
                 "inspect" => InspectCommand.Run(rest),
                 "convert" => ConvertCommand.Run(rest),
                 "ops" => OpsCommand.Run(rest),
+                "finetune" => FinetuneCommand.Run(rest),
+                "evaluate" => EvaluateCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -91,7 +91,7 @@ public sealed class Trainer
     public IReadOnlyDictionary<string, int[]> InputShape { get; }
     public int RejectedSteps { get; private set; }
     public event Action<StepRejection>? StepRejected;
-    public event Action<EpochRecord>? EpochCompleted;
+    public event Action<EpochResult>? EpochCompleted;
     public Optimizer Optimizer => _optimizer;
 
     /// <summary>Runs the frozen backbone once per sample; <paramref name="fill"/> writes sample i's model input (batch 1).</summary>
@@ -137,7 +137,7 @@ public sealed class Trainer
         var order = new int[train.Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
         var random = new Random(_options.Seed);
-        var epochs = new List<EpochRecord>();
+        var epochs = new List<EpochResult>();
         double bestLoss = double.PositiveInfinity;
         int bestEpoch = -1, sinceBest = 0;
         bool stopped = false;
@@ -165,7 +165,7 @@ public sealed class Trainer
                 var r = Evaluate(validation);
                 valLoss = r.Loss; valAcc = r.Accuracy;
             }
-            var record = new EpochRecord(epoch + 1, counted > 0 ? lossSum / counted : double.NaN, counted > 0 ? (double)correct / counted : double.NaN,
+            var record = new EpochResult(epoch + 1, counted > 0 ? lossSum / counted : double.NaN, counted > 0 ? (double)correct / counted : double.NaN,
                 valLoss, valAcc, lr, clock.Elapsed.TotalSeconds, RejectedSteps - rejectedBefore);
             epochs.Add(record);
             EpochCompleted?.Invoke(record);

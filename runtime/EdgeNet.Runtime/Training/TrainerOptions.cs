@@ -48,11 +48,11 @@ public sealed class TrainerOptions
 }
 
 /// <summary>One epoch of <see cref="Trainer.Fit(FeatureSet, FeatureSet?)"/>. Validation figures are NaN without validation data.</summary>
-public sealed record EpochRecord(int Epoch, double Loss, double Accuracy, double ValidationLoss, double ValidationAccuracy,
+public sealed record EpochResult(int Epoch, double Loss, double Accuracy, double ValidationLoss, double ValidationAccuracy,
     float LearningRate, double Seconds, int RejectedSteps);
 
 /// <summary>What Fit did: the epochs, and where early stopping ended (the weights are those of <see cref="BestEpoch"/> when it did).</summary>
-public sealed record FitResult(IReadOnlyList<EpochRecord> Epochs, bool StoppedEarly, int BestEpoch);
+public sealed record FitResult(IReadOnlyList<EpochResult> Epochs, bool StoppedEarly, int BestEpoch);
 
 /// <summary>Why a step was rejected (weights untouched).</summary>
 public enum RejectReason { InputNotFinite, LossNotFinite, GradientNotFinite }
