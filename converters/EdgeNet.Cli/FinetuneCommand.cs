@@ -55,6 +55,8 @@ internal static class FinetuneCommand
             int maxLabel = (int)y.Max();
             classes = Enumerable.Range(0, maxLabel + 1).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
             givenFeatures = new FeatureSet(x.ToFloatArray(), x.ElementCount / x.Dims[0], y.Select(v => (int)v).ToArray());
+            // the backbone is still planned (to find the cut's shape): an image model needs its input size
+            if (model.Graph.Inputs is [{ Shape.Length: 4 }]) reader = SampleReader.Create(model, SampleKind.Image, a, a.Positional[0]);
         }
 
         // what to train
