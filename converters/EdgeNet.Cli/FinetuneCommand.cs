@@ -197,6 +197,8 @@ internal sealed class SampleReader
     /// <summary>The model input shape with batch 1.</summary>
     public int[] InputShape { get; }
     public ImageSpec? Spec { get; }
+    /// <summary>The embedding chain for WAV data (null for images).</summary>
+    public WakeWordFeatures? Audio => _audio;
 
     public static SampleReader Create(Model model, SampleKind kind, Arguments a, string modelPath)
     {
