@@ -188,6 +188,21 @@ public class TrainingCliTests
         Assert.True(evalCode == 0, evalErr);
         using var doc = JsonDocument.Parse(json);
         Assert.Equal(1.0, doc.RootElement.GetProperty("accuracy").GetDouble());
+
+        // as a detector scoring every 80 ms: every "low" clip fires (its last window is the trained one); the stream is 8 s long
+        string stream = Path.Combine(dir, "stream.wav");
+        var tone = new short[16000 * 8];
+        for (int t = 0; t < tone.Length; t++) tone[t] = (short)(8000 * Math.Sin(2 * Math.PI * 2400 * t / 16000));
+        File.WriteAllBytes(stream, Wav(tone));
+        var (detectCode, detect, detectErr) = Edgenet("evaluate", output, "--data", Path.Combine(dir, "wav"), "--detect", "low", "--stream", stream, "--json",
+            "--audio-models", Path.GetDirectoryName(baseModel)!);
+        Assert.True(detectCode == 0, detectErr);
+        using var d = JsonDocument.Parse(detect);
+        Assert.Equal(1.0, d.RootElement.GetProperty("recall").GetDouble());
+        Assert.Equal(5, d.RootElement.GetProperty("positives").GetInt32());
+        Assert.Equal(5, d.RootElement.GetProperty("negatives").GetInt32());
+        Assert.InRange(d.RootElement.GetProperty("false_accepts").GetInt32(), 0, 4); // 8 s, one per 2 s at most
+        Assert.Equal(8.0 / 3600, d.RootElement.GetProperty("stream_hours").GetDouble(), 6);
     }
 
     private static byte[] Wav(short[] samples)
