@@ -27,3 +27,13 @@ for r in $(seq "$repeats"); do
   pt=$(/usr/bin/python3 scripts/compare-head-torch.py "$out/f" --epochs 100 --lr 0.001 --batch 32 --eval none)
   echo "wake-word MLP: $en | torch $pt"
 done
+# The MNIST head (200 -> 10, 1000 samples x 100 epochs = 3200 steps) on the features scripts/train-mnist.sh dumped.
+mnist="${MNIST_FEATURES:-/tmp/edgenet-mnist/f100}"
+if [[ -f "$mnist/train_x.npy" ]]; then
+  for r in $(seq "$repeats"); do
+    en=$($E finetune models/ppocr/ch_ppocr_mobile_v2.0_cls_infer.onnx --features "$mnist/train_x.npy" --labels "$mnist/train_y.npy" --out "$out/mnist.enet" \
+         --image-size 48x48 --epochs 100 --lr 0.1 --batch 32 --seed 0 --quiet | sed -n 's/.* in \([0-9.]*\) s training, \([0-9]*\) steps, loss \([0-9.]*\).*/edgenet_seconds=\1 steps=\2 loss=\3/p')
+    pt=$(/usr/bin/python3 scripts/compare-head-torch.py "$mnist" --epochs 100 --lr 0.1 --batch 32 --eval none)
+    echo "MNIST head: $en | torch $pt"
+  done
+fi
