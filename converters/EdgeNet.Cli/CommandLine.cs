@@ -13,6 +13,8 @@ internal static class CommandLine
         "  " + ConvertCommand.Usage,
         "  " + OpsCommand.Usage,
         "  " + ExportOnnxCommand.Usage,
+        "  " + FinetuneCommand.Usage,
+        "  " + EvaluateCommand.Usage,
     ];
 
     public static int Run(string[] args)
@@ -34,6 +36,8 @@ internal static class CommandLine
                 "convert" => ConvertCommand.Run(rest),
                 "ops" => OpsCommand.Run(rest),
                 "export-onnx" => ExportOnnxCommand.Run(rest),
+                "finetune" => FinetuneCommand.Run(rest),
+                "evaluate" => EvaluateCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

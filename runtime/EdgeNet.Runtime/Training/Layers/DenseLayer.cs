@@ -1,0 +1,105 @@
+using EdgeNet.Kernels.Activation;
+
+namespace EdgeNet.Training.Layers;
+
+/// <summary>
+/// Gemm / MatMul with constant weights (+ bias, + fused activation) over the last axis:
+/// Z = X·W (W stored K×N) or X·Wᵀ (W stored N×K, Gemm transB=1), Y = act(Z + b).
+/// Backward: dZ = dY ⊙ act'(Z); dW = Xᵀ·dZ (or dZᵀ·X); db = Σ dZ; dX = dZ·Wᵀ (or dZ·W). All three products run on
+/// the blocked fp32 GEMM.
+/// </summary>
+public sealed unsafe class DenseLayer : TrainLayer
+{
+    private readonly TrainParameter _weight;
+    private readonly TrainParameter? _bias;
+    private readonly bool _transB;
+    private readonly int _k, _n;
+    private readonly FusedActivation _activation;
+    private TrainGemmCache? _forward, _weightGrad, _inputGrad;
+    private int _preActivation = -1, _deltaOffset = -1;
+    private TrainArena? _arena;
+    private Kernels.Isa _isa;
+
+    public DenseLayer(string name, TrainTensor input, TrainParameter weight, bool transB, TrainParameter? bias, FusedActivation activation)
+        : base(name, [input], OutputShape(name, input, weight, transB))
+    {
+        _weight = weight; _bias = bias; _transB = transB; _activation = activation;
+        _k = input.SampleShape[^1];
+        _n = transB ? weight.Tensor.Dims[0] : weight.Tensor.Dims[1];
+        if (bias is not null && bias.Count != _n && bias.Count != 1)
+            throw new UnsupportedOperatorException($"Layer '{name}': bias of {bias.Count} values for {_n} outputs");
+    }
+
+    private static int[] OutputShape(string name, TrainTensor input, TrainParameter weight, bool transB)
+    {
+        var w = weight.Tensor.Dims;
+        if (w.Length != 2) throw new UnsupportedOperatorException($"Layer '{name}': weights must be 2-D, got {IR.Shapes.Format(w)}");
+        if (input.SampleShape.Length == 0) throw new UnsupportedOperatorException($"Layer '{name}': input has no feature axis");
+        int k = transB ? w[1] : w[0];
+        if (input.SampleShape[^1] != k)
+            throw new ShapeInferenceException($"Layer '{name}': input features {input.SampleShape[^1]} do not match weights {IR.Shapes.Format(w)}");
+        var shape = (int[])input.SampleShape.Clone();
+        shape[^1] = transB ? w[0] : w[1];
+        return shape;
+    }
+
+    public override IReadOnlyList<TrainParameter> Parameters => _bias is null ? [_weight] : [_weight, _bias];
+
+    private int RowsPerSample => Inputs[0].SampleSize / _k;
+
+    internal override void Plan(TrainArena arena, LayerSetup setup)
+    {
+        _arena = arena;
+        _isa = setup.Isa;
+        int rows = setup.MaxBatch * RowsPerSample;
+        if (_activation.Kind != ActivationKind.None)
+        {
+            _preActivation = arena.Reserve(rows * _n);
+            _deltaOffset = arena.Reserve(rows * _n);
+        }
+        var isa = setup.Isa;
+        int perSample = RowsPerSample;
+        _forward = new TrainGemmCache(b => new TrainGemm(isa, b * perSample, _n, _k, false, _transB, false), setup.MaxBatch);
+        _weightGrad = new TrainGemmCache(b => _transB
+            ? new TrainGemm(isa, _n, _k, b * perSample, true, false, false)
+            : new TrainGemm(isa, _k, _n, b * perSample, true, false, false), setup.MaxBatch);
+        bool accumulate = Inputs[0].AccumulateGrad;
+        _inputGrad = new TrainGemmCache(b => new TrainGemm(isa, b * perSample, _k, _n, false, !_transB, accumulate), setup.MaxBatch);
+    }
+
+    public override void Forward(int batch, bool training)
+    {
+        int rows = batch * RowsPerSample;
+        float* z = _preActivation >= 0 ? _arena!.Pointer(_preActivation) : Output.DataPtr;
+        _forward!.For(batch).Run(Inputs[0].DataPtr, _weight.ValuePtr, z);
+        var zs = new Span<float>(z, rows * _n);
+        if (_bias is not null)
+        {
+            var b = _bias.Value;
+            if (b.Length == 1) { float v = b[0]; for (int i = 0; i < zs.Length; i++) zs[i] += v; }
+            else for (int r = 0; r < rows; r++) TrainGemm.Add(zs.Slice(r * _n, _n), b);
+        }
+        if (_activation.Kind != ActivationKind.None) _activation.Apply(zs, Output.Data(batch), _isa);
+    }
+
+    public override void Backward(int batch)
+    {
+        int rows = batch * RowsPerSample;
+        float* dz = Output.GradPtr;
+        if (_activation.Kind != ActivationKind.None)
+        {
+            dz = _arena!.Pointer(_deltaOffset);
+            ActivationMath.Backward(_activation, _arena.Span(_preActivation, rows * _n), Output.Data(batch), Output.Grad(batch), new Span<float>(dz, rows * _n), false);
+        }
+        _weightGrad!.For(batch).Run(_transB ? dz : Inputs[0].DataPtr, _transB ? Inputs[0].DataPtr : dz, _weight.GradPtr);
+        if (_bias is not null)
+        {
+            var db = _bias.Grad;
+            db.Clear();
+            var d = new ReadOnlySpan<float>(dz, rows * _n);
+            if (db.Length == 1) { float s = 0; foreach (float v in d) s += v; db[0] = s; }
+            else for (int r = 0; r < rows; r++) TrainGemm.Add(db, d.Slice(r * _n, _n));
+        }
+        if (Inputs[0].NeedsGrad) _inputGrad!.For(batch).Run(dz, _weight.ValuePtr, Inputs[0].GradPtr);
+    }
+}

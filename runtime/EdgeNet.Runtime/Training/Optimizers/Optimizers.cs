@@ -1,0 +1,122 @@
+using System.Numerics;
+
+namespace EdgeNet.Training.Optimizers;
+
+/// <summary>Updates parameters from their gradients. State (momentum, moments) is allocated on the first step only.</summary>
+public abstract class Optimizer
+{
+    private float[][] _state1 = [], _state2 = [];
+
+    public float LearningRate { get; set; }
+    /// <summary>L2 weight decay added to the gradient (g + λ·w), as PyTorch's weight_decay.</summary>
+    public float WeightDecay { get; init; }
+    /// <summary>Steps taken.</summary>
+    public long Steps { get; private set; }
+
+    protected abstract bool NeedsSecondState { get; }
+
+    public void Step(IReadOnlyList<TrainParameter> parameters)
+    {
+        if (_state1.Length != parameters.Count)
+        {
+            _state1 = new float[parameters.Count][];
+            _state2 = new float[parameters.Count][];
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                _state1[i] = new float[parameters[i].Count];
+                _state2[i] = NeedsSecondState ? new float[parameters[i].Count] : [];
+            }
+        }
+        Steps++;
+        for (int i = 0; i < parameters.Count; i++) Update(parameters[i].Value, parameters[i].Grad, _state1[i], _state2[i]);
+    }
+
+    protected abstract void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> s1, Span<float> s2);
+}
+
+/// <summary>
+/// SGD with momentum μ, optional Nesterov, and weight decay λ (PyTorch's update, dampening 0):
+/// d = g + λw; v = μv + d; w −= lr·(Nesterov ? d + μv : v). With μ = 0 it is plain SGD.
+/// </summary>
+public sealed class Sgd : Optimizer
+{
+    public float Momentum { get; init; }
+    public bool Nesterov { get; init; }
+    protected override bool NeedsSecondState => false;
+
+    protected override void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> v, Span<float> unused)
+    {
+        float lr = LearningRate, mu = Momentum, wd = WeightDecay;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vlr = new Vector<float>(lr); var vmu = new Vector<float>(mu); var vwd = new Vector<float>(wd);
+            for (int c = Vector<float>.Count; i + c <= w.Length; i += c)
+            {
+                var wi = new Vector<float>(w[i..]);
+                var d = new Vector<float>(g[i..]) + vwd * wi;
+                var vi = vmu * new Vector<float>(v[i..]) + d;
+                vi.CopyTo(v[i..]);
+                (wi - vlr * (Nesterov ? d + vmu * vi : vi)).CopyTo(w[i..]);
+            }
+        }
+        for (; i < w.Length; i++)
+        {
+            float d = g[i] + wd * w[i];
+            v[i] = mu * v[i] + d;
+            w[i] -= lr * (Nesterov ? d + mu * v[i] : v[i]);
+        }
+    }
+}
+
+/// <summary>Adam (Kingma &amp; Ba) with bias correction; weight decay added to the gradient as in PyTorch's Adam.</summary>
+public sealed class Adam : Optimizer
+{
+    public float Beta1 { get; init; } = 0.9f;
+    public float Beta2 { get; init; } = 0.999f;
+    public float Epsilon { get; init; } = 1e-8f;
+    protected override bool NeedsSecondState => true;
+
+    protected override void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v)
+    {
+        float b1 = Beta1, b2 = Beta2, wd = WeightDecay;
+        float c1 = 1 - MathF.Pow(b1, Steps), c2 = 1 - MathF.Pow(b2, Steps);
+        float stepSize = LearningRate / c1, invSqrtC2 = 1 / MathF.Sqrt(c2);
+        for (int i = 0; i < w.Length; i++)
+        {
+            float d = g[i] + wd * w[i];
+            m[i] = b1 * m[i] + (1 - b1) * d;
+            v[i] = b2 * v[i] + (1 - b2) * d * d;
+            w[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) * invSqrtC2 + Epsilon);
+        }
+    }
+}
+
+/// <summary>Learning rate per epoch (0-based) from the base rate.</summary>
+public abstract class LearningRateSchedule
+{
+    public abstract float Rate(float baseRate, int epoch);
+    public static LearningRateSchedule Constant { get; } = new ConstantSchedule();
+
+    private sealed class ConstantSchedule : LearningRateSchedule
+    {
+        public override float Rate(float baseRate, int epoch) => baseRate;
+    }
+}
+
+/// <summary>Multiplies the rate by <see cref="Gamma"/> every <see cref="Every"/> epochs.</summary>
+public sealed class StepSchedule(int every, float gamma) : LearningRateSchedule
+{
+    public int Every { get; } = every > 0 ? every : throw new ArgumentOutOfRangeException(nameof(every));
+    public float Gamma { get; } = gamma;
+    public override float Rate(float baseRate, int epoch) => baseRate * MathF.Pow(Gamma, epoch / Every);
+}
+
+/// <summary>Cosine annealing from the base rate to <see cref="Minimum"/> over <see cref="Epochs"/> epochs.</summary>
+public sealed class CosineSchedule(int epochs, float minimum = 0) : LearningRateSchedule
+{
+    public int Epochs { get; } = epochs > 0 ? epochs : throw new ArgumentOutOfRangeException(nameof(epochs));
+    public float Minimum { get; } = minimum;
+    public override float Rate(float baseRate, int epoch) =>
+        Minimum + (baseRate - Minimum) * 0.5f * (1 + MathF.Cos(MathF.PI * Math.Min(epoch, Epochs) / Epochs));
+}

@@ -1,0 +1,227 @@
+using EdgeNet.Execution;
+using EdgeNet.Format;
+using EdgeNet.IR;
+using EdgeNet.Tests.Support;
+using EdgeNet.Training;
+using EdgeNet.Training.Optimizers;
+using Attribute = EdgeNet.IR.Attribute;
+
+namespace EdgeNet.Tests.Training;
+
+/// <summary>The Trainer end to end on small synthetic models and data.</summary>
+public class TrainerTests
+{
+    /// <summary>x[1,2,4,4] → Conv 3×3 (4 ch, Relu) → GAP → Flatten → Gemm(3) → Softmax: a tiny "backbone + head".</summary>
+    private static Model TinyClassifier(int seed = 1)
+    {
+        var b = new GraphBuilder(seed);
+        var conv = b.Op("Conv", [b.X, b.Const([4, 2, 3, 3], 0.6f), b.Const([4], 0.1f)], Attribute.Of("kernel_shape", new long[] { 3, 3 }), Attribute.Of("pads", new long[] { 1, 1, 1, 1 }));
+        var relu = b.Op("Relu", [conv]);
+        var gap = b.Op("GlobalAveragePool", [relu]);
+        var flat = b.Op("Flatten", [gap], Attribute.Of("axis", 1L));
+        var logits = b.Op("Gemm", [flat, b.Const([3, 4], 0.5f), b.Const([3])], Attribute.Of("transB", 1L));
+        var y = b.Op("Softmax", [logits], Attribute.Of("axis", -1L));
+        return b.Model(y, [1, 2, 4, 4]);
+    }
+
+    /// <summary>Three classes that differ in the mean of each input channel, with noise.</summary>
+    private static (List<Tensor> Inputs, int[] Labels) Blobs(int perClass, int seed)
+    {
+        var random = new Random(seed);
+        var inputs = new List<Tensor>();
+        var labels = new List<int>();
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < perClass; i++)
+            {
+                var data = new float[32];
+                for (int j = 0; j < 32; j++)
+                {
+                    float mean = c switch { 0 => j < 16 ? 1.5f : -1f, 1 => j < 16 ? -1f : 1.5f, _ => 0.2f };
+                    data[j] = mean + 0.4f * (random.NextSingle() * 2 - 1);
+                }
+                inputs.Add(Tensor.FromArray([1, 2, 4, 4], data));
+                labels.Add(c);
+            }
+        return (inputs, labels.ToArray());
+    }
+
+    private static TrainerOptions Options(int seed = 7, int epochs = 30) => new() { Epochs = epochs, BatchSize = 8, LearningRate = 0.1f, Momentum = 0.9f, Seed = seed };
+
+    [Fact]
+    public void NewHeadLearnsAndTheSavedModelRunsInASession()
+    {
+        var model = TinyClassifier();
+        var trainer = new Trainer(model, new FineTuneSetup { NewHeadClasses = 3 }, Options());
+        Assert.Equal("flatten", trainer.FeatureTensor[..7]);
+        var (x, y) = Blobs(20, 1);
+        var fit = trainer.Fit(x, y);
+        Assert.Equal(30, fit.Epochs.Count);
+        Assert.True(fit.Epochs[^1].Loss < fit.Epochs[0].Loss / 2, $"loss {fit.Epochs[0].Loss} → {fit.Epochs[^1].Loss}");
+        var (tx, ty) = Blobs(20, 2);
+        var test = trainer.CacheFeatures(tx.Count, (i, d) => tx[i].AsSpan<float>().CopyTo(d), ty);
+        var result = trainer.Evaluate(test);
+        Assert.True(result.Accuracy >= 0.9, $"accuracy {result.Accuracy}");
+
+        // the trained model is backbone + head: saved, reloaded and run by a normal session it predicts the same
+        string path = Path.Combine(Path.GetTempPath(), $"edgenet-trainer-{Guid.NewGuid():N}.enet");
+        EnetWriter.Write(trainer.Model, path);
+        var session = new Session(EnetReader.Load(path));
+        for (int i = 0; i < tx.Count; i++)
+        {
+            var probabilities = session.Run(new Dictionary<string, Tensor> { ["x"] = tx[i] })[0].ToFloatArray();
+            Assert.Equal(3, probabilities.Length);
+            Assert.Equal(result.Predictions[i], Array.IndexOf(probabilities, probabilities.Max()));
+            Assert.Equal(1, probabilities.Sum(), 4);
+        }
+        File.Delete(path);
+    }
+
+    [Fact]
+    public void TrainableLastReachesIntoTheConvAndSameSeedGivesBitIdenticalWeights()
+    {
+        float[][] Train(int seed)
+        {
+            var trainer = new Trainer(TinyClassifier(), new FineTuneSetup { NewHeadClasses = 3, TrainableLast = 2 }, Options(seed, epochs: 5));
+            Assert.Equal("x", trainer.Cut);
+            Assert.Equal(4, trainer.Graph.Parameters.Count); // conv W, b + head W, b
+            var (x, y) = Blobs(10, 3);
+            trainer.Fit(x, y);
+            return trainer.Graph.Parameters.Select(p => p.Value.ToArray()).ToArray();
+        }
+        var a = Train(5);
+        var b = Train(5);
+        var c = Train(6);
+        for (int p = 0; p < a.Length; p++) Assert.True(a[p].AsSpan().SequenceEqual(b[p]), $"parameter {p} differs between two runs with the same seed");
+        Assert.False(a[^2].AsSpan().SequenceEqual(c[^2]), "a different seed should give a different head");
+    }
+
+    [Fact]
+    public void ContinuingTheExistingHeadTrainsItsWeights()
+    {
+        var model = TinyClassifier();
+        var before = model.Graph.Nodes.First(n => n.OpType == "Gemm").Inputs[1]!.Constant!.ToFloatArray();
+        var trainer = new Trainer(model, new FineTuneSetup(), Options(epochs: 3));
+        var (x, y) = Blobs(5, 4);
+        trainer.Fit(x, y);
+        var after = model.Graph.Nodes.First(n => n.OpType == "Gemm").Inputs[1]!.Constant!.ToFloatArray();
+        Assert.Equal(before.Length, after.Length);
+        Assert.False(before.AsSpan().SequenceEqual(after));
+        Assert.Equal(model.Graph.Outputs[0].Name, trainer.Model.Graph.Outputs[0].Name);
+    }
+
+    [Fact]
+    public void NonFiniteInputLossOrGradientRejectsTheStepAndLeavesWeightsUntouched()
+    {
+        var trainer = new Trainer(TinyClassifier(), new FineTuneSetup { NewHeadClasses = 3 }, Options());
+        var rejected = new List<StepRejection>();
+        trainer.StepRejected += rejected.Add;
+        var features = new float[4 * 4];
+        for (int i = 0; i < features.Length; i++) features[i] = 0.1f * i;
+        features[5] = float.NaN;                 // sample 1: NaN input
+        for (int i = 8; i < 12; i++) features[i] = 3e38f; // sample 2: finite but overflows the logits
+        var set = new FeatureSet(features, 4, [0, 1, 2, 0]);
+        var before = trainer.Graph.Parameters.Select(p => p.Value.ToArray()).ToArray();
+
+        Assert.True(double.IsNaN(trainer.Step(set, [0, 1]).Loss));
+        Assert.True(double.IsNaN(trainer.Step(set, [2, 3]).Loss));
+        for (int p = 0; p < before.Length; p++) Assert.True(before[p].AsSpan().SequenceEqual(trainer.Graph.Parameters[p].Value), "a rejected step changed weights");
+        Assert.Equal(2, trainer.RejectedSteps);
+        Assert.Equal(2, rejected.Count);
+        Assert.Equal(RejectReason.InputNotFinite, rejected[0].Reason);
+        Assert.NotEqual(RejectReason.InputNotFinite, rejected[1].Reason);
+
+        // a clean batch still trains
+        Assert.False(double.IsNaN(trainer.Step(set, [0, 3]).Loss));
+        Assert.False(before[0].AsSpan().SequenceEqual(trainer.Graph.Parameters[0].Value));
+        Assert.Equal(2, trainer.RejectedSteps);
+    }
+
+    [Fact]
+    public void ATrainingStepAllocatesNothingAfterWarmUp()
+    {
+        var trainer = new Trainer(TinyClassifier(), new FineTuneSetup { NewHeadClasses = 3, TrainableLast = 2 },
+            new TrainerOptions { BatchSize = 4, Optimizer = OptimizerKind.Adam, ClipNorm = 1, Seed = 1 });
+        var (x, y) = Blobs(4, 5);
+        var set = trainer.CacheFeatures(x.Count, (i, d) => x[i].AsSpan<float>().CopyTo(d), y);
+        int[] full = [0, 3, 5, 7], partial = [1, 2, 11];
+        Allocations.AssertNoneAfterWarmUp(() => { trainer.Step(set, full); trainer.Step(set, partial); });
+    }
+
+    [Fact]
+    public void EarlyStoppingRestoresTheBestWeights()
+    {
+        var trainer = new Trainer(TinyClassifier(), new FineTuneSetup { NewHeadClasses = 3 },
+            new TrainerOptions { Epochs = 200, BatchSize = 4, LearningRate = 2f, Momentum = 0.9f, Seed = 1, ValidationSplit = 0.3, EarlyStoppingPatience = 3 });
+        var (x, y) = Blobs(6, 6);
+        var fit = trainer.Fit(x, y);
+        Assert.True(fit.StoppedEarly);
+        Assert.True(fit.Epochs.Count < 200);
+        double best = fit.Epochs.Min(e => e.ValidationLoss);
+        Assert.Equal(best, fit.Epochs[fit.BestEpoch - 1].ValidationLoss);
+        Assert.Equal(fit.BestEpoch + 3, fit.Epochs.Count);
+    }
+
+    [Fact]
+    public void SgdNesterovAndAdamMatchTheirFormulas()
+    {
+        var w = new float[] { 1f, -2f };
+        var g = new float[] { 0.5f, 0.25f };
+        var sgd = new TestableSgd(new Sgd { LearningRate = 0.1f, Momentum = 0.9f, Nesterov = true, WeightDecay = 0.01f });
+        sgd.Apply(w, g); sgd.Apply(w, g);
+        // d = g + λw; v = μv + d; w −= lr(d + μv), twice
+        double w0 = 1, v = 0;
+        for (int s = 0; s < 2; s++) { double d = 0.5 + 0.01 * w0; v = 0.9 * v + d; w0 -= 0.1 * (d + 0.9 * v); }
+        Assert.Equal(w0, w[0], 5);
+
+        var adamW = new float[] { 1f };
+        var adam = new TestableSgd(new Adam { LearningRate = 0.01f });
+        adam.Apply(adamW, [0.3f]);
+        Assert.Equal(1 - 0.01, adamW[0], 5); // first Adam step moves by lr·sign(g)
+    }
+
+    [Fact]
+    public void SchedulesFollowStepAndCosine()
+    {
+        var step = new StepSchedule(2, 0.5f);
+        Assert.Equal([1f, 1f, 0.5f, 0.5f, 0.25f], Enumerable.Range(0, 5).Select(e => step.Rate(1, e)));
+        var cosine = new CosineSchedule(4, 0.1f);
+        Assert.Equal(1f, cosine.Rate(1, 0), 6);
+        Assert.Equal(0.55f, cosine.Rate(1, 2), 6);
+        Assert.Equal(0.1f, cosine.Rate(1, 4), 6);
+    }
+
+    [Fact]
+    public void ClippingBoundsTheUpdate()
+    {
+        var a = new Trainer(TinyClassifier(), new FineTuneSetup { NewHeadClasses = 3 }, new TrainerOptions { BatchSize = 2, LearningRate = 1, Momentum = 0, ClipNorm = 1e-3f });
+        var before = a.Graph.Parameters.Select(p => p.Value.ToArray()).ToArray();
+        var set = new FeatureSet([5, -5, 5, -5, -5, 5, -5, 5], 4, [1, 0]);
+        a.Step(set, [0, 1]);
+        double moved = 0;
+        for (int p = 0; p < before.Length; p++)
+            for (int i = 0; i < before[p].Length; i++) moved += Math.Pow(before[p][i] - a.Graph.Parameters[p].Value[i], 2);
+        Assert.InRange(Math.Sqrt(moved), 1e-4, 1.0001e-3);
+    }
+
+    [Fact]
+    public void AnUnsupportedOpInTheTrainablePartNamesTheNode()
+    {
+        var b = new GraphBuilder();
+        var y = b.Op("Erf", [b.Op("Gemm", [b.X, b.Const([3, 4])])]);
+        var e = Assert.Throws<UnsupportedOperatorException>(() => b.Trainable(y, [3], 2));
+        Assert.Contains("Erf", e.Message);
+    }
+
+    private sealed class TestableSgd(Optimizer optimizer)
+    {
+        public void Apply(float[] w, float[] g)
+        {
+            var value = new Value("w") { Constant = Tensor.FromArray([w.Length], w) };
+            var p = (TrainParameter)Activator.CreateInstance(typeof(TrainParameter), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance, null, [value], null)!;
+            g.CopyTo(p.Grad);
+            optimizer.Step([p]);
+            p.Value.CopyTo(w);
+            // the optimizer keeps state per parameter slot: reuse it across calls by keeping the same list length
+        }
+    }
+}
