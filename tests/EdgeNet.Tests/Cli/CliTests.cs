@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using EdgeNet.IR;
 using EdgeNet.Onnx;
@@ -12,17 +11,7 @@ public class CliTests
     private static readonly string s_relu = Path.Combine(Conformance, "node/test_relu");
     private static readonly string s_conv = Path.Combine(Conformance, "node/test_basic_conv_with_padding");
 
-    private static (int Code, string Out, string Err) Edgenet(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edgenet.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.True(p.WaitForExit(120_000), "edgenet did not finish in 2 minutes");
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    private static (int Code, string Out, string Err) Edgenet(params string[] args) => Support.EdgenetTool.Run(args, 120_000);
 
     private static string TempDir()
     {

@@ -21,24 +21,7 @@ internal sealed class TempFolder : IDisposable
 internal static class WavFiles
 {
     /// <summary>A canonical 44-byte-header WAV around raw sample bytes.</summary>
-    public static byte[] Make(int format, int channels, int rate, int bits, byte[] data)
-    {
-        var b = new byte[44 + data.Length];
-        "RIFF"u8.CopyTo(b);
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(4), 36 + data.Length);
-        "WAVEfmt "u8.CopyTo(b.AsSpan(8));
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(16), 16);
-        BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(20), (short)format);
-        BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(22), (short)channels);
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(24), rate);
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(28), rate * channels * bits / 8);
-        BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(32), (short)(channels * bits / 8));
-        BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(34), (short)bits);
-        "data"u8.CopyTo(b.AsSpan(36));
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(40), data.Length);
-        data.CopyTo(b, 44);
-        return b;
-    }
+    public static byte[] Make(int format, int channels, int rate, int bits, byte[] data) => Support.WavBytes.Make(format, channels, rate, bits, data);
 
     /// <summary>16-bit mono PCM whose sample i is f(i).</summary>
     public static byte[] Pcm16(int rate, int samples, Func<int, short> f)

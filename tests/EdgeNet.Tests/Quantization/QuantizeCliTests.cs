@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EdgeNet.Format;
 using EdgeNet.IR;
 using EdgeNet.Onnx;
@@ -11,17 +10,7 @@ public class QuantizeCliTests
 {
     private static string DsCnn => RepoPaths.Model("generated/ds_cnn/model.onnx");
 
-    private static (int Code, string Out, string Err) Edgenet(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edgenet.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.True(p.WaitForExit(300_000), "edgenet did not finish in 5 minutes");
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    private static (int Code, string Out, string Err) Edgenet(params string[] args) => Support.EdgenetTool.Run(args);
 
     private static string Out(string dir, string name = "model.enet") => Path.Combine(dir, name);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using EdgeNet.Format;
 using EdgeNet.IR;
@@ -11,17 +10,7 @@ namespace EdgeNet.Tests.Training;
 /// <summary>`edgenet finetune` and `edgenet evaluate` run as real processes on small generated data sets.</summary>
 public class TrainingCliTests
 {
-    private static (int Code, string Out, string Err) Edgenet(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edgenet.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.True(p.WaitForExit(300_000), "edgenet did not finish in 5 minutes");
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    private static (int Code, string Out, string Err) Edgenet(params string[] args) => Support.EdgenetTool.Run(args);
 
     private static string TempDir()
     {
