@@ -15,8 +15,9 @@ namespace EdgeNet.Kernels.Quantized;
 /// with its nine weights held in registers). The expansion has no per-element division: stride 1 widens 16 bytes at a
 /// time, stride 2 splits byte pairs into the two phases (low / high byte of a 16-bit lane), other strides walk the
 /// phases with counters. Integer sums are exact, so the result equals the reference for any vector width (x86 and
-/// NEON alike); the last vector of a row computes lanes past OutW that are never written out. Channels are spread
-/// over threads.
+/// NEON alike); the last vector of a row computes lanes past OutW, which the next row overwrites. The rows of a channel
+/// are accumulated back to back and requantized in one epilogue pass over the whole plane (small 7×7 planes stay
+/// vectorised). Channels are spread over threads.
 /// </summary>
 public sealed unsafe class QDepthwiseConv : IParallelWork
 {
@@ -64,7 +65,7 @@ public sealed unsafe class QDepthwiseConv : IParallelWork
                 _tapOffsets[kh * s.KW + kw] = kh * s.DilationH * _rowInts + (off % s.StrideW) * _phaseW + off / s.StrideW;
             }
         _planeInts = _padH * _rowInts + 16;
-        _accInts = outVectors + 16;
+        _accInts = (s.OutH - 1) * s.OutW + outVectors + 16;
         long macs = (long)s.Batch * s.OutChannels * s.OutPlane * taps;
         Threads = macs < (1 << 20) ? 1 : Math.Max(1, Math.Min(threads, s.Batch * s.OutChannels));
     }
@@ -87,6 +88,8 @@ public sealed unsafe class QDepthwiseConv : IParallelWork
         int* acc = plane + _planeInts;
         int items = _s.Batch * _s.OutChannels;
         int item;
+        // the expansion writes the same interior positions for every channel, so the padding cleared here stays 0
+        new Span<int>(plane, _planeInts).Clear();
         fixed (int* w = _w)
         fixed (int* offsets = _tapOffsets)
             while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < items)
@@ -95,21 +98,22 @@ public sealed unsafe class QDepthwiseConv : IParallelWork
                 Expand(_x + (nint)item * _s.InPlane, plane);
                 int bias = _e.Bias is null ? 0 : _e.Bias[c];
                 int* wc = w + c * _s.KH * _s.KW;
+                // rows land back to back in acc; a row's extra lanes spill into the next row, which overwrites them
                 for (int oh = 0; oh < _s.OutH; oh++)
                 {
                     int* rowBase = plane + (nint)oh * _s.StrideH * _rowInts;
-                    if (_tapOffsets.Length == 9) Row3x3(rowBase, offsets, wc, bias, acc, _s.OutW);
-                    else RowGeneric(rowBase, offsets, _tapOffsets.Length, wc, bias, acc, _s.OutW);
-                    QEpilogueWriter.Write(_output, acc, _s.OutW, _y, (nint)item * _s.OutPlane + oh * _s.OutW, c, channelsAlongRow: false, _e);
+                    int* rowAcc = acc + (nint)oh * _s.OutW;
+                    if (_tapOffsets.Length == 9) Row3x3(rowBase, offsets, wc, bias, rowAcc, _s.OutW);
+                    else RowGeneric(rowBase, offsets, _tapOffsets.Length, wc, bias, rowAcc, _s.OutW);
                 }
+                QEpilogueWriter.Write(_output, acc, _s.OutPlane, _y, (nint)item * _s.OutPlane, c, channelsAlongRow: false, _e);
             }
     }
 
-    /// <summary>Writes the zero-padded, phase-split int32 plane of one channel.</summary>
+    /// <summary>Writes the interior of the phase-split int32 plane of one channel (the padding is already 0).</summary>
     private void Expand(byte* src, int* plane)
     {
         var s = _s;
-        new Span<int>(plane, _planeInts).Clear();
         int mask = _inputSigned ? 0x80 : 0, za = _za, sw = s.StrideW;
         for (int ih = 0; ih < s.InH; ih++)
         {
