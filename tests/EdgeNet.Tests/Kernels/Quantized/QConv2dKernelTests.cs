@@ -113,6 +113,17 @@ public unsafe class QConv2dKernelTests
         Check(variant, new QConv2dShape(1, 4, 8, 8, 8, 3, 3, 4, 1, 1, 1, 1, 1, 1), false, true, true, QOutputKind.UInt8, 7);
     }
 
+    /// <summary>Rows wide enough for the im2col packer's 16-column stride-2 gather (and its row-end guard).</summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void WideStride2ConvsMatchReference(QVariant variant)
+    {
+        Check(variant, new QConv2dShape(1, 3, 9, 70, 8, 7, 7, 1, 2, 2, 3, 3, 3, 3), false, true, true, QOutputKind.UInt8, 21);
+        Check(variant, new QConv2dShape(1, 5, 6, 65, 7, 3, 3, 1, 2, 2, 1, 1, 1, 1), true, true, false, QOutputKind.Int8, 22);
+        Check(variant, new QConv2dShape(2, 4, 4, 64, 6, 1, 1, 1, 2, 2), false, false, true, QOutputKind.Int32, 23);
+        Check(variant, new QConv2dShape(1, 2, 5, 97, 3, 2, 4, 1, 1, 2, 0, 2, 1, 1, 1, 2), true, false, false, QOutputKind.Float32, 24);
+    }
+
     /// <summary>
     /// The direct depthwise kernel's row code paths: 3×3 (unrolled) and other sizes (tap loop), strides 1 / 2 (vector
     /// expansions) and 3 (counter walk), odd and even left pads (the stride-2 byte-pair split), widths around the
