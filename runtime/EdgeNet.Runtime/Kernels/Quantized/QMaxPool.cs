@@ -7,7 +7,8 @@ namespace EdgeNet.Kernels.Quantized;
 /// <summary>
 /// MaxPool on uint8 / int8 planes (the folded QDQ MaxPool: max commutes with the monotonic quantizer), separable:
 /// per output row, the element-wise max of the window's valid input rows (depth and height; <see cref="Vector128"/>
-/// over the whole row), then per output column the max of the window's valid columns of that row. Padding never
+/// over the whole row), then per output column the max of the window's valid columns of that row (interior windows:
+/// a vector sliding max over the row, then one pick per output; border windows clipped, scalar). Padding never
 /// wins (it is skipped, like the reference); a window with no valid element gives 0. Max is exact, so the result
 /// equals <see cref="QMaxPoolReference"/> on every ISA.
 /// </summary>
@@ -62,22 +63,47 @@ public static unsafe class QMaxPool
 
     private static void Horizontal<T>(ConvGeometry g, T* row, T* y) where T : unmanaged, INumber<T>, IMinMaxValue<T>
     {
-        int inW = g.InW, kw = g.KW, sw = g.SW, dw = g.DW, padLeft = g.PadLeft;
-        for (int ow = 0; ow < g.OutW; ow++)
-        {
-            int w0 = ow * sw - padLeft;
-            T best = T.MinValue;
-            bool any = false;
-            for (int k = 0; k < kw; k++)
+        int inW = g.InW, kw = g.KW, sw = g.SW, dw = g.DW, padLeft = g.PadLeft, outW = g.OutW;
+        int span = (kw - 1) * dw;
+        // interior outputs: the whole window inside the row, 0 ≤ ow·sw − padLeft and ow·sw − padLeft + span < inW
+        int owLo = Math.Min(outW, (padLeft + sw - 1) / sw);
+        int owHi = inW - span + padLeft <= 0 ? owLo : Math.Clamp((inW - span + padLeft + sw - 1) / sw, owLo, outW);
+        // border outputs first: they read the original row, which the interior pass below overwrites
+        for (int ow = 0; ow < owLo; ow++) y[ow] = Border(row, ow * sw - padLeft, kw, dw, inW);
+        for (int ow = Math.Max(owHi, owLo); ow < outW; ow++) y[ow] = Border(row, ow * sw - padLeft, kw, dw, inW);
+        if (owHi <= owLo) return;
+        // m[i] = max of row[i + k·dw] over the window, in place (i ascending reads only column i and later ones)
+        int valid = inW - span, i = 0;
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + Vector128<T>.Count <= valid; i += Vector128<T>.Count)
             {
-                int iw = w0 + k * dw;
-                if ((uint)iw >= (uint)inW) continue;
-                T v = row[iw];
-                if (v > best) best = v;
-                any = true;
+                var v = Vector128.Load(row + i);
+                for (int k = 1; k < kw; k++) v = Vector128.Max(v, Vector128.Load(row + i + k * dw));
+                v.Store(row + i);
             }
-            y[ow] = any ? best : T.Zero;
+        for (; i < valid; i++)
+        {
+            T v = row[i];
+            for (int k = 1; k < kw; k++) if (row[i + k * dw] > v) v = row[i + k * dw];
+            row[i] = v;
         }
+        for (int ow = owLo; ow < owHi; ow++) y[ow] = row[ow * sw - padLeft];
+    }
+
+    /// <summary>Max over the valid columns of a border window (0 when none is valid).</summary>
+    private static T Border<T>(T* row, int w0, int kw, int dw, int inW) where T : unmanaged, INumber<T>, IMinMaxValue<T>
+    {
+        T best = T.MinValue;
+        bool any = false;
+        for (int k = 0; k < kw; k++)
+        {
+            int iw = w0 + k * dw;
+            if ((uint)iw >= (uint)inW) continue;
+            any = true;
+            T v = row[iw];
+            if (v > best) best = v;
+        }
+        return any ? best : T.Zero;
     }
 }
 
