@@ -17,5 +17,6 @@ public static partial class OpRegistry
         add(new QAddOp());
         add(new QLookupOp());
         add(new QGlobalAveragePoolOp());
+        add(new QMaxPoolOp());
     }
 }

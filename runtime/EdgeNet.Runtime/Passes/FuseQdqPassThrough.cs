@@ -6,7 +6,7 @@ namespace EdgeNet.Passes;
 /// Ops that only move, select or compare values run on the quantized data itself:
 /// DequantizeLinear(x_q) → op → QuantizeLinear ⇒ op(x_q), for MaxPool, Reshape, Flatten, Transpose, Squeeze,
 /// Unsqueeze, Slice, DepthToSpace, SpaceToDepth, Identity; and Concat(DequantizeLinear(x_i), ...) → QuantizeLinear ⇒
-/// Concat of the quantized inputs.
+/// Concat of the quantized inputs. MaxPool is written as edgenet.QMaxPool (same attributes, vector byte kernel).
 /// <para>
 /// Math: such an op commutes with any element-wise monotonic map (data movement with any element-wise map, max with
 /// monotonic ones), so Q(op(DQ(x_q))) = op(Q(DQ(x_q))). With the same scale, zero point and type on both sides,
@@ -33,7 +33,11 @@ public sealed class FuseQdqPassThrough : IGraphPass
                 if (op.HasAttribute(Kernels.Activation.FusedActivation.KindAttribute)) continue;
                 if (FuseQdqPatterns.Dequantized(g, op.Inputs[0], perTensor: true) is not { } x) continue;
                 if (FuseQdqPatterns.QuantizedBy(g, op.Outputs[0]) is not { } q) continue;
-                var moved = new Node { OpType = op.OpType, Name = op.Name, OpsetVersion = op.OpsetVersion };
+                // MaxPool becomes edgenet.QMaxPool (the vector byte kernel; ONNX MaxPool's int8 path is the generic loop)
+                bool pool = op.OpType == "MaxPool";
+                var moved = pool
+                    ? new Node { OpType = "QMaxPool", Domain = "edgenet", Name = op.Name, OpsetVersion = 1 }
+                    : new Node { OpType = op.OpType, Name = op.Name, OpsetVersion = op.OpsetVersion };
                 moved.Inputs.AddRange(op.Inputs);
                 moved.Inputs[0] = x.Data;
                 foreach (var (name, a) in op.Attributes) moved.Attributes[name] = a;

@@ -1,10 +1,12 @@
+using System.Runtime.Intrinsics;
+
 namespace EdgeNet.Kernels.Quantized;
 
 /// <summary>
 /// Implicit-GEMM im2col for one image and group of an NCHW conv: row k = (c·KH + kh)·KW + kw, column (position)
 /// p = oh·OW + ow, value x[c, oh·sh − pt + kh·dh, ow·sw − pl + kw·dw], or the input zero point in the padding (so
 /// it contributes 0). Each k row of the tile is gathered into a row buffer (contiguous copies when the stride is 1),
-/// then GroupK rows are interleaved into the panels.
+/// then GroupK rows are interleaved into the panels. Stride 2 gathers 16 columns at a time (even bytes of 32).
 /// </summary>
 public sealed unsafe class QIm2ColPacker(QConv2dShape s) : QActivationPacker
 {
@@ -58,7 +60,15 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s) : QActivationPacker
                 else
                 {
                     byte* sp = inRow + iw0;
-                    for (int t = lo; t < hi; t++) d[t] = sp[t * sw];
+                    int t = lo;
+                    if (sw == 2 && Vector128.IsHardwareAccelerated)
+                    {
+                        // even bytes of 32: the low byte of each 16-bit lane, narrowed; the load stays inside the row
+                        var low = Vector128.Create((ushort)0xFF);
+                        for (; t + 16 <= hi && iw0 + 2 * t + 32 <= inW; t += 16)
+                            Vector128.Narrow(Vector128.Load(sp + 2 * t).AsUInt16() & low, Vector128.Load(sp + 2 * t + 16).AsUInt16() & low).Store(d + t);
+                    }
+                    for (; t < hi; t++) d[t] = sp[t * sw];
                 }
                 if (run > hi) new Span<byte>(d + hi, run - hi).Fill(pad);
             }

@@ -113,6 +113,44 @@ public unsafe class QConv2dKernelTests
         Check(variant, new QConv2dShape(1, 4, 8, 8, 8, 3, 3, 4, 1, 1, 1, 1, 1, 1), false, true, true, QOutputKind.UInt8, 7);
     }
 
+    /// <summary>Rows wide enough for the im2col packer's 16-column stride-2 gather (and its row-end guard).</summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void WideStride2ConvsMatchReference(QVariant variant)
+    {
+        Check(variant, new QConv2dShape(1, 3, 9, 70, 8, 7, 7, 1, 2, 2, 3, 3, 3, 3), false, true, true, QOutputKind.UInt8, 21);
+        Check(variant, new QConv2dShape(1, 5, 6, 65, 7, 3, 3, 1, 2, 2, 1, 1, 1, 1), true, true, false, QOutputKind.Int8, 22);
+        Check(variant, new QConv2dShape(2, 4, 4, 64, 6, 1, 1, 1, 2, 2), false, false, true, QOutputKind.Int32, 23);
+        Check(variant, new QConv2dShape(1, 2, 5, 97, 3, 2, 4, 1, 1, 2, 0, 2, 1, 1, 1, 2), true, false, false, QOutputKind.Float32, 24);
+    }
+
+    /// <summary>
+    /// The direct depthwise kernel's row code paths: 3×3 (unrolled) and other sizes (tap loop), strides 1 / 2 (vector
+    /// expansions) and 3 (counter walk), odd and even left pads (the stride-2 byte-pair split), widths around the
+    /// 16-byte expansion and the vector tail, asymmetric pads and strides, every output kind.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void DepthwiseSweepMatchesReference(QVariant variant)
+    {
+        var kinds = Enum.GetValues<QOutputKind>();
+        int seed = 300;
+        foreach (var (kh, kw) in new[] { (3, 3), (1, 9), (5, 5), (3, 1), (7, 7) })
+            foreach (int stride in new[] { 1, 2, 3 })
+                foreach (int padLeft in new[] { 0, 1, 2, 3 })
+                    foreach (int wdt in new[] { 7, 16, 17, 33, 40 })
+                    {
+                        seed++;
+                        int c = 1 + seed % 5;
+                        int h = 3 + seed % 7;
+                        int padTop = Math.Min(seed % 3, kh - 1), padRight = Math.Min((seed / 3) % 3, kw - 1);
+                        var s = new QConv2dShape(1 + seed % 2, c + 1, h + kh, wdt, c + 1, kh, kw, c + 1, stride, seed % 4 == 0 ? 1 : stride,
+                            padTop, Math.Min(padLeft, kw - 1), seed % 2, padRight, 1 + seed % 7 / 5, seed % 11 == 0 ? 2 : 1);
+                        if (s.OutH <= 0 || s.OutW <= 0) continue;
+                        Check(variant, s, (seed & 1) != 0, (seed & 2) != 0, seed % 3 == 0, kinds[seed % kinds.Length], seed);
+                    }
+    }
+
     [Theory]
     [MemberData(nameof(Variants))]
     public void LargeThreadedConvMatches(QVariant variant)

@@ -198,7 +198,18 @@ public class FuseQdqTests(ITestOutputHelper output)
             var pooled = b.Op("MaxPool", [x], IR.Attribute.Of("kernel_shape", new long[] { 3, 3 }), IR.Attribute.Of("strides", new long[] { 2, 2 }));
             var q = Qdq(b, pooled, sameParameters ? InScale : 0.03f, sameParameters ? InZero : 100);
             return b.Model(Quantize(b, b.Op("Flatten", q), sameParameters ? InScale : 0.03f, sameParameters ? InZero : 100));
-        }, 0, "MaxPool", "Flatten");
+        }, 0, "QMaxPool", "Flatten");
+
+    [Fact]
+    public void PaddedCeilModeMaxPoolFoldsBitExact() =>
+        AssertFolded("maxpool pads ceil_mode", () =>
+        {
+            var b = new GraphBuilder();
+            var x = Qdq(b, b.Input("x", 2, 3, 11, 9), InScale, InZero);
+            var pooled = b.Op("MaxPool", [x], IR.Attribute.Of("kernel_shape", new long[] { 3, 2 }), IR.Attribute.Of("strides", new long[] { 2, 2 }),
+                IR.Attribute.Of("pads", new long[] { 1, 1, 1, 0 }), IR.Attribute.Of("ceil_mode", 1L));
+            return b.Model(Quantize(b, pooled, InScale, InZero));
+        }, 0, "QMaxPool");
 
     [Fact]
     public void ConcatOfDifferentScalesRequantizesBitExact() =>
