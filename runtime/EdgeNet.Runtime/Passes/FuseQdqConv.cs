@@ -5,6 +5,7 @@ namespace EdgeNet.Passes;
 
 /// <summary>
 /// DequantizeLinear(x_q) → Conv(·, DequantizeLinear(w_q), [bias]) → [Relu | Clip] → QuantizeLinear ⇒ QLinearConv.
+/// Without the QuantizeLinear (the Conv's output feeds float consumers) ⇒ edgenet.QConv with a float output (below).
 /// <para>
 /// Math: with x = s_x(x_q − z_x), w[m] = s_w[m](w_q[m] − z_w[m]) and bias b[m] = s_x·s_w[m]·B[m],
 /// conv(x, w)[m] + b[m] = s_x·s_w[m]·(Σ (x_q − z_x)(w_q − z_w[m]) + B[m]) = s_x·s_w[m]·acc[m], so
@@ -33,7 +34,7 @@ namespace EdgeNet.Passes;
 /// rounding above when the bias was not the quantizer's int32 one.
 /// </para>
 /// Requirements: x per tensor, w a constant int8/uint8 initializer with a constant per-tensor or per-output-channel
-/// (axis 0) scale, y per tensor, every intermediate read only by the next node of the chain.
+/// (axis 0) scale, a 1-D or 2-D convolution, y per tensor, every intermediate read only by the next node of the chain.
 /// </summary>
 public sealed class FuseQdqConv : IGraphPass
 {
@@ -46,7 +47,7 @@ public sealed class FuseQdqConv : IGraphPass
         {
             if (!GraphEdits.Is(conv, "Conv") || conv.HasAttribute(FusedActivation.KindAttribute) || conv.Inputs.Count < 2) continue;
             if (FuseQdqPatterns.Dequantized(g, conv.Inputs[0], perTensor: true) is not { } x) continue;
-            if (FuseQdqPatterns.Dequantized(g, conv.Inputs[1], perTensor: false) is not { } w || w.Data.Constant is not { } wt || wt.Rank < 3) continue;
+            if (FuseQdqPatterns.Dequantized(g, conv.Inputs[1], perTensor: false) is not { } w || w.Data.Constant is not { } wt || wt.Rank is < 3 or > 4) continue; // 1-D and 2-D convolutions (QLinearConvOp)
             int m = wt.Dims[0];
             if (w.ScaleCount != 1 && (w.ScaleCount != m || w.Axis(wt.Rank) != 0)) continue;
             var chain = FuseQdqPatterns.ActivationThenQuantize(g, conv.Outputs[0]);
