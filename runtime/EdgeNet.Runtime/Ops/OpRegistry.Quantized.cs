@@ -11,6 +11,7 @@ public static partial class OpRegistry
         add(new DynamicQuantizeLinearOp());
         add(new QLinearConvOp(linear: true));
         add(new QLinearConvOp(linear: false));
+        add(new QLinearConvOp(linear: true, dequantize: true));
         add(new QLinearMatMulOp(QMatMulKind.QLinearMatMul));
         add(new QLinearMatMulOp(QMatMulKind.MatMulInteger));
         add(new QLinearMatMulOp(QMatMulKind.QGemm));

@@ -5,6 +5,7 @@ namespace EdgeNet.Passes;
 
 /// <summary>
 /// DequantizeLinear(x_q) → Conv(·, DequantizeLinear(w_q), [bias]) → [Relu | Clip] → QuantizeLinear ⇒ QLinearConv.
+/// Without the QuantizeLinear (the Conv's output feeds float consumers) ⇒ edgenet.QConv with a float output (below).
 /// <para>
 /// Math: with x = s_x(x_q − z_x), w[m] = s_w[m](w_q[m] − z_w[m]) and bias b[m] = s_x·s_w[m]·B[m],
 /// conv(x, w)[m] + b[m] = s_x·s_w[m]·(Σ (x_q − z_x)(w_q − z_w[m]) + B[m]) = s_x·s_w[m]·acc[m], so
@@ -22,8 +23,18 @@ namespace EdgeNet.Passes;
 /// partial sum, so an output can differ by one quantization step when the exact value lies within float rounding of
 /// a rounding boundary (tests: within 1 step, nearly always equal).
 /// </para>
+/// <para>
+/// Float output: a Conv whose output is not quantized (it feeds float consumers, e.g. HardSwish, Add, the head)
+/// becomes edgenet.QConv, the same integer accumulation with the dequantizing epilogue
+/// y[m] = (float)acc[m] · (s_x·s_w[m]) (one float32 multiply per output, the scale product computed in float32),
+/// then a Relu / Clip that alone read the Conv's output, applied in float. This keeps the int8 weights int8 (constant
+/// folding would otherwise turn DequantizeLinear(w_q) into float weights) and runs the conv on the integer kernels.
+/// Against the literal chain the difference is float rounding only: the exact integer sum times one rounded scale
+/// against a float sum of rounded products (tests: relative error ~1e-6 of the output range), plus the bias
+/// rounding above when the bias was not the quantizer's int32 one.
+/// </para>
 /// Requirements: x per tensor, w a constant int8/uint8 initializer with a constant per-tensor or per-output-channel
-/// (axis 0) scale, y per tensor, every intermediate read only by the next node of the chain.
+/// (axis 0) scale, a 1-D or 2-D convolution, y per tensor, every intermediate read only by the next node of the chain.
 /// </summary>
 public sealed class FuseQdqConv : IGraphPass
 {
@@ -36,12 +47,17 @@ public sealed class FuseQdqConv : IGraphPass
         {
             if (!GraphEdits.Is(conv, "Conv") || conv.HasAttribute(FusedActivation.KindAttribute) || conv.Inputs.Count < 2) continue;
             if (FuseQdqPatterns.Dequantized(g, conv.Inputs[0], perTensor: true) is not { } x) continue;
-            if (FuseQdqPatterns.Dequantized(g, conv.Inputs[1], perTensor: false) is not { } w || w.Data.Constant is not { } wt || wt.Rank < 3) continue;
+            if (FuseQdqPatterns.Dequantized(g, conv.Inputs[1], perTensor: false) is not { } w || w.Data.Constant is not { } wt || wt.Rank is < 3 or > 4) continue; // 1-D and 2-D convolutions (QLinearConvOp)
             int m = wt.Dims[0];
             if (w.ScaleCount != 1 && (w.ScaleCount != m || w.Axis(wt.Rank) != 0)) continue;
-            if (FuseQdqPatterns.ActivationThenQuantize(g, conv.Outputs[0]) is not var (act, kind, q)) continue;
+            var chain = FuseQdqPatterns.ActivationThenQuantize(g, conv.Outputs[0]);
             var (bias, ok) = FuseQdqBias.AccumulatorBias(g, conv.Input(2), x, w, m);
             if (!ok) continue;
+            if (chain is not var (act, kind, q))
+            {
+                FoldFloatOutput(g, conv, x, w, bias);
+                return true;
+            }
 
             var fused = new Node { OpType = "QLinearConv", Name = conv.Name, OpsetVersion = Math.Max(10, conv.OpsetVersion) };
             fused.Inputs.AddRange([
@@ -55,6 +71,20 @@ public sealed class FuseQdqConv : IGraphPass
             return true;
         }
         return false;
+    }
+
+    /// <summary>DequantizeLinear(x_q) → Conv(·, DequantizeLinear(w_q), [bias]) → [Relu | Clip] with a float output ⇒ edgenet.QConv.</summary>
+    private static void FoldFloatOutput(IR.Graph g, Node conv, QdqDequantize x, QdqDequantize w, Value? bias)
+    {
+        var fused = new Node { OpType = "QConv", Domain = "edgenet", Name = conv.Name, OpsetVersion = 1 };
+        fused.Inputs.AddRange([
+            x.Data, x.Scale, FuseQdqPatterns.ZeroPoint(g, x.ZeroPoint, x.Type, conv.Name + "_x"),
+            w.Data, w.Scale, FuseQdqPatterns.ZeroPoint(g, w.ZeroPoint, w.Type, conv.Name + "_w")]);
+        if (bias is not null) fused.Inputs.AddRange([null, null, bias]);
+        FuseQdqPatterns.CopyAttributes(conv, fused);
+        var (act, kind) = FuseQdqPatterns.FloatActivation(g, conv.Outputs[0]);
+        if (kind.Kind != ActivationKind.None) kind.WriteTo(fused);
+        GraphEdits.ReplaceChain(g, act is null ? [conv] : [conv, act], fused);
     }
 }
 

@@ -10,7 +10,9 @@ namespace EdgeNet.Passes;
 ///       edgenet.QGemm (requantized output);</item>
 /// <item>the same without the final QuantizeLinear (a float output, typically the logits) ⇒ edgenet.QGemm with a
 ///       float output y = (float)(acc + B[n]) · s_a·s_w[n];</item>
-/// <item>DequantizeLinear(a_q) → MatMul(·, DequantizeLinear(w_q)) → [Relu | Clip] → QuantizeLinear ⇒ QLinearMatMul.</item>
+/// <item>DequantizeLinear(a_q) → MatMul(·, DequantizeLinear(w_q)) → [Relu | Clip] → QuantizeLinear ⇒ QLinearMatMul;</item>
+/// <item>the same MatMul with a float output (2-D constant weights, A of rank ≥ 2) ⇒ edgenet.QGemm with a float output
+///       y = (float)acc · s_a·s_w[n] (A's leading dims are rows of one GEMM), so the int8 weights stay int8.</item>
 /// </list>
 /// Math (as <see cref="FuseQdqConv"/>, with the output channel n a column): Σ_k a[k]·w[k, n] + b[n] =
 /// s_a·s_w[n]·(Σ_k (a_q − z_a)(w_q − z_w[n]) + B[n]), B[n] = b[n] / (s_a·s_w[n]) (the quantizer's int32 bias as is,
@@ -37,7 +39,9 @@ public sealed class FuseQdqGemm : IGraphPass
             int n = transB ? wt.Dims[0] : wt.Dims[1];
             if (w.ScaleCount != 1 && (w.ScaleCount != n || w.Axis(2) != (transB ? 0 : 1))) continue;
             var chain = FuseQdqPatterns.ActivationThenQuantize(g, node.Outputs[0]);
-            if (chain is null && !gemm) continue;
+            bool asGemm = gemm || chain is null;
+            // a float-output MatMul becomes QGemm, which needs A of known rank ≥ 2 (MatMul also takes a 1-D A)
+            if (!gemm && chain is null && (node.Inputs[0]!.Shape ?? a.Data.Shape ?? (GraphEdits.Is(a.Data.Producer, "QuantizeLinear") ? a.Data.Producer!.Inputs[0]?.Shape : null)) is not { Length: >= 2 }) continue;
             if (chain is null && (g.ConsumersOf(node.Outputs[0]).Any(c => GraphEdits.Is(c, "QuantizeLinear")))) continue;
             Value? bias = null;
             if (gemm && FuseQdqBias.AccumulatorBias(g, node.Input(2), a, w, n) is var (b, ok))
@@ -46,7 +50,7 @@ public sealed class FuseQdqGemm : IGraphPass
                 bias = b;
             }
 
-            var fused = gemm
+            var fused = asGemm
                 ? new Node { OpType = "QGemm", Domain = "edgenet", Name = node.Name, OpsetVersion = 1 }
                 : new Node { OpType = "QLinearMatMul", Name = node.Name, OpsetVersion = Math.Max(10, node.OpsetVersion) };
             fused.Inputs.AddRange([

@@ -86,6 +86,16 @@ internal static class FuseQdqPatterns
         return QuantizedBy(g, act.Outputs[0]) is { } q ? (act, kind, q) : null;
     }
 
+    /// <summary>The Relu or constant-bound Clip that alone reads <paramref name="v"/> (for a float-output fold), or (null, None).</summary>
+    public static (Node? Activation, FusedActivation Kind) FloatActivation(IR.Graph g, Value v)
+    {
+        var act = GraphEdits.SoleConsumer(g, v);
+        if (act is null || act.Inputs.Count == 0 || act.Inputs[0] != v || act.Outputs.Count != 1) return (null, FusedActivation.None);
+        if (GraphEdits.Is(act, "Relu")) return (act, new FusedActivation(ActivationKind.Relu));
+        if (GraphEdits.Is(act, "Clip") && GraphEdits.ClipBounds(act) is var (lo, hi)) return (act, new FusedActivation(ActivationKind.Clip, lo, hi));
+        return (null, FusedActivation.None);
+    }
+
     /// <summary>The zero-point value to hand a fused node: the given one, or a new constant 0 of <paramref name="type"/>.</summary>
     public static Value ZeroPoint(IR.Graph g, Value? zp, DataType type, string stem) =>
         zp ?? g.AddConstant(g.UniqueName(stem + "_zero_point"), type switch

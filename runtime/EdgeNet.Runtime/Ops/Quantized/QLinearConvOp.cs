@@ -13,15 +13,19 @@ namespace EdgeNet.Ops.Quantized;
 /// <item>ConvInteger: y = Σ (x − x_zp)(w − w_zp[m]) as int32;</item>
 /// <item>QLinearConv: acc = Σ (x − x_zp)(w − w_zp[m]) + B[m], y = clamp(round_half_even((float)acc · M[m]) + y_zp,
 ///       qmin, qmax) with M[m] = x_scale · w_scale[m] / y_scale in float32 (the contract's requantization). A fused
-///       Relu / Clip (edgenet.activation, set by the QDQ folding pass) narrows [qmin, qmax].</item>
+///       Relu / Clip (edgenet.activation, set by the QDQ folding pass) narrows [qmin, qmax];</item>
+/// <item>edgenet.QConv (made by the QDQ folding pass from DequantizeLinear → Conv whose output stays float):
+///       QLinearConv's inputs 0–5 and the int32 bias (input 8), inputs 6 / 7 (y_scale, y_zero_point) absent, float32
+///       output y = (float)acc · (x_scale · w_scale[m]) then the fused Relu / Clip in float.</item>
 /// </list>
 /// x and y are uint8 or int8 (int8 read with the +128 shift inside the kernel), w uint8 or int8, zero points per
 /// tensor (x, y) and per tensor or per output channel (w). Constant weights are packed once; weights only known at
 /// run time go through the direct reference loop. Scales are read each run (they may be runtime inputs).
 /// </summary>
-public sealed class QLinearConvOp(bool linear) : OpDefinition
+public sealed class QLinearConvOp(bool linear, bool dequantize = false) : OpDefinition
 {
-    public override string OpType => linear ? "QLinearConv" : "ConvInteger";
+    public override string OpType => dequantize ? "QConv" : linear ? "QLinearConv" : "ConvInteger";
+    public override string Domain => dequantize ? "edgenet" : "";
 
     private bool Linear => linear;
     private int W => linear ? 3 : 1;
@@ -50,19 +54,26 @@ public sealed class QLinearConvOp(bool linear) : OpDefinition
         {
             ctx.ExpectType(1, DataType.Float32);
             ctx.ExpectType(4, DataType.Float32);
-            ctx.ExpectType(6, DataType.Float32);
-            ctx.ExpectType(7, DataType.UInt8, DataType.Int8);
             QuantInputs.Count(ctx, 1, "x_scale");
             QuantInputs.Count(ctx, 4, "w_scale", w[0]);
-            QuantInputs.Count(ctx, 6, "y_scale");
-            QuantInputs.Count(ctx, 7, "y_zero_point");
+            if (dequantize)
+            {
+                if (ctx.HasInput(6) || ctx.HasInput(7)) throw ctx.Error("edgenet.QConv has a float output: y_scale / y_zero_point must be absent");
+            }
+            else
+            {
+                ctx.ExpectType(6, DataType.Float32);
+                ctx.ExpectType(7, DataType.UInt8, DataType.Int8);
+                QuantInputs.Count(ctx, 6, "y_scale");
+                QuantInputs.Count(ctx, 7, "y_zero_point");
+            }
             if (ctx.HasInput(8))
             {
                 ctx.ExpectType(8, DataType.Int32);
                 if (Shapes.Count(ctx.InputShape(8)) != w[0]) throw ctx.Error("bias length differs from output channels");
             }
-            output = ctx.InputType(7);
-            if (!QuantInputs.Foldable(FusedActivation.Of(ctx.Node)))
+            output = dequantize ? DataType.Float32 : ctx.InputType(7);
+            if (!dequantize && !QuantInputs.Foldable(FusedActivation.Of(ctx.Node)))
                 throw UnsupportedOperatorException.For(ctx.Node, $"fused activation {FusedActivation.Of(ctx.Node).Kind} cannot be applied to a requantized output");
         }
         var g = Geometry(ctx);
@@ -83,7 +94,7 @@ public sealed class QLinearConvOp(bool linear) : OpDefinition
         var g = Geometry(ctx);
         var shape = new QConv2dShape(x[0], x[1], g.InH, g.InW, w[0], g.KH, g.KW, (int)ctx.Int("group", 1),
             g.SH, g.SW, g.PadTop, g.PadLeft, g.PadEnd[1], g.PadEnd[2], g.DH, g.DW);
-        var kind = ctx.OutputType(0) switch { DataType.UInt8 => QOutputKind.UInt8, DataType.Int8 => QOutputKind.Int8, _ => QOutputKind.Int32 };
+        var kind = ctx.OutputType(0) switch { DataType.UInt8 => QOutputKind.UInt8, DataType.Int8 => QOutputKind.Int8, DataType.Float32 => QOutputKind.Float32, _ => QOutputKind.Int32 };
         bool xSigned = ctx.InputType(0) == DataType.Int8, wSigned = ctx.InputType(W) == DataType.Int8;
         QConv2d? packed = null;
         if (ctx.InputConstant(W) is { } weights && QuantInputs.ConstantZeroPoints(ctx, WZeroPoint) is { } wzp)
@@ -105,19 +116,23 @@ public sealed class QLinearConvOp(bool linear) : OpDefinition
         {
             int xzp = hasXZeroPoint ? QuantInputs.ZeroPoint(InputBytes(ctx, XZeroPoint), xSigned ? DataType.Int8 : DataType.UInt8, 0) : 0;
             var e = default(QEpilogue);
-            int stride = 0;
             if (op.Linear)
             {
-                float xs = Input<float>(ctx, 1)[0], ys = Input<float>(ctx, 6)[0];
+                float xs = Input<float>(ctx, 1)[0];
                 var ws = Input<float>(ctx, 4);
-                stride = ws.Length == 1 ? 0 : 1;
-                for (int m = 0; m < ws.Length; m++) _multipliers[m] = QMath.Multiplier(xs, ws[m], ys);
-                int yzp = QuantInputs.ZeroPoint(InputBytes(ctx, 7), output, 0);
-                var (qmin, qmax) = QuantInputs.Clamp(activation, output, ys, yzp);
-                e.ZeroPoint = yzp;
-                e.QMin = qmin;
-                e.QMax = qmax;
-                e.MultiplierStride = stride;
+                e.MultiplierStride = ws.Length == 1 ? 0 : 1;
+                if (kind == QOutputKind.Float32)
+                    for (int m = 0; m < ws.Length; m++) _multipliers[m] = xs * ws[m];
+                else
+                {
+                    float ys = Input<float>(ctx, 6)[0];
+                    for (int m = 0; m < ws.Length; m++) _multipliers[m] = QMath.Multiplier(xs, ws[m], ys);
+                    int yzp = QuantInputs.ZeroPoint(InputBytes(ctx, 7), output, 0);
+                    var (qmin, qmax) = QuantInputs.Clamp(activation, output, ys, yzp);
+                    e.ZeroPoint = yzp;
+                    e.QMin = qmin;
+                    e.QMax = qmax;
+                }
             }
             fixed (byte* xp = InputBytes(ctx, 0))
             fixed (byte* yp = OutputBytes(ctx, 0))
@@ -128,17 +143,20 @@ public sealed class QLinearConvOp(bool linear) : OpDefinition
             {
                 e.Multiplier = op.Linear ? mult : null;
                 e.Bias = (int*)bias;
-                if (packed is not null)
-                {
-                    packed.Run(ctx, xp, xzp, yp, e, scratch);
-                    return;
-                }
-                var zps = hasWZeroPoint ? InputBytes(ctx, op.WZeroPoint) : default;
-                int count = hasWZeroPoint ? zps.Length : 0;
-                for (int m = 0; m < count; m++) wzp[m] = QuantInputs.ZeroPoint(zps, wType, m);
-                fixed (byte* wp = InputBytes(ctx, op.W))
-                    QConv2dReference.Run(shape, xp, xSigned, xzp, wp, wSigned, hasWZeroPoint ? wzp : null, count > 1 ? 1 : 0, kind, yp, e);
+                if (packed is not null) packed.Run(ctx, xp, xzp, yp, e, scratch);
+                else RunReference(ctx, xp, xzp, wzp, yp, e);
+                if (kind == QOutputKind.Float32 && activation.Kind != ActivationKind.None)
+                    activation.Apply(new Span<float>(yp, OutputBytes(ctx, 0).Length / sizeof(float)));
             }
+        }
+
+        private void RunReference(ExecutionContext ctx, byte* xp, int xzp, int* wzp, byte* yp, in QEpilogue e)
+        {
+            var zps = hasWZeroPoint ? InputBytes(ctx, op.WZeroPoint) : default;
+            int count = hasWZeroPoint ? zps.Length : 0;
+            for (int m = 0; m < count; m++) wzp[m] = QuantInputs.ZeroPoint(zps, wType, m);
+            fixed (byte* wp = InputBytes(ctx, op.W))
+                QConv2dReference.Run(shape, xp, xSigned, xzp, wp, wSigned, hasWZeroPoint ? wzp : null, count > 1 ? 1 : 0, kind, yp, e);
         }
     }
 }

@@ -15,7 +15,8 @@ public enum QMatMulKind
     MatMulInteger,
     /// <summary>
     /// edgenet.QGemm, made by the QDQ folding pass from DequantizeLinear → Gemm → QuantizeLinear: QLinearMatMul's
-    /// inputs plus an int32 bias (input 8, scale a_scale · b_scale[n]) and transB; A is 2-D. Without y_scale /
+    /// inputs plus an int32 bias (input 8, scale a_scale · b_scale[n]) and transB; B is 2-D, A of rank ≥ 2 (its leading
+    /// dims are more rows). Without y_scale /
     /// y_zero_point (inputs 6, 7 absent) the output is float32: y = (float)(acc + bias) · a_scale · b_scale[n].
     /// </summary>
     QGemm,
@@ -48,7 +49,7 @@ public sealed class QLinearMatMulOp(QMatMulKind kind) : OpDefinition
         var b = ctx.InputShape(B);
         if (a.Length < 2 || b.Length < 2)
             throw UnsupportedOperatorException.For(ctx.Node, "1-D operands are not supported (rank 2 and up are)");
-        if (kind == QMatMulKind.QGemm && (a.Length != 2 || b.Length != 2)) throw ctx.Error("QGemm operands must be 2-D");
+        if (kind == QMatMulKind.QGemm && b.Length != 2) throw ctx.Error("QGemm weights must be 2-D");
         if (kind == QMatMulKind.QGemm && ctx.Int("transA", 0) != 0) throw UnsupportedOperatorException.For(ctx.Node, "transA is not supported");
         bool transB = TransB(ctx);
         int k = a[^1], kb = transB ? b[^1] : b[^2], n = transB ? b[^2] : b[^1];

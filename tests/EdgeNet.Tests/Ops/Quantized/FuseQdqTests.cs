@@ -248,6 +248,77 @@ public class FuseQdqTests(ITestOutputHelper output)
         Assert.Contains(m.Graph.Nodes, n => n.OpType == "QuantizeLinear");
     }
 
+    /// <summary>
+    /// Float-output folds: the folded graph against the literal chain on every ISA, within float rounding (the exact
+    /// integer sum times one rounded scale against a float sum of rounded products): |Δ| ≤ 1e-5 · the output's range.
+    /// </summary>
+    private Model AssertFoldedFloat(string what, Func<Model> build, params string[] expectedOps)
+    {
+        var folded = build();
+        PassPipeline.Optimize(folded);
+        var ops = folded.Graph.Nodes.Select(n => n.OpType).ToArray();
+        foreach (var op in expectedOps) Assert.True(ops.Contains(op), $"{what}: folded graph has {string.Join(", ", ops)}; expected {op}");
+        double worst = 0;
+        foreach (var isa in IsaSupport.Available)
+            for (int seed = 1; seed <= 3; seed++)
+            {
+                var literal = build();
+                var v = literal.Graph.Inputs[0];
+                var inputs = new Dictionary<string, Tensor> { [v.Name] = RealModels.Parity.Random(v.Shape!.Select(d => (int)d.Value).ToArray(), seed, -2.5f, 2.5f) };
+                var expected = new Session(literal, new SessionOptions { Isa = isa }).Run(inputs)[0];
+                var actual = new Session(folded, new SessionOptions { Isa = isa }).Run(inputs)[0];
+                Assert.Equal(DataType.Float32, actual.DataType);
+                Assert.Equal(expected.Dims, actual.Dims);
+                var e = expected.ToFloatArray();
+                var a = actual.ToFloatArray();
+                float range = Math.Max(1e-3f, e.Max(Math.Abs));
+                for (int i = 0; i < e.Length; i++)
+                {
+                    worst = Math.Max(worst, Math.Abs(e[i] - a[i]) / range);
+                    Assert.True(Math.Abs(e[i] - a[i]) <= 1e-5f * range, $"{what} {isa} seed {seed} [{i}]: folded {a[i]} vs literal {e[i]}");
+                }
+            }
+        output.WriteLine($"{what}: worst |Δ| / range {worst:E2}; folded ops: {string.Join(" ", ops)}");
+        return folded;
+    }
+
+    [Theory]
+    [InlineData(1, 0, "", true)]
+    [InlineData(1, 1, "relu", true)]
+    [InlineData(8, 1, "clip", true)] // depthwise, stride 2
+    [InlineData(2, 0, "", false)]    // grouped, per-tensor weight scale, no bias
+    public void FloatOutputConvFoldsIntoQConv(int group, int stride, string activation, bool bias)
+    {
+        Model Build()
+        {
+            var b = new GraphBuilder();
+            var x = Qdq(b, b.Input("x", 1, 8, 9, 11), InScale, InZero);
+            int m = group == 8 ? 8 : 6;
+            var w = Weight(b, 7, [m, 8 / group, 3, 3], 0, perChannel: group != 2);
+            Value[] inputs = bias ? [x, w, Bias(b, w, m, 5)] : [x, w];
+            var conv = b.Op("Conv", inputs,
+                IR.Attribute.Of("group", (long)group), IR.Attribute.Of("pads", new long[] { 1, 0, 1, 2 }), IR.Attribute.Of("strides", new long[] { 1 + stride, 1 + stride }));
+            if (activation == "relu") conv = b.Op("Relu", conv);
+            if (activation == "clip") conv = b.Op("Clip", conv, b.Scalar(0), b.Scalar(0.5f));
+            return b.Model(b.Op("Sigmoid", conv)); // a float consumer: no QuantizeLinear after the Conv
+        }
+        var m = AssertFoldedFloat($"float conv group {group} {activation}", Build, "QConv");
+        Assert.DoesNotContain(m.Graph.Nodes, n => n.OpType is "Conv" or "DequantizeLinear" or "Relu" or "Clip");
+        Assert.True(m.Graph.Nodes.Single(n => n.OpType == "QConv").Inputs[3]!.Constant!.DataType == DataType.Int8, "the weights stay int8");
+    }
+
+    [Fact]
+    public void FloatOutputMatMulFoldsIntoQGemm()
+    {
+        var m = AssertFoldedFloat("float matmul", () =>
+        {
+            var b = new GraphBuilder();
+            var x = Qdq(b, b.Input("x", 2, 5, 33), InScale, InZero);
+            return b.Model(b.Op("Sigmoid", b.Op("MatMul", x, Weight(b, 8, [33, 17], 1))));
+        }, "QGemm");
+        Assert.DoesNotContain(m.Graph.Nodes, n => n.OpType is "MatMul" or "DequantizeLinear");
+    }
+
     [Fact]
     public void ConvWithFloatWeightsIsLeftAlone()
     {
