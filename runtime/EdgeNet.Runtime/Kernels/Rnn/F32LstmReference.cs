@@ -47,35 +47,46 @@ public static class F32LstmReference
                     var hb = h.Slice(b * hidden, hidden);
                     var cb = c.Slice(b * hidden, hidden);
                     F32RnnCommon.AddRecurrent(hb, r, gates);
-                    var ig = gates[..hidden];
-                    var og = gates.Slice(hidden, hidden);
-                    var fg = gates.Slice(2 * hidden, hidden);
-                    var cg = gates.Slice(3 * hidden, hidden);
-                    if (peep)
-                        for (int j = 0; j < hidden; j++)
-                        {
-                            ig[j] += pi[j] * cb[j];
-                            fg[j] += pf[j] * cb[j];
-                        }
-                    fAct.Apply(ig, a.Clip);
-                    if (a.InputForget)
-                        for (int j = 0; j < hidden; j++) fg[j] = 1 - ig[j];
-                    else
-                        fAct.Apply(fg, a.Clip);
-                    gAct.Apply(cg, a.Clip);
-                    for (int j = 0; j < hidden; j++) cb[j] = fg[j] * cb[j] + ig[j] * cg[j];
-                    if (peep)
-                        for (int j = 0; j < hidden; j++) og[j] += po[j] * cb[j];
-                    fAct.Apply(og, a.Clip);
-                    // h(Cₜ) goes through the spent cell-gate row so Cₜ itself stays intact
-                    cb.CopyTo(cg);
-                    hAct.Apply(cg, float.PositiveInfinity);
-                    for (int j = 0; j < hidden; j++) hb[j] = og[j] * cg[j];
+                    Cell(gates, hb, cb, pi, po, pf, fAct, gAct, hAct, a);
                     if (!t.Y.IsEmpty) hb.CopyTo(t.Y.Slice(g.YOffset(time, d, b), hidden));
                 }
             F32RnnCommon.ZeroPadding(g, d, t.SequenceLens, t.Y);
             F32RnnCommon.StoreState(g, d, t.SequenceLens, h, t.YH);
             F32RnnCommon.StoreState(g, d, t.SequenceLens, c, t.YC);
         }
+    }
+    /// <summary>
+    /// One batch entry's cell update from its summed gate pre-activations (projection + recurrent, order i, o, f, c):
+    /// peepholes, activations, Cₜ into <paramref name="c"/>, Hₜ into <paramref name="h"/>. Overwrites <paramref name="gates"/>.
+    /// </summary>
+    public static void Cell(Span<float> gates, Span<float> h, Span<float> c, ReadOnlySpan<float> pi, ReadOnlySpan<float> po,
+        ReadOnlySpan<float> pf, RnnActivation fAct, RnnActivation gAct, RnnActivation hAct, RnnAttributes a)
+    {
+        int hidden = h.Length;
+        bool peep = !pi.IsEmpty;
+        var ig = gates[..hidden];
+        var og = gates.Slice(hidden, hidden);
+        var fg = gates.Slice(2 * hidden, hidden);
+        var cg = gates.Slice(3 * hidden, hidden);
+        if (peep)
+            for (int j = 0; j < hidden; j++)
+            {
+                ig[j] += pi[j] * c[j];
+                fg[j] += pf[j] * c[j];
+            }
+        fAct.Apply(ig, a.Clip);
+        if (a.InputForget)
+            for (int j = 0; j < hidden; j++) fg[j] = 1 - ig[j];
+        else
+            fAct.Apply(fg, a.Clip);
+        gAct.Apply(cg, a.Clip);
+        for (int j = 0; j < hidden; j++) c[j] = fg[j] * c[j] + ig[j] * cg[j];
+        if (peep)
+            for (int j = 0; j < hidden; j++) og[j] += po[j] * c[j];
+        fAct.Apply(og, a.Clip);
+        // h(Cₜ) goes through the spent cell-gate row so Cₜ itself stays intact
+        c.CopyTo(cg);
+        hAct.Apply(cg, float.PositiveInfinity);
+        for (int j = 0; j < hidden; j++) h[j] = og[j] * cg[j];
     }
 }

@@ -186,29 +186,7 @@ internal sealed unsafe class QLstmKernel : Kernel
                             continue;
                         }
                         for (int k = 0; k < rows; k++) gates[k] += recurrent[k];
-                        var ig = gates[..hidden];
-                        var og = gates.Slice(hidden, hidden);
-                        var fg = gates.Slice(2 * hidden, hidden);
-                        var cg = gates.Slice(3 * hidden, hidden);
-                        if (peep)
-                            for (int j = 0; j < hidden; j++)
-                            {
-                                ig[j] += pi[j] * cb[j];
-                                fg[j] += pf[j] * cb[j];
-                            }
-                        fAct.Apply(ig, a.Clip);
-                        if (a.InputForget)
-                            for (int j = 0; j < hidden; j++) fg[j] = 1 - ig[j];
-                        else
-                            fAct.Apply(fg, a.Clip);
-                        gAct.Apply(cg, a.Clip);
-                        for (int j = 0; j < hidden; j++) cb[j] = fg[j] * cb[j] + ig[j] * cg[j];
-                        if (peep)
-                            for (int j = 0; j < hidden; j++) og[j] += po[j] * cb[j];
-                        fAct.Apply(og, a.Clip);
-                        cb.CopyTo(cg);
-                        hAct.Apply(cg, float.PositiveInfinity);
-                        for (int j = 0; j < hidden; j++) hb[j] = og[j] * cg[j];
+                        F32LstmReference.Cell(gates, hb, cb, pi, po, pf, fAct, gAct, hAct, a);
                         if (!y.IsEmpty) hb.CopyTo(y.Slice(g.YOffset(time, d, b), hidden));
                     }
                 }
