@@ -11,14 +11,15 @@ namespace EdgeNet.Cli;
 /// </summary>
 internal static class ConvertCommand
 {
-    public const string Usage = "edgenet convert MODEL.onnx -o MODEL.enet [--quantize int8 --calibration DIR [--preprocess image:HxW[,MEAN,STD]|wav[:RATE[,SCALE[,CHUNK]]]] [--calibrate percentile|mse|entropy|minmax] [--percentile P] [--min-snr DB] [--save-qdq FILE.onnx]]";
+    public const string Usage = "edgenet convert MODEL.onnx -o MODEL.enet [--quantize int8 --calibration DIR [--preprocess image:HxW[,MEAN,STD]|wav[:RATE[,SCALE[,CHUNK]]]] [--calibrate percentile|mse|entropy|minmax] [--percentile P] [--min-snr DB] [--int8-weights-for-float-layers] [--save-qdq FILE.onnx]]";
 
+    private static readonly HashSet<string> s_flags = ["--int8-weights-for-float-layers"];
     private static readonly HashSet<string> s_options =
         ["--output", "--quantize", "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--save-qdq"];
 
     public static int Run(string[] args)
     {
-        var a = new Arguments(args, new HashSet<string>(), s_options, new Dictionary<string, string> { ["-o"] = "--output" });
+        var a = new Arguments(args, s_flags, s_options, new Dictionary<string, string> { ["-o"] = "--output" });
         if (a.Positional.Count != 1) throw new UsageException("give exactly one MODEL.onnx");
         string output = a.Get("--output") ?? throw new UsageException("give the output file with -o MODEL.enet");
         string input = a.Positional[0];
@@ -54,6 +55,7 @@ internal static class ConvertCommand
         {
             foreach (var o in new[] { "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--save-qdq" })
                 if (a.Get(o) is not null) throw new UsageException($"{o} applies only with --quantize int8");
+            if (a.Flag("--int8-weights-for-float-layers")) throw new UsageException("--int8-weights-for-float-layers applies only with --quantize int8");
             return null;
         }
         if (mode != "int8") throw new UsageException($"--quantize supports int8, not '{mode}'");
@@ -79,6 +81,7 @@ internal static class ConvertCommand
         if (percentile is < 50 or > 100) throw new UsageException($"--percentile needs a value in [50, 100], got {percentile.ToString(CultureInfo.InvariantCulture)}");
         options.Percentile = percentile;
         options.MinLayerSnrDb = a.GetDouble("--min-snr", options.MinLayerSnrDb);
+        options.WeightOnlyFallback = a.Flag("--int8-weights-for-float-layers");
         return (dir, preprocessing, options, a.Get("--save-qdq"));
     }
 }

@@ -9,7 +9,7 @@ public static class EnetWriter
 {
     public static void Write(Model model, string path)
     {
-        var weights = new MemoryStream();
+        var weights = new WeightsSection();
         var manifest = new Manifest { FormatVersion = EnetHeader.CurrentVersion, Producer = model.ProducerName, Graph = WriteGraph(model.Graph, weights) };
         foreach (var (k, v) in model.Opsets) manifest.Opsets[k] = v;
         foreach (var (k, v) in model.Metadata) manifest.Metadata[k] = v;
@@ -20,7 +20,7 @@ public static class EnetWriter
         ulong total = weightsOffset + (ulong)weights.Length;
         var file = new byte[total];
         manifestBytes.CopyTo(file.AsSpan((int)manifestOffset));
-        weights.GetBuffer().AsSpan(0, (int)weights.Length).CopyTo(file.AsSpan((int)weightsOffset));
+        weights.Bytes.CopyTo(file.AsSpan((int)weightsOffset));
         var header = new EnetHeader(EnetHeader.CurrentVersion, EnetHeader.Size, manifestOffset, (ulong)manifestBytes.Length, weightsOffset, (ulong)weights.Length, total, 0);
         header.WriteTo(file);
         (header with { Checksum = EnetHeader.ChecksumOf(file) }).WriteTo(file);
@@ -54,12 +54,37 @@ public static class EnetWriter
 
     private static ulong Align(ulong x) => (x + EnetHeader.Alignment - 1) / EnetHeader.Alignment * EnetHeader.Alignment;
 
-    private static WeightDef WriteWeight(string name, Tensor t, MemoryStream weights)
+    /// <summary>
+    /// The weights section being built: each distinct run of bytes once, 64-byte aligned. Tensors with equal bytes
+    /// (the many equal scales and zero points of a quantized graph, tied weights) share one run; readers never assume
+    /// that weights do not overlap.
+    /// </summary>
+    private sealed class WeightsSection
     {
-        long offset = (long)Align((ulong)weights.Length);
-        weights.SetLength(offset);
-        weights.Position = offset;
-        weights.Write(t.Data.Span);
+        private readonly MemoryStream _stream = new();
+        private readonly Dictionary<ulong, List<long>> _byHash = [];
+
+        public long Length => _stream.Length;
+        public ReadOnlySpan<byte> Bytes => _stream.GetBuffer().AsSpan(0, (int)_stream.Length);
+
+        public long Add(ReadOnlySpan<byte> data)
+        {
+            ulong hash = Crc64.Compute(data);
+            if (!_byHash.TryGetValue(hash, out var offsets)) _byHash[hash] = offsets = [];
+            foreach (long at in offsets)
+                if (Bytes.Slice((int)at, data.Length).SequenceEqual(data)) return at;
+            long offset = (long)Align((ulong)_stream.Length);
+            _stream.SetLength(offset);
+            _stream.Position = offset;
+            _stream.Write(data);
+            offsets.Add(offset);
+            return offset;
+        }
+    }
+
+    private static WeightDef WriteWeight(string name, Tensor t, WeightsSection weights)
+    {
+        long offset = weights.Add(t.Data.Span);
         var def = new WeightDef { Name = name, DataType = (int)t.DataType, Offset = (ulong)offset, Length = (ulong)t.Data.Length };
         foreach (int d in t.Dims) def.Dims.Add(d);
         return def;
@@ -73,7 +98,7 @@ public static class EnetWriter
         return def;
     }
 
-    private static GraphDef WriteGraph(IR.Graph g, MemoryStream weights)
+    private static GraphDef WriteGraph(IR.Graph g, WeightsSection weights)
     {
         var def = new GraphDef { Name = g.Name };
         foreach (var v in g.Inputs) def.Inputs.Add(WriteValue(v));
@@ -94,7 +119,7 @@ public static class EnetWriter
         return def;
     }
 
-    private static AttributeDef WriteAttribute(IR.Attribute a, MemoryStream weights)
+    private static AttributeDef WriteAttribute(IR.Attribute a, WeightsSection weights)
     {
         var d = new AttributeDef { Name = a.Name, Kind = (int)a.Kind, F = a.Float, I = a.Int, S = a.String };
         if (a.Tensor is not null) d.T = WriteWeight(a.Name, a.Tensor, weights);

@@ -14,7 +14,9 @@ namespace EdgeNet.Passes;
 /// Kept: ops that are not <see cref="OpDefinition.Foldable"/> (random generators), ops with subgraphs, unknown ops,
 /// nodes the op rejects (the error then surfaces, with context, when a session is planned), and nodes whose outputs
 /// would be more than <see cref="MaxGrowthBytes"/> larger than their inputs (ConstantOfShape, Expand, Tile): a
-/// small generator is cheaper to store than its output.
+/// small generator is cheaper to store than its output. Likewise a DequantizeLinear of an 8-bit constant (an int8
+/// weight of a layer that computes in float) stays: the file keeps the int8 bytes, and the session folds it into
+/// float once, when it is planned.
 /// </summary>
 public sealed class ConstantFolding : IGraphPass
 {
@@ -55,6 +57,11 @@ public sealed class ConstantFolding : IGraphPass
         return changed;
     }
 
+    /// <summary>DequantizeLinear of a constant 8-bit tensor of at least 64 elements (a quantized weight, not a scalar).</summary>
+    private static bool IsNarrowWeightDequantize(Node node) =>
+        node.OpType == "DequantizeLinear" && node.Domain.Length == 0 && node.Inputs.Count > 0
+        && node.Inputs[0]?.Constant is { DataType: DataType.Int8 or DataType.UInt8 } c && c.ElementCount >= 64;
+
     private static ValueFacts? FactsOf(Value v, Dictionary<Value, ValueFacts> facts) =>
         v.Constant is { } c ? new ValueFacts(c.DataType, c.Dims, c) : facts.GetValueOrDefault(v);
 
@@ -66,6 +73,7 @@ public sealed class ConstantFolding : IGraphPass
     {
         if (node.Outputs.Count == 0) return false;
         if (OpRegistry.Find(node.Domain, node.OpType) is not { Foldable: true } op) return false;
+        bool storedNarrow = IsNarrowWeightDequantize(node);
         var inputs = new ValueFacts?[node.Inputs.Count];
         long inputBytes = 0;
         bool allConstant = true;
@@ -89,7 +97,7 @@ public sealed class ConstantFolding : IGraphPass
                 outputBytes += ctx.OutputFacts(i).ByteLength;
                 allKnown &= ctx.OutputFacts(i).Constant is not null;
             }
-            if (!allKnown && !allConstant || outputBytes - inputBytes > MaxGrowthBytes)
+            if (!allKnown && !allConstant || outputBytes - inputBytes > MaxGrowthBytes || storedNarrow)
             {
                 // Only the shapes travel on: a kept generator's data must not be folded into its readers.
                 for (int i = 0; i < node.Outputs.Count; i++)

@@ -1,3 +1,4 @@
+using EdgeNet.Execution;
 using System.Globalization;
 using EdgeNet.Format;
 using EdgeNet.IR;
@@ -34,17 +35,42 @@ public class ClsSizeTests(ITestOutputHelper output)
 
     /// <summary>
     /// Default options: the layers the quantizer keeps float stay float Conv with float weights; every other Conv is
-    /// an integer op (none reads a DequantizeLinear), and the file is at most half the fp32 one (measured 0.475;
+    /// an integer op (no Conv reads its weights through a DequantizeLinear), and the file is at most half the fp32 one (measured 0.475;
     /// 0.87 before the float-output fold).
     /// </summary>
     [Fact]
     public void DefaultQuantizationFoldsEveryInt8Conv()
     {
         var (ratio, int8) = Sizes(new QuantizerOptions());
-        Assert.DoesNotContain(int8.Graph.Nodes, n => n.OpType is "Conv" or "Gemm" or "MatMul" && n.Inputs.Any(v => v?.Producer?.OpType == "DequantizeLinear" && v.Constant is null && n.Inputs[1] == v));
+        Assert.DoesNotContain(int8.Graph.Nodes, n => n.OpType == "Conv" && n.Inputs[1]?.Producer?.OpType == "DequantizeLinear");
         Assert.Contains(int8.Graph.Nodes, n => n.OpType == "QConv");
         Assert.True(ratio <= 0.5, $"int8 .enet is {ratio:F3}× the fp32 .enet");
     }
+
+    /// <summary>
+    /// WeightOnlyFallback: the layers kept float read int8 weights through a DequantizeLinear that stays in the file
+    /// (ConstantFolding keeps it) and is folded to float when a session is planned. Measured 0.43 (4 crops) and 0.364
+    /// (16 crops, CLI) against 0.475 without it.
+    /// </summary>
+    [Fact]
+    public void WeightOnlyFallbackStoresFloatLayersInt8()
+    {
+        var (ratio, int8) = Sizes(new QuantizerOptions { WeightOnlyFallback = true });
+        static bool Dequantized(Value? v) => v?.Producer?.OpType == "DequantizeLinear";
+        var convs = int8.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul").ToList();
+        Assert.Contains(convs, n => n.OpType == "Conv" && Dequantized(n.Inputs[1]) && n.Inputs[1]!.Producer!.Inputs[0]!.Constant!.DataType == DataType.Int8);
+        Assert.True(ratio <= 0.45, $"int8 .enet is {ratio:F3}× the fp32 .enet");
+
+        // the session folds the weight DequantizeLinears once when planned; ONNX Runtime runs the same QDQ file as is
+        var (crops, _) = QuantTestData.TextCrops;
+        var sample = QuantTestData.Samples("x", crops, 0, 1)[0];
+        var edgenet = new Session(int8).Run(sample)[0].ToFloatArray();
+        var ort = OrtOracle.Run(_lastQdqPath!, sample)[0].ToFloatArray();
+        Assert.Equal(ort.Length, edgenet.Length);
+        for (int i = 0; i < ort.Length; i++) Assert.True(Math.Abs(ort[i] - edgenet[i]) <= 0.02f, $"output {i}: ORT {ort[i]}, EdgeNet {edgenet[i]}");
+    }
+
+    private string? _lastQdqPath;
 
     private (double Ratio, Model Int8) Sizes(QuantizerOptions options)
     {
@@ -56,6 +82,8 @@ public class ClsSizeTests(ITestOutputHelper output)
         EnetWriter.Write(fp32, fp32Path);
 
         var result = Quantizer.Quantize(OnnxImporter.Load(Cls), QuantTestData.Samples("x", crops, 0, 4), options);
+        _lastQdqPath = Path.Combine(dir, "cls-qdq.onnx");
+        File.WriteAllBytes(_lastQdqPath, Google.Protobuf.MessageExtensions.ToByteArray(result.QdqModel));
         var int8 = OnnxImporter.FromProto(result.QdqModel);
         PassPipeline.Optimize(int8);
         string int8Path = Path.Combine(dir, "cls-int8.enet");
