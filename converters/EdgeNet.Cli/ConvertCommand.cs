@@ -39,7 +39,7 @@ internal static class ConvertCommand
                 Console.WriteLine($"wrote {saveQdq} (QDQ ONNX)");
             }
             model = OnnxImporter.FromProto(result.QdqModel);
-            if (QLstmRewrite.Apply(model) is > 0 and var lstms) Console.WriteLine($"{lstms} LSTM -> edgenet.QLstm");
+            if (QRecurrentRewrite.Apply(model) is > 0 and var rnns) Console.WriteLine($"{rnns} LSTM/GRU -> edgenet.QLstm/QGru");
         }
         var report = Passes.PassPipeline.Optimize(model);
         Format.EnetWriter.Write(model, output);

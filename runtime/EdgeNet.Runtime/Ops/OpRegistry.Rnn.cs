@@ -10,5 +10,6 @@ public static partial class OpRegistry
         add(new GruOp());
         add(new RnnOp());
         add(new QLstm.QLstmOp());
+        add(new QGru.QGruOp());
     }
 }

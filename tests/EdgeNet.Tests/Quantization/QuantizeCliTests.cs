@@ -6,7 +6,7 @@ using EdgeNet.Tests.RealModels;
 namespace EdgeNet.Tests.Quantization;
 
 /// <summary>`edgenet convert --quantize int8 --calibration DIR`: the command-line contract, run as a real process.</summary>
-public class QuantizeCliTests
+public class QuantizeCliTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static string DsCnn => RepoPaths.Model("generated/ds_cnn/model.onnx");
 
@@ -51,34 +51,51 @@ public class QuantizeCliTests
         Assert.True(ratio <= 0.3, $"int8 .enet is {ratio:F3} of the fp32 file");
     }
 
-    /// <summary>lstm_kws: the .enet holds edgenet.QLstm (int8 W/R) and an int8 Gemm, and EdgeNet runs it close to fp32.</summary>
-    [Fact]
-    public void LstmBecomesQLstmAndRunsInEdgeNet()
+    /// <summary>
+    /// lstm_kws / gru_kws (bidirectional GRU): the .enet holds edgenet.QLstm / edgenet.QGru (int8 W/R) and an int8
+    /// Gemm, is at most 0.3× the fp32 file, and EdgeNet runs it close to fp32 (top-1 agreement on 200 inputs).
+    /// </summary>
+    [Theory]
+    [InlineData("lstm_kws", "LSTM", "QLstm")]
+    [InlineData("gru_kws", "GRU", "QGru")]
+    public void RecurrentLayersBecomeInt8OpsAndRunInEdgeNet(string name, string op, string quantizedOp)
     {
-        string model = RepoPaths.Model("generated/lstm_kws/model.onnx");
+        string model = RepoPaths.Model($"generated/{name}/model.onnx");
         string dir = QuantTestData.TempDir(), calibration = Path.Combine(dir, "calibration");
         Directory.CreateDirectory(calibration);
         var rng = new Random(5);
         float[] Gaussian(int n) => Enumerable.Range(0, n).Select(_ => (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()))).ToArray();
         Npy.Write(Path.Combine(calibration, "x.npy"), Tensor.FromArray([32, 49, 40], Gaussian(32 * 49 * 40)));
-        var (code, stdout, stderr) = Edgenet("convert", model, "-o", Out(dir), "--quantize", "int8", "--calibration", calibration);
+        var (code, stdout, stderr) = Edgenet("convert", model, "-o", Out(dir), "--quantize", "int8", "--calibration", calibration, "--save-qdq", Out(dir, "qdq.onnx"));
         Assert.True(code == 0, stderr);
-        Assert.Contains("2 LSTM -> edgenet.QLstm", stdout);
+        Assert.Contains("2 LSTM/GRU -> edgenet.QLstm/QGru", stdout);
         var (code32, _, err32) = Edgenet("convert", model, "-o", Out(dir, "fp32.enet"));
         Assert.True(code32 == 0, err32);
         var int8 = EnetReader.Load(Out(dir));
-        Assert.Equal(2, int8.Graph.Nodes.Count(n => n.OpType == "QLstm" && n.Domain == "edgenet"));
-        Assert.DoesNotContain(int8.Graph.Nodes, n => n.OpType == "LSTM");
-        Assert.True(new FileInfo(Out(dir)).Length <= 0.3 * new FileInfo(Out(dir, "fp32.enet")).Length);
+        Assert.Equal(2, int8.Graph.Nodes.Count(n => n.OpType == quantizedOp && n.Domain == "edgenet"));
+        Assert.DoesNotContain(int8.Graph.Nodes, n => n.OpType == op);
+        double ratio = (double)new FileInfo(Out(dir)).Length / new FileInfo(Out(dir, "fp32.enet")).Length;
+        output.WriteLine($"{name}: int8 .enet {ratio:F3}× fp32");
+        Assert.True(ratio <= 0.3, $"int8 .enet is {ratio:F3}× the fp32 file");
         var q = new EdgeNet.Execution.Session(int8);
         var f = new EdgeNet.Execution.Session(EnetReader.Load(Out(dir, "fp32.enet")));
-        int same = 0;
+        // for context: the QDQ file as EdgeNet imports it without the rewrite (float recurrence on int8-stored weights)
+        var qdqModel = EdgeNet.Onnx.OnnxImporter.Load(Out(dir, "qdq.onnx"));
+        EdgeNet.Passes.PassPipeline.Optimize(qdqModel);
+        var floatRecurrence = new EdgeNet.Execution.Session(qdqModel);
+        int same = 0, sameFloatRecurrence = 0;
         for (int i = 0; i < 200; i++)
         {
             var feeds = new Dictionary<string, Tensor> { ["input"] = Tensor.FromArray([1, 49, 40], Gaussian(49 * 40)) };
-            if (QuantTestData.ArgMaxRows(q.Run(feeds)[0])[0] == QuantTestData.ArgMaxRows(f.Run(feeds)[0])[0]) same++;
+            int expected = QuantTestData.ArgMaxRows(f.Run(feeds)[0])[0];
+            if (QuantTestData.ArgMaxRows(q.Run(feeds)[0])[0] == expected) same++;
+            if (QuantTestData.ArgMaxRows(floatRecurrence.Run(feeds)[0])[0] == expected) sameFloatRecurrence++;
         }
-        Assert.True(same >= 198, $"EdgeNet int8 (QLstm) top-1 agreement {same}/200");
+        output.WriteLine($"{name}: top-1 agreement {same}/200 ({sameFloatRecurrence}/200 with float recurrence on the int8 weights)");
+        // measured: lstm_kws 199 (199 float recurrence), gru_kws 196 (195): the random-weight GRU's near ties flip
+        // under the weight and activation quantization as a whole, not under the int8 recurrence
+        Assert.True(same >= sameFloatRecurrence - 1, $"int8 recurrence {same}/200 vs float recurrence {sameFloatRecurrence}/200");
+        Assert.True(same >= (op == "LSTM" ? 198 : 194), $"EdgeNet int8 ({quantizedOp}) top-1 agreement {same}/200");
     }
 
     [Fact]

@@ -3,13 +3,13 @@ using EdgeNet.IR;
 namespace EdgeNet.Onnx.Quantization;
 
 /// <summary>
-/// Turns each LSTM of a quantized graph whose W and R are DequantizeLinear(int8 constant, per-gate-row scale, zero
-/// point 0) into <c>edgenet.QLstm</c> (runtime/EdgeNet.Runtime/Kernels/Quantized/README.md): int8 W and R with
-/// scales [dirs, 4H], int8 GEMMs with int32 accumulation, float gate math. QLstm quantizes X itself (dynamic, per
-/// run), so it reads the float X in front of the quantizer's Q/DQ pair. Runs before the graph passes, which would
-/// otherwise fold the weight DequantizeLinear back into float weights.
+/// Turns each LSTM / GRU of a quantized graph whose W and R are DequantizeLinear(int8 constant, per-gate-row scale,
+/// zero point 0) into <c>edgenet.QLstm</c> / <c>edgenet.QGru</c> (runtime/EdgeNet.Runtime/Kernels/Quantized/README.md):
+/// int8 W and R with scales [dirs, gates·H], int8 GEMMs with int32 accumulation, float gate math. Both quantize X
+/// themselves (dynamic, per run), so they read the float X in front of the quantizer's Q/DQ pair. Runs before the
+/// graph passes.
 /// </summary>
-public static class QLstmRewrite
+public static class QRecurrentRewrite
 {
     public static int Apply(Model model)
     {
@@ -18,15 +18,16 @@ public static class QLstmRewrite
         for (int i = 0; i < g.Nodes.Count; i++)
         {
             var lstm = g.Nodes[i];
-            if (lstm.OpType != "LSTM" || lstm.Domain.Length != 0) continue;
+            if (lstm.OpType is not ("LSTM" or "GRU") || lstm.Domain.Length != 0) continue;
+            bool gru = lstm.OpType == "GRU";
             if (Int8Weight(g, lstm.Input(1)) is not var (w, wScale) || Int8Weight(g, lstm.Input(2)) is not var (r, rScale)) continue;
             var x = lstm.Inputs[0]!;
             if (x.Producer is { OpType: "DequantizeLinear" } dq && dq.Inputs[0]?.Producer is { OpType: "QuantizeLinear" } q) x = q.Inputs[0]!;
-            var node = new Node { OpType = "QLstm", Domain = "edgenet", Name = lstm.Name, OpsetVersion = 1 };
+            var node = new Node { OpType = gru ? "QGru" : "QLstm", Domain = "edgenet", Name = lstm.Name, OpsetVersion = 1 };
             node.Inputs.Add(x);
             node.Inputs.Add(g.AddConstant(lstm.Name + ".W", w));
             node.Inputs.Add(g.AddConstant(lstm.Name + ".R", r));
-            for (int k = 3; k <= 7; k++) node.Inputs.Add(lstm.Input(k));
+            for (int k = 3; k <= (gru ? 5 : 7); k++) node.Inputs.Add(lstm.Input(k));
             node.Inputs.Add(g.AddConstant(lstm.Name + ".W_scale", PerDirection(wScale, w.Dims[0], w.Dims[1])));
             node.Inputs.Add(g.AddConstant(lstm.Name + ".R_scale", PerDirection(rScale, r.Dims[0], r.Dims[1])));
             foreach (var (k, a) in lstm.Attributes) node.Attributes[k] = a;
