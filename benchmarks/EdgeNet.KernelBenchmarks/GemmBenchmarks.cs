@@ -131,4 +131,26 @@ public class FmaPeakBenchmarks : IFlopCount
         }
         return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).ToScalar();
     }
+
+    /// <summary>iterations × 12 independent 512-bit FMAs × 16 lanes × 2.</summary>
+    public double Flops512 => (double)PeakIterations * 12 * Vector512<float>.Count * 2;
+
+    /// <summary>
+    /// The same loop on 512-bit registers (AVX-512F): the ceiling of the AVX-512 GEMM path (used by --ratio; not a
+    /// BenchmarkDotNet case, whose GFLOP/s column counts <see cref="Flops"/>).
+    /// </summary>
+    public float FmaPeak512()
+    {
+        if (!Avx512F.IsSupported) return 0;
+        var m = Vector512.Create(0.999f);
+        var add = Vector512.Create(1e-3f);
+        Vector512<float> c0 = Vector512.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+        for (int i = 0; i < PeakIterations; i++)
+        {
+            c0 = Avx512F.FusedMultiplyAdd(c0, m, add); c1 = Avx512F.FusedMultiplyAdd(c1, m, add); c2 = Avx512F.FusedMultiplyAdd(c2, m, add); c3 = Avx512F.FusedMultiplyAdd(c3, m, add);
+            c4 = Avx512F.FusedMultiplyAdd(c4, m, add); c5 = Avx512F.FusedMultiplyAdd(c5, m, add); c6 = Avx512F.FusedMultiplyAdd(c6, m, add); c7 = Avx512F.FusedMultiplyAdd(c7, m, add);
+            c8 = Avx512F.FusedMultiplyAdd(c8, m, add); c9 = Avx512F.FusedMultiplyAdd(c9, m, add); c10 = Avx512F.FusedMultiplyAdd(c10, m, add); c11 = Avx512F.FusedMultiplyAdd(c11, m, add);
+        }
+        return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).ToScalar();
+    }
 }
