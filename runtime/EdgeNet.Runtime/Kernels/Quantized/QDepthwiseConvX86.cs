@@ -40,6 +40,8 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     /// <summary>Σ (w − w_zp) per channel.</summary>
     private readonly int[] _weightSums;
     private readonly bool _sameControl3;
+    /// <summary>Stride 1: both halves gather from one broadcast 16-byte load (upper-half indices shifted by 4).</summary>
+    private readonly bool _broadcast;
 
     // per run
     private byte* _x, _scratch;
@@ -98,8 +100,14 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             }
         for (int c = 0; c < s.OutChannels; c++)
             for (int t = 0; t < taps; t++) _weightSums[c] += w[c * taps + t];
-        _sameControl3 = vnni && _chunks == 3 && perRow == 1
-            && _controls.AsSpan(0, 32).SequenceEqual(_controls.AsSpan(32, 32)) && _controls.AsSpan(0, 32).SequenceEqual(_controls.AsSpan(64, 32));
+        int cb = controlsPerChunk * 32;
+        _sameControl3 = _chunks == 3 && perRow == 1
+            && _controls.AsSpan(0, cb).SequenceEqual(_controls.AsSpan(cb, cb)) && _controls.AsSpan(0, cb).SequenceEqual(_controls.AsSpan(2 * cb, cb));
+        // stride 1: one 16-byte broadcast load serves both halves when the upper half's indices (+4) stay below 16
+        _broadcast = s.StrideW == 1 && 7 + (Math.Min(4, s.KW) - 1) * s.DilationW <= 15;
+        if (_broadcast)
+            for (int i = 0; i < _controls.Length; i++)
+                if ((i & 31) >= 16 && _controls[i] != 0x80) _controls[i] += 4;
         int outVectors = (s.OutW + 7) / 8 * 8;
         long lastRead = (long)(s.OutH - 1) * s.StrideH * _pw + _offsets.Max() + (long)s.StrideW * (outVectors - 8 + 4) + 16;
         _planeBytes = (int)((Math.Max((long)ph * _pw, lastRead) + 63) & ~63L);
@@ -152,14 +160,26 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                 byte* src = _x + (nint)item * s.InPlane;
                 for (int ih = 0; ih < s.InH; ih++) CopyRow(src + (nint)ih * s.InW, plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW, mask);
                 int bias = unchecked((_e.Bias is null ? 0 : _e.Bias[c]) - _za * _weightSums[c]);
-                if (_sameControl3) Plane3Vnni(plane, offsets, controls, weights + c * 3, bias, acc);
+                if (_sameControl3 && _vnni)
+                {
+                    if (_broadcast) Plane3Vnni<Broadcast>(plane, offsets, controls, weights + c * 3, bias, acc);
+                    else Plane3Vnni<TwoLoads>(plane, offsets, controls, weights + c * 3, bias, acc);
+                }
+                else if (_sameControl3)
+                {
+                    if (_broadcast) Plane3Wide<Broadcast>(plane, offsets, controls, weights + c * 6, bias, acc);
+                    else Plane3Wide<TwoLoads>(plane, offsets, controls, weights + c * 6, bias, acc);
+                }
                 else
                     for (int oh = 0; oh < s.OutH; oh++)
                     {
                         byte* rowBase = plane + (nint)oh * s.StrideH * _pw;
                         int* rowAcc = acc + (nint)oh * s.OutW;
-                        if (_vnni) RowVnni(rowBase, offsets, controls, weights + c * _chunks, _chunks, bias, rowAcc, s.OutW, s.StrideW);
-                        else RowWide(rowBase, offsets, controls, weights + c * _chunks * 2, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                        int* wc = weights + c * _chunks * (_vnni ? 1 : 2);
+                        if (_vnni && _broadcast) RowVnni<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                        else if (_vnni) RowVnni<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                        else if (_broadcast) RowWide<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                        else RowWide<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
                     }
                 QEpilogueWriter.Write(_output, acc, s.OutPlane, _y, (nint)item * s.OutPlane, c, channelsAlongRow: false, _e, padded: true);
             }
@@ -193,12 +213,28 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             for (int i = 0; i < count; i++) dst[i] = (byte)(src[i] ^ mask);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Gather(byte* p, nint high, Vector256<byte> control) =>
-        Avx2.Shuffle(Vector256.Create(Vector128.Load(p), Vector128.Load(p + high)), control);
+    /// <summary>How the 8 outputs' bytes reach the two 128-bit halves before the vpshufb.</summary>
+    private interface ILoad
+    {
+        static abstract Vector256<byte> Load(byte* p, nint high);
+    }
+
+    /// <summary>Two 16-byte loads: outputs 0–3 from p, 4–7 from p + 4·sw.</summary>
+    private readonly struct TwoLoads : ILoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Load(byte* p, nint high) => Vector256.Create(Vector128.Load(p), Vector128.Load(p + high));
+    }
+
+    /// <summary>Stride 1: one broadcast load, the upper half's control reads 4 bytes further.</summary>
+    private readonly struct Broadcast : ILoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Load(byte* p, nint high) => Avx2.BroadcastVector128ToVector256(p);
+    }
 
     /// <summary>3 chunks sharing one control (3×3, or any KH = 3 with KW ≤ 4), all rows of a channel: the weights stay in registers.</summary>
-    private void Plane3Vnni(byte* plane, int* off, byte* controls, int* w, int bias, int* acc)
+    private void Plane3Vnni<TLoad>(byte* plane, int* off, byte* controls, int* w, int bias, int* acc) where TLoad : struct, ILoad
     {
         var ctl = Vector256.Load(controls);
         var w0 = Vector256.Create(w[0]).AsSByte();
@@ -213,15 +249,43 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             byte* p = plane;
             for (int t = 0; t < outW; t += 8, p += step)
             {
-                var a = AvxVnni.MultiplyWideningAndAdd(b, Gather(p + o0, high, ctl), w0);
-                a = AvxVnni.MultiplyWideningAndAdd(a, Gather(p + o1, high, ctl), w1);
-                a = AvxVnni.MultiplyWideningAndAdd(a, Gather(p + o2, high, ctl), w2);
+                var a = AvxVnni.MultiplyWideningAndAdd(b, Avx2.Shuffle(TLoad.Load(p + o0, high), ctl), w0);
+                a = AvxVnni.MultiplyWideningAndAdd(a, Avx2.Shuffle(TLoad.Load(p + o1, high), ctl), w1);
+                a = AvxVnni.MultiplyWideningAndAdd(a, Avx2.Shuffle(TLoad.Load(p + o2, high), ctl), w2);
                 a.Store(acc + t);
             }
         }
     }
 
-    private static void RowVnni(byte* p, int* off, byte* controls, int* w, int chunks, int bias, int* acc, int count, int sw)
+    /// <summary>The int16 form of <see cref="Plane3Vnni{TLoad}"/>: two vpshufb + vpmaddwd per chunk.</summary>
+    private void Plane3Wide<TLoad>(byte* plane, int* off, byte* controls, int* w, int bias, int* acc) where TLoad : struct, ILoad
+    {
+        var ca = Vector256.Load(controls);
+        var cb = Vector256.Load(controls + 32);
+        var w0a = Vector256.Create(w[0]).AsInt16(); var w0b = Vector256.Create(w[1]).AsInt16();
+        var w1a = Vector256.Create(w[2]).AsInt16(); var w1b = Vector256.Create(w[3]).AsInt16();
+        var w2a = Vector256.Create(w[4]).AsInt16(); var w2b = Vector256.Create(w[5]).AsInt16();
+        var b = Vector256.Create(bias);
+        int sw = _s.StrideW, outW = _s.OutW;
+        nint high = 4 * sw, step = 8 * sw, rowStep = (nint)_s.StrideH * _pw;
+        nint o0 = off[0], o1 = off[1], o2 = off[2];
+        for (int oh = 0; oh < _s.OutH; oh++, plane += rowStep, acc += outW)
+        {
+            byte* p = plane;
+            for (int t = 0; t < outW; t += 8, p += step)
+            {
+                var v0 = TLoad.Load(p + o0, high);
+                var v1 = TLoad.Load(p + o1, high);
+                var v2 = TLoad.Load(p + o2, high);
+                var a = b + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, ca).AsInt16(), w0a) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, cb).AsInt16(), w0b);
+                var a1 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, ca).AsInt16(), w1a) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, cb).AsInt16(), w1b);
+                var a2 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, ca).AsInt16(), w2a) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, cb).AsInt16(), w2b);
+                (a + a1 + a2).Store(acc + t);
+            }
+        }
+    }
+
+    private static void RowVnni<TLoad>(byte* p, int* off, byte* controls, int* w, int chunks, int bias, int* acc, int count, int sw) where TLoad : struct, ILoad
     {
         var b = Vector256.Create(bias);
         nint high = 4 * sw;
@@ -230,12 +294,12 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             var a = b;
             byte* pt = p + (nint)t * sw;
             for (int j = 0; j < chunks; j++)
-                a = AvxVnni.MultiplyWideningAndAdd(a, Gather(pt + off[j], high, Vector256.Load(controls + j * 32)), Vector256.Create(w[j]).AsSByte());
+                a = AvxVnni.MultiplyWideningAndAdd(a, Avx2.Shuffle(TLoad.Load(pt + off[j], high), Vector256.Load(controls + j * 32)), Vector256.Create(w[j]).AsSByte());
             a.Store(acc + t);
         }
     }
 
-    private static void RowWide(byte* p, int* off, byte* controls, int* w, int chunks, int bias, int* acc, int count, int sw)
+    private static void RowWide<TLoad>(byte* p, int* off, byte* controls, int* w, int chunks, int bias, int* acc, int count, int sw) where TLoad : struct, ILoad
     {
         var b = Vector256.Create(bias);
         nint high = 4 * sw;
@@ -246,7 +310,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             for (int j = 0; j < chunks; j++)
             {
                 byte* q = pt + off[j];
-                var v = Vector256.Create(Vector128.Load(q), Vector128.Load(q + high));
+                var v = TLoad.Load(q, high);
                 a += Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v, Vector256.Load(controls + j * 64)).AsInt16(), Vector256.Create(w[2 * j]).AsInt16());
                 a += Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v, Vector256.Load(controls + j * 64 + 32)).AsInt16(), Vector256.Create(w[2 * j + 1]).AsInt16());
             }
