@@ -5,7 +5,8 @@ namespace EdgeNet.Kernels.Quantized;
 /// <summary>
 /// Quantized NCHW 2-D convolution (QLinearConv / ConvInteger / the folded QDQ conv), prepared once:
 /// <list type="bullet">
-/// <item>depthwise with one filter per channel: <see cref="QDepthwiseConv"/> (direct, 3×3 stride 1/2 specialised);</item>
+/// <item>depthwise with one filter per channel: <see cref="QDepthwiseConvX86"/> (byte plane, vpdpbusd / vpmaddwd) on the
+/// x86 variants where its gathers fit, else <see cref="QDepthwiseConv"/> (int32 plane, 3×3 specialised);</item>
 /// <item>everything else: per image and group, the <see cref="QGemm"/> in <see cref="QGemmOrientation.WeightsLeft"/>
 /// form, Y_g[Cout/G × OH·OW] = W_g · im2col(X_g); a pointwise (1×1, stride 1, no pad) conv reads X directly as a
 /// row-major [Cin/G × H·W] matrix (<see cref="QColumnsPacker"/>), others gather im2col tiles (<see cref="QIm2ColPacker"/>).</item>
@@ -18,6 +19,7 @@ public sealed unsafe class QConv2d
     private readonly QConv2dShape _s;
     private readonly QGemm[]? _gemms;
     private readonly QDepthwiseConv? _depthwise;
+    private readonly QDepthwiseConvX86? _depthwiseX86;
     private readonly QOutputKind _output;
     private readonly int _outBytes;
 
@@ -34,6 +36,7 @@ public sealed unsafe class QConv2d
         if (_s.IsDepthwise && mg == 1)
         {
             _depthwise = new QDepthwiseConv(_s, weights, weightsSigned, weightZeroPoints, inputSigned, output, threads);
+            _depthwiseX86 = QDepthwiseConvX86.TryCreate(variant, _s, _depthwise.TapWeights, inputSigned, output, threads);
             return;
         }
         QActivationPacker packer = _s.IsPointwise ? QColumnsPacker.Instance : new QIm2ColPacker(_s);
@@ -49,11 +52,12 @@ public sealed unsafe class QConv2d
     public QConv2dShape Shape => _s;
 
     /// <summary>Scratch bytes a run needs.</summary>
-    public int ScratchBytes => _depthwise?.ScratchBytes ?? _gemms!.Max(g => g.ScratchBytes);
+    public int ScratchBytes => _depthwiseX86?.ScratchBytes ?? _depthwise?.ScratchBytes ?? _gemms!.Max(g => g.ScratchBytes);
 
     /// <summary>Runs the conv: x [N, Cin, H, W], y [N, Cout, OH, OW] of the output kind. ctx may be null (one thread).</summary>
     public void Run(ExecutionContext? ctx, byte* x, int xZeroPoint, void* y, in QEpilogue e, byte* scratch)
     {
+        if (_depthwiseX86 is not null) { _depthwiseX86.Run(ctx, x, xZeroPoint, y, e, scratch); return; }
         if (_depthwise is not null) { _depthwise.Run(ctx, x, xZeroPoint, y, e, scratch); return; }
         int mg = _s.OutPerGroup, cg = _s.InPerGroup;
         for (int n = 0; n < _s.Batch; n++)

@@ -70,6 +70,9 @@ public sealed unsafe class QDepthwiseConv : IParallelWork
         Threads = macs < (1 << 20) ? 1 : Math.Max(1, Math.Min(threads, s.Batch * s.OutChannels));
     }
 
+    /// <summary>(w − w_zp) per channel and tap (the x86 byte-plane kernel packs these).</summary>
+    internal int[] TapWeights => _w;
+
     public int Threads { get; }
     public int ScratchBytes => Threads * (_planeInts + _accInts) * sizeof(int) + 64;
 
@@ -106,7 +109,7 @@ public sealed unsafe class QDepthwiseConv : IParallelWork
                     if (_tapOffsets.Length == 9) Row3x3(rowBase, offsets, wc, bias, rowAcc, _s.OutW);
                     else RowGeneric(rowBase, offsets, _tapOffsets.Length, wc, bias, rowAcc, _s.OutW);
                 }
-                QEpilogueWriter.Write(_output, acc, _s.OutPlane, _y, (nint)item * _s.OutPlane, c, channelsAlongRow: false, _e);
+                QEpilogueWriter.Write(_output, acc, _s.OutPlane, _y, (nint)item * _s.OutPlane, c, channelsAlongRow: false, _e, padded: true);
             }
     }
 

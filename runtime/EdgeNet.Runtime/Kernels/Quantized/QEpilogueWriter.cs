@@ -15,7 +15,9 @@ internal static unsafe class QEpilogueWriter
 {
     /// <param name="ch">first channel of the run when channelsAlongRow, else the run's single channel.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Write(QOutputKind kind, int* acc, int count, void* c, nint index, int ch, bool channelsAlongRow, in QEpilogue e)
+    /// <param name="padded">acc has room for count rounded up to 8 (the values past count are ignored), so a channel's
+    /// whole run requantizes in vectors.</param>
+    public static void Write(QOutputKind kind, int* acc, int count, void* c, nint index, int ch, bool channelsAlongRow, in QEpilogue e, bool padded = false)
     {
         switch (kind)
         {
@@ -26,20 +28,27 @@ internal static unsafe class QEpilogueWriter
                 WriteFloat(acc, count, (float*)c + index, ch, channelsAlongRow, e);
                 return;
             default:
-                Requantize(acc, count, ch, channelsAlongRow, e);
+                Requantize(acc, padded && !(channelsAlongRow && e.MultiplierStride != 0) ? (count + 7) & ~7 : count, ch, channelsAlongRow, e);
                 // values are already within the output range, so truncating narrows are exact (u8 and s8 alike)
                 byte* d = (byte*)c + index;
                 int i = 0;
                 if (Vector128.IsHardwareAccelerated)
-                    for (; i + 16 <= count; i += 16)
-                    {
-                        var lo = Vector128.Narrow(Vector128.Load(acc + i), Vector128.Load(acc + i + 4));
-                        var hi = Vector128.Narrow(Vector128.Load(acc + i + 8), Vector128.Load(acc + i + 12));
-                        Vector128.Narrow(lo, hi).AsByte().Store(d + i);
-                    }
+                {
+                    for (; i + 16 <= count; i += 16) Narrow16(acc + i, d + i);
+                    // the last 16 values again, overlapping bytes already written with the same values
+                    if (i < count && count >= 16) { Narrow16(acc + count - 16, d + count - 16); return; }
+                }
                 for (; i < count; i++) d[i] = (byte)acc[i];
                 return;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Narrow16(int* acc, byte* d)
+    {
+        var lo = Vector128.Narrow(Vector128.Load(acc), Vector128.Load(acc + 4));
+        var hi = Vector128.Narrow(Vector128.Load(acc + 8), Vector128.Load(acc + 12));
+        Vector128.Narrow(lo, hi).AsByte().Store(d);
     }
 
     /// <summary>acc[t] ← requantized value (in the output domain), in place.</summary>

@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeNet.Execution.Threading;
 using ExecutionContext = EdgeNet.Execution.ExecutionContext;
 
@@ -35,6 +37,8 @@ public sealed unsafe class QGemm : IParallelWork
     private readonly int _posBlock, _posBlocks, _chSplit, _chSplits, _items;
     private readonly int _partPanelBytes, _partBytes, _rowBufferBytes, _tileInts;
     private readonly bool _gemv;
+    /// <summary>WeightsLeft with byte output on AVX2: full tiles take <see cref="TileToBytes"/>.</summary>
+    private readonly bool _byteTile;
 
     // per run
     private byte* _act, _scratch;
@@ -84,6 +88,7 @@ public sealed unsafe class QGemm : IParallelWork
         _partPanelBytes = blockPanels * QMicrokernel.PanelBytes(posLanes, _groups);
         _rowBufferBytes = _packer.ScratchBytes(_posBlock);
         _gemv = _right && positions == 1 && _uk.HasGemv;
+        _byteTile = !_right && (output is QOutputKind.UInt8 or QOutputKind.Int8) && _nr % 16 == 0 && Avx2.IsSupported;
         _tileInts = _gemv ? _chSplit * _nr : _mr * _nr;
         _partBytes = Align(_partPanelBytes) + Align(_posBlock * sizeof(int)) + Align(_tileInts * sizeof(int)) + Align(_rowBufferBytes);
     }
@@ -201,10 +206,58 @@ public sealed unsafe class QGemm : IParallelWork
                     {
                         int cols = Math.Min(_nr, count - j);
                         _uk.Run(_groups, wPanel, actPanels + (nint)(j / _nr) * aPanelBytes, tile, activationsLeft: false);
+                        if (cols == _nr && _byteTile)
+                        {
+                            TileToBytes(tile, rows, i, p0 + j, posSums is null ? null : posSums + j, zps);
+                            continue;
+                        }
                         for (int r = 0; r < rows; r++)
                             EpilogueRow(tile + r * _nr, cols, i + r, p0 + j, channelsAlongRow: false, 0, posSums is null ? null : posSums + j, zps);
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// WeightsLeft tile → requantized bytes with 256-bit AVX2 (full NR-column tiles, NR a multiple of 16): per
+    /// channel row the exact offset, <see cref="QMath.Requantize"/>'s float arithmetic, and a saturating pack (exact:
+    /// the values are already clamped into the output range) straight into C.
+    /// </summary>
+    private void TileToBytes(int* tile, int rows, int ch0, int pos0, int* posSums, int* zps)
+    {
+        var e = _e;
+        bool signed = _output == QOutputKind.Int8;
+        var vlo = Vector256.Create((float)(e.QMin - e.ZeroPoint));
+        var vhi = Vector256.Create((float)(e.QMax - e.ZeroPoint));
+        var vzp = Vector256.Create(e.ZeroPoint);
+        for (int r = 0; r < rows; r++)
+        {
+            int ch = ch0 + r;
+            var off = Vector256.Create(_chanOffset[ch]);
+            var zw = Vector256.Create(posSums is null ? 0 : zps[ch]);
+            var m = Vector256.Create(e.Multiplier[ch * e.MultiplierStride]);
+            int* acc = tile + r * _nr;
+            byte* d = (byte*)_c + ch * _ldc + pos0;
+            for (int t = 0; t < _nr; t += 16)
+            {
+                var a0 = Vector256.Load(acc + t) + off;
+                var a1 = Vector256.Load(acc + t + 8) + off;
+                if (posSums is not null)
+                {
+                    a0 -= zw * Vector256.Load(posSums + t);
+                    a1 -= zw * Vector256.Load(posSums + t + 8);
+                }
+                var f0 = Avx.Min(Avx.Max(Avx.RoundToNearestInteger(Avx.Multiply(Avx.ConvertToVector256Single(a0), m)), vlo), vhi);
+                var f1 = Avx.Min(Avx.Max(Avx.RoundToNearestInteger(Avx.Multiply(Avx.ConvertToVector256Single(a1), m)), vlo), vhi);
+                var q0 = Avx.ConvertToVector256Int32WithTruncation(f0) + vzp;
+                var q1 = Avx.ConvertToVector256Int32WithTruncation(f1) + vzp;
+                // int16 [q0 0..3, q1 0..3 | q0 4..7, q1 4..7] → in order, then the two halves to 16 bytes
+                var w16 = Avx2.Permute4x64(Avx2.PackSignedSaturate(q0, q1).AsInt64(), 0b11_01_10_00).AsInt16();
+                var bytes = signed
+                    ? Sse2.PackSignedSaturate(w16.GetLower(), w16.GetUpper()).AsByte()
+                    : Sse2.PackUnsignedSaturate(w16.GetLower(), w16.GetUpper());
+                bytes.Store(d + t);
             }
         }
     }

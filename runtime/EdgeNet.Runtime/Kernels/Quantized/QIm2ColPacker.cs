@@ -11,6 +11,27 @@ namespace EdgeNet.Kernels.Quantized;
 public sealed unsafe class QIm2ColPacker(QConv2dShape s) : QActivationPacker
 {
     private readonly int _khw = s.KH * s.KW;
+    /// <summary>Per kw, [lo, hi) of a whole output row (ow from 0): the outputs whose tap reads inside the input row.</summary>
+    private readonly int[] _rowLo = RowBounds(s, true), _rowHi = RowBounds(s, false);
+
+    private static int[] RowBounds(QConv2dShape s, bool low)
+    {
+        var r = new int[s.KW];
+        for (int kw = 0; kw < s.KW; kw++)
+        {
+            var (lo, hi) = Bounds(kw * s.DilationW - s.PadLeft, s.OutW, s.StrideW, s.InW);
+            r[kw] = low ? lo : hi;
+        }
+        return r;
+    }
+
+    /// <summary>t in [lo, hi) reads inside the row: 0 ≤ iw0 + t·sw &lt; InW.</summary>
+    private static (int Lo, int Hi) Bounds(int iw0, int run, int sw, int inW)
+    {
+        int lo = iw0 >= 0 ? 0 : Math.Min(run, (-iw0 + sw - 1) / sw);
+        int hi = Math.Clamp((inW - iw0 + sw - 1) / sw, lo, run);
+        return (lo, hi);
+    }
 
     internal override int ScratchBytes(int maxCount) => 4 * ((maxCount + 63) & ~63);
 
@@ -52,9 +73,8 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s) : QActivationPacker
             {
                 byte* inRow = channel + (nint)ih * inW;
                 int iw0 = ow * sw + colOffset;
-                // t in [lo, hi) reads inside the row: 0 ≤ iw0 + t·sw < InW
-                int lo = iw0 >= 0 ? 0 : Math.Min(run, (-iw0 + sw - 1) / sw);
-                int hi = Math.Clamp((inW - iw0 + sw - 1) / sw, lo, run);
+                // t in [lo, hi) reads inside the row: 0 ≤ iw0 + t·sw < InW (whole rows: precomputed per kw)
+                var (lo, hi) = ow == 0 && run == outW ? (_rowLo[kw], _rowHi[kw]) : Bounds(iw0, run, sw, inW);
                 if (lo > 0) new Span<byte>(d, lo).Fill(pad);
                 if (sw == 1) new ReadOnlySpan<byte>(inRow + iw0 + lo, hi - lo).CopyTo(new Span<byte>(d + lo, hi - lo));
                 else

@@ -151,6 +151,27 @@ public unsafe class QConv2dKernelTests
                     }
     }
 
+    /// <summary>
+    /// The depthwise shapes of DS-CNN (25×5 rows, narrower than a vector) and MobileNetV2 (stride 1 / 2, 7 to 56 wide),
+    /// in the QDQ models' encodings (u8 activations, s8 symmetric weights), which take the x86 byte-plane kernel's
+    /// VNNI / int16 3×3 paths (broadcast and two-load gathers), and with uint8 weights whose zero point pushes
+    /// (w − w_zp) outside int8 (the int16 path even on AVX-VNNI).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void DepthwiseModelShapesMatchReference(QVariant variant)
+    {
+        int seed = 500;
+        foreach (var (c, h, w, stride) in new[] { (64, 25, 5, 1), (24, 56, 56, 1), (16, 28, 28, 2), (32, 14, 14, 1), (40, 14, 14, 2), (96, 7, 7, 1), (8, 112, 112, 2) })
+            foreach (var (xSigned, wSigned, perChannel) in new[] { (false, true, false), (true, true, false), (false, false, true) })
+            {
+                seed++;
+                var s = new QConv2dShape(1, c, h, w, c, 3, 3, c, stride, stride, 1, 1, 1, 1);
+                Check(variant, s, xSigned, wSigned, perChannel, seed % 3 == 0 ? QOutputKind.Int8 : QOutputKind.UInt8, seed);
+            }
+        Check(variant, new QConv2dShape(1, 12, 9, 30, 12, 3, 3, 12, 1, 1, 2, 2, 2, 2, 2, 2), false, true, false, QOutputKind.Float32, 600);
+    }
+
     [Theory]
     [MemberData(nameof(Variants))]
     public void LargeThreadedConvMatches(QVariant variant)

@@ -1,0 +1,320 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using EdgeNet.Execution.Threading;
+using ExecutionContext = EdgeNet.Execution.ExecutionContext;
+
+namespace EdgeNet.Kernels.Quantized;
+
+/// <summary>
+/// Depthwise quantized conv on x86 (one filter per channel) over a padded byte plane: each channel's input is copied
+/// once into a plane of uint8 values padded with the input zero point (so the padding contributes
+/// <c>x_zp · w</c>, removed with the per-channel <c>x_zp · Σw</c>). The taps of a filter row are taken four at a time
+/// (a "chunk": kw = 4j .. 4j + 3): for 8 consecutive outputs of a row, two 16-byte loads (outputs 0–3 and 4–7) and one
+/// vpshufb gather, per 32-bit lane, the bytes <c>x[sw·t + e·dw]</c> of the chunk's taps, so a 3×3 filter is three
+/// dot products per 8 outputs:
+/// <list type="bullet">
+/// <item><see cref="QVariant.AvxVnni"/>: one vpdpbusd per chunk (u8 × s8, 4 products per lane), when every
+/// (w − w_zp) fits int8;</item>
+/// <item>otherwise (Avx2, Avx512, or wide weights): two vpshufb into zero-extended int16 pairs and two vpmaddwd per
+/// chunk against int16 weight pairs (exact for any weights).</item>
+/// </list>
+/// The accumulator starts at bias − x_zp·Σw, stays in a register over all chunks, and rows land back to back in the
+/// accumulator plane (a row's extra lanes spill into the next row, which overwrites them), then one epilogue pass.
+/// Applies when every chunk's gather fits a 16-byte load: 3·sw + (n − 1)·dw ≤ 15 (n = taps in the chunk), which
+/// holds for 3×3 and 5×5 filters at strides 1–3 and dilation 1–2. Integer sums are exact, so the bytes equal
+/// <see cref="QConv2dReference"/>'s.
+/// </summary>
+public sealed unsafe class QDepthwiseConvX86 : IParallelWork
+{
+    private readonly QConv2dShape _s;
+    private readonly bool _vnni, _inputSigned;
+    private readonly QOutputKind _output;
+    private readonly int _chunks, _pw, _planeBytes, _accInts;
+    /// <summary>Byte offset of each chunk (kh, j) from an output row's base in the plane.</summary>
+    private readonly int[] _offsets;
+    /// <summary>Per chunk: the vpshufb control (VNNI), or the two controls of the int16 pairs (32 bytes each).</summary>
+    private readonly byte[] _controls;
+    /// <summary>Per channel and chunk: 4 packed s8 weights (VNNI) or two int16 pairs.</summary>
+    private readonly int[] _weights;
+    /// <summary>Σ (w − w_zp) per channel.</summary>
+    private readonly int[] _weightSums;
+    private readonly bool _sameControl3;
+    /// <summary>Stride 1: both halves gather from one broadcast 16-byte load (upper-half indices shifted by 4).</summary>
+    private readonly bool _broadcast;
+
+    // per run
+    private byte* _x, _scratch;
+    private void* _y;
+    private int _za;
+    private QEpilogue _e;
+    private int _next;
+
+    private QDepthwiseConvX86(QConv2dShape s, bool vnni, int[] w, bool inputSigned, QOutputKind output, int threads)
+    {
+        _s = s;
+        _vnni = vnni;
+        _inputSigned = inputSigned;
+        _output = output;
+        int taps = s.KH * s.KW, perRow = (s.KW + 3) / 4;
+        _chunks = s.KH * perRow;
+        // at least the columns / rows the windows read (a window may run past the end padding when the size division truncates)
+        _pw = Math.Max(s.InW + s.PadLeft + s.PadRight, (s.OutW - 1) * s.StrideW + (s.KW - 1) * s.DilationW + 1);
+        int ph = Math.Max(s.InH + s.PadTop + s.PadBottom, (s.OutH - 1) * s.StrideH + (s.KH - 1) * s.DilationH + 1);
+        _offsets = new int[_chunks];
+        int controlsPerChunk = vnni ? 1 : 2;
+        _controls = GC.AllocateArray<byte>(_chunks * controlsPerChunk * 32, pinned: true);
+        _weights = new int[s.OutChannels * _chunks * controlsPerChunk];
+        _weightSums = new int[s.OutChannels];
+        int* q = stackalloc int[4];
+        for (int kh = 0; kh < s.KH; kh++)
+            for (int j = 0; j < perRow; j++)
+            {
+                int chunk = kh * perRow + j, n = Math.Min(4, s.KW - 4 * j);
+                _offsets[chunk] = kh * s.DilationH * _pw + 4 * j * s.DilationW;
+                for (int half = 0; half < 2; half++)
+                    for (int t = 0; t < 4; t++)
+                        for (int e = 0; e < 4; e++)
+                        {
+                            byte Index(int tap) => tap < n ? (byte)(s.StrideW * t + tap * s.DilationW) : (byte)0x80;
+                            int at = half * 16 + t * 4 + e;
+                            if (vnni) _controls[chunk * 32 + at] = Index(e);
+                            else
+                            {
+                                // int16 pairs: A = taps (0, 1), B = taps (2, 3); odd bytes are the zero high halves
+                                _controls[chunk * 64 + at] = (e & 1) != 0 ? (byte)0x80 : Index(e >> 1);
+                                _controls[chunk * 64 + 32 + at] = (e & 1) != 0 ? (byte)0x80 : Index(2 + (e >> 1));
+                            }
+                        }
+                for (int c = 0; c < s.OutChannels; c++)
+                {
+                    for (int e = 0; e < 4; e++) q[e] = e < n ? w[c * taps + kh * s.KW + 4 * j + e] : 0;
+                    if (vnni)
+                        _weights[c * _chunks + chunk] = (byte)q[0] | (byte)q[1] << 8 | (byte)q[2] << 16 | (byte)q[3] << 24;
+                    else
+                    {
+                        _weights[(c * _chunks + chunk) * 2] = (ushort)q[0] | (ushort)q[1] << 16;
+                        _weights[(c * _chunks + chunk) * 2 + 1] = (ushort)q[2] | (ushort)q[3] << 16;
+                    }
+                }
+            }
+        for (int c = 0; c < s.OutChannels; c++)
+            for (int t = 0; t < taps; t++) _weightSums[c] += w[c * taps + t];
+        int cb = controlsPerChunk * 32;
+        _sameControl3 = _chunks == 3 && perRow == 1
+            && _controls.AsSpan(0, cb).SequenceEqual(_controls.AsSpan(cb, cb)) && _controls.AsSpan(0, cb).SequenceEqual(_controls.AsSpan(2 * cb, cb));
+        // stride 1: one 16-byte broadcast load serves both halves when the upper half's indices (+4) stay below 16
+        _broadcast = s.StrideW == 1 && 7 + (Math.Min(4, s.KW) - 1) * s.DilationW <= 15;
+        if (_broadcast)
+            for (int i = 0; i < _controls.Length; i++)
+                if ((i & 31) >= 16 && _controls[i] != 0x80) _controls[i] += 4;
+        int outVectors = (s.OutW + 7) / 8 * 8;
+        long lastRead = (long)(s.OutH - 1) * s.StrideH * _pw + _offsets.Max() + (long)s.StrideW * (outVectors - 8 + 4) + 16;
+        _planeBytes = (int)((Math.Max((long)ph * _pw, lastRead) + 63) & ~63L);
+        _accInts = ((s.OutH - 1) * s.OutW + outVectors + 15) & ~15;
+        long macs = (long)s.Batch * s.OutChannels * s.OutPlane * taps;
+        Threads = macs < (1 << 20) ? 1 : Math.Max(1, Math.Min(threads, s.Batch * s.OutChannels));
+    }
+
+    /// <summary>
+    /// The x86 kernel for this variant and geometry, or null (non-x86 variant, no AVX2, or a chunk gather that does
+    /// not fit a 16-byte load). w holds (w − w_zp) per channel and tap, as <see cref="QDepthwiseConv"/> prepares it.
+    /// </summary>
+    internal static QDepthwiseConvX86? TryCreate(QVariant variant, QConv2dShape s, int[] w, bool inputSigned, QOutputKind output, int threads)
+    {
+        if (!Avx2.IsSupported || variant is not (QVariant.Avx2 or QVariant.AvxVnni or QVariant.Avx512)) return null;
+        if (3 * s.StrideW + (Math.Min(4, s.KW) - 1) * s.DilationW > 15) return null;
+        bool vnni = variant == QVariant.AvxVnni && AvxVnni.IsSupported && w.All(v => v is >= -128 and <= 127);
+        return new QDepthwiseConvX86(s, vnni, w, inputSigned, output, threads);
+    }
+
+    public int Threads { get; }
+    public int ScratchBytes => Threads * (_planeBytes + _accInts * sizeof(int)) + 64;
+
+    public void Run(ExecutionContext? ctx, byte* x, int xZeroPoint, void* y, in QEpilogue e, byte* scratch)
+    {
+        _x = x; _y = y; _e = e;
+        _scratch = (byte*)(((nint)scratch + 63) & ~(nint)63);
+        _za = _inputSigned ? xZeroPoint + 128 : xZeroPoint;
+        _next = 0;
+        if (ctx is null || Threads == 1) for (int p = 0; p < Threads; p++) Execute(p);
+        else ctx.Parallel(this, Threads, Threads);
+    }
+
+    public void Execute(int part)
+    {
+        var s = _s;
+        byte* plane = _scratch + (nint)part * (_planeBytes + _accInts * sizeof(int));
+        int* acc = (int*)(plane + _planeBytes);
+        int items = s.Batch * s.OutChannels;
+        // every channel writes the same interior, so the zero-point padding filled here stays
+        new Span<byte>(plane, _planeBytes).Fill((byte)_za);
+        int item;
+        byte mask = _inputSigned ? (byte)0x80 : (byte)0;
+        fixed (byte* controls = _controls)
+        fixed (int* weights = _weights)
+        fixed (int* offsets = _offsets)
+            while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < items)
+            {
+                int c = item % s.OutChannels;
+                byte* src = _x + (nint)item * s.InPlane;
+                for (int ih = 0; ih < s.InH; ih++) CopyRow(src + (nint)ih * s.InW, plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW, mask);
+                int bias = unchecked((_e.Bias is null ? 0 : _e.Bias[c]) - _za * _weightSums[c]);
+                if (_sameControl3 && _vnni)
+                {
+                    if (_broadcast) Plane3Vnni<Broadcast>(plane, offsets, controls, weights + c * 3, bias, acc);
+                    else Plane3Vnni<TwoLoads>(plane, offsets, controls, weights + c * 3, bias, acc);
+                }
+                else if (_sameControl3)
+                {
+                    if (_broadcast) Plane3Wide<Broadcast>(plane, offsets, controls, weights + c * 6, bias, acc);
+                    else Plane3Wide<TwoLoads>(plane, offsets, controls, weights + c * 6, bias, acc);
+                }
+                else
+                    for (int oh = 0; oh < s.OutH; oh++)
+                    {
+                        byte* rowBase = plane + (nint)oh * s.StrideH * _pw;
+                        int* rowAcc = acc + (nint)oh * s.OutW;
+                        int* wc = weights + c * _chunks * (_vnni ? 1 : 2);
+                        if (_vnni && _broadcast) RowVnni<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                        else if (_vnni) RowVnni<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                        else if (_broadcast) RowWide<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                        else RowWide<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                    }
+                QEpilogueWriter.Write(_output, acc, s.OutPlane, _y, (nint)item * s.OutPlane, c, channelsAlongRow: false, _e, padded: true);
+            }
+    }
+
+    /// <summary>Copies count bytes (xor mask: int8 → uint8) without touching the bytes around them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(byte* src, byte* dst, int count, byte mask)
+    {
+        if (count >= 16)
+        {
+            var vm = Vector128.Create(mask);
+            int i = 0;
+            for (; i + 16 <= count; i += 16) (Vector128.Load(src + i) ^ vm).Store(dst + i);
+            // the last 16 bytes of the row, overlapping the ones done
+            if (i < count) (Vector128.Load(src + count - 16) ^ vm).Store(dst + count - 16);
+        }
+        else if (count >= 8)
+        {
+            ulong m8 = mask * 0x0101010101010101UL;
+            *(ulong*)dst = *(ulong*)src ^ m8;
+            *(ulong*)(dst + count - 8) = *(ulong*)(src + count - 8) ^ m8;
+        }
+        else if (count >= 4)
+        {
+            uint m4 = mask * 0x01010101u;
+            *(uint*)dst = *(uint*)src ^ m4;
+            *(uint*)(dst + count - 4) = *(uint*)(src + count - 4) ^ m4;
+        }
+        else
+            for (int i = 0; i < count; i++) dst[i] = (byte)(src[i] ^ mask);
+    }
+
+    /// <summary>How the 8 outputs' bytes reach the two 128-bit halves before the vpshufb.</summary>
+    private interface ILoad
+    {
+        static abstract Vector256<byte> Load(byte* p, nint high);
+    }
+
+    /// <summary>Two 16-byte loads: outputs 0–3 from p, 4–7 from p + 4·sw.</summary>
+    private readonly struct TwoLoads : ILoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Load(byte* p, nint high) => Vector256.Create(Vector128.Load(p), Vector128.Load(p + high));
+    }
+
+    /// <summary>Stride 1: one broadcast load, the upper half's control reads 4 bytes further.</summary>
+    private readonly struct Broadcast : ILoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Load(byte* p, nint high) => Avx2.BroadcastVector128ToVector256(p);
+    }
+
+    /// <summary>3 chunks sharing one control (3×3, or any KH = 3 with KW ≤ 4), all rows of a channel: the weights stay in registers.</summary>
+    private void Plane3Vnni<TLoad>(byte* plane, int* off, byte* controls, int* w, int bias, int* acc) where TLoad : struct, ILoad
+    {
+        var ctl = Vector256.Load(controls);
+        var w0 = Vector256.Create(w[0]).AsSByte();
+        var w1 = Vector256.Create(w[1]).AsSByte();
+        var w2 = Vector256.Create(w[2]).AsSByte();
+        var b = Vector256.Create(bias);
+        int sw = _s.StrideW, outW = _s.OutW;
+        nint high = 4 * sw, step = 8 * sw, rowStep = (nint)_s.StrideH * _pw;
+        nint o0 = off[0], o1 = off[1], o2 = off[2];
+        for (int oh = 0; oh < _s.OutH; oh++, plane += rowStep, acc += outW)
+        {
+            byte* p = plane;
+            for (int t = 0; t < outW; t += 8, p += step)
+            {
+                var a = AvxVnni.MultiplyWideningAndAdd(b, Avx2.Shuffle(TLoad.Load(p + o0, high), ctl), w0);
+                a = AvxVnni.MultiplyWideningAndAdd(a, Avx2.Shuffle(TLoad.Load(p + o1, high), ctl), w1);
+                a = AvxVnni.MultiplyWideningAndAdd(a, Avx2.Shuffle(TLoad.Load(p + o2, high), ctl), w2);
+                a.Store(acc + t);
+            }
+        }
+    }
+
+    /// <summary>The int16 form of <see cref="Plane3Vnni{TLoad}"/>: two vpshufb + vpmaddwd per chunk.</summary>
+    private void Plane3Wide<TLoad>(byte* plane, int* off, byte* controls, int* w, int bias, int* acc) where TLoad : struct, ILoad
+    {
+        var ca = Vector256.Load(controls);
+        var cb = Vector256.Load(controls + 32);
+        var w0a = Vector256.Create(w[0]).AsInt16(); var w0b = Vector256.Create(w[1]).AsInt16();
+        var w1a = Vector256.Create(w[2]).AsInt16(); var w1b = Vector256.Create(w[3]).AsInt16();
+        var w2a = Vector256.Create(w[4]).AsInt16(); var w2b = Vector256.Create(w[5]).AsInt16();
+        var b = Vector256.Create(bias);
+        int sw = _s.StrideW, outW = _s.OutW;
+        nint high = 4 * sw, step = 8 * sw, rowStep = (nint)_s.StrideH * _pw;
+        nint o0 = off[0], o1 = off[1], o2 = off[2];
+        for (int oh = 0; oh < _s.OutH; oh++, plane += rowStep, acc += outW)
+        {
+            byte* p = plane;
+            for (int t = 0; t < outW; t += 8, p += step)
+            {
+                var v0 = TLoad.Load(p + o0, high);
+                var v1 = TLoad.Load(p + o1, high);
+                var v2 = TLoad.Load(p + o2, high);
+                var a = b + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, ca).AsInt16(), w0a) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, cb).AsInt16(), w0b);
+                var a1 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, ca).AsInt16(), w1a) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, cb).AsInt16(), w1b);
+                var a2 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, ca).AsInt16(), w2a) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, cb).AsInt16(), w2b);
+                (a + a1 + a2).Store(acc + t);
+            }
+        }
+    }
+
+    private static void RowVnni<TLoad>(byte* p, int* off, byte* controls, int* w, int chunks, int bias, int* acc, int count, int sw) where TLoad : struct, ILoad
+    {
+        var b = Vector256.Create(bias);
+        nint high = 4 * sw;
+        for (int t = 0; t < count; t += 8)
+        {
+            var a = b;
+            byte* pt = p + (nint)t * sw;
+            for (int j = 0; j < chunks; j++)
+                a = AvxVnni.MultiplyWideningAndAdd(a, Avx2.Shuffle(TLoad.Load(pt + off[j], high), Vector256.Load(controls + j * 32)), Vector256.Create(w[j]).AsSByte());
+            a.Store(acc + t);
+        }
+    }
+
+    private static void RowWide<TLoad>(byte* p, int* off, byte* controls, int* w, int chunks, int bias, int* acc, int count, int sw) where TLoad : struct, ILoad
+    {
+        var b = Vector256.Create(bias);
+        nint high = 4 * sw;
+        for (int t = 0; t < count; t += 8)
+        {
+            var a = b;
+            byte* pt = p + (nint)t * sw;
+            for (int j = 0; j < chunks; j++)
+            {
+                byte* q = pt + off[j];
+                var v = TLoad.Load(q, high);
+                a += Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v, Vector256.Load(controls + j * 64)).AsInt16(), Vector256.Create(w[2 * j]).AsInt16());
+                a += Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v, Vector256.Load(controls + j * 64 + 32)).AsInt16(), Vector256.Create(w[2 * j + 1]).AsInt16());
+            }
+            a.Store(acc + t);
+        }
+    }
+}
