@@ -47,6 +47,18 @@ public sealed class GemmOp : OpDefinition
             Broadcast? c = ctx.HasInput(2) ? new Broadcast([m, n], ctx.InputShape(2)) : null;
             return new ReferenceGemmKernel(m, n, k, ta, tb, alpha, beta, packedB, c, activation);
         }
+        if (m == 1 && ctx.InputConstant(1) is { } gemvB && (!ctx.HasInput(2) || ctx.InputConstant(2) is not null))
+        {
+            var bias = new float[n];
+            if (ctx.HasInput(2) && beta != 0)
+            {
+                var cData = ctx.InputConstant(2)!.AsSpan<float>();
+                int cn = ctx.InputShape(2) is { Length: > 0 } cDims ? cDims[^1] : 1;
+                for (int j = 0; j < n; j++) bias[j] = beta * cData[cn == 1 ? 0 : j];
+            }
+            if (F32Gemv.Create(ctx.Isa, gemvB.AsSpan<float>(), k, n, tb, alpha, bias, activation, ctx.Threads) is { } gemv)
+                return new GemvKernel(gemv);
+        }
         var uk = F32GemmMicrokernel.For(ctx.Isa);
         int ldb = tb ? k : n;
         float[]? panels = null;
@@ -120,6 +132,17 @@ public sealed class GemmOp : OpDefinition
                 }
                 driver.Run(ctx, scratch, b, y, HasInput(2) ? c : null, beta, scratch + _aFloats + _bFloats);
             }
+        }
+    }
+
+    /// <summary>Batch-1 dense layer with constant weights (M = 1): the streaming matrix-vector product.</summary>
+    internal sealed unsafe class GemvKernel(F32Gemv gemv) : Kernel
+    {
+        public override void Execute(ExecutionContext ctx)
+        {
+            fixed (float* x = Input<float>(ctx, 0))
+            fixed (float* y = Output<float>(ctx, 0))
+                gemv.Run(ctx, x, y);
         }
     }
 
@@ -222,6 +245,17 @@ public sealed class MatMulOp : OpDefinition
         if (batches == 0 || s.M == 0 || s.N == 0 || s.K == 0) return new ReferenceMatMulKernel(s.M, s.K, s.N, aOff, bOff, activation);
         var uk = F32GemmMicrokernel.For(ctx.Isa);
         int aBatches = Shapes.Count(s.A[..^2]), bBatches = Shapes.Count(s.B[..^2]);
+        if (bBatches == 1 && aBatches == batches && batches > 1)
+        {
+            // one B for every batch and A not broadcast: the batches of A (and of Y) are consecutive row blocks, so
+            // the whole product is one GEMM of batches·M rows (e.g. [T, 1, K]·[K, N] is one T×K·K×N, not T GEMVs)
+            s.M *= batches;
+            batches = aBatches = 1;
+            aOff = bOff = [0];
+        }
+        if (batches == 1 && s.M == 1 && ctx.InputConstant(1) is { } gemvB
+            && F32Gemv.Create(ctx.Isa, gemvB.AsSpan<float>(), s.K, s.N, false, 1, [], activation, ctx.Threads) is { } gemv)
+            return new GemmOp.GemvKernel(gemv);
         int aSize = F32GemmPacking.PackedASize(s.M, s.K, uk.MR);
         float[]? panels = null;
         var source = GemmBSource.RowMajor;
