@@ -98,6 +98,7 @@ public sealed unsafe class F32Gemv : IParallelWork
     }
 
     /// <summary>Runs y = x·W + bias (activation applied); x has K floats, y N floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(ExecutionContext ctx, float* x, float* y)
     {
         if (Threads == 1)
@@ -112,6 +113,7 @@ public sealed unsafe class F32Gemv : IParallelWork
     }
 
     /// <summary>Single-threaded run (tests, benchmarks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(float* x, float* y) => RunBlocks(x, y, 0, _blocks);
 
     void IParallelWork.Execute(int part)
@@ -121,6 +123,7 @@ public sealed unsafe class F32Gemv : IParallelWork
         if (b0 < b1) RunBlocks(_x, _y, b0, b1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunBlocks(float* x, float* y, int b0, int b1)
     {
         fixed (float* packed = _packed)
@@ -193,6 +196,7 @@ public sealed unsafe class F32Gemv : IParallelWork
     }
 
     /// <summary>The last, narrower block: <paramref name="vectors"/> columns of vectors, each with k split four ways.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Columns512(float* x, float* w, int k, int vectors, float* bias, float* y)
     {
         const int V = 16;
@@ -250,6 +254,7 @@ public sealed unsafe class F32Gemv : IParallelWork
         (a3 + b3).Store(y + 3 * V);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Columns256(float* x, float* w, int k, int vectors, float* bias, float* y)
     {
         const int V = 8;
@@ -307,6 +312,7 @@ public sealed unsafe class F32Gemv : IParallelWork
         (a3 + b3).Store(y + 3 * V);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Columns128(float* x, float* w, int k, int vectors, float* bias, float* y)
     {
         const int V = 4;

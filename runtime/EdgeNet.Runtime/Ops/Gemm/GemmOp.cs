@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 using EdgeNet.Kernels.Activation;
@@ -111,6 +112,7 @@ public sealed class GemmOp : OpDefinition
 
         public override int ScratchBytes => (_aFloats + _bFloats) * sizeof(float) + driver.ScratchBytes;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var bias = HasInput(2) ? Input<float>(ctx, 2) : default;
@@ -138,6 +140,7 @@ public sealed class GemmOp : OpDefinition
     /// <summary>Batch-1 dense layer with constant weights (M = 1): the streaming matrix-vector product.</summary>
     internal sealed unsafe class GemvKernel(F32Gemv gemv) : Kernel
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             fixed (float* x = Input<float>(ctx, 0))
@@ -161,6 +164,7 @@ public sealed class GemmOp : OpDefinition
 
         public override int ScratchBytes => (ta ? m * k * 4 : 0) + (packedB is null && tb ? k * n * 4 : 0);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var y = Output<float>(ctx, 0);
@@ -291,6 +295,7 @@ public sealed class MatMulOp : OpDefinition
     {
         public override int ScratchBytes => aBatches * aSize * sizeof(float) + driver.ScratchBytes;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             fixed (float* a = Input<float>(ctx, 0))
@@ -310,6 +315,7 @@ public sealed class MatMulOp : OpDefinition
     /// <summary>Degenerate shapes (an empty dimension): the reference loops.</summary>
     private sealed class ReferenceMatMulKernel(int m, int k, int n, int[] aOff, int[] bOff, FusedActivation activation) : Kernel
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var a = Input<float>(ctx, 0);
