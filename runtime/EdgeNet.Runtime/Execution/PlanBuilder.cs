@@ -128,7 +128,8 @@ public sealed class PlanBuilder
         bool outputsConstant = true;
         for (int i = 0; i < node.Outputs.Count; i++) outputsConstant &= ctx.OutputFacts(i).Constant is not null;
 
-        if (!outputsConstant && op.IsView && inputs[0]?.Constant is { } source)
+        bool view = op.IsView || (op is Ops.Transpose.TransposeOp && Ops.Transpose.TransposeOp.KeepsMemoryOrder(ctx));
+        if (!outputsConstant && view && inputs[0]?.Constant is { } source)
         {
             var of = ctx.OutputFacts(0);
             ctx.SetOutputConstant(0, new Tensor(of.DataType, of.Dims, source.Data));
@@ -139,7 +140,7 @@ public sealed class PlanBuilder
         }
         else if (!outputsConstant)
         {
-            if (op.IsView) _viewOf[node.Outputs[0]] = node.Inputs[0]!;
+            if (view) _viewOf[node.Outputs[0]] = node.Inputs[0]!;
             else _steps.Add((node, op, ctx));
         }
         for (int i = 0; i < node.Outputs.Count; i++) _facts[node.Outputs[i]] = ctx.OutputFacts(i);

@@ -106,6 +106,8 @@ public class ElementwiseKernelTests
         CheckUnary(new F32Tanh(), UnaryKind.Tanh, width, 3);
         CheckUnary(new F32Swish(), UnaryKind.Swish, width, 4, scale: 30);
         CheckUnary(new F32GeluTanh(), UnaryKind.GeluTanh, width, 8, absolute: 2e-7);
+        CheckUnary(new F32Erf(), UnaryKind.Erf, width, 3, scale: 5);
+        CheckUnary(new F32Gelu(), UnaryKind.Gelu, width, 8, absolute: 2e-7);
         // same formulas as the reference, so only the exp/log ulps differ (amplified where e^x − 1 cancels)
         CheckUnary(new F32Elu(0.7f), UnaryKind.Elu, width, 4, alpha: 0.7f, scale: 30, absolute: 2e-7);
         CheckUnary(new F32Softplus(), UnaryKind.Softplus, width, 4, scale: 30, absolute: 2e-7);

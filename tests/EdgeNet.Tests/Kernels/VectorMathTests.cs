@@ -73,6 +73,44 @@ public class VectorMathTests(ITestOutputHelper output)
         Assert.True(MaxUlps(new F32Log(), Math.Log, x, width, out float at) <= 2, $"worst at {at:R}");
     }
 
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Erf_is_within_2_ulp(VectorWidth width)
+    {
+        var x = Sweep(_ => true);
+        Assert.True(MaxUlps(new F32Erf(), ErrorFunction.Erf, x, width, out float at) <= 2, $"worst at {at:R}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Gelu_is_within_2e7_times_1_plus_x_and_keeps_its_negative_tail(VectorWidth width)
+    {
+        var x = Sweep(v => v is >= -16 and <= 16);
+        var y = new float[x.Length];
+        F32Elementwise.Unary(new F32Gelu(), x, y, width);
+        double worst = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double u = x[i] / Math.Sqrt(2);
+            // Φ(x) via erfc for negative x so the truth itself does not cancel
+            double phi = u < -2 ? 0.5 * Erfc(-u) : 0.5 * (1 + ErrorFunction.Erf(u));
+            double truth = x[i] * phi;
+            double err = Math.Abs(truth - y[i]) / (1 + Math.Abs(x[i]));
+            worst = Math.Max(worst, err);
+            Assert.True(err <= 2e-7, $"{width} x = {x[i]:R}: {y[i]:R} vs {truth:R}");
+            if (x[i] is < -1 and > -5.5f) Assert.True(Math.Abs(truth - y[i]) <= 1e-5 * Math.Abs(truth), $"{width} tail x = {x[i]:R}: {y[i]:R} vs {truth:R}");
+        }
+        output.WriteLine($"Gelu {width}: max error / (1 + |x|) {worst:E2}");
+    }
+
+    /// <summary>erfc by its continued fraction (accurate in the tail, where 1 − erf cancels).</summary>
+    private static double Erfc(double a)
+    {
+        double f = 0;
+        for (int k = 200; k >= 1; k--) f = k / 2.0 / (a + f);
+        return Math.Exp(-a * a) / Math.Sqrt(Math.PI) / (a + f);
+    }
+
     [Fact]
     public void Special_values()
     {
@@ -104,6 +142,12 @@ public class VectorMathTests(ITestOutputHelper output)
             Assert.Equal(float.NegativeInfinity, l[4]);
             Assert.Equal((float)Math.Log(x[8]), l[8]);
             Assert.True(float.IsNaN(l[9]));
+            var r = new float[x.Length]; F32Elementwise.Unary(new F32Erf(), x, r, width);
+            Assert.True(float.IsNaN(r[0]));
+            Assert.Equal(1f, r[1]);
+            Assert.Equal(-1f, r[2]);
+            Assert.True(float.IsNegative(r[4]), "erf(−0) = −0");
+            Assert.Equal(-1f, r[7]);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using EdgeNet.Execution;
 
@@ -27,6 +28,7 @@ public sealed class IndexMapKernel(int[] map, int elementSize, byte[]? fill = nu
         return map;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(ExecutionContext ctx)
     {
         var x = InputBytes(ctx, 0);
@@ -42,6 +44,7 @@ public sealed class IndexMapKernel(int[] map, int elementSize, byte[]? fill = nu
 
     private T Fill<T>() where T : unmanaged => fill is null ? default : MemoryMarshal.Read<T>(fill);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Gather<T>(ReadOnlySpan<T> x, Span<T> y, T fillValue) where T : unmanaged
     {
         var m = map;

@@ -25,6 +25,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>y[i] = op(x[i]); y may be x (in place).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Unary256<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IF32UnaryOperator
     {
         int n = y.Length, w = Vector256<float>.Count, i = 0;
@@ -47,6 +48,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>y[i] = op(a[i], b[i]); y may be a or b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Binary256<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IF32BinaryOperator
     {
         int n = y.Length, w = Vector256<float>.Count, i = 0;
@@ -68,6 +70,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>y[i] = op(a[i], s) (s is b broadcast).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BinaryScalarB256<TOp>(TOp op, ReadOnlySpan<float> a, float s, Span<float> y) where TOp : struct, IF32BinaryOperator
     {
         int n = y.Length, w = Vector256<float>.Count, i = 0;
@@ -86,6 +89,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>y[i] = op(s, b[i]) (s is a broadcast).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BinaryScalarA256<TOp>(TOp op, float s, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IF32BinaryOperator
     {
         int n = y.Length, w = Vector256<float>.Count, i = 0;
@@ -104,6 +108,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>Σ x[i] (lane-wise partial sums, then a horizontal add).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum256(ReadOnlySpan<float> x)
     {
         int n = x.Length, w = Vector256<float>.Count, i = 0;
@@ -120,6 +125,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>Σ (x[i] − c)².</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SumSquaredDeviation256(ReadOnlySpan<float> x, float c)
     {
         int n = x.Length, w = Vector256<float>.Count, i = 0;
@@ -147,6 +153,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>max x[i] (NaN if any element is NaN; −∞ for an empty span).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max256(ReadOnlySpan<float> x)
     {
         int n = x.Length, w = Vector256<float>.Count, i = 0;
@@ -167,6 +174,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>min x[i] (NaN if any element is NaN; +∞ for an empty span).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Min256(ReadOnlySpan<float> x)
     {
         int n = x.Length, w = Vector256<float>.Count, i = 0;
@@ -180,6 +188,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>y[i] = e^(x[i] − shift); returns Σ y[i] (the softmax numerator and its denominator in one pass).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpShiftedSum256(ReadOnlySpan<float> x, float shift, Span<float> y)
     {
         int n = x.Length, w = Vector256<float>.Count, i = 0;
@@ -212,6 +221,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>Σ e^(x[i] − shift) without storing (LogSoftmax, ReduceLogSumExp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpShiftedSumOnly256(ReadOnlySpan<float> x, float shift)
     {
         int n = x.Length, w = Vector256<float>.Count, i = 0;
@@ -237,6 +247,7 @@ public static partial class F32Elementwise
     private static Vector256<int> LaneIndex256() => Vector256<int>.Indices;
 
     /// <summary>y[i] = x[i]·scale + shift (per-channel affine: BatchNormalization, Mean's 1/n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Affine256(ReadOnlySpan<float> x, float scale, float shift, Span<float> y)
     {
         int n = y.Length, w = Vector256<float>.Count, i = 0;
@@ -256,6 +267,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>y[i] = (x[i] − mean)·inv·scale[i] + bias[i] (LayerNormalization; bias may be empty = 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Normalize256(ReadOnlySpan<float> x, float mean, float inv, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, Span<float> y)
     {
         int n = y.Length, w = Vector256<float>.Count, i = 0;
@@ -282,6 +294,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>acc[i] = op(acc[i], x[i]) for a reduction over a non-innermost axis (op: Add, Max, Min, ...).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Accumulate256<TOp>(TOp op, Span<float> acc, ReadOnlySpan<float> x) where TOp : struct, IF32BinaryOperator =>
         Binary256(op, acc, x, acc);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace EdgeNet.Kernels.Elementwise;
@@ -55,6 +56,7 @@ public static partial class F32Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Unary<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y, VectorWidth width) where TOp : struct, IF32UnaryOperator
     {
         switch (width)
@@ -66,6 +68,7 @@ public static partial class F32Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Binary<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, VectorWidth width) where TOp : struct, IF32BinaryOperator
     {
         switch (width)
@@ -77,6 +80,7 @@ public static partial class F32Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BinaryScalarB<TOp>(TOp op, ReadOnlySpan<float> a, float b, Span<float> y, VectorWidth width) where TOp : struct, IF32BinaryOperator
     {
         switch (width)
@@ -88,6 +92,7 @@ public static partial class F32Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BinaryScalarA<TOp>(TOp op, float a, ReadOnlySpan<float> b, Span<float> y, VectorWidth width) where TOp : struct, IF32BinaryOperator
     {
         switch (width)
@@ -99,6 +104,7 @@ public static partial class F32Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum(ReadOnlySpan<float> x, VectorWidth width)
     {
         switch (width)
@@ -110,6 +116,7 @@ public static partial class F32Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SumSquaredDeviation(ReadOnlySpan<float> x, float c, VectorWidth width)
     {
         switch (width)
@@ -121,6 +128,7 @@ public static partial class F32Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max(ReadOnlySpan<float> x, VectorWidth width)
     {
         switch (width)
@@ -132,6 +140,7 @@ public static partial class F32Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Min(ReadOnlySpan<float> x, VectorWidth width)
     {
         switch (width)
@@ -144,6 +153,7 @@ public static partial class F32Elementwise
     }
 
     /// <summary>y = e^(x − shift), returns Σ y. The Scalar width uses the vector algorithm's scalar twin.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpShiftedSum(ReadOnlySpan<float> x, float shift, Span<float> y, VectorWidth width)
     {
         switch (width)
@@ -154,6 +164,7 @@ public static partial class F32Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpShiftedSumOnly(ReadOnlySpan<float> x, float shift, VectorWidth width)
     {
         switch (width)
@@ -164,6 +175,7 @@ public static partial class F32Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Affine(ReadOnlySpan<float> x, float scale, float shift, Span<float> y, VectorWidth width)
     {
         switch (width)
@@ -175,6 +187,7 @@ public static partial class F32Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Normalize(ReadOnlySpan<float> x, float mean, float inv, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, Span<float> y, VectorWidth width)
     {
         switch (width)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using EdgeNet.Execution;
 using EdgeNet.Execution.Threading;
@@ -29,6 +30,7 @@ public sealed class F32UnaryKernel<TOp>(TOp op, VectorWidth width) : Kernel, IPa
     private Memory<byte> _x, _y;
     private int _parts;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(ExecutionContext ctx)
     {
         var y = Output<float>(ctx, 0);
@@ -116,6 +118,7 @@ public sealed class F32BroadcastPlan
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, VectorWidth width) where TOp : struct, IF32BinaryOperator
     {
         int len = _block;
@@ -142,6 +145,7 @@ public sealed class F32BinaryKernel<TOp>(TOp op, Broadcast broadcast, VectorWidt
     private Memory<byte> _a, _b, _y;
     private int _parts;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(ExecutionContext ctx)
     {
         var y = Output<float>(ctx, 0);

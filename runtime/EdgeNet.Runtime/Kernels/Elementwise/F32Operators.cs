@@ -369,3 +369,29 @@ public readonly struct F32PRelu : IF32BinaryOperator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.ConditionalSelect(Vector512.LessThan(a.AsInt32(), Vector512<int>.Zero).AsSingle(), a * b, a);
 }
+
+/// <summary>erf x (see <see cref="VectorMath"/> for accuracy).</summary>
+public readonly struct F32Erf : IF32UnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Invoke(float x) => VectorMath.Erf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Invoke(Vector128<float> x) => VectorMath.Erf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> x) => VectorMath.Erf(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Invoke(Vector512<float> x) => VectorMath.Erf(x);
+}
+
+/// <summary>x·½(1 + erf(x/√2)), the exact (erf) Gelu.</summary>
+public readonly struct F32Gelu : IF32UnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Invoke(float x) => VectorMath.Gelu(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Invoke(Vector128<float> x) => VectorMath.Gelu(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> x) => VectorMath.Gelu(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Invoke(Vector512<float> x) => VectorMath.Gelu(x);
+}

@@ -16,6 +16,7 @@ public sealed unsafe class F32Gemm6x16Neon : F32GemmMicrokernel
     public override int MR => 6;
     public override int NR => 16;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Run(int mr, int kc, float* a, float* b, nint ldb, float* c, nint ldc, bool accumulate)
     {
         switch (mr)

@@ -15,6 +15,7 @@ public sealed unsafe class F32Gemm8x32Avx512 : F32GemmMicrokernel
     public override int MR => 8;
     public override int NR => 32;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Run(int mr, int kc, float* a, float* b, nint ldb, float* c, nint ldc, bool accumulate)
     {
         switch (mr)

@@ -124,6 +124,7 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         for (int part = 0; part < Threads; part++) Execute(part);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part)
     {
         float* partScratch = _scratch + part * PartScratchFloats;
@@ -137,6 +138,7 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunItem(int batch, int i0, int i1, int j0, int j1, float* partScratch, float* temp)
     {
         int mr = _mr, nr = _nr, k = _k;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace EdgeNet.Kernels.Gemm;
 
 /// <summary>
@@ -12,6 +13,7 @@ public static unsafe class F32GemmPacking
     public static int PackedBSize(int k, int n, int nr) => (n + nr - 1) / nr * nr * k;
 
     /// <summary>Packs alpha·A (A[i,p] = src[i·lda + p], or src[p·lda + i] when transposed) into MR panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(float* src, int m, int k, nint lda, bool transposed, float alpha, int mr, float* dst)
     {
         for (int i0 = 0; i0 < m; i0 += mr)
@@ -36,6 +38,7 @@ public static unsafe class F32GemmPacking
     }
 
     /// <summary>Packs B (B[p,j] = src[p·ldb + j], or src[j·ldb + p] when transposed) into NR panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(float* src, int k, int n, nint ldb, bool transposed, int nr, float* dst)
     {
         for (int j0 = 0; j0 < n; j0 += nr)
@@ -60,6 +63,7 @@ public static unsafe class F32GemmPacking
     }
 
     /// <summary>Packs rows [k0, k0+kc) of the columns [j0, j0+cols) (cols ≤ NR) of a row-major B into one panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackBTail(float* src, nint ldb, int k0, int kc, int j0, int cols, int nr, float* dst)
     {
         for (int p = 0; p < kc; p++, dst += nr)

@@ -101,4 +101,61 @@ public static partial class VectorMath
         y = Vector128.ConditionalSelect(Vector128.Equals(x, Vector128.Create(float.PositiveInfinity)), x, y);
         return Vector128.ConditionalSelect(Vector128.Equals(x, x), y, x);
     }
+
+    /// <summary>erf x per lane (see the class remarks for accuracy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Erf(Vector128<float> x)
+    {
+        var ax = Vector128.Abs(x);
+        var small = ax * ErfSmallPoly(ax * ax);
+        var large = Vector128<float>.One - ErfcLarge(ax);
+        var y = Vector128.CopySign(Vector128.ConditionalSelect(Vector128.LessThan(ax, Vector128.Create(ErfSmall)), small, large), x);
+        return Vector128.ConditionalSelect(Vector128.Equals(x, x), y, x);
+    }
+
+    /// <summary>
+    /// x·½(1 + erf(x/√2)) per lane. For x/√2 ≤ −ErfSmall, 1 + erf(x/√2) is taken as erfc(|x|/√2) directly, so the
+    /// negative tail keeps its relative precision instead of cancelling (down to |x|/√2 = 4; −0 below).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Gelu(Vector128<float> x)
+    {
+        var u = x * Vector128.Create(Sqrt1_2);
+        var au = Vector128.Abs(u);
+        var onePlusSmall = Vector128<float>.One + u * ErfSmallPoly(u * u);
+        var erfc = ErfcLarge(au);
+        var onePlusLarge = Vector128.ConditionalSelect(Vector128.LessThan(u, Vector128<float>.Zero), erfc, Vector128.Create(2f) - erfc);
+        var onePlus = Vector128.ConditionalSelect(Vector128.LessThan(au, Vector128.Create(ErfSmall)), onePlusSmall, onePlusLarge);
+        var y = Vector128.Create(0.5f) * x * onePlus;
+        return Vector128.ConditionalSelect(Vector128.Equals(x, x), y, x);
+    }
+
+    /// <summary>erf x / x as a polynomial in z = x², for |x| &lt; ErfSmall.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ErfSmallPoly(Vector128<float> z)
+    {
+        var p = Vector128.FusedMultiplyAdd(Vector128.Create(ES6), z, Vector128.Create(ES5));
+        p = Vector128.FusedMultiplyAdd(p, z, Vector128.Create(ES4));
+        p = Vector128.FusedMultiplyAdd(p, z, Vector128.Create(ES3));
+        p = Vector128.FusedMultiplyAdd(p, z, Vector128.Create(ES2));
+        p = Vector128.FusedMultiplyAdd(p, z, Vector128.Create(ES1));
+        return Vector128.FusedMultiplyAdd(p, z, Vector128.Create(ES0));
+    }
+
+    /// <summary>erfc a for a ≥ 0 (meant for a ≥ ErfSmall): e^(−a²)·g(t), t = 1/(1 + a/2); 0 beyond a = 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ErfcLarge(Vector128<float> a)
+    {
+        var ac = Vector128.MinNative(a, Vector128.Create(ErfClamp));
+        var t = Vector128<float>.One / Vector128.FusedMultiplyAdd(ac, Vector128.Create(0.5f), Vector128<float>.One);
+        var g = Vector128.FusedMultiplyAdd(Vector128.Create(EL7), t, Vector128.Create(EL6));
+        g = Vector128.FusedMultiplyAdd(g, t, Vector128.Create(EL5));
+        g = Vector128.FusedMultiplyAdd(g, t, Vector128.Create(EL4));
+        g = Vector128.FusedMultiplyAdd(g, t, Vector128.Create(EL3));
+        g = Vector128.FusedMultiplyAdd(g, t, Vector128.Create(EL2));
+        g = Vector128.FusedMultiplyAdd(g, t, Vector128.Create(EL1));
+        g = Vector128.FusedMultiplyAdd(g, t, Vector128.Create(EL0));
+        // beyond the clamp erfc is taken as 0 (below 1.5e-8: erf rounds to ±1, Gelu's negative tail to −0)
+        return Vector128.ConditionalSelect(Vector128.GreaterThan(a, Vector128.Create(ErfClamp)), Vector128<float>.Zero, Exp(-(ac * ac)) * g);
+    }
 }

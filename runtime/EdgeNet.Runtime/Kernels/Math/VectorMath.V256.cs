@@ -101,4 +101,61 @@ public static partial class VectorMath
         y = Vector256.ConditionalSelect(Vector256.Equals(x, Vector256.Create(float.PositiveInfinity)), x, y);
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), y, x);
     }
+
+    /// <summary>erf x per lane (see the class remarks for accuracy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Erf(Vector256<float> x)
+    {
+        var ax = Vector256.Abs(x);
+        var small = ax * ErfSmallPoly(ax * ax);
+        var large = Vector256<float>.One - ErfcLarge(ax);
+        var y = Vector256.CopySign(Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(ErfSmall)), small, large), x);
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), y, x);
+    }
+
+    /// <summary>
+    /// x·½(1 + erf(x/√2)) per lane. For x/√2 ≤ −ErfSmall, 1 + erf(x/√2) is taken as erfc(|x|/√2) directly, so the
+    /// negative tail keeps its relative precision instead of cancelling (down to |x|/√2 = 4; −0 below).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Gelu(Vector256<float> x)
+    {
+        var u = x * Vector256.Create(Sqrt1_2);
+        var au = Vector256.Abs(u);
+        var onePlusSmall = Vector256<float>.One + u * ErfSmallPoly(u * u);
+        var erfc = ErfcLarge(au);
+        var onePlusLarge = Vector256.ConditionalSelect(Vector256.LessThan(u, Vector256<float>.Zero), erfc, Vector256.Create(2f) - erfc);
+        var onePlus = Vector256.ConditionalSelect(Vector256.LessThan(au, Vector256.Create(ErfSmall)), onePlusSmall, onePlusLarge);
+        var y = Vector256.Create(0.5f) * x * onePlus;
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), y, x);
+    }
+
+    /// <summary>erf x / x as a polynomial in z = x², for |x| &lt; ErfSmall.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ErfSmallPoly(Vector256<float> z)
+    {
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(ES6), z, Vector256.Create(ES5));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(ES4));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(ES3));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(ES2));
+        p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(ES1));
+        return Vector256.FusedMultiplyAdd(p, z, Vector256.Create(ES0));
+    }
+
+    /// <summary>erfc a for a ≥ 0 (meant for a ≥ ErfSmall): e^(−a²)·g(t), t = 1/(1 + a/2); 0 beyond a = 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ErfcLarge(Vector256<float> a)
+    {
+        var ac = Vector256.MinNative(a, Vector256.Create(ErfClamp));
+        var t = Vector256<float>.One / Vector256.FusedMultiplyAdd(ac, Vector256.Create(0.5f), Vector256<float>.One);
+        var g = Vector256.FusedMultiplyAdd(Vector256.Create(EL7), t, Vector256.Create(EL6));
+        g = Vector256.FusedMultiplyAdd(g, t, Vector256.Create(EL5));
+        g = Vector256.FusedMultiplyAdd(g, t, Vector256.Create(EL4));
+        g = Vector256.FusedMultiplyAdd(g, t, Vector256.Create(EL3));
+        g = Vector256.FusedMultiplyAdd(g, t, Vector256.Create(EL2));
+        g = Vector256.FusedMultiplyAdd(g, t, Vector256.Create(EL1));
+        g = Vector256.FusedMultiplyAdd(g, t, Vector256.Create(EL0));
+        // beyond the clamp erfc is taken as 0 (below 1.5e-8: erf rounds to ±1, Gelu's negative tail to −0)
+        return Vector256.ConditionalSelect(Vector256.GreaterThan(a, Vector256.Create(ErfClamp)), Vector256<float>.Zero, Exp(-(ac * ac)) * g);
+    }
 }

@@ -101,4 +101,61 @@ public static partial class VectorMath
         y = Vector512.ConditionalSelect(Vector512.Equals(x, Vector512.Create(float.PositiveInfinity)), x, y);
         return Vector512.ConditionalSelect(Vector512.Equals(x, x), y, x);
     }
+
+    /// <summary>erf x per lane (see the class remarks for accuracy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Erf(Vector512<float> x)
+    {
+        var ax = Vector512.Abs(x);
+        var small = ax * ErfSmallPoly(ax * ax);
+        var large = Vector512<float>.One - ErfcLarge(ax);
+        var y = Vector512.CopySign(Vector512.ConditionalSelect(Vector512.LessThan(ax, Vector512.Create(ErfSmall)), small, large), x);
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), y, x);
+    }
+
+    /// <summary>
+    /// x·½(1 + erf(x/√2)) per lane. For x/√2 ≤ −ErfSmall, 1 + erf(x/√2) is taken as erfc(|x|/√2) directly, so the
+    /// negative tail keeps its relative precision instead of cancelling (down to |x|/√2 = 4; −0 below).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Gelu(Vector512<float> x)
+    {
+        var u = x * Vector512.Create(Sqrt1_2);
+        var au = Vector512.Abs(u);
+        var onePlusSmall = Vector512<float>.One + u * ErfSmallPoly(u * u);
+        var erfc = ErfcLarge(au);
+        var onePlusLarge = Vector512.ConditionalSelect(Vector512.LessThan(u, Vector512<float>.Zero), erfc, Vector512.Create(2f) - erfc);
+        var onePlus = Vector512.ConditionalSelect(Vector512.LessThan(au, Vector512.Create(ErfSmall)), onePlusSmall, onePlusLarge);
+        var y = Vector512.Create(0.5f) * x * onePlus;
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), y, x);
+    }
+
+    /// <summary>erf x / x as a polynomial in z = x², for |x| &lt; ErfSmall.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ErfSmallPoly(Vector512<float> z)
+    {
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(ES6), z, Vector512.Create(ES5));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(ES4));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(ES3));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(ES2));
+        p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(ES1));
+        return Vector512.FusedMultiplyAdd(p, z, Vector512.Create(ES0));
+    }
+
+    /// <summary>erfc a for a ≥ 0 (meant for a ≥ ErfSmall): e^(−a²)·g(t), t = 1/(1 + a/2); 0 beyond a = 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ErfcLarge(Vector512<float> a)
+    {
+        var ac = Vector512.MinNative(a, Vector512.Create(ErfClamp));
+        var t = Vector512<float>.One / Vector512.FusedMultiplyAdd(ac, Vector512.Create(0.5f), Vector512<float>.One);
+        var g = Vector512.FusedMultiplyAdd(Vector512.Create(EL7), t, Vector512.Create(EL6));
+        g = Vector512.FusedMultiplyAdd(g, t, Vector512.Create(EL5));
+        g = Vector512.FusedMultiplyAdd(g, t, Vector512.Create(EL4));
+        g = Vector512.FusedMultiplyAdd(g, t, Vector512.Create(EL3));
+        g = Vector512.FusedMultiplyAdd(g, t, Vector512.Create(EL2));
+        g = Vector512.FusedMultiplyAdd(g, t, Vector512.Create(EL1));
+        g = Vector512.FusedMultiplyAdd(g, t, Vector512.Create(EL0));
+        // beyond the clamp erfc is taken as 0 (below 1.5e-8: erf rounds to ±1, Gelu's negative tail to −0)
+        return Vector512.ConditionalSelect(Vector512.GreaterThan(a, Vector512.Create(ErfClamp)), Vector512<float>.Zero, Exp(-(ac * ac)) * g);
+    }
 }

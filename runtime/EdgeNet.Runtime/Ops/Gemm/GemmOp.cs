@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 using EdgeNet.Kernels.Activation;
@@ -46,6 +47,18 @@ public sealed class GemmOp : OpDefinition
             float[]? packedB = ctx.InputConstant(1) is { } bConst ? Pack(bConst.AsSpan<float>(), k, n, tb) : null;
             Broadcast? c = ctx.HasInput(2) ? new Broadcast([m, n], ctx.InputShape(2)) : null;
             return new ReferenceGemmKernel(m, n, k, ta, tb, alpha, beta, packedB, c, activation);
+        }
+        if (m == 1 && ctx.InputConstant(1) is { } gemvB && (!ctx.HasInput(2) || ctx.InputConstant(2) is not null))
+        {
+            var bias = new float[n];
+            if (ctx.HasInput(2) && beta != 0)
+            {
+                var cData = ctx.InputConstant(2)!.AsSpan<float>();
+                int cn = ctx.InputShape(2) is { Length: > 0 } cDims ? cDims[^1] : 1;
+                for (int j = 0; j < n; j++) bias[j] = beta * cData[cn == 1 ? 0 : j];
+            }
+            if (F32Gemv.Create(ctx.Isa, gemvB.AsSpan<float>(), k, n, tb, alpha, bias, activation, ctx.Threads) is { } gemv)
+                return new GemvKernel(gemv);
         }
         var uk = F32GemmMicrokernel.For(ctx.Isa);
         int ldb = tb ? k : n;
@@ -99,6 +112,7 @@ public sealed class GemmOp : OpDefinition
 
         public override int ScratchBytes => (_aFloats + _bFloats) * sizeof(float) + driver.ScratchBytes;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var bias = HasInput(2) ? Input<float>(ctx, 2) : default;
@@ -123,6 +137,18 @@ public sealed class GemmOp : OpDefinition
         }
     }
 
+    /// <summary>Batch-1 dense layer with constant weights (M = 1): the streaming matrix-vector product.</summary>
+    internal sealed unsafe class GemvKernel(F32Gemv gemv) : Kernel
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public override void Execute(ExecutionContext ctx)
+        {
+            fixed (float* x = Input<float>(ctx, 0))
+            fixed (float* y = Output<float>(ctx, 0))
+                gemv.Run(ctx, x, y);
+        }
+    }
+
     /// <summary>Degenerate shapes (an empty dimension): the reference loops.</summary>
     private sealed class ReferenceGemmKernel(int m, int n, int k, bool ta, bool tb, float alpha, float beta, float[]? packedB, Broadcast? c, FusedActivation activation) : Kernel
     {
@@ -138,6 +164,7 @@ public sealed class GemmOp : OpDefinition
 
         public override int ScratchBytes => (ta ? m * k * 4 : 0) + (packedB is null && tb ? k * n * 4 : 0);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var y = Output<float>(ctx, 0);
@@ -222,6 +249,17 @@ public sealed class MatMulOp : OpDefinition
         if (batches == 0 || s.M == 0 || s.N == 0 || s.K == 0) return new ReferenceMatMulKernel(s.M, s.K, s.N, aOff, bOff, activation);
         var uk = F32GemmMicrokernel.For(ctx.Isa);
         int aBatches = Shapes.Count(s.A[..^2]), bBatches = Shapes.Count(s.B[..^2]);
+        if (bBatches == 1 && aBatches == batches && batches > 1)
+        {
+            // one B for every batch and A not broadcast: the batches of A (and of Y) are consecutive row blocks, so
+            // the whole product is one GEMM of batches·M rows (e.g. [T, 1, K]·[K, N] is one T×K·K×N, not T GEMVs)
+            s.M *= batches;
+            batches = aBatches = 1;
+            aOff = bOff = [0];
+        }
+        if (batches == 1 && s.M == 1 && ctx.InputConstant(1) is { } gemvB
+            && F32Gemv.Create(ctx.Isa, gemvB.AsSpan<float>(), s.K, s.N, false, 1, [], activation, ctx.Threads) is { } gemv)
+            return new GemmOp.GemvKernel(gemv);
         int aSize = F32GemmPacking.PackedASize(s.M, s.K, uk.MR);
         float[]? panels = null;
         var source = GemmBSource.RowMajor;
@@ -257,6 +295,7 @@ public sealed class MatMulOp : OpDefinition
     {
         public override int ScratchBytes => aBatches * aSize * sizeof(float) + driver.ScratchBytes;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             fixed (float* a = Input<float>(ctx, 0))
@@ -276,6 +315,7 @@ public sealed class MatMulOp : OpDefinition
     /// <summary>Degenerate shapes (an empty dimension): the reference loops.</summary>
     private sealed class ReferenceMatMulKernel(int m, int k, int n, int[] aOff, int[] bOff, FusedActivation activation) : Kernel
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var a = Input<float>(ctx, 0);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 using EdgeNet.Kernels.Elementwise;
@@ -40,6 +41,7 @@ public sealed class LayerNormalizationOp : OpDefinition
     /// <summary>Rows normalized with vector sums (two passes: mean, then Σ(x − μ)², for accuracy) and a fused scale/bias pass.</summary>
     private sealed class F32LayerNormKernel(int outer, int length, float epsilon, bool hasBias, int outputs, VectorWidth width) : Kernel
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var x = Input<float>(ctx, 0);
@@ -63,6 +65,7 @@ public sealed class LayerNormalizationOp : OpDefinition
 
     private sealed class LayerNormKernel(int outer, int length, float epsilon, int scaleCount, int biasCount, int outputs) : Kernel
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var x = Input<float>(ctx, 0);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 using System.Runtime.Intrinsics;
@@ -126,6 +127,7 @@ public sealed class ReduceOp(string opType, ReduceKind kind) : OpDefinition
     /// </summary>
     private sealed class F32ReduceKernel(ReduceKind kind, int outer, int length, int inner, VectorWidth width) : Kernel
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var x = Input<float>(ctx, 0);
@@ -178,6 +180,7 @@ public sealed class ReduceOp(string opType, ReduceKind kind) : OpDefinition
         private readonly int[] _count = new int[outputCount];
         private readonly double[] _aux = new double[outputCount];
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var x = InputBytes(ctx, 0);
@@ -262,6 +265,7 @@ public sealed class ArgOp(string opType, bool max) : OpDefinition
 
     private sealed class ArgKernel(bool max, bool last, DataType type, int outer, int length, int inner) : Kernel
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var x = InputBytes(ctx, 0);

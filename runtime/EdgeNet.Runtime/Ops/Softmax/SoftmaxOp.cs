@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 using EdgeNet.Kernels.Elementwise;
@@ -50,6 +51,7 @@ public sealed class SoftmaxOp(string opType, SoftmaxKind kind) : OpDefinition
     /// </summary>
     private sealed class F32SoftmaxLastAxisKernel(bool log, int rows, int length, VectorWidth width) : Kernel
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var x = Input<float>(ctx, 0);
@@ -75,6 +77,7 @@ public sealed class SoftmaxOp(string opType, SoftmaxKind kind) : OpDefinition
 
     private sealed class SoftmaxKernel(SoftmaxKind kind, int outer, int length, int inner) : Kernel
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(ExecutionContext ctx)
         {
             var x = Input<float>(ctx, 0);

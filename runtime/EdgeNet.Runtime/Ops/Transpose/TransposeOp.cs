@@ -17,6 +17,23 @@ public sealed class TransposeOp : OpDefinition
         return perm;
     }
 
+    /// <summary>
+    /// True when the permutation only moves axes of size 1 (e.g. [1, T, C] → [T, 1, C]): the elements keep their
+    /// memory order, so the planner makes the output a view of the input instead of copying.
+    /// </summary>
+    internal static bool KeepsMemoryOrder(OpContext ctx)
+    {
+        var dims = ctx.InputShape(0);
+        int last = -1;
+        foreach (int p in Perm(ctx))
+        {
+            if (dims[p] == 1) continue;
+            if (p < last) return false;
+            last = p;
+        }
+        return true;
+    }
+
     public override void Infer(OpContext ctx)
     {
         var dims = ctx.InputShape(0);
