@@ -8,9 +8,9 @@ namespace EdgeNet.Cli;
 internal static class EvaluateCommand
 {
     public const string Usage = "edgenet evaluate MODEL --data DIR [--image-size HxW] [--normalize MEAN,STD] [--json] [--audio-models DIR] [--threads N]"
-        + " [--detect CLASS [--threshold T] [--stream NEGATIVE.wav] [--consecutive K] [--refractory S] [--sweep T1,T2,...] [--choose-threshold RECALL]]";
+        + " [--detect CLASS [--threshold T] [--stream NEGATIVE.wav] [--consecutive K] [--refractory S] [--sweep T1,T2,...] [--choose-threshold RECALL] [--embedding-cache DIR]]";
 
-    private static readonly HashSet<string> s_options = ["--data", "--image-size", "--normalize", "--audio-models", "--threads", "--detect", "--threshold", "--stream", "--consecutive", "--refractory", "--sweep", "--choose-threshold"];
+    private static readonly HashSet<string> s_options = ["--data", "--image-size", "--normalize", "--audio-models", "--threads", "--detect", "--threshold", "--stream", "--consecutive", "--refractory", "--sweep", "--choose-threshold", "--embedding-cache"];
 
     public static int Run(string[] args)
     {
@@ -39,7 +39,7 @@ internal static class EvaluateCommand
             int positive = matrix.Classes.ToList().IndexOf(detect);
             if (positive < 0) throw new UsageException($"--detect: '{detect}' is not one of the classes ({string.Join(", ", matrix.Classes)})");
             var rule = new DetectRule(a.GetInt("--consecutive", 1, min: 1), (int)Math.Round(a.GetDouble("--refractory", 2.0) * Training.Audio.WakeWordFeatures.SampleRate / Training.Audio.WakeWordFeatures.ChunkSamples));
-            return Detect(session, reader.Audio, folder, positive, (float)a.GetDouble("--threshold", 0.5), a.Get("--stream"), a.Flag("--json"), rule, a.Get("--sweep"), a.Get("--choose-threshold"));
+            return Detect(session, reader.Audio, folder, positive, (float)a.GetDouble("--threshold", 0.5), a.Get("--stream"), a.Flag("--json"), rule, a.Get("--sweep"), a.Get("--choose-threshold"), a.Get("--embedding-cache"));
         }
         var scores = new float[Math.Max(2, outputs)];
         foreach (var file in folder.Files)
@@ -66,7 +66,7 @@ internal static class EvaluateCommand
     /// --choose-threshold R picks the highest threshold of the sweep whose recall on this data is at least R.
     /// </summary>
     private static int Detect(Session session, Training.Audio.WakeWordFeatures audio, LabeledFolder folder, int positive, float threshold, string? stream, bool json,
-        DetectRule rule, string? sweep, string? choose)
+        DetectRule rule, string? sweep, string? choose, string? cache)
     {
         const int rate = Training.Audio.WakeWordFeatures.SampleRate;
         int outputs = IR.Shapes.Count(session.OutputShape(0));
@@ -86,18 +86,15 @@ internal static class EvaluateCommand
         var clips = new List<(bool Positive, float[] Scores)>();
         foreach (var file in folder.Files)
         {
-            var clip = WavReader.ReadMono(file.Path, rate, fullScale: 32768f);
-            var padded = new float[clip.Length + rate];
-            clip.CopyTo(padded, 0);
-            clips.Add((file.Label == positive, Scores(audio.Embeddings(padded, afterSilence: true))));
+            clips.Add((file.Label == positive, Scores(EmbeddingCache.Embeddings(audio, cache, file.Path, tail: rate))));
         }
         double hours = 0;
         float[]? streamScores = null;
         if (stream is not null)
         {
-            var samples = WavReader.ReadMono(stream, rate, fullScale: 32768f);
-            hours = samples.Length / (double)rate / 3600;
-            streamScores = Scores(audio.Embeddings(samples, afterSilence: true));
+            var emb = EmbeddingCache.Embeddings(audio, cache, stream, tail: 0);
+            hours = (audio.WindowCount(emb) * (double)Training.Audio.WakeWordFeatures.ChunkSamples) / rate / 3600;
+            streamScores = Scores(emb);
         }
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         (int Hits, int Positives, int FalseClips, int Negatives, int FalseAccepts) Count(float t)

@@ -16,8 +16,8 @@ namespace EdgeNet.Cli;
 internal sealed class WakeWordData
 {
     public const string Usage = " [--detect CLASS --phrase-ends FILE.csv [--negative-audio WAV|DIR]... [--augment N] [--noise DIR] [--positive-span FROM:TO] [--negative-before S]"
-        + " [--oversample K] [--clip-from S] [--mine-epochs E] [--mine-repeat R]]";
-    public static readonly string[] Options = ["--detect", "--phrase-ends", "--negative-audio", "--augment", "--noise", "--positive-span", "--negative-before", "--oversample", "--clip-from", "--mine-epochs", "--mine-repeat"];
+        + " [--oversample K] [--clip-from S] [--mine-epochs E] [--mine-repeat R] [--embedding-cache DIR]]";
+    public static readonly string[] Options = ["--detect", "--phrase-ends", "--negative-audio", "--augment", "--noise", "--positive-span", "--negative-before", "--oversample", "--clip-from", "--mine-epochs", "--mine-repeat", "--embedding-cache"];
 
     private readonly WakeWordFeatures _features;
     private readonly WakeWordWindows _rule;
@@ -25,6 +25,7 @@ internal sealed class WakeWordData
     private readonly int _positive, _augment, _oversample;
     private readonly double _clipFrom;
     private readonly AudioAugmentation _augmentation;
+    private readonly string? _cache;
 
     public WakeWordData(Arguments a, WakeWordFeatures features, IReadOnlyList<string> classes, int seed)
     {
@@ -47,6 +48,7 @@ internal sealed class WakeWordData
         _augment = a.GetInt("--augment", 0);
         _oversample = a.GetInt("--oversample", 1, min: 1);
         _clipFrom = a.GetDouble("--clip-from", 0.5);
+        _cache = a.Get("--embedding-cache");
         var noises = new List<float[]>();
         if (a.Get("--noise") is { } noiseDir)
         {
@@ -120,17 +122,18 @@ internal sealed class WakeWordData
         int positiveClips = 0, negativeClips = 0, fromAudio = 0;
         foreach (var file in folder.Files)
         {
-            var clip = WavReader.ReadMono(file.Path, WakeWordFeatures.SampleRate, fullScale: 32768f);
+            var embeddings = EmbeddingCache.Embeddings(_features, _cache, file.Path, tail: 0);
             if (file.Label != _positive)
             {
                 negativeClips++;
-                _rule.Add(_features, WithTail(clip, 0), null, windows, labels, _clipFrom);
+                _rule.AddEmbeddings(_features, embeddings, null, windows, labels, _clipFrom);
                 continue;
             }
             if (!_ends.TryGetValue(Path.GetFullPath(file.Path), out double end))
                 throw new UsageException($"--phrase-ends has no phrase_end for '{file.Path}'");
             positiveClips++;
-            _rule.Add(_features, WithTail(clip, 0), end, windows, labels, _clipFrom);
+            _rule.AddEmbeddings(_features, embeddings, end, windows, labels, _clipFrom);
+            var clip = augment && _augment > 0 ? WavReader.ReadMono(file.Path, WakeWordFeatures.SampleRate, fullScale: 32768f) : [];
             for (int r = 0; augment && r < _augment; r++)
             {
                 // a shift of 0..1279 samples of silence in front moves the phrase end off the 80 ms grid
@@ -142,7 +145,7 @@ internal sealed class WakeWordData
         }
         if (withNegativeAudio)
             foreach (var path in NegativeAudio)
-                fromAudio += _rule.Add(_features, WavReader.ReadMono(path, WakeWordFeatures.SampleRate, fullScale: 32768f), null, windows, labels);
+                fromAudio += _rule.AddEmbeddings(_features, EmbeddingCache.Embeddings(_features, _cache, path, tail: 0), null, windows, labels);
         // window labels are 0 = negative, 1 = positive: map them to the class indices
         int size = _features.WindowSize, positives = labels.Count(l => l == WakeWordWindows.Positive);
         var order = new List<int>(labels.Count + positives * (_oversample - 1));
@@ -161,10 +164,10 @@ internal sealed class WakeWordData
         return new FeatureSet(data, size, classLabels);
     }
 
-    /// <summary>The clip after <paramref name="shift"/> samples of silence, with 0.5 s of silence after it.</summary>
+    /// <summary>The clip after <paramref name="shift"/> samples of silence.</summary>
     private static float[] WithTail(float[] clip, int shift)
     {
-        var x = new float[shift + clip.Length + WakeWordFeatures.SampleRate / 2];
+        var x = new float[shift + clip.Length];
         clip.CopyTo(x, shift);
         return x;
     }
@@ -183,5 +186,53 @@ internal sealed class WakeWordData
         var indices = Enumerable.Range(0, train.Count).ToList();
         for (int k = 0; k < repeat; k++) indices.AddRange(hard);
         return train.Subset(indices);
+    }
+}
+
+/// <summary>
+/// --embedding-cache DIR: the openWakeWord embeddings of a WAV (chain started on silence, the WAV followed by
+/// <c>tail</c> samples of silence) are kept in DIR as raw float32, keyed by the file's full path, size, write time,
+/// the tail and the window, so evaluating again (another threshold, another model on the same embeddings) or training
+/// again skips the embedding model. Augmented audio is never cached.
+/// </summary>
+internal static class EmbeddingCache
+{
+    public static float[] Embeddings(WakeWordFeatures features, string? cacheDir, string path, int tail)
+    {
+        string? file = null;
+        if (cacheDir is not null)
+        {
+            var info = new FileInfo(path);
+            string key = string.Create(CultureInfo.InvariantCulture, $"{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}|{tail}|{features.Window}");
+            file = Path.Combine(cacheDir, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..24] + ".f32");
+            if (File.Exists(file))
+            {
+                var bytes = File.ReadAllBytes(file);
+                if (bytes.Length % (4 * WakeWordFeatures.EmbeddingSize) == 0)
+                {
+                    var cached = new float[bytes.Length / 4];
+                    Buffer.BlockCopy(bytes, 0, cached, 0, bytes.Length);
+                    return cached;
+                }
+            }
+        }
+        var clip = WavReader.ReadMono(path, WakeWordFeatures.SampleRate, fullScale: 32768f);
+        var audio = clip;
+        if (tail > 0)
+        {
+            audio = new float[clip.Length + tail];
+            clip.CopyTo(audio, 0);
+        }
+        var embeddings = features.Embeddings(audio, afterSilence: true);
+        if (file is not null)
+        {
+            Directory.CreateDirectory(cacheDir!);
+            var bytes = new byte[embeddings.Length * 4];
+            Buffer.BlockCopy(embeddings, 0, bytes, 0, bytes.Length);
+            string temp = file + "." + Environment.ProcessId + ".tmp";
+            File.WriteAllBytes(temp, bytes);
+            File.Move(temp, file, overwrite: true);
+        }
+        return embeddings;
     }
 }

@@ -45,8 +45,15 @@ public sealed record WakeWordWindows
     public int Add(WakeWordFeatures features, ReadOnlySpan<float> audio, double? phraseEnd, List<float> windows, List<int> labels, double firstEnd = 0, int stride = 1)
     {
         ArgumentNullException.ThrowIfNull(features);
+        return AddEmbeddings(features, features.Embeddings(audio, afterSilence: true), phraseEnd, windows, labels, firstEnd, stride);
+    }
+
+    /// <summary>As <see cref="Add"/>, from the audio's embeddings (<see cref="WakeWordFeatures.Embeddings(ReadOnlySpan{float}, bool)"/> with afterSilence).</summary>
+    public int AddEmbeddings(WakeWordFeatures features, float[] embeddings, double? phraseEnd, List<float> windows, List<int> labels, double firstEnd = 0, int stride = 1)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(embeddings);
         if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), "stride must be at least 1");
-        var embeddings = features.Embeddings(audio, afterSilence: true);
         int count = features.WindowCount(embeddings), added = 0;
         for (int k = 0; k < count; k += stride)
         {
