@@ -88,7 +88,7 @@ internal sealed class WakeWordData
             if (cells[endColumn].Length == 0) continue;
             if (!double.TryParse(cells[endColumn], NumberStyles.Float, CultureInfo.InvariantCulture, out double end) || end < 0)
                 throw new UsageException($"--phrase-ends: line {i + 1} of '{path}': phrase_end '{cells[endColumn]}' is not a time in seconds");
-            _ends[Path.GetFullPath(Path.Combine(dir, cells[fileColumn]))] = end;
+            _ends[EmbeddingCache.RealPath(Path.Combine(dir, cells[fileColumn]))] = end;
         }
     }
 
@@ -129,7 +129,7 @@ internal sealed class WakeWordData
                 _rule.AddEmbeddings(_features, embeddings, null, windows, labels, _clipFrom);
                 continue;
             }
-            if (!_ends.TryGetValue(Path.GetFullPath(file.Path), out double end))
+            if (!_ends.TryGetValue(EmbeddingCache.RealPath(file.Path), out double end))
                 throw new UsageException($"--phrase-ends has no phrase_end for '{file.Path}'");
             positiveClips++;
             _rule.AddEmbeddings(_features, embeddings, end, windows, labels, _clipFrom);
@@ -197,12 +197,21 @@ internal sealed class WakeWordData
 /// </summary>
 internal static class EmbeddingCache
 {
+    /// <summary>The full path of a file with symbolic links resolved (a folder of links to clips shares their phrase ends and cache).</summary>
+    public static string RealPath(string path)
+    {
+        var info = new FileInfo(Path.GetFullPath(path));
+        var dir = info.Directory?.ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+        var target = File.Exists(info.FullName) ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName : null;
+        return target ?? (dir is null ? info.FullName : Path.Combine(dir, info.Name));
+    }
+
     public static float[] Embeddings(WakeWordFeatures features, string? cacheDir, string path, int tail)
     {
         string? file = null;
         if (cacheDir is not null)
         {
-            var info = new FileInfo(path);
+            var info = new FileInfo(RealPath(path));
             string key = string.Create(CultureInfo.InvariantCulture, $"{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}|{tail}|{features.Window}");
             file = Path.Combine(cacheDir, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..24] + ".f32");
             if (File.Exists(file))
