@@ -9,7 +9,8 @@
 # every 80 ms as a device would: recall on the positive clips, negative clips detected, and false accepts per hour
 # on the 60 min negative stream, with the same decision rule (CONSECUTIVE frames at or above the threshold, then a
 # REFRACTORY s quiet period).
-# Usage: scripts/train-wakeword.sh [OUT_DIR]   (env: RECALL=1.0 CONSECUTIVE=2 REFRACTORY=1.5 EPOCHS=12 MINE_EPOCHS=4 DUMP=1)
+# Usage: scripts/train-wakeword.sh [OUT_DIR]
+#   env: RECALL=1.0 CONSECUTIVE=2 REFRACTORY=1.5 EPOCHS=8 MINE_EPOCHS=3 AUGMENT=0 OVERSAMPLE=6 FINETUNE_EXTRA='--positive-span 0:0.48 ...'
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -35,8 +36,8 @@ cache=(--embedding-cache "$data/embeddings")  # embeddings of unaugmented audio 
 start=$(date +%s)
 $E finetune models/openwakeword/alexa_v0.1.onnx --data "$data/train-sub" --out "$out/hey_edge_net.enet" --trainable-last 3 \
    --detect hey_edge_net --phrase-ends "$data/manifest.csv" --negative-audio "$data/stream/train.wav" --negative-audio "$data/noise" \
-   --augment 1 --noise "$data/noise" --oversample 6 --optimizer adam --lr 0.0005 --batch 64 --epochs "${EPOCHS:-12}" --seed 0 \
-   --mine-epochs "${MINE_EPOCHS:-4}" --mine-repeat 3 "${cache[@]}" --plot "$out/history.png" ${DUMP:+--dump-features "$out/f"}
+   --augment "${AUGMENT:-0}" --noise "$data/noise" --oversample "${OVERSAMPLE:-6}" --optimizer adam --lr 0.0005 --batch 64 --epochs "${EPOCHS:-8}" --seed 0 \
+   --mine-epochs "${MINE_EPOCHS:-3}" --mine-repeat 3 "${cache[@]}" --plot "$out/history.png" ${FINETUNE_EXTRA:-}
 echo "finetune (features + training): $(( $(date +%s) - start )) s"
 rule=(--consecutive "$consecutive" --refractory "$refractory")
 # threshold: chosen on the validation clips of the training voices (never on the test voices)
