@@ -10,7 +10,7 @@
 # on the 60 min negative stream, with the same decision rule (CONSECUTIVE frames at or above the threshold, then a
 # REFRACTORY s quiet period).
 # Usage: scripts/train-wakeword.sh [OUT_DIR]
-#   env: RECALL=1.0 CONSECUTIVE=2 REFRACTORY=1.5 EPOCHS=8 MINE_EPOCHS=3 AUGMENT=0 OVERSAMPLE=6 FINETUNE_EXTRA='--positive-span 0:0.48 ...'
+#   env: RECALL=1.0 CONSECUTIVE=2 REFRACTORY=1.5 EPOCHS=8 MINE_EPOCHS=3 AUGMENT=1 OVERSAMPLE=6 FINETUNE_EXTRA='--positive-span 0:0.48 ...'
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -36,7 +36,7 @@ cache=(--embedding-cache "$data/embeddings")  # embeddings of unaugmented audio 
 start=$(date +%s)
 $E finetune models/openwakeword/alexa_v0.1.onnx --data "$data/train-sub" --out "$out/hey_edge_net.enet" --trainable-last 3 \
    --detect hey_edge_net --phrase-ends "$data/manifest.csv" --negative-audio "$data/stream/train.wav" --negative-audio "$data/noise" \
-   --augment "${AUGMENT:-0}" --noise "$data/noise" --oversample "${OVERSAMPLE:-6}" --optimizer adam --lr 0.0005 --batch 64 --epochs "${EPOCHS:-8}" --seed 0 \
+   --augment "${AUGMENT:-1}" --noise "$data/noise" --oversample "${OVERSAMPLE:-6}" --optimizer adam --lr 0.0005 --batch 64 --epochs "${EPOCHS:-8}" --seed 0 \
    --mine-epochs "${MINE_EPOCHS:-3}" --mine-repeat 3 "${cache[@]}" --plot "$out/history.png" ${FINETUNE_EXTRA:-}
 echo "finetune (features + training): $(( $(date +%s) - start )) s"
 rule=(--consecutive "$consecutive" --refractory "$refractory")
