@@ -3,7 +3,7 @@
 # Trains the openWakeWord alexa_v0.1 MLP layout (1536 -> 128 -> 128, all layers trained) with a new 2-class head on
 # EVERY 80 ms 16x96 embedding window of the training voices (finetune --detect): all windows of the negative clips,
 # of a 30 min training stream and of noise/silence are negatives; windows ending 0-0.32 s after the phrase end of a
-# positive clip are positives (the clips also augmented with gain, noise and a shift off the 80 ms grid); then one
+# positive clip are positives (AUGMENT copies each with gain, noise and a shift off the 80 ms grid); then one
 # round of hard-negative mining. The threshold is chosen on the validation clips (training voices, other
 # speeds/pitches/noise): the highest one that still detects RECALL of them. Then the held-out voices are scored
 # every 80 ms as a device would: recall on the positive clips, negative clips detected, and false accepts per hour
