@@ -8,9 +8,9 @@ namespace EdgeNet.Cli;
 internal static class EvaluateCommand
 {
     public const string Usage = "edgenet evaluate MODEL --data DIR [--image-size HxW] [--normalize MEAN,STD] [--json] [--audio-models DIR] [--threads N]"
-        + " [--detect CLASS [--threshold T] [--stream NEGATIVE.wav]]";
+        + " [--detect CLASS [--threshold T] [--stream NEGATIVE.wav] [--consecutive K] [--refractory S] [--sweep T1,T2,...] [--choose-threshold RECALL] [--embedding-cache DIR]]";
 
-    private static readonly HashSet<string> s_options = ["--data", "--image-size", "--normalize", "--audio-models", "--threads", "--detect", "--threshold", "--stream"];
+    private static readonly HashSet<string> s_options = ["--data", "--image-size", "--normalize", "--audio-models", "--threads", "--detect", "--threshold", "--stream", "--consecutive", "--refractory", "--sweep", "--choose-threshold", "--embedding-cache"];
 
     public static int Run(string[] args)
     {
@@ -38,7 +38,8 @@ internal static class EvaluateCommand
             if (reader.Audio is null) throw new UsageException("--detect needs a folder of WAVs");
             int positive = matrix.Classes.ToList().IndexOf(detect);
             if (positive < 0) throw new UsageException($"--detect: '{detect}' is not one of the classes ({string.Join(", ", matrix.Classes)})");
-            return Detect(session, reader.Audio, folder, positive, (float)a.GetDouble("--threshold", 0.5), a.Get("--stream"), a.Flag("--json"));
+            var rule = new DetectRule(a.GetInt("--consecutive", 1, min: 1), (int)Math.Round(a.GetDouble("--refractory", 2.0) * Training.Audio.WakeWordFeatures.SampleRate / Training.Audio.WakeWordFeatures.ChunkSamples));
+            return Detect(session, reader.Audio, folder, positive, (float)a.GetDouble("--threshold", 0.5), a.Get("--stream"), a.Flag("--json"), rule, a.Get("--sweep"), a.Get("--choose-threshold"), a.Get("--embedding-cache"));
         }
         var scores = new float[Math.Max(2, outputs)];
         foreach (var file in folder.Files)
@@ -54,59 +55,97 @@ internal static class EvaluateCommand
         return 0;
     }
 
+    private readonly record struct DetectRule(int Consecutive, int RefractoryFrames);
+
     /// <summary>
-    /// Wake-word detection as a device runs it: each clip (after a silent lead-in, with 1 s of silence after) and the
-    /// negative stream are scored every 80 ms on the last W embeddings; a clip counts as detected when any score
-    /// reaches the threshold; in the stream, a false accept is a score reaching it at least 2 s after the last one.
+    /// Wake-word detection as a device runs it: the chain starts on digital silence; each clip (followed by 1 s of
+    /// silence) and the negative stream are scored every 80 ms on the last W embeddings, and a
+    /// <see cref="Training.Audio.WakeWordDetector"/> fires when the score is at or above the threshold on --consecutive
+    /// frames in a row, then stays quiet for --refractory seconds. A clip counts as detected when the detector fires
+    /// in it; every firing in the stream is a false accept. --sweep prints the figures for several thresholds;
+    /// --choose-threshold R picks the highest threshold of the sweep whose recall on this data is at least R.
     /// </summary>
-    private static int Detect(Session session, Training.Audio.WakeWordFeatures audio, LabeledFolder folder, int positive, float threshold, string? stream, bool json)
+    private static int Detect(Session session, Training.Audio.WakeWordFeatures audio, LabeledFolder folder, int positive, float threshold, string? stream, bool json,
+        DetectRule rule, string? sweep, string? choose, string? cache)
     {
+        const int rate = Training.Audio.WakeWordFeatures.SampleRate;
         int outputs = IR.Shapes.Count(session.OutputShape(0));
-        float Score(ReadOnlySpan<float> window)
+        float[] Scores(float[] emb)
         {
-            window.CopyTo(session.Input<float>(0));
-            session.Run();
-            var o = session.Output<float>(0);
-            return outputs == 1 ? (positive == 1 ? o[0] : 1 - o[0]) : o[positive];
+            int count = audio.WindowCount(emb);
+            var scores = new float[count];
+            for (int k = 0; k < count; k++)
+            {
+                emb.AsSpan(k * Training.Audio.WakeWordFeatures.EmbeddingSize, audio.WindowSize).CopyTo(session.Input<float>(0));
+                session.Run();
+                var o = session.Output<float>(0);
+                scores[k] = outputs == 1 ? (positive == 1 ? o[0] : 1 - o[0]) : o[positive];
+            }
+            return scores;
         }
-        int positives = 0, hits = 0, negatives = 0, falseClips = 0;
+        var clips = new List<(bool Positive, float[] Scores)>();
         foreach (var file in folder.Files)
         {
-            var clip = WavReader.ReadMono(file.Path, Training.Audio.WakeWordFeatures.SampleRate, fullScale: 32768f);
-            var padded = new float[audio.LeadIn + clip.Length + Training.Audio.WakeWordFeatures.SampleRate];
-            clip.CopyTo(padded.AsSpan(audio.LeadIn));
-            var emb = audio.Embeddings(padded);
-            float best = 0;
-            for (int end = audio.WindowSize; end <= emb.Length; end += Training.Audio.WakeWordFeatures.EmbeddingSize)
-                best = Math.Max(best, Score(emb.AsSpan(end - audio.WindowSize, audio.WindowSize)));
-            bool detected = best >= threshold;
-            if (file.Label == positive) { positives++; if (detected) hits++; }
-            else { negatives++; if (detected) falseClips++; }
+            clips.Add((file.Label == positive, Scores(EmbeddingCache.Embeddings(audio, cache, file.Path, tail: rate))));
         }
         double hours = 0;
-        int falseAccepts = 0;
+        float[]? streamScores = null;
         if (stream is not null)
         {
-            var samples = WavReader.ReadMono(stream, Training.Audio.WakeWordFeatures.SampleRate, fullScale: 32768f);
-            hours = samples.Length / (double)Training.Audio.WakeWordFeatures.SampleRate / 3600;
-            var emb = audio.Embeddings(samples);
-            int last = -1000, chunk = 0;
-            for (int end = audio.WindowSize; end <= emb.Length; end += Training.Audio.WakeWordFeatures.EmbeddingSize, chunk++)
-                if (Score(emb.AsSpan(end - audio.WindowSize, audio.WindowSize)) >= threshold)
-                {
-                    if (chunk - last >= 25) falseAccepts++; // 25 chunks = 2 s
-                    last = chunk;
-                }
+            var emb = EmbeddingCache.Embeddings(audio, cache, stream, tail: 0);
+            hours = (audio.WindowCount(emb) * (double)Training.Audio.WakeWordFeatures.ChunkSamples) / rate / 3600;
+            streamScores = Scores(emb);
         }
         var inv = System.Globalization.CultureInfo.InvariantCulture;
+        (int Hits, int Positives, int FalseClips, int Negatives, int FalseAccepts) Count(float t)
+        {
+            var detector = new Training.Audio.WakeWordDetector(t, rule.Consecutive, rule.RefractoryFrames);
+            int positives = 0, hits = 0, negatives = 0, falseClips = 0;
+            foreach (var (isPositive, scores) in clips)
+            {
+                detector.Reset();
+                foreach (float s in scores) detector.Push(s);
+                bool detected = detector.Detections > 0;
+                if (isPositive) { positives++; if (detected) hits++; }
+                else { negatives++; if (detected) falseClips++; }
+            }
+            detector.Reset();
+            if (streamScores is not null) foreach (float s in streamScores) detector.Push(s);
+            return (hits, positives, falseClips, negatives, streamScores is null ? 0 : detector.Detections);
+        }
+        string ruleText = string.Create(inv, $"{rule.Consecutive} consecutive frame(s), refractory {rule.RefractoryFrames * 0.08:0.##} s");
+        if (sweep is not null || choose is not null)
+        {
+            var grid = (sweep ?? "0.05,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95,0.97,0.98,0.99,0.995,0.998,0.999").Split(',').Select(t =>
+                float.TryParse(t, System.Globalization.NumberStyles.Float, inv, out float v) ? v : throw new UsageException($"--sweep takes comma-separated thresholds, got '{t}'")).Order().ToArray();
+            double target = 0;
+            if (choose is not null && (!double.TryParse(choose, System.Globalization.NumberStyles.Float, inv, out target) || target is < 0 or > 1))
+                throw new UsageException($"--choose-threshold takes a recall in [0, 1], got '{choose}'");
+            Console.WriteLine($"threshold  recall  negative clips  false accepts/h   ({ruleText})");
+            float? chosen = null;
+            foreach (float t in grid)
+            {
+                var c = Count(t);
+                double r = c.Positives == 0 ? 0 : (double)c.Hits / c.Positives;
+                Console.WriteLine(string.Create(inv, $"{t,9:0.####}  {r * 100,6:F2}%  {c.FalseClips,6}/{c.Negatives,-6}  {(hours > 0 ? c.FalseAccepts / hours : 0),10:F2}"));
+                if (choose is not null && r >= target) chosen = t;
+            }
+            if (choose is not null)
+            {
+                if (chosen is null) throw new InputMismatchException($"no threshold of the sweep reaches recall {target}");
+                Console.WriteLine(string.Create(inv, $"chosen threshold: {chosen}"));
+            }
+            return 0;
+        }
+        var (hits, positives, falseClips, negatives, falseAccepts) = Count(threshold);
         double recall = positives == 0 ? 0 : (double)hits / positives;
         if (json)
-            Console.WriteLine(string.Create(inv, $"{{\"recall\": {recall}, \"detected\": {hits}, \"positives\": {positives}, \"false_clip_detections\": {falseClips}, \"negatives\": {negatives}, \"stream_hours\": {hours}, \"false_accepts\": {falseAccepts}, \"false_accepts_per_hour\": {(hours > 0 ? falseAccepts / hours : 0)}, \"threshold\": {threshold}}}"));
+            Console.WriteLine(string.Create(inv, $"{{\"recall\": {recall}, \"detected\": {hits}, \"positives\": {positives}, \"false_clip_detections\": {falseClips}, \"negatives\": {negatives}, \"stream_hours\": {hours}, \"false_accepts\": {falseAccepts}, \"false_accepts_per_hour\": {(hours > 0 ? falseAccepts / hours : 0)}, \"threshold\": {threshold}, \"consecutive\": {rule.Consecutive}, \"refractory_frames\": {rule.RefractoryFrames}}}"));
         else
         {
-            Console.WriteLine(string.Create(inv, $"recall: {recall * 100:F2}% ({hits}/{positives} clips, threshold {threshold})"));
+            Console.WriteLine(string.Create(inv, $"recall: {recall * 100:F2}% ({hits}/{positives} clips, threshold {threshold}, {ruleText})"));
             Console.WriteLine(string.Create(inv, $"negative clips detected: {falseClips}/{negatives}"));
-            if (stream is not null) Console.WriteLine(string.Create(inv, $"false accepts: {falseAccepts} in {hours:F3} h = {(hours > 0 ? falseAccepts / hours : 0):F2} per hour"));
+            if (stream is not null) Console.WriteLine(string.Create(inv, $"false accepts: {falseAccepts} in {hours:F3} h ({hours * 60:F1} min) = {(hours > 0 ? falseAccepts / hours : 0):F2} per hour"));
         }
         return 0;
     }

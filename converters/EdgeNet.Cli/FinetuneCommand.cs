@@ -14,14 +14,15 @@ namespace EdgeNet.Cli;
 internal static class FinetuneCommand
 {
     public const string Usage = "edgenet finetune BASE --data DIR [--val DIR] --out NEW.enet [--feature NODE] [--head-classes auto|N|keep] [--trainable-last N] [--epochs E] [--lr L] [--batch B] [--seed S] [--image-size HxW] [--normalize MEAN,STD] [--plot history.png]"
-        + " [--history history.csv] [--optimizer sgd|adam] [--momentum M] [--nesterov] [--weight-decay W] [--schedule constant|step:EVERY:GAMMA|cosine] [--clip-norm C] [--val-split F] [--patience P] [--train-batchnorm] [--features X.npy --labels Y.npy] [--dump-features DIR] [--audio-models DIR] [--quiet]";
+        + " [--history history.csv] [--optimizer sgd|adam] [--momentum M] [--nesterov] [--weight-decay W] [--schedule constant|step:EVERY:GAMMA|cosine] [--clip-norm C] [--val-split F] [--patience P] [--train-batchnorm] [--features X.npy --labels Y.npy] [--dump-features DIR] [--audio-models DIR] [--quiet]"
+        + WakeWordData.Usage;
 
     private static readonly HashSet<string> s_flags = ["--nesterov", "--train-batchnorm", "--quiet"];
     private static readonly HashSet<string> s_options =
     [
         "--data", "--val", "--out", "--feature", "--head-classes", "--trainable-last", "--epochs", "--lr", "--batch", "--seed", "--image-size",
         "--normalize", "--plot", "--history", "--optimizer", "--momentum", "--weight-decay", "--schedule", "--clip-norm", "--val-split", "--patience",
-        "--features", "--labels", "--dump-features", "--audio-models",
+        "--features", "--labels", "--dump-features", "--audio-models", .. WakeWordData.Options,
     ];
 
     public static int Run(string[] args)
@@ -101,7 +102,23 @@ internal static class FinetuneCommand
         var clock = Stopwatch.StartNew();
         FeatureSet trainSet;
         FeatureSet? valSet = null;
+        WakeWordData? wakeWord = null;
         if (givenFeatures is not null) trainSet = givenFeatures;
+        else if (a.Get("--detect") is not null)
+        {
+            // wake word: every 80 ms window of the clips and negative audio, labelled around the phrase end
+            if (reader?.Audio is null) throw new UsageException("--detect needs a folder of WAVs");
+            wakeWord = new WakeWordData(a, reader.Audio, classes, options.Seed);
+            var windows = wakeWord.Build(train!, withNegativeAudio: true, augment: true, out string trainSummary);
+            if (!quiet) Console.WriteLine($"train: {trainSummary}");
+            trainSet = trainer.CacheFeatures(windows.Count, (i, dst) => windows.Sample(i).CopyTo(dst), windows.Labels);
+            if (val is not null)
+            {
+                var v = wakeWord.Build(val, withNegativeAudio: false, augment: false, out trainSummary);
+                if (!quiet) Console.WriteLine($"val: {trainSummary}");
+                valSet = trainer.CacheFeatures(v.Count, (i, dst) => v.Sample(i).CopyTo(dst), v.Labels);
+            }
+        }
         else
         {
             trainSet = trainer.CacheFeatures(train!.Count, (i, dst) => reader!.Fill(train.Files[i].Path, dst), train.Files.Select(f => f.Label).ToArray());
@@ -120,6 +137,29 @@ internal static class FinetuneCommand
         trainer.StepRejected += r => { if (!quiet) Console.Error.WriteLine($"warning: step {r.Step} rejected ({r.Reason}); weights unchanged"); };
         var fit = trainer.Fit(trainSet, valSet);
         double trainSeconds = fit.Epochs.Sum(e => e.Seconds);
+        if (wakeWord is not null && a.GetInt("--mine-epochs", 0) is int mineEpochs and > 0)
+        {
+            // hard-negative mining: continue training with the negatives the first round still takes for the wake word
+            var mined = wakeWord.WithHardNegatives(trainer, trainSet, a.GetInt("--mine-repeat", 3, min: 1), out int hard);
+            if (!quiet) Console.WriteLine($"hard-negative mining: {hard} negative windows classified as '{a.Get("--detect")}', repeated {a.GetInt("--mine-repeat", 3, min: 1)}x; {mineEpochs} more epochs");
+            var setup2 = new FineTuneSetup { Feature = trainer.FeatureTensor, TrainFrom = trainer.Cut };
+            foreach (var (name, shape) in setup.InputShapes) setup2.InputShapes[name] = shape;
+            var again = new Trainer(model, setup2,
+                new TrainerOptions
+                {
+                    Epochs = mineEpochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate, Seed = options.Seed + 1, Optimizer = options.Optimizer,
+                    Momentum = options.Momentum, Nesterov = options.Nesterov, WeightDecay = options.WeightDecay, ClipNorm = options.ClipNorm, TrainBatchNorm = options.TrainBatchNorm,
+                });
+            again.EpochCompleted += e =>
+            {
+                history.Add(new EpochRecord(fit.Epochs.Count + e.Epoch, e.Loss, e.Accuracy, e.ValidationLoss, e.ValidationAccuracy, e.LearningRate));
+                if (!quiet) Console.WriteLine(ProgressLine(e, mineEpochs));
+            };
+            var cut = again.CacheFeatures(mined.Count, (i, dst) => mined.Sample(i).CopyTo(dst), mined.Labels);
+            var fit2 = again.Fit(cut, valSet);
+            trainSeconds += fit2.Epochs.Sum(e => e.Seconds);
+            fit = new FitResult([.. fit.Epochs, .. fit2.Epochs], fit2.StoppedEarly, fit.Epochs.Count + fit2.BestEpoch);
+        }
 
         model.Metadata["edgenet.classes"] = string.Join("\n", classes);
         model.Metadata["edgenet.finetune"] = $"feature={trainer.FeatureTensor} cut={trainer.Cut} epochs={fit.Epochs.Count} lr={options.LearningRate.ToString(CultureInfo.InvariantCulture)} batch={options.BatchSize} seed={options.Seed}";

@@ -41,13 +41,29 @@ public sealed class WakeWordFeatures
     public int LeadIn => (MelWindow / _framesPerChunk + 1 + Window) * ChunkSamples;
 
     /// <summary>Embeddings of a stream, one per 80 ms chunk once the mel window is full: [count × 96].</summary>
-    public float[] Embeddings(ReadOnlySpan<float> samples)
+    public float[] Embeddings(ReadOnlySpan<float> samples) => Embeddings(samples, afterSilence: false);
+
+    /// <summary>
+    /// Embeddings of a stream. With <paramref name="afterSilence"/> the chain starts as if it had been running on
+    /// digital silence (its mel frames and the first W − 1 embeddings are those of silence), so the result is
+    /// W − 1 silence embeddings followed by one embedding per 80 ms chunk of <paramref name="samples"/>: window k
+    /// (embeddings k … k + W − 1) then ends exactly at sample (k + 1) · 1280 — the same values a long silent lead-in
+    /// gives, at a fraction of the cost. Without it, embeddings start once the mel window has filled.
+    /// </summary>
+    public float[] Embeddings(ReadOnlySpan<float> samples, bool afterSilence)
     {
         int chunks = samples.Length / ChunkSamples;
-        var result = new List<float>();
+        var result = new List<float>((chunks + Window) * EmbeddingSize);
         Array.Clear(_audio);
         Array.Clear(_melFrames);
         int melCount = 0;
+        if (afterSilence)
+        {
+            var (mel, embedding) = Silence();
+            mel.CopyTo(_melFrames, 0);
+            melCount = MelWindow;
+            for (int i = 0; i < Window - 1; i++) result.AddRange(embedding);
+        }
         for (int c = 0; c < chunks; c++)
         {
             _audio.AsSpan(ChunkSamples).CopyTo(_audio);
@@ -67,6 +83,25 @@ public sealed class WakeWordFeatures
         }
         return result.ToArray();
     }
+
+    private (float[] Mel, float[] Embedding)? _silence;
+
+    /// <summary>The steady state of the chain on digital silence: its mel window and its embedding (computed once).</summary>
+    private (float[] Mel, float[] Embedding) Silence()
+    {
+        if (_silence is { } s) return s;
+        var embeddings = Embeddings(new float[(MelWindow / _framesPerChunk + 2) * ChunkSamples], afterSilence: false);
+        var mel = (float[])_melFrames.Clone();
+        var embedding = embeddings[^EmbeddingSize..];
+        _silence = (mel, embedding);
+        return (mel, embedding);
+    }
+
+    /// <summary>Where window <paramref name="k"/> of <see cref="Embeddings(ReadOnlySpan{float}, bool)"/> with afterSilence ends, in samples.</summary>
+    public static long WindowEnd(int k) => (k + 1L) * ChunkSamples;
+
+    /// <summary>The number of windows in an afterSilence embedding array.</summary>
+    public int WindowCount(float[] embeddings) => embeddings.Length / EmbeddingSize - Window + 1;
 
     /// <summary>The window ending at the end of <paramref name="clip"/> (int16 scale, 16 kHz), written to <paramref name="window"/>.</summary>
     public void ClipWindow(ReadOnlySpan<float> clip, Span<float> window)

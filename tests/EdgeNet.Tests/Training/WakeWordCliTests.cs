@@ -1,0 +1,85 @@
+using System.Text.Json;
+using EdgeNet.Tests.RealModels;
+
+namespace EdgeNet.Tests.Training;
+
+/// <summary>`edgenet finetune --detect` (every 80 ms window, labelled around the phrase end) and `evaluate --detect` options, as real processes.</summary>
+public class WakeWordCliTests
+{
+    private static byte[] Wav(short[] samples)
+    {
+        var ms = new MemoryStream();
+        var w = new BinaryWriter(ms);
+        w.Write("RIFF"u8); w.Write(36 + samples.Length * 2); w.Write("WAVE"u8);
+        w.Write("fmt "u8); w.Write(16); w.Write((short)1); w.Write((short)1); w.Write(16000); w.Write(32000); w.Write((short)2); w.Write((short)16);
+        w.Write("data"u8); w.Write(samples.Length * 2);
+        foreach (var s in samples) w.Write(s);
+        return ms.ToArray();
+    }
+
+    /// <summary>2.0 s clips: "low" has a 300 Hz tone from 0.4 s to its phrase end at 1.0 s; "high" has a 2400 Hz tone.</summary>
+    private static string Data(string dir, out string manifest)
+    {
+        var random = new Random(3);
+        var rows = new List<string> { "file,phrase_end" };
+        foreach (var (name, hz) in new[] { ("high", 2400.0), ("low", 300.0) })
+        {
+            string cls = Path.Combine(dir, "wav", name);
+            Directory.CreateDirectory(cls);
+            for (int i = 0; i < 3; i++)
+            {
+                var samples = new short[25 * 1280];
+                for (int t = 6400; t < 16000; t++) samples[t] = (short)(8000 * Math.Sin(2 * Math.PI * hz * t / 16000));
+                for (int t = 0; t < samples.Length; t++) samples[t] += (short)random.Next(-200, 200);
+                File.WriteAllBytes(Path.Combine(cls, $"{i}.wav"), Wav(samples));
+                if (name == "low") rows.Add($"wav/low/{i}.wav,1.0");
+            }
+        }
+        manifest = Path.Combine(dir, "manifest.csv");
+        File.WriteAllLines(manifest, rows);
+        var noise = new short[16000];
+        for (int t = 0; t < noise.Length; t++) noise[t] = (short)random.Next(-300, 300);
+        File.WriteAllBytes(Path.Combine(dir, "noise.wav"), Wav(noise));
+        return Path.Combine(dir, "wav");
+    }
+
+    [Fact]
+    public void DetectTrainsOnEveryWindowLabelledAroundThePhraseEnd()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "edgenet-wakeword-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        string data = Data(dir, out string manifest);
+        string baseModel = RepoPaths.Model("openwakeword/alexa_v0.1.onnx"), models = Path.GetDirectoryName(baseModel)!;
+        string output = Path.Combine(dir, "low.enet"), cache = Path.Combine(dir, "cache");
+        var (code, stdout, stderr) = Support.EdgenetTool.Run(["finetune", baseModel, "--data", data, "--out", output, "--trainable-last", "3", "--audio-models", models,
+            "--detect", "low", "--phrase-ends", manifest, "--negative-audio", Path.Combine(dir, "noise.wav"), "--oversample", "2", "--embedding-cache", cache,
+            "--optimizer", "adam", "--lr", "0.001", "--batch", "16", "--epochs", "20", "--mine-epochs", "2"]);
+        Assert.True(code == 0, stderr + stdout);
+        // per positive clip: 4 windows end 1.04…1.28 s (positives) and one ends at 0.56 s (≥ --clip-from 0.5, ≤ 1.0 − 0.4: negative);
+        // per negative clip the 19 windows ending 0.56…2.0 s; the 1 s noise file gives 12 windows
+        Assert.Contains("84 windows: 12 positive (from 3 clips, x2), 72 negative (3 clips, 12 from 1 negative audio files)", stdout);
+        Assert.Contains("hard-negative mining:", stdout);
+        Assert.Equal(6 + 1, Directory.GetFiles(cache, "*.f32").Length); // the embeddings of every unaugmented WAV were kept
+
+        var (evalCode, json, evalErr) = Support.EdgenetTool.Run(["evaluate", output, "--data", data, "--detect", "low", "--json", "--audio-models", models,
+            "--consecutive", "2", "--refractory", "1", "--stream", Path.Combine(dir, "noise.wav")]);
+        Assert.True(evalCode == 0, evalErr);
+        using var d = JsonDocument.Parse(json);
+        Assert.Equal(1.0, d.RootElement.GetProperty("recall").GetDouble());
+        Assert.Equal(0, d.RootElement.GetProperty("false_clip_detections").GetInt32());
+        Assert.Equal(2, d.RootElement.GetProperty("consecutive").GetInt32());
+        Assert.Equal(12, d.RootElement.GetProperty("refractory_frames").GetInt32());
+
+        var (sweepCode, sweep, sweepErr) = Support.EdgenetTool.Run(["evaluate", output, "--data", data, "--detect", "low", "--audio-models", models,
+            "--sweep", "0.5,1.01", "--choose-threshold", "1"]);
+        Assert.True(sweepCode == 0, sweepErr);
+        Assert.Contains("chosen threshold: 0.5", sweep); // nothing reaches 1.01
+
+        // a positive clip without a phrase end is a usage error naming it
+        File.WriteAllLines(manifest, ["file,phrase_end", "wav/low/0.wav,1.0"]);
+        var (badCode, _, badErr) = Support.EdgenetTool.Run(["finetune", baseModel, "--data", data, "--out", output, "--trainable-last", "3", "--audio-models", models,
+            "--detect", "low", "--phrase-ends", manifest]);
+        Assert.Equal(2, badCode);
+        Assert.Contains("no phrase_end", badErr);
+    }
+}
