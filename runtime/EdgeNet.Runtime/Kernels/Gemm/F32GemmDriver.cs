@@ -47,6 +47,7 @@ public sealed unsafe class F32GemmDriver : IParallelWork
     private readonly nint _ldb;
     private readonly FusedActivation _activation;
     private readonly int _biasRowStride, _biasColStride;
+    private readonly int _width;
 
     // per run
     private float* _a, _b, _c, _bias, _scratch;
@@ -64,6 +65,7 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         _aOffset = aOffset; _bOffset = bOffset; _cOffset = cOffset; _biasOffset = biasOffset ?? new int[aOffset.Length];
         _biasRowStride = biasRowStride; _biasColStride = biasColStride;
         _activation = activation;
+        _width = microkernel.VectorBits;
         int batches = aOffset.Length;
         _kc = Math.Min(k, microkernel.KC);
         // B block KC×NC about 128 KiB (L2); A block MC×KC about 64 KiB.
@@ -192,45 +194,21 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>
+    /// Bias (β·bias) and the activation over one finished tile, in vectors of the microkernel's width while the tile
+    /// is in L1; a row's tail (cols not a multiple of the width) goes through a stack vector, so every element gets
+    /// the same vector arithmetic.
+    /// </summary>
     private void Epilogue(int i, int rows, int j, int cols, float* cTile, nint ldc, float* bias)
     {
         bool hasBias = bias is not null && _beta != 0;
         if (!hasBias && _activation.Kind == ActivationKind.None) return;
         for (int r = 0; r < rows; r++)
         {
-            var row = new Span<float>(cTile + r * ldc, cols);
-            if (hasBias)
-            {
-                float* brow = bias + (nint)(i + r) * _biasRowStride;
-                if (_biasColStride == 0) AddScalar(row, _beta * brow[0]);
-                else AddScaled(row, new ReadOnlySpan<float>(brow + j, cols), _beta);
-            }
-            _activation.Apply(row);
+            float* row = cTile + r * ldc;
+            float* brow = hasBias ? bias + (nint)(i + r) * _biasRowStride : null;
+            if (_biasColStride != 0 && hasBias) F32GemmEpilogue.RowVector(_width, row, cols, brow + j, _beta, _activation);
+            else F32GemmEpilogue.RowScalar(_width, row, cols, hasBias, hasBias ? _beta * brow[0] : 0, _activation);
         }
-    }
-
-    private static void AddScalar(Span<float> row, float value)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var v = new Vector<float>(value);
-            for (; i + Vector<float>.Count <= row.Length; i += Vector<float>.Count)
-                (new Vector<float>(row[i..]) + v).CopyTo(row[i..]);
-        }
-        for (; i < row.Length; i++) row[i] += value;
-    }
-
-    private static void AddScaled(Span<float> row, ReadOnlySpan<float> values, float scale)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var s = new Vector<float>(scale);
-            for (; i + Vector<float>.Count <= row.Length; i += Vector<float>.Count)
-                (new Vector<float>(row[i..]) + s * new Vector<float>(values[i..])).CopyTo(row[i..]);
-        }
-        for (; i < row.Length; i++) row[i] += scale * values[i];
     }
 }
