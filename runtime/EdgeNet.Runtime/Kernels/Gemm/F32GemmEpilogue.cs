@@ -176,6 +176,98 @@ internal static unsafe class F32GemmEpilogue
         }
     }
 
+    /// <summary>
+    /// dst[t] = act(src[t] (+ add)) for t &lt; count (src and dst do not overlap): whole vectors, the last one
+    /// overlapping the previous when count is not a multiple of the width; rows narrower than 4 are staged.
+    /// </summary>
+    public static void CopyRow(int bits, float* src, float* dst, int count, bool hasAdd, float add, FusedActivation act)
+    {
+        if (bits >= 512 && count >= 16)
+        {
+            var b = Vector512.Create(add);
+            for (int t = 0; ; t += 16)
+            {
+                if (t > count - 16) t = count - 16;
+                var v = Vector512.Load(src + t);
+                if (hasAdd) v += b;
+                act.Apply(v).Store(dst + t);
+                if (t == count - 16) return;
+            }
+        }
+        if (bits >= 256 && count >= 8)
+        {
+            var b = Vector256.Create(add);
+            for (int t = 0; ; t += 8)
+            {
+                if (t > count - 8) t = count - 8;
+                var v = Vector256.Load(src + t);
+                if (hasAdd) v += b;
+                act.Apply(v).Store(dst + t);
+                if (t == count - 8) return;
+            }
+        }
+        if (bits >= 128 && count >= 4)
+        {
+            var b = Vector128.Create(add);
+            for (int t = 0; ; t += 4)
+            {
+                if (t > count - 4) t = count - 4;
+                var v = Vector128.Load(src + t);
+                if (hasAdd) v += b;
+                act.Apply(v).Store(dst + t);
+                if (t == count - 4) return;
+            }
+        }
+        for (int t = 0; t < count; t++) dst[t] = src[t];
+        RowScalar(bits, dst, count, hasAdd, add, act);
+    }
+
+    /// <summary>dst[t] = src[t] for t &lt; count (no overlap), with inline vector moves for the short rows of conv planes.</summary>
+    public static void Copy(float* src, float* dst, int count)
+    {
+        if (count >= 16 && Vector512.IsHardwareAccelerated)
+        {
+            for (int t = 0; ; t += 16)
+            {
+                if (t > count - 16) t = count - 16;
+                Vector512.Load(src + t).Store(dst + t);
+                if (t == count - 16) return;
+            }
+        }
+        if (count >= 8 && Vector256.IsHardwareAccelerated)
+        {
+            for (int t = 0; ; t += 8)
+            {
+                if (t > count - 8) t = count - 8;
+                Vector256.Load(src + t).Store(dst + t);
+                if (t == count - 8) return;
+            }
+        }
+        if (count >= 4)
+        {
+            for (int t = 0; ; t += 4)
+            {
+                if (t > count - 4) t = count - 4;
+                Vector128.Load(src + t).Store(dst + t);
+                if (t == count - 4) return;
+            }
+        }
+        for (int t = 0; t < count; t++) dst[t] = src[t];
+    }
+
+    /// <summary>dst[0..count) = 0.</summary>
+    public static void Zero(float* dst, int count)
+    {
+        if (count > 32)
+        {
+            new Span<float>(dst, count).Clear();
+            return;
+        }
+        int t = 0;
+        for (; t + 4 <= count; t += 4) Vector128<float>.Zero.Store(dst + t);
+        for (; t < count; t++) dst[t] = 0;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Stage(float* src, float* tmp, int count, int width)
     {
