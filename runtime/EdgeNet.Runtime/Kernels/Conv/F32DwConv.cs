@@ -7,13 +7,15 @@ using EdgeNet.Ops.Conv;
 namespace EdgeNet.Kernels.Conv;
 
 /// <summary>
-/// Depthwise 2-D convolution of one NCHW plane (1-D is 2-D with height 1):
+/// Depthwise 2-D convolution of one NCHW plane (1-D is 2-D with height 1), vectorised along the output width:
 /// y[oh, ow] = act(b + Σ_{kh,kw} w[kh, kw] · x[oh·sh − pt + kh·dh, ow·sw − pl + kw·dw]), taps outside x adding nothing.
-/// Width strides 1 and 2 (every depthwise conv of the target models) take the vector kernel
-/// <see cref="F32DwConvPadded{TS, TV}"/>, which copies the plane into a zero-bordered scratch plane so no output
-/// column tests bounds. Other width strides take the scalar row kernel <see cref="F32DwConv{TS, TV}"/>: each output
-/// row is a left border, an interior where every tap is inside the row, and a right border; only the borders test
-/// bounds. Taps accumulate in the reference's (kh, kw) order with fused multiply-adds.
+/// Each output row is split into a left border, an interior where every tap is inside the row, and a right border;
+/// only the borders test bounds, per tap. Rows whose window leaves the input vertically skip those taps (generic
+/// path) or read a kernel-owned zero row (the 3×3 / 5×5 paths, which keep all weights in registers).
+/// Stride 1 loads contiguous vectors, stride 2 loads two and keeps the even lanes; other strides run the interior
+/// scalar. Taps accumulate in the reference's (kh, kw) order with fused multiply-adds. Rows narrower than a vector
+/// (vector part under 8 columns) take <see cref="F32DwConvPadded{TS, TV}"/> instead; rows whose vector part is not
+/// a whole number of vectors end with one vector overlapping the previous (same values written twice).
 /// </summary>
 public abstract class F32DwConv
 {
@@ -28,12 +30,12 @@ public abstract class F32DwConv
     /// <summary>The ISA the fused activation runs with (<see cref="FusedActivation.Apply(Span{float}, Isa)"/>).</summary>
     protected Isa ActivationIsa { get; private set; }
 
-    private static F32DwConv? CreatePlane(Isa isa, ConvGeometry g) => isa switch
+    private static F32DwConv? CreatePlane(Isa isa, ConvGeometry g) => (isa, F32RowSplit.Of(g).VectorBits(isa)) switch
     {
-        Isa.Scalar => null,
-        // the flat index of the padded kernel expresses strides 1 and 2 along the width; strided rows take the
-        // widest vector that fits an output row
-        _ when g.SW is 1 or 2 =>
+        (Isa.Scalar, _) => null,
+        // the flat index of the padded kernel expresses strides 1 and 2 along the width
+        // (strided rows take the widest vector that fits an output row)
+        _ when F32RowSplit.Of(g) is var split && split.Vec - split.Lo < PaddedBelow && g.SW is 1 or 2 =>
             (isa, RowMode(g) ? g.OutW : int.MaxValue) switch
             {
                 (Isa.Avx512, >= 16) => new F32DwConvPadded<F32Avx512, Vector512<float>>(g),
@@ -41,9 +43,17 @@ public abstract class F32DwConv
                 (Isa.Avx512 or Isa.Avx2, _) => new F32DwConvPadded<F32Sse, Vector128<float>>(g),
                 _ => new F32DwConvPadded<F32Neon, Vector128<float>>(g),
             },
-        Isa.Neon => new F32DwConv<F32Neon, Vector128<float>>(g),
+        (Isa.Neon, _) => new F32DwConv<F32Neon, Vector128<float>>(g),
+        (_, 512) => new F32DwConv<F32Avx512, Vector512<float>>(g),
+        (_, 256) => new F32DwConv<F32Avx2, Vector256<float>>(g),
         _ => new F32DwConv<F32Sse, Vector128<float>>(g),
     };
+
+    /// <summary>Rows whose vector part is narrower than this take <see cref="F32DwConvPadded{TS, TV}"/>: borders would dominate.
+    /// (The padded kernel is faster on wider rows too, 2-4x on MobileNetV2's 14×14-56×56 planes, but its border columns
+    /// use fused multiply-adds where this kernel's scalar borders round the product first; that last-bit difference
+    /// moves the quantizer's greedy float-fallback choices on ch_ppocr cls past ClsSizeTests' bound.)</summary>
+    private const int PaddedBelow = 8;
 
     /// <summary>Whether the padded kernel runs a geometry output row by row (strided, rows at least 4 wide) rather than
     /// over the flat index, which for a height stride above 1 would compute the skipped rows too.</summary>
@@ -56,19 +66,25 @@ public abstract class F32DwConv
     public abstract void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation, Span<float> scratch);
 }
 
-/// <summary>The scalar row kernel of <see cref="F32DwConv"/> (width strides other than 1 and 2); the activation runs at the ISA's width.</summary>
+/// <summary><see cref="F32DwConv"/> for one vector ISA (<typeparamref name="TS"/> over <typeparamref name="TV"/>).</summary>
 internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> where TV : struct
 {
     private readonly int _inH, _inW, _outH, _outW, _kh, _kw, _sh, _sw, _dh, _dw, _padTop, _padLeft;
-    /// <summary>Output columns [_owLo, _owHi) have every tap inside the row.</summary>
-    private readonly int _owLo, _owHi;
+    /// <summary>Output columns [_owLo, _owHi) have every tap inside the row; [_owLo, _owVec) may also be read by whole vectors.</summary>
+    private readonly int _owLo, _owHi, _owVec;
+    /// <summary>3 or 5 for the register-resident square kernels (dilation 1, stride 1 or 2), else 0.</summary>
+    private readonly int _square;
+    /// <summary>Stands in for rows above/below the input in the square paths.</summary>
+    private readonly float[] _zeroRow;
 
     public F32DwConv(ConvGeometry g)
     {
         if (g.InD != 1 || g.KD != 1 || g.OutD != 1) throw new ArgumentException("depthwise kernels are 1-D/2-D");
         (_inH, _inW, _outH, _outW) = (g.InH, g.InW, g.OutH, g.OutW);
         (_kh, _kw, _sh, _sw, _dh, _dw, _padTop, _padLeft) = (g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PadTop, g.PadLeft);
-        (_owLo, _owHi, _) = F32RowSplit.Of(g);
+        (_owLo, _owHi, _owVec) = F32RowSplit.Of(g);
+        _square = _kh == _kw && _dh == 1 && _dw == 1 && _sw <= 2 && _kh is 3 or 5 ? _kh : 0;
+        _zeroRow = new float[_square != 0 ? _inW : 0];
     }
 
     private static int CeilDiv(int a, int b) => F32RowSplit.CeilDiv(a, b);
@@ -87,7 +103,12 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
             var yRow = y.Slice(oh * _outW, _outW);
             ref float yr = ref MemoryMarshal.GetReference(yRow);
             Border(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1, 0, _owLo);
-            Interior(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1, _owLo, _owHi);
+            int ow = _owLo;
+            if (_square == 3) ow = _sw == 1 ? Square3<F32Stride1>(ref xr, ref wr, bias, ref yr, ihBase) : Square3<F32Stride2>(ref xr, ref wr, bias, ref yr, ihBase);
+            else if (_square == 5) ow = _sw == 1 ? Square5<F32Stride1>(ref xr, ref wr, bias, ref yr, ihBase) : Square5<F32Stride2>(ref xr, ref wr, bias, ref yr, ihBase);
+            else if (_sw == 1) ow = Generic<F32Stride1>(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1);
+            else if (_sw == 2) ow = Generic<F32Stride2>(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1);
+            Interior(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1, ow, _owHi);
             Border(ref xr, ref wr, bias, ref yr, ihBase, kh0, kh1, _owHi, _outW);
             activation.Apply(yRow, ActivationIsa);
         }
@@ -127,5 +148,95 @@ internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> wher
             }
             Unsafe.Add(ref y, ow) = sum;
         }
+    }
+
+    /// <summary>Any kernel size and dilation: whole vectors of interior columns; returns the first column not done.</summary>
+    private int Generic<TL>(ref float x, ref float w, float bias, ref float y, int ihBase, int kh0, int kh1) where TL : IF32StrideLoad
+    {
+        int v = TS.Count, last = _owVec - v;
+        if (last < _owLo) return _owLo;
+        var b = TS.Splat(bias);
+        for (int ow = _owLo; ; ow += v)
+        {
+            if (ow > last) ow = last;
+            nint column = ow * _sw - _padLeft;
+            var acc = b;
+            for (int kh = kh0; kh < kh1; kh++)
+            {
+                ref float row = ref Unsafe.Add(ref x, (ihBase + kh * _dh) * _inW);
+                ref float wk = ref Unsafe.Add(ref w, kh * _kw);
+                for (int kw = 0; kw < _kw; kw++)
+                    acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref row, column + kw * _dw), TS.Splat(Unsafe.Add(ref wk, kw)), acc);
+            }
+            TS.Store(acc, ref y, ow);
+            if (ow == last) return _owVec;
+        }
+    }
+
+    /// <summary>Input row ih, or the zero row when ih is outside the input (its taps then add 0).</summary>
+    private ref float RowOrZero(ref float x, int ih) =>
+        ref (uint)ih < (uint)_inH ? ref Unsafe.Add(ref x, ih * _inW) : ref MemoryMarshal.GetArrayDataReference(_zeroRow);
+
+    private int Square3<TL>(ref float x, ref float w, float bias, ref float y, int ihBase) where TL : IF32StrideLoad
+    {
+        ref float r0 = ref RowOrZero(ref x, ihBase);
+        ref float r1 = ref RowOrZero(ref x, ihBase + 1);
+        ref float r2 = ref RowOrZero(ref x, ihBase + 2);
+        TV w00 = TS.Splat(w), w01 = TS.Splat(Unsafe.Add(ref w, 1)), w02 = TS.Splat(Unsafe.Add(ref w, 2));
+        TV w10 = TS.Splat(Unsafe.Add(ref w, 3)), w11 = TS.Splat(Unsafe.Add(ref w, 4)), w12 = TS.Splat(Unsafe.Add(ref w, 5));
+        TV w20 = TS.Splat(Unsafe.Add(ref w, 6)), w21 = TS.Splat(Unsafe.Add(ref w, 7)), w22 = TS.Splat(Unsafe.Add(ref w, 8));
+        TV b = TS.Splat(bias);
+        int v = TS.Count, last = _owVec - v, sw = _sw, pad = _padLeft;
+        if (last < _owLo) return _owLo;
+        for (int ow = _owLo; ; ow += v)
+        {
+            if (ow > last) ow = last;
+            nint c = ow * sw - pad;
+            var acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r0, c), w00, b);
+            acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r0, c + 1), w01, acc);
+            acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r0, c + 2), w02, acc);
+            acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r1, c), w10, acc);
+            acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r1, c + 1), w11, acc);
+            acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r1, c + 2), w12, acc);
+            acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r2, c), w20, acc);
+            acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r2, c + 1), w21, acc);
+            acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref r2, c + 2), w22, acc);
+            TS.Store(acc, ref y, ow);
+            if (ow == last) return _owVec;
+        }
+    }
+
+    private int Square5<TL>(ref float x, ref float w, float bias, ref float y, int ihBase) where TL : IF32StrideLoad
+    {
+        ref float r0 = ref RowOrZero(ref x, ihBase);
+        ref float r1 = ref RowOrZero(ref x, ihBase + 1);
+        ref float r2 = ref RowOrZero(ref x, ihBase + 2);
+        ref float r3 = ref RowOrZero(ref x, ihBase + 3);
+        ref float r4 = ref RowOrZero(ref x, ihBase + 4);
+        TV b = TS.Splat(bias);
+        int v = TS.Count, last = _owVec - v, sw = _sw, pad = _padLeft;
+        if (last < _owLo) return _owLo;
+        for (int ow = _owLo; ; ow += v)
+        {
+            if (ow > last) ow = last;
+            nint c = ow * sw - pad;
+            var acc = Row5<TL>(ref r0, ref w, c, b);
+            acc = Row5<TL>(ref r1, ref Unsafe.Add(ref w, 5), c, acc);
+            acc = Row5<TL>(ref r2, ref Unsafe.Add(ref w, 10), c, acc);
+            acc = Row5<TL>(ref r3, ref Unsafe.Add(ref w, 15), c, acc);
+            acc = Row5<TL>(ref r4, ref Unsafe.Add(ref w, 20), c, acc);
+            TS.Store(acc, ref y, ow);
+            if (ow == last) return _owVec;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Row5<TL>(ref float row, ref float w, nint c, TV acc) where TL : IF32StrideLoad
+    {
+        acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref row, c), TS.Splat(w), acc);
+        acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref row, c + 1), TS.Splat(Unsafe.Add(ref w, 1)), acc);
+        acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref row, c + 2), TS.Splat(Unsafe.Add(ref w, 2)), acc);
+        acc = TS.MultiplyAdd(TL.Load<TS, TV>(ref row, c + 3), TS.Splat(Unsafe.Add(ref w, 3)), acc);
+        return TS.MultiplyAdd(TL.Load<TS, TV>(ref row, c + 4), TS.Splat(Unsafe.Add(ref w, 4)), acc);
     }
 }

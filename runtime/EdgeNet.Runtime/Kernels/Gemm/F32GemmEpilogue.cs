@@ -223,6 +223,7 @@ internal static unsafe class F32GemmEpilogue
     }
 
     /// <summary>dst[t] = src[t] for t &lt; count (no overlap), with inline vector moves for the short rows of conv planes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy(float* src, float* dst, int count)
     {
         if (count >= 16 && Vector512.IsHardwareAccelerated)
@@ -256,6 +257,7 @@ internal static unsafe class F32GemmEpilogue
     }
 
     /// <summary>dst[0..count) = 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Zero(float* dst, int count)
     {
         if (count > 32)
