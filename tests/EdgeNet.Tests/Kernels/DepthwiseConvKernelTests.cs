@@ -167,9 +167,8 @@ public class DepthwiseConvKernelTests
                 string what = $"{isa} trial {trial}: x {string.Join('x', xDims)} k {kh}x{kw} s {sh},{sw} d {dh},{dw} {autoPad} pads {pt},{pl},{pb},{pr} mult {mult} bias {bias} {activation.Kind} wIn {weightsAsInput} threads {threads}";
                 var expected = RunSession(model, Isa.Scalar, 1, x, weightsAsInput ? w : null, out _);
                 var actual = RunSession(model, isa, threads, x, weightsAsInput ? w : null, out var session);
-                // one input channel into several filters is an ordinary conv and goes to the GEMM path, unless its
-                // window is small (≤ 25 taps) and unstrided
-                string path = c == 1 && mult > 1 && !(kh * kw <= 25 && sh == 1 && sw == 1) ? "GemmConvKernel" : "Depthwise";
+                // one input channel into several filters is an ordinary conv and goes to the GEMM path
+                string path = c == 1 && mult > 1 ? "GemmConvKernel" : "Depthwise";
                 Assert.Contains(session.Plan.Steps, s => s.Kernel.GetType().Name == path);
                 AssertClose(expected, actual, what);
             }

@@ -18,18 +18,13 @@ internal static class DepthwiseConvKernel
     /// <summary>Below this many multiply-accumulates a node runs on one thread: waking workers costs more.</summary>
     private const long ParallelMacs = 1 << 19;
 
-    /// <summary>Largest window (taps) of a single-channel, multi-filter, unstrided conv that runs as depthwise planes.</summary>
-    private const int SmallWindow = 25;
-
     public static Kernel? TryCreate(OpContext ctx, ConvShape shape, bool hasBias, FusedActivation activation)
     {
         var g = shape.Geometry;
         if (g.Rank > 2 || shape.Group != shape.InChannels || shape.OutChannels % shape.InChannels != 0) return null;
         // One input channel feeding many filters (an STFT front end, a first conv) is an ordinary conv: as a GEMM the
         // filters share each input patch; as depthwise planes each re-reads the input (10-30x slower on melspectrogram).
-        // Small unstrided windows are the exception: their GEMM has a K of a few taps, all C-tile traffic, while each
-        // depthwise plane is a handful of fused multiply-adds per output vector (5x faster on the 3×3 wake-word front end).
-        if (shape.InChannels == 1 && shape.OutChannels > 1 && !(g.KernelVolume <= SmallWindow && g.SH == 1 && g.SW == 1)) return null;
+        if (shape.InChannels == 1 && shape.OutChannels > 1) return null;
         if (F32DwConv.Create(ctx.Isa, g) is not { } plane) return null;
         float[]? weights = ctx.InputConstant(1)?.AsSpan<float>().ToArray();
         float[]? bias = hasBias ? ctx.InputConstant(2)?.AsSpan<float>().ToArray() : null;
