@@ -11,7 +11,7 @@ namespace EdgeNet.Tests.Kernels;
 /// <see cref="F32ConvReference"/>, for 1-D/2-D/3-D geometries, every ISA path this CPU runs, 1 and 2 threads.</summary>
 public class ConvKernelTests
 {
-    private sealed record Case(int Batch, int C, int M, int Group, int[] In, int[] Kernel, int[] Strides, int[] Dilations, int[] PadBegin, int[] PadEnd, bool ConstWeights = true, bool Bias = true);
+    internal sealed record Case(int Batch, int C, int M, int Group, int[] In, int[] Kernel, int[] Strides, int[] Dilations, int[] PadBegin, int[] PadEnd, bool ConstWeights = true, bool Bias = true);
 
     private static IEnumerable<Case> Cases()
     {
@@ -38,7 +38,7 @@ public class ConvKernelTests
         yield return new(1, 2, 3, 1, [4, 4, 4], [1, 1, 1], [1, 1, 1], [1, 1, 1], [0, 0, 0], [0, 0, 0]);
     }
 
-    private static ConvGeometry Geometry(Case c)
+    internal static ConvGeometry Geometry(Case c)
     {
         var output = new int[c.In.Length];
         for (int i = 0; i < output.Length; i++)
@@ -46,7 +46,7 @@ public class ConvKernelTests
         return new ConvGeometry(c.In, c.Kernel, c.Strides, c.Dilations, c.PadBegin, c.PadEnd, output);
     }
 
-    private static Model Model(Case c, float[] w, float[]? bias, FusedActivation act)
+    internal static Model Model(Case c, float[] w, float[]? bias, FusedActivation act)
     {
         var g = new IR.Graph { Name = "conv" };
         Value Input(string name, int[] dims)

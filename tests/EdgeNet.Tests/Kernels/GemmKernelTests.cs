@@ -81,6 +81,42 @@ public class GemmKernelTests
         AssertClose(expected, y, $"{uk.GetType().Name} {m}x{n}x{k} {source}");
     }
 
+    /// <summary>The vectorized tile epilogue: every activation, bias per row / per column / per element / none, tails.</summary>
+    [Fact]
+    public unsafe void DriverEpilogueMatchesScalarActivationForEveryMicrokernel()
+    {
+        foreach (var uk in Microkernels())
+            foreach (var act in Activations)
+                foreach (var (rowStride, colStride, hasBias) in new[] { (1, 0, true), (0, 1, true), (-1, 1, true), (0, 0, false) })
+                    foreach (int n in new[] { 1, 5, 17, 40 })
+                    {
+                        int m = 11, k = 9, seed = n * 7 + rowStride * 3 + colStride;
+                        int rs = rowStride < 0 ? n : rowStride;
+                        var a = Random(m * k, seed);
+                        var b = Random(k * n, seed + 1);
+                        var bias = Random(m * n, seed + 2);
+                        var expected = new float[m * n];
+                        F32GemmReference.Run(m, n, k, a, k, b, n, expected, n, accumulate: false);
+                        for (int i = 0; i < m; i++)
+                            for (int j = 0; j < n; j++)
+                            {
+                                float v = expected[i * n + j];
+                                if (hasBias) v += 0.75f * bias[i * rs + j * colStride];
+                                expected[i * n + j] = act.Apply(v);
+                            }
+                        var driver = new F32GemmDriver(uk, m, n, k, GemmBSource.RowMajor, n, null, [0], [0], [0], null, rs, colStride, act, 1);
+                        var packedA = new float[F32GemmPacking.PackedASize(m, k, uk.MR)];
+                        var scratch = new float[driver.ScratchBytes / 4 + 1];
+                        var y = new float[m * n];
+                        fixed (float* pa = a, pb = b, pBias = bias, pPackedA = packedA, pScratch = scratch, py = y)
+                        {
+                            F32GemmPacking.PackA(pa, m, k, k, false, 1, uk.MR, pPackedA);
+                            driver.Run(pPackedA, pb, py, hasBias ? pBias : null, 0.75f, pScratch);
+                        }
+                        AssertClose(expected, y, $"{uk.GetType().Name} {act.Kind} bias {rs}/{colStride}/{hasBias} n={n}");
+                    }
+    }
+
     /// <summary>Builds Y = Gemm(A, B[, C]) (or MatMul(A, B)) with B (and C) constant or graph inputs.</summary>
     internal static Model Model(string opType, int[] aDims, int[] bDims, float[]? bConst, int[]? cDims, float[]? cConst, FusedActivation act, params IR.Attribute[] attributes)
     {

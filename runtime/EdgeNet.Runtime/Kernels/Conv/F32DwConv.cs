@@ -34,20 +34,30 @@ public abstract class F32DwConv
     {
         (Isa.Scalar, _) => null,
         // the flat index of the padded kernel expresses strides 1 and 2 along the width
-        _ when F32RowSplit.Of(g) is var split && split.Vec - split.Lo < PaddedBelow && g.SW is 1 or 2 => isa switch
-        {
-            Isa.Avx512 => new F32DwConvPadded<F32Avx512, Vector512<float>>(g),
-            Isa.Avx2 => new F32DwConvPadded<F32Avx2, Vector256<float>>(g),
-            _ => new F32DwConvPadded<F32Neon, Vector128<float>>(g),
-        },
+        // (strided rows take the widest vector that fits an output row)
+        _ when F32RowSplit.Of(g) is var split && split.Vec - split.Lo < PaddedBelow && g.SW is 1 or 2 =>
+            (isa, RowMode(g) ? g.OutW : int.MaxValue) switch
+            {
+                (Isa.Avx512, >= 16) => new F32DwConvPadded<F32Avx512, Vector512<float>>(g),
+                (Isa.Avx512 or Isa.Avx2, >= 8) => new F32DwConvPadded<F32Avx2, Vector256<float>>(g),
+                (Isa.Avx512 or Isa.Avx2, _) => new F32DwConvPadded<F32Sse, Vector128<float>>(g),
+                _ => new F32DwConvPadded<F32Neon, Vector128<float>>(g),
+            },
         (Isa.Neon, _) => new F32DwConv<F32Neon, Vector128<float>>(g),
         (_, 512) => new F32DwConv<F32Avx512, Vector512<float>>(g),
         (_, 256) => new F32DwConv<F32Avx2, Vector256<float>>(g),
         _ => new F32DwConv<F32Sse, Vector128<float>>(g),
     };
 
-    /// <summary>Rows whose vector part is narrower than this take <see cref="F32DwConvPadded{TS, TV}"/>: borders would dominate.</summary>
+    /// <summary>Rows whose vector part is narrower than this take <see cref="F32DwConvPadded{TS, TV}"/>: borders would dominate.
+    /// (The padded kernel is faster on wider rows too, 2-4x on MobileNetV2's 14×14-56×56 planes, but its border columns
+    /// use fused multiply-adds where this kernel's scalar borders round the product first; that last-bit difference
+    /// moves the quantizer's greedy float-fallback choices on ch_ppocr cls past ClsSizeTests' bound.)</summary>
     private const int PaddedBelow = 8;
+
+    /// <summary>Whether the padded kernel runs a geometry output row by row (strided, rows at least 4 wide) rather than
+    /// over the flat index, which for a height stride above 1 would compute the skipped rows too.</summary>
+    internal static bool RowMode(ConvGeometry g) => (g.SH > 1 || g.SW > 1) && g.OutW >= 4;
 
     /// <summary>Floats of scratch one <see cref="Plane"/> call needs (each concurrent call its own).</summary>
     public virtual int ScratchFloats => 0;

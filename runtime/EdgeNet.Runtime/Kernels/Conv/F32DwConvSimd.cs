@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
+using EdgeNet.Kernels.Activation;
 using EdgeNet.Ops.Conv;
 
 namespace EdgeNet.Kernels.Conv;
@@ -29,6 +30,8 @@ internal interface IF32Simd<TV> where TV : struct
     static abstract TV Min(TV a, TV b);
     static abstract float Sum(TV value);
     static abstract float MaxAcross(TV value);
+    /// <summary>The fused activation of one register (<see cref="FusedActivation.Apply(Vector128{float})"/> at this width).</summary>
+    static abstract TV Activate(TV value, FusedActivation activation);
 }
 
 /// <summary>Chooses between a contiguous (stride 1) and an every-other-element (stride 2) load.</summary>
@@ -52,6 +55,7 @@ internal readonly struct F32Stride2 : IF32StrideLoad
 /// <summary>x86-64 AVX2 + FMA, 8 floats.</summary>
 internal readonly struct F32Avx2 : IF32Simd<Vector256<float>>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Activate(Vector256<float> value, FusedActivation activation) => activation.Apply(value);
     public static int Count => Vector256<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Splat(float value) => Vector256.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(ref float source, nint offset) => Vector256.LoadUnsafe(ref Unsafe.Add(ref source, offset));
@@ -87,6 +91,7 @@ internal readonly struct F32Avx2 : IF32Simd<Vector256<float>>
 /// </summary>
 internal readonly struct F32Sse : IF32Simd<Vector128<float>>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Activate(Vector128<float> value, FusedActivation activation) => activation.Apply(value);
     public static int Count => Vector128<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Splat(float value) => Vector128.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(ref float source, nint offset) => Vector128.LoadUnsafe(ref Unsafe.Add(ref source, offset));
@@ -154,6 +159,7 @@ internal readonly record struct F32RowSplit(int Lo, int Hi, int Vec)
 /// <summary>x86-64 AVX-512 F, 16 floats.</summary>
 internal readonly struct F32Avx512 : IF32Simd<Vector512<float>>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Activate(Vector512<float> value, FusedActivation activation) => activation.Apply(value);
     public static int Count => Vector512<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Splat(float value) => Vector512.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(ref float source, nint offset) => Vector512.LoadUnsafe(ref Unsafe.Add(ref source, offset));
@@ -183,6 +189,7 @@ internal readonly struct F32Avx512 : IF32Simd<Vector512<float>>
 /// <summary>ARM64 AdvSimd (NEON), 4 floats.</summary>
 internal readonly struct F32Neon : IF32Simd<Vector128<float>>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Activate(Vector128<float> value, FusedActivation activation) => activation.Apply(value);
     public static int Count => Vector128<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Splat(float value) => Vector128.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(ref float source, nint offset) => Vector128.LoadUnsafe(ref Unsafe.Add(ref source, offset));

@@ -12,6 +12,7 @@ public sealed unsafe class F32Gemm6x16Avx2 : F32GemmMicrokernel
 {
     public static readonly F32Gemm6x16Avx2 Instance = new();
     public override int MR => 6;
+    public override int VectorBits => 256;
     public override int NR => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

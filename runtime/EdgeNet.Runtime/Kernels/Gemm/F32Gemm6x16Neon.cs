@@ -14,6 +14,7 @@ public sealed unsafe class F32Gemm6x16Neon : F32GemmMicrokernel
 {
     public static readonly F32Gemm6x16Neon Instance = new();
     public override int MR => 6;
+    public override int VectorBits => 128;
     public override int NR => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

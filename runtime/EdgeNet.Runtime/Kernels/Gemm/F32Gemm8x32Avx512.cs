@@ -13,6 +13,7 @@ public sealed unsafe class F32Gemm8x32Avx512 : F32GemmMicrokernel
 {
     public static readonly F32Gemm8x32Avx512 Instance = new();
     public override int MR => 8;
+    public override int VectorBits => 512;
     public override int NR => 32;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

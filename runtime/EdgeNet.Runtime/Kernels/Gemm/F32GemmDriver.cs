@@ -16,7 +16,16 @@ public enum GemmBSource
     RowMajor,
     /// <summary>Produced tile by tile into scratch panels by a <see cref="F32GemmTilePacker"/> (implicit-GEMM im2col).</summary>
     Tiled,
+    /// <summary>
+    /// Row-major pieces read in place (<see cref="GemmKSegment"/>): K rows [K0, K0+Kc) of B are rows of a matrix at
+    /// <c>B + Offset</c> with row stride Ldb (a stride-1 conv's taps as shifted views of its input). Every panel,
+    /// the last, partial one is copied (as for <see cref="RowMajor"/>), so only columns below N are read.
+    /// </summary>
+    Segments,
 }
+
+/// <summary>One K block of a <see cref="GemmBSource.Segments"/> B: rows [K0, K0+Kc) at B + Offset, Ldb floats apart.</summary>
+public readonly record struct GemmKSegment(int K0, int Kc, nint Offset, nint Ldb);
 
 /// <summary>Writes B rows [k0, k0+kc) × columns [j0, j0+nc) of one batch item as NR panels (kc×NR each, zero padded past N).</summary>
 public abstract unsafe class F32GemmTilePacker
@@ -47,6 +56,8 @@ public sealed unsafe class F32GemmDriver : IParallelWork
     private readonly nint _ldb;
     private readonly FusedActivation _activation;
     private readonly int _biasRowStride, _biasColStride;
+    private readonly int _width;
+    private readonly GemmKSegment[]? _segments;
 
     // per run
     private float* _a, _b, _c, _bias, _scratch;
@@ -55,8 +66,11 @@ public sealed unsafe class F32GemmDriver : IParallelWork
 
     /// <param name="biasRowStride">bias element of row i, column j is bias[i·rowStride + j·colStride] (colStride 0 or 1).</param>
     public F32GemmDriver(F32GemmMicrokernel microkernel, int m, int n, int k, GemmBSource bSource, nint ldb, F32GemmTilePacker? packer,
-        int[] aOffset, int[] bOffset, int[] cOffset, int[]? biasOffset, int biasRowStride, int biasColStride, FusedActivation activation, int threads)
+        int[] aOffset, int[] bOffset, int[] cOffset, int[]? biasOffset, int biasRowStride, int biasColStride, FusedActivation activation, int threads,
+        GemmKSegment[]? segments = null)
     {
+        if ((bSource == GemmBSource.Segments) != (segments is not null)) throw new ArgumentException("segments go with GemmBSource.Segments");
+        _segments = segments;
         _uk = microkernel;
         _m = m; _n = n; _k = k;
         _mr = microkernel.MR; _nr = microkernel.NR;
@@ -64,8 +78,9 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         _aOffset = aOffset; _bOffset = bOffset; _cOffset = cOffset; _biasOffset = biasOffset ?? new int[aOffset.Length];
         _biasRowStride = biasRowStride; _biasColStride = biasColStride;
         _activation = activation;
+        _width = microkernel.VectorBits;
         int batches = aOffset.Length;
-        _kc = Math.Min(k, microkernel.KC);
+        _kc = segments is null ? Math.Min(k, microkernel.KC) : Math.Max(1, segments.Max(g => g.Kc));
         // B block KC×NC about 128 KiB (L2); A block MC×KC about 64 KiB.
         int nPanels = (n + _nr - 1) / _nr;
         int ncPanels = Math.Clamp(32768 / Math.Max(1, _kc) / _nr, 1, nPanels);
@@ -98,7 +113,7 @@ public sealed unsafe class F32GemmDriver : IParallelWork
     private int PartScratchFloats => _bSource switch
     {
         GemmBSource.Tiled => _kc * _nc,
-        GemmBSource.RowMajor => _kc * _nr,
+        GemmBSource.RowMajor or GemmBSource.Segments => _kc * _nr,
         _ => 0,
     };
 
@@ -147,10 +162,19 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         float* cBase = _c + _cOffset[batch];
         float* bias = _bias is null ? null : _bias + _biasOffset[batch];
         nint ldc = _n;
-        for (int k0 = 0; k0 < k; k0 += _kc)
+        int blocks = _segments is null ? (k + _kc - 1) / _kc : _segments.Length;
+        for (int block = 0; block < blocks; block++)
         {
-            int kc = Math.Min(_kc, k - k0);
-            bool accumulate = k0 > 0, last = k0 + kc == k;
+            int k0, kc;
+            float* segment = null;
+            nint segmentLdb = 0;
+            if (_segments is null) { k0 = block * _kc; kc = Math.Min(_kc, k - k0); }
+            else
+            {
+                var sg = _segments[block];
+                k0 = sg.K0; kc = sg.Kc; segment = bBase + sg.Offset; segmentLdb = sg.Ldb;
+            }
+            bool accumulate = block > 0, last = block == blocks - 1;
             if (_bSource == GemmBSource.Tiled) _packer!.Pack(bBase, k0, kc, j0, j1 - j0, nr, partScratch);
             for (int ic = i0; ic < i1; ic += _mc)
             {
@@ -164,6 +188,14 @@ public sealed unsafe class F32GemmDriver : IParallelWork
                     {
                         case GemmBSource.Packed: panel = bBase + (nint)j * k + k0 * nr; ldb = nr; break;
                         case GemmBSource.Tiled: panel = partScratch + (nint)(j - j0) * kc; ldb = nr; break;
+                        case GemmBSource.Segments:
+                            if (cols == nr) { panel = segment + j; ldb = segmentLdb; }
+                            else
+                            {
+                                if (ic == i0) F32GemmPacking.PackBTail(segment, segmentLdb, 0, kc, j, cols, nr, partScratch);
+                                panel = partScratch; ldb = nr;
+                            }
+                            break;
                         default:
                             if (cols == nr) { panel = bBase + k0 * _ldb + j; ldb = _ldb; }
                             else
@@ -194,45 +226,21 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>
+    /// Bias (β·bias) and the activation over one finished tile, in vectors of the microkernel's width while the tile
+    /// is in L1; a row's tail (cols not a multiple of the width) goes through a stack vector, so every element gets
+    /// the same vector arithmetic.
+    /// </summary>
     private void Epilogue(int i, int rows, int j, int cols, float* cTile, nint ldc, float* bias)
     {
         bool hasBias = bias is not null && _beta != 0;
         if (!hasBias && _activation.Kind == ActivationKind.None) return;
         for (int r = 0; r < rows; r++)
         {
-            var row = new Span<float>(cTile + r * ldc, cols);
-            if (hasBias)
-            {
-                float* brow = bias + (nint)(i + r) * _biasRowStride;
-                if (_biasColStride == 0) AddScalar(row, _beta * brow[0]);
-                else AddScaled(row, new ReadOnlySpan<float>(brow + j, cols), _beta);
-            }
-            _activation.Apply(row);
+            float* row = cTile + r * ldc;
+            float* brow = hasBias ? bias + (nint)(i + r) * _biasRowStride : null;
+            if (_biasColStride != 0 && hasBias) F32GemmEpilogue.RowVector(_width, row, cols, brow + j, _beta, _activation);
+            else F32GemmEpilogue.RowScalar(_width, row, cols, hasBias, hasBias ? _beta * brow[0] : 0, _activation);
         }
-    }
-
-    private static void AddScalar(Span<float> row, float value)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var v = new Vector<float>(value);
-            for (; i + Vector<float>.Count <= row.Length; i += Vector<float>.Count)
-                (new Vector<float>(row[i..]) + v).CopyTo(row[i..]);
-        }
-        for (; i < row.Length; i++) row[i] += value;
-    }
-
-    private static void AddScaled(Span<float> row, ReadOnlySpan<float> values, float scale)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var s = new Vector<float>(scale);
-            for (; i + Vector<float>.Count <= row.Length; i += Vector<float>.Count)
-                (new Vector<float>(row[i..]) + s * new Vector<float>(values[i..])).CopyTo(row[i..]);
-        }
-        for (; i < row.Length; i++) row[i] += scale * values[i];
     }
 }

@@ -15,6 +15,8 @@ public abstract unsafe class F32GemmMicrokernel
     public abstract int NR { get; }
     /// <summary>K block length whose B panel (KC×NR floats) fits about half of a 32 KiB L1 data cache.</summary>
     public int KC => Math.Max(64, 4096 / NR);
+    /// <summary>Vector width in bits of the ISA this tile is written for (0: scalar); the epilogue uses the same width.</summary>
+    public virtual int VectorBits => 0;
 
     /// <summary>
     /// c[i, 0..NR) = (accumulate ? c[i, ·] : 0) + Σ_p a[p·MR + i] · b[p·ldb + ·] for i &lt; mr (1 ≤ mr ≤ MR).
