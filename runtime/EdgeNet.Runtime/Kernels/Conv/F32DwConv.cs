@@ -35,7 +35,7 @@ public abstract class F32DwConv
         (Isa.Scalar, _) => null,
         // the flat index of the padded kernel expresses strides 1 and 2 along the width
         // (strided rows take the widest vector that fits an output row)
-        _ when F32RowSplit.Of(g) is var split && split.Vec - split.Lo < PaddedBelow && g.SW is 1 or 2 =>
+        _ when g.SW is 1 or 2 =>
             (isa, RowMode(g) ? g.OutW : int.MaxValue) switch
             {
                 (Isa.Avx512, >= 16) => new F32DwConvPadded<F32Avx512, Vector512<float>>(g),
@@ -49,11 +49,6 @@ public abstract class F32DwConv
         _ => new F32DwConv<F32Sse, Vector128<float>>(g),
     };
 
-    /// <summary>Rows whose vector part is narrower than this take <see cref="F32DwConvPadded{TS, TV}"/>: borders would dominate.
-    /// (The padded kernel is faster on wider rows too, 2-4x on MobileNetV2's 14×14-56×56 planes, but its border columns
-    /// use fused multiply-adds where this kernel's scalar borders round the product first; that last-bit difference
-    /// moves the quantizer's greedy float-fallback choices on ch_ppocr cls past ClsSizeTests' bound.)</summary>
-    private const int PaddedBelow = 8;
 
     /// <summary>Whether the padded kernel runs a geometry output row by row (strided, rows at least 4 wide) rather than
     /// over the flat index, which for a height stride above 1 would compute the skipped rows too.</summary>
