@@ -46,6 +46,7 @@ public sealed class ConvOp : OpDefinition
         var activation = FusedActivation.Of(ctx.Node);
         return DepthwiseConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
             ?? (Kernel?)ShiftedConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
+            ?? (Kernel?)SmallOutputConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
             ?? (Kernel?)GemmConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
             ?? new ConvKernel(shape, ctx.HasInput(2), activation);
     }

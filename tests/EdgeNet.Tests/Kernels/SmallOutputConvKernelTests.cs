@@ -1,0 +1,66 @@
+using EdgeNet.Execution;
+using EdgeNet.IR;
+using EdgeNet.Kernels;
+using EdgeNet.Kernels.Activation;
+using EdgeNet.Kernels.Conv;
+using EdgeNet.Kernels.Gemm;
+using EdgeNet.Ops.Conv;
+using EdgeNet.Tests.Support;
+using Case = EdgeNet.Tests.Kernels.ConvKernelTests.Case;
+
+namespace EdgeNet.Tests.Kernels;
+
+/// <summary>
+/// Convs with few output positions and many filters through <see cref="SmallOutputConvKernel"/> (the transposed GEMM:
+/// positions as rows, filters as columns) against <see cref="F32ConvReference"/>, for every ISA path, 1 and 2
+/// threads; each case checks whether the kernel is chosen (it needs positions ≤ NR/2 and filters ≥ NR per group).
+/// </summary>
+public class SmallOutputConvKernelTests
+{
+    private static IEnumerable<Case> Cases()
+    {
+        // melspectrogram's STFT on an 80 ms chunk: 1 channel, 5 positions of 512 taps, stride 160, 257 filters
+        yield return new(1, 1, 257, 1, [1280], [512], [160], [1], [0], [0]);
+        // padding (taps outside the input), dilation, batch 2, 2-D
+        yield return new(2, 3, 70, 1, [20], [7], [5], [2], [3], [4]);
+        yield return new(1, 5, 64, 1, [4, 5], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1], Bias: false);
+        // groups with enough filters each; 3-D
+        yield return new(1, 4, 96, 2, [9, 9], [3, 3], [4, 4], [1, 1], [0, 0], [0, 0]);
+        yield return new(1, 2, 40, 1, [3, 4, 4], [2, 3, 3], [1, 2, 2], [1, 1, 1], [0, 1, 1], [0, 1, 1]);
+        // many positions or few filters: other kernels
+        yield return new(1, 2, 64, 1, [40, 40], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]);
+        yield return new(1, 2, 4, 1, [20], [5], [5], [1], [0], [0]);
+    }
+
+    [Fact]
+    public void SmallOutputConvMatchesReferenceForEveryIsaAndThreadCount()
+    {
+        FusedActivation[] activations = [FusedActivation.None, new(ActivationKind.Relu), new(ActivationKind.Clip, 0, 6), new(ActivationKind.Sigmoid)];
+        int index = 0;
+        foreach (var c in Cases())
+        {
+            index++;
+            var act = activations[index % activations.Length];
+            var geometry = ConvKernelTests.Geometry(c);
+            var shape = new ConvShape(c.Batch, c.C, c.M, c.Group, geometry);
+            var x = GemmKernelTests.Random(c.Batch * c.C * geometry.InVolume, index);
+            var w = GemmKernelTests.Random(c.M * (c.C / c.Group) * geometry.KernelVolume, index + 50);
+            var bias = c.Bias ? GemmKernelTests.Random(c.M, index + 99) : null;
+            var expected = new float[c.Batch * c.M * geometry.OutVolume];
+            F32ConvReference.Run(shape, x, w, bias, expected, act);
+            var model = ConvKernelTests.Model(c, w, bias, act);
+            foreach (var isa in IsaSupport.Available)
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    var uk = F32GemmMicrokernel.For(isa);
+                    bool chosen = geometry.OutVolume <= uk.NR / 2 && c.M / c.Group >= uk.NR;
+                    var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
+                    Assert.Equal(chosen, session.Plan.Steps.Single().Kernel is SmallOutputConvKernel);
+                    var y = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) })[0];
+                    Assert.Equal([c.Batch, c.M, .. geometry.OutputSpatial()], y.Dims);
+                    GemmKernelTests.AssertClose(expected, y.AsSpan<float>(), $"case {index} {isa} t{threads}");
+                    if (chosen) Allocations.AssertNoneAfterWarmUp(session.Run);
+                }
+        }
+    }
+}
