@@ -27,7 +27,8 @@ public class SmallOutputConvKernelTests
         // groups with enough filters each; 3-D
         yield return new(1, 4, 96, 2, [9, 9], [3, 3], [4, 4], [1, 1], [0, 0], [0, 0]);
         yield return new(1, 2, 40, 1, [3, 4, 4], [2, 3, 3], [1, 2, 2], [1, 1, 1], [0, 1, 1], [0, 1, 1]);
-        // many positions or few filters: other kernels
+        // many positions, few filters or one position: other kernels
+        yield return new(1, 8, 64, 1, [6, 6], [6, 6], [1, 1], [1, 1], [0, 0], [0, 0]);
         yield return new(1, 2, 64, 1, [40, 40], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]);
         yield return new(1, 2, 4, 1, [20], [5], [5], [1], [0], [0]);
     }
@@ -53,7 +54,7 @@ public class SmallOutputConvKernelTests
                 foreach (int threads in new[] { 1, 2 })
                 {
                     var uk = F32GemmMicrokernel.For(isa);
-                    bool chosen = geometry.OutVolume <= uk.NR / 2 && c.M / c.Group >= uk.NR;
+                    bool chosen = geometry.OutVolume is >= 2 && geometry.OutVolume <= uk.NR / 2 && c.M / c.Group >= uk.NR;
                     var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
                     Assert.Equal(chosen, session.Plan.Steps.Single().Kernel is SmallOutputConvKernel);
                     var y = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) })[0];

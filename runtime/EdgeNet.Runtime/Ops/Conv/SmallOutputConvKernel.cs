@@ -40,14 +40,16 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel
 
     /// <summary>
     /// This kernel when the output positions fill at most half a microkernel panel while the filters of a group fill
-    /// at least one, and the weights are constant; otherwise null.
+    /// at least one, and the weights are constant; otherwise null. A single position (a squeeze-excite FC on a 1×1
+    /// map) stays with <see cref="GemmConvKernel"/>: as a one-row tile here its K would be summed in another order,
+    /// and the quantizer's measurements on such nets depend on the last bits.
     /// </summary>
     public static SmallOutputConvKernel? TryCreate(OpContext ctx, ConvShape s, bool hasBias, FusedActivation activation)
     {
         var g = s.Geometry;
         var uk = F32GemmMicrokernel.For(ctx.Isa);
         int cPer = s.InChannels / s.Group, mPer = s.OutChannels / s.Group, depth = cPer * g.KernelVolume, positions = g.OutVolume;
-        if (s.Batch == 0 || mPer < uk.NR || depth == 0 || positions == 0 || positions > uk.NR / 2) return null;
+        if (s.Batch == 0 || mPer < uk.NR || depth == 0 || positions < 2 || positions > uk.NR / 2) return null;
         if (ctx.InputConstant(1) is not { } w) return null;
         int bStride = F32GemmPacking.PackedBSize(depth, mPer, uk.NR);
         var packed = GC.AllocateArray<float>(s.Group * bStride, pinned: true);
