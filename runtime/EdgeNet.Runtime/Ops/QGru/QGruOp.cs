@@ -32,41 +32,7 @@ public sealed class QGruOp : OpDefinition
         if (ctx.InputCount < 8) throw ctx.Error($"{ctx.InputCount} inputs; QGru takes 8 (X, W, R, B, sequence_lens, initial_h, W_scale, R_scale)");
         if (ctx.OutputCount > 2) throw ctx.Error($"{ctx.OutputCount} outputs; QGru has at most 2");
         var a = RnnAttributes.Parse(ctx, s_defaults);
-        ctx.ExpectType(0, DataType.Float32);
-        ctx.ExpectType(1, DataType.Int8);
-        ctx.ExpectType(2, DataType.Int8);
-        ctx.ExpectType(6, DataType.Float32);
-        ctx.ExpectType(7, DataType.Float32);
-        var x = ctx.InputShape(0);
-        var w = ctx.InputShape(1);
-        var r = ctx.InputShape(2);
-        if (x.Length != 3 || w.Length != 3 || r.Length != 3) throw ctx.Error($"X {Shapes.Format(x)}, W {Shapes.Format(w)} and R {Shapes.Format(r)} must be 3-D");
-        int nd = a.Directions, hidden = a.HiddenSize ?? r[2];
-        if (hidden <= 0 || (long)3 * hidden > Shapes.MaxElements) throw ctx.Error($"hidden size {hidden} is invalid");
-        int seq = a.BatchMajor ? x[1] : x[0], batch = a.BatchMajor ? x[0] : x[1], input = x[2];
-        if ((long)seq * batch * 3 * hidden > Shapes.MaxElements) throw ctx.Error("the input projection is larger than EdgeNet's tensor limit");
-        if (w[0] != nd || w[1] != 3 * hidden || w[2] != input) throw ctx.Error($"W {Shapes.Format(w)} must be [{nd}, {3 * hidden}, {input}]");
-        if (r[0] != nd || r[1] != 3 * hidden || r[2] != hidden) throw ctx.Error($"R {Shapes.Format(r)} must be [{nd}, {3 * hidden}, {hidden}]");
-        if (input <= 0) throw ctx.Error("input size must be positive");
-        foreach (int i in new[] { 6, 7 })
-            if (!ctx.InputShape(i).AsSpan().SequenceEqual([nd, 3 * hidden]))
-                throw ctx.Error($"{(i == 6 ? "W_scale" : "R_scale")} {Shapes.Format(ctx.InputShape(i))} must be [{nd}, {3 * hidden}]");
-        var g = new RnnGeometry(seq, batch, input, hidden, nd, 3, a.BatchMajor);
-        if (ctx.HasInput(3))
-        {
-            ctx.ExpectType(3, DataType.Float32);
-            if (!ctx.InputShape(3).AsSpan().SequenceEqual([nd, 6 * hidden])) throw ctx.Error($"B {Shapes.Format(ctx.InputShape(3))} must be [{nd}, {6 * hidden}]");
-        }
-        if (ctx.HasInput(4))
-        {
-            ctx.ExpectType(4, DataType.Int32);
-            if (!ctx.InputShape(4).AsSpan().SequenceEqual([batch])) throw ctx.Error($"sequence_lens {Shapes.Format(ctx.InputShape(4))} must be [{batch}]");
-        }
-        if (ctx.HasInput(5))
-        {
-            ctx.ExpectType(5, DataType.Float32);
-            if (!ctx.InputShape(5).AsSpan().SequenceEqual(g.StateShape)) throw ctx.Error($"initial_h must be {Shapes.Format(g.StateShape)}");
-        }
+        var g = QRecurrentShapes.Check(ctx, a, gates: 3, scaleInput: 6);
         return (a, g);
     }
 

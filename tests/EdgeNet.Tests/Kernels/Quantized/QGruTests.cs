@@ -16,36 +16,9 @@ public class QGruTests(ITestOutputHelper output)
     private sealed record Config(string Direction = "forward", int Seq = 20, int Batch = 2, int Input = 16, int Hidden = 32,
         bool LinearBeforeReset = true, bool Initial = false, int[]? Lens = null, int Layout = 0);
 
-    private static float[] Normal(Random rng, int count, float std)
-    {
-        var v = new float[count];
-        for (int i = 0; i < count; i++)
-        {
-            double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
-            v[i] = (float)(std * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-        }
-        return v;
-    }
+    private static float[] Normal(Random rng, int count, float std) => QLstmTests.Normal(rng, count, std);
 
-    /// <summary>Per-row symmetric int8: scale = max|row| / 127, q = round(w / scale).</summary>
-    private static (sbyte[] Q, float[] Scale, float[] Dequantized) Quantize(float[] w, int rows, int cols)
-    {
-        var q = new sbyte[w.Length];
-        var scale = new float[rows];
-        var deq = new float[w.Length];
-        for (int r = 0; r < rows; r++)
-        {
-            float max = 0;
-            for (int c = 0; c < cols; c++) max = MathF.Max(max, MathF.Abs(w[r * cols + c]));
-            scale[r] = max > 0 ? max / 127 : 1;
-            for (int c = 0; c < cols; c++)
-            {
-                q[r * cols + c] = (sbyte)Math.Clamp(MathF.Round(w[r * cols + c] / scale[r]), -127, 127);
-                deq[r * cols + c] = q[r * cols + c] * scale[r];
-            }
-        }
-        return (q, scale, deq);
-    }
+    private static (sbyte[] Q, float[] Scale, float[] Dequantized) Quantize(float[] w, int rows, int cols) => QLstmTests.Quantize(w, rows, cols);
 
     private static Model Build(Config c, bool quantized, float[] w, float[] r, sbyte[] wq, sbyte[] rq, float[] ws, float[] rs, float[] b, float[]? h0)
     {

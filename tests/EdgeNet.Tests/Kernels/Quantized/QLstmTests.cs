@@ -16,7 +16,7 @@ public class QLstmTests(ITestOutputHelper output)
     private sealed record Config(string Direction = "forward", int Seq = 20, int Batch = 2, int Input = 16, int Hidden = 32,
         bool Peepholes = false, bool Initial = false, int[]? Lens = null, int Layout = 0);
 
-    private static float[] Normal(Random rng, int count, float std)
+    internal static float[] Normal(Random rng, int count, float std)
     {
         var v = new float[count];
         for (int i = 0; i < count; i++)
@@ -28,7 +28,7 @@ public class QLstmTests(ITestOutputHelper output)
     }
 
     /// <summary>Per-row symmetric int8: scale = max|row| / 127, q = round(w / scale).</summary>
-    private static (sbyte[] Q, float[] Scale, float[] Dequantized) Quantize(float[] w, int rows, int cols)
+    internal static (sbyte[] Q, float[] Scale, float[] Dequantized) Quantize(float[] w, int rows, int cols)
     {
         var q = new sbyte[w.Length];
         var scale = new float[rows];
