@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using EdgeNet.Execution;
-using EdgeNet.Kernels;
+using EdgeNet.Execution.Threading;
 using EdgeNet.Kernels.Activation;
 using EdgeNet.Kernels.Conv;
 using EdgeNet.Kernels.Gemm;
@@ -7,57 +9,120 @@ using EdgeNet.Kernels.Gemm;
 namespace EdgeNet.Ops.Conv;
 
 /// <summary>
-/// Conv with few output positions and many filters (an STFT front end on an 80 ms chunk: 5 positions, 257 filters
-/// of 512 taps), as the transposed GEMM: Yᵀ_g[OutVolume × M/G] = P_g[OutVolume × C/G·KVolume] · W_gᵀ. In the NCHW
-/// orientation (<see cref="GemmConvKernel"/>) the positions are the GEMM columns, and 5 of a 32-wide AVX-512 panel
-/// leaves most lanes idle; here the filters fill the columns. The weights are packed once as B panels; the patch
-/// matrix P (im2col, one row per output position) is built and packed as A per run — O(positions · K), small by
-/// choice — and the GEMM's tile epilogue adds the bias per column and applies the activation; the result is
-/// transposed into NCHW.
+/// Conv with few output positions and many filters (ResNet's 7×7 and 14×14 stages, MobileNet's late pointwise convs,
+/// an STFT front end), as the transposed GEMM: Yᵀ_g[OutVolume × M/G] = P_g[OutVolume × C/G·KVolume] · W_gᵀ. In the
+/// NCHW orientation (<see cref="GemmConvKernel"/>, <see cref="ShiftedConvKernel"/>) the positions are the GEMM columns,
+/// and 49 positions in 32-wide AVX-512 panels leave a quarter of the lanes idle; here the filters fill the columns
+/// and the positions the MR-row tiles. The weights are packed once as B panels; the patch matrix P is packed straight
+/// into A panels per run (implicit im2col, K ordered as the weights: channel, then tap) from the input, or from a
+/// zero-bordered copy when the conv pads, so every tap is a plain offset: element (position p, channel c, tap t) is
+/// at c·plane + posOffset[p] + tapOffset[t]. A tile of 8 positions whose offsets run in at most two contiguous pieces
+/// (stride 1, output rows of any width) packs with two vector loads and a blend per K step; other tiles gather.
+/// The GEMM's tile epilogue adds the bias per column and applies the activation; the result is transposed to NCHW.
 /// </summary>
-internal sealed unsafe class SmallOutputConvKernel : Kernel
+internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
 {
+    /// <summary>Tiles of 8 positions the vector packer takes: two contiguous pieces, split at <see cref="_split"/>.</summary>
+    private const int VectorTile = 8;
+
     private readonly ConvShape _s;
     private readonly F32GemmDriver _driver;
-    private readonly F32GemmMicrokernel _uk;
     private readonly float[] _packedWeights;
-    private readonly int _depth, _mPer, _positions, _packedA, _items;
-    private readonly bool _hasBias;
+    private readonly int _depth, _cPer, _mPer, _positions, _mr, _tiles, _packedA, _items, _taps, _dp, _hp, _wp;
+    private readonly nint _plane;
+    private readonly bool _hasBias, _padded;
+    private readonly int[] _posOffset, _tapOffset;
+    // per tile: start offset, gap between the two pieces, positions in the first piece (0: gather)
+    private readonly int[] _start, _gap, _split;
 
-    private SmallOutputConvKernel(ConvShape s, F32GemmDriver driver, F32GemmMicrokernel uk, float[] packedWeights, int depth, bool hasBias)
+    // per run
+    private float* _source, _aPacked;
+
+    private SmallOutputConvKernel(ConvShape s, F32GemmDriver driver, F32GemmMicrokernel uk, float[] packedWeights, bool hasBias)
     {
+        var g = s.Geometry;
         _s = s;
         _driver = driver;
-        _uk = uk;
         _packedWeights = packedWeights;
-        _depth = depth;
+        _cPer = s.InChannels / s.Group;
         _mPer = s.OutChannels / s.Group;
-        _positions = s.Geometry.OutVolume;
-        _packedA = F32GemmPacking.PackedASize(_positions, depth, uk.MR);
+        _taps = g.KernelVolume;
+        _depth = _cPer * _taps;
+        _positions = g.OutVolume;
+        _mr = uk.MR;
+        _tiles = (_positions + _mr - 1) / _mr;
+        _packedA = F32GemmPacking.PackedASize(_positions, _depth, _mr);
         _items = s.Batch * s.Group;
         _hasBias = hasBias;
+        _padded = g.PadBegin.Any(v => v != 0) || g.PadEnd.Any(v => v != 0);
+        _dp = g.InD + g.PadFront + g.PadEnd[0];
+        _hp = g.InH + g.PadTop + g.PadEnd[1];
+        _wp = g.InW + g.PadLeft + g.PadEnd[2];
+        _plane = _padded ? (nint)_dp * _hp * _wp : g.InVolume;
+        (_posOffset, _tapOffset) = Offsets(g, _hp, _wp);
+        _start = new int[_tiles];
+        _gap = new int[_tiles];
+        _split = new int[_tiles];
+        if (_mr == VectorTile && Vector256.IsHardwareAccelerated)
+            for (int t = 0; t < _tiles; t++) (_start[t], _gap[t], _split[t]) = TwoPieces(_posOffset, t * _mr, _positions);
+    }
+
+    /// <summary>Offset of each output position's first tap and of each tap, in the (padded) input volume of pitch hp×wp.</summary>
+    private static (int[] Positions, int[] Taps) Offsets(ConvGeometry g, int hp, int wp)
+    {
+        var positions = new int[g.OutVolume];
+        int p = 0;
+        for (int od = 0; od < g.OutD; od++)
+            for (int oh = 0; oh < g.OutH; oh++)
+                for (int ow = 0; ow < g.OutW; ow++)
+                    positions[p++] = (od * g.SD * hp + oh * g.SH) * wp + ow * g.SW;
+        var taps = new int[g.KernelVolume];
+        int t = 0;
+        for (int kd = 0; kd < g.KD; kd++)
+            for (int kh = 0; kh < g.KH; kh++)
+                for (int kw = 0; kw < g.KW; kw++)
+                    taps[t++] = (kd * g.DD * hp + kh * g.DH) * wp + kw * g.DW;
+        return (positions, taps);
     }
 
     /// <summary>
-    /// This kernel when the output positions fill at most half a microkernel panel while the filters of a group fill
-    /// at least one, and the weights are constant; otherwise null. A single position (a squeeze-excite FC on a 1×1
-    /// map) stays with <see cref="GemmConvKernel"/>: as a one-row tile here its K would be summed in another order,
-    /// and the quantizer's measurements on such nets depend on the last bits.
+    /// (start, gap, split) when the 8 positions from p0 are at start + r (r &lt; split) and start + gap + r (r ≥ split),
+    /// gap ≥ 0; split 0 when they are not (or the tile is partial).
+    /// </summary>
+    private static (int, int, int) TwoPieces(int[] offsets, int p0, int count)
+    {
+        if (p0 + VectorTile > count) return (0, 0, 0);
+        int start = offsets[p0], split = 1;
+        while (split < VectorTile && offsets[p0 + split] == start + split) split++;
+        int gap = split < VectorTile ? offsets[p0 + split] - start - split : 0;
+        if (gap < 0) return (0, 0, 0);
+        for (int r = split; r < VectorTile; r++)
+            if (offsets[p0 + r] != start + gap + r) return (0, 0, 0);
+        return (start, gap, split);
+    }
+
+    /// <summary>
+    /// This kernel when the weights are constant, the filters of a group fill at least one microkernel panel, and the
+    /// transposed GEMM wastes fewer lanes than the NCHW one (<see cref="Prefer"/>); otherwise null. A single position
+    /// (a squeeze-excite FC on a 1×1 map) stays with <see cref="GemmConvKernel"/>: as a one-row tile here its K would
+    /// be summed in another order, and the quantizer's measurements on such nets depend on the last bits.
     /// </summary>
     public static SmallOutputConvKernel? TryCreate(OpContext ctx, ConvShape s, bool hasBias, FusedActivation activation)
     {
-        var g = s.Geometry;
         var uk = F32GemmMicrokernel.For(ctx.Isa);
-        int cPer = s.InChannels / s.Group, mPer = s.OutChannels / s.Group, depth = cPer * g.KernelVolume, positions = g.OutVolume;
-        if (s.Batch == 0 || mPer < uk.NR || depth == 0 || positions < 2 || positions > uk.NR / 2) return null;
+        if (!Prefer(s, uk)) return null;
         if (ctx.InputConstant(1) is not { } w) return null;
+        var g = s.Geometry;
+        int cPer = s.InChannels / s.Group, mPer = s.OutChannels / s.Group, depth = cPer * g.KernelVolume, positions = g.OutVolume;
+        int items = s.Batch * s.Group, packedA = F32GemmPacking.PackedASize(positions, depth, uk.MR);
+        long padded = (long)s.Batch * s.InChannels * (g.InD + g.PadFront + g.PadEnd[0]) * (g.InH + g.PadTop + g.PadEnd[1]) * (g.InW + g.PadLeft + g.PadEnd[2]);
+        if ((long)items * packedA > int.MaxValue / 2 || (long)items * positions * mPer > int.MaxValue / 2 || padded > int.MaxValue / 2) return null;
         int bStride = F32GemmPacking.PackedBSize(depth, mPer, uk.NR);
         var packed = GC.AllocateArray<float>(s.Group * bStride, pinned: true);
         fixed (float* src = w.AsSpan<float>())
         fixed (float* dst = packed)
             for (int grp = 0; grp < s.Group; grp++)
                 F32GemmPacking.PackB(src + (nint)grp * mPer * depth, depth, mPer, depth, transposed: true, uk.NR, dst + (nint)grp * bStride);
-        int items = s.Batch * s.Group, packedA = F32GemmPacking.PackedASize(positions, depth, uk.MR);
         var aOffset = new int[items];
         var bOffset = new int[items];
         var cOffset = new int[items];
@@ -72,81 +137,142 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel
         }
         var driver = new F32GemmDriver(uk, positions, mPer, depth, GemmBSource.Packed, mPer, null,
             aOffset, bOffset, cOffset, biasOffset, biasRowStride: 0, biasColStride: 1, activation, ctx.Threads);
-        return new SmallOutputConvKernel(s, driver, uk, packed, depth, hasBias);
+        return new SmallOutputConvKernel(s, driver, uk, packed, hasBias);
     }
 
-    private int PatchFloats => _positions * _depth;
+    /// <summary>
+    /// Whether the transposed GEMM beats the NCHW one for this shape, by the share of microkernel lanes each keeps
+    /// busy: positions over MR-row tiles times filters over NR-column panels here, against positions (or the shifted
+    /// kernel's wider rows) over NR-column panels times filters over MR-row tiles there. Packing the patches costs
+    /// about <see cref="PackCost"/> multiply-add lanes per patch element (spread over the filters), the NCHW path's
+    /// partial last panel and tile-by-tile overheads about <see cref="NchwOverhead"/>.
+    /// </summary>
+    internal static bool Prefer(ConvShape s, F32GemmMicrokernel uk)
+    {
+        var g = s.Geometry;
+        int cPer = s.InChannels / s.Group, mPer = s.OutChannels / s.Group, positions = g.OutVolume;
+        if (s.Batch == 0 || mPer < uk.NR || cPer * g.KernelVolume == 0 || positions < 2) return false;
+        int mr = uk.MR, nr = uk.NR;
+        double here = (double)positions / RoundUp(positions, mr) * mPer / RoundUp(mPer, nr) * (1 - PackCost(uk) / mPer);
+        int columns = positions;
+        if (g.InD == 1 && g.KD == 1 && g.SH == 1 && g.SW == 1 && g.KernelVolume > 1 && cPer >= 16)
+            columns = (g.OutH - 1) * (g.InW + g.PadLeft + g.PadEnd[2]) + g.OutW; // the shifted kernel's rows
+        double nchw = (double)positions / RoundUp(columns, nr) * mPer / RoundUp(mPer, mr) * (1 - NchwOverhead(columns, nr));
+        return here > nchw;
+    }
+
+    /// <summary>Multiply-add lanes one packed patch element costs (a vector of 8 per two loads and a blend, else a gather).</summary>
+    private static double PackCost(F32GemmMicrokernel uk) => uk.MR == VectorTile && Vector256.IsHardwareAccelerated ? 4 : 16;
+
+    /// <summary>The NCHW path's partial last panel goes through a temporary tile on every K block.</summary>
+    private static double NchwOverhead(int columns, int nr) => columns % nr == 0 ? 0 : 0.25 / ((columns + nr - 1) / nr);
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    private int PaddedFloats => _padded ? (int)(_s.Batch * _s.InChannels * _plane) : 0;
     private int TransposedFloats => _items * _positions * _mPer;
 
-    public override int ScratchBytes => (_items * _packedA + PatchFloats + TransposedFloats) * sizeof(float) + _driver.ScratchBytes;
+    public override int ScratchBytes => (_items * _packedA + PaddedFloats + TransposedFloats) * sizeof(float) + _driver.ScratchBytes;
 
     public override void Execute(ExecutionContext ctx)
     {
         var bias = _hasBias ? Input<float>(ctx, 2) : default;
-        var x = Input<float>(ctx, 0);
-        var y = Output<float>(ctx, 0);
-        var g = _s.Geometry;
-        int cPer = _s.InChannels / _s.Group, inVolume = g.InVolume;
+        fixed (float* x = Input<float>(ctx, 0))
+        fixed (float* y = Output<float>(ctx, 0))
         fixed (float* b = bias)
         fixed (float* weights = _packedWeights)
         fixed (byte* scratchBytes = Scratch)
         {
             float* packedA = (float*)scratchBytes;
-            float* patches = packedA + (nint)_items * _packedA;
-            float* transposed = patches + PatchFloats;
+            float* padded = packedA + (nint)_items * _packedA;
+            float* transposed = padded + PaddedFloats;
             float* driverScratch = transposed + TransposedFloats;
-            for (int t = 0; t < _items; t++)
+            _source = x;
+            if (_padded)
             {
-                int n = t / _s.Group, grp = t % _s.Group;
-                Patches(x.Slice((n * _s.InChannels + grp * cPer) * inVolume, cPer * inVolume), cPer, new Span<float>(patches, PatchFloats));
-                F32GemmPacking.PackA(patches, _positions, _depth, _depth, false, 1, _uk.MR, packedA + (nint)t * _packedA);
+                Pad(x, padded);
+                _source = padded;
             }
+            _aPacked = packedA;
+            int parts = _items * _tiles;
+            ctx.Parallel(this, parts, _driver.Threads);
             _driver.Run(ctx, packedA, weights, transposed, _hasBias ? b : null, 1, driverScratch);
             for (int t = 0; t < _items; t++)
             {
                 int n = t / _s.Group, grp = t % _s.Group;
-                var yt = y.Slice((n * _s.OutChannels + grp * _mPer) * _positions, _mPer * _positions);
-                var ct = new ReadOnlySpan<float>(transposed + (nint)t * _positions * _mPer, _positions * _mPer);
-                for (int p = 0; p < _positions; p++)
-                    for (int m = 0; m < _mPer; m++) yt[m * _positions + p] = ct[p * _mPer + m];
+                Transpose(transposed + (nint)t * _positions * _mPer, y + (nint)(n * _s.OutChannels + grp * _mPer) * _positions);
             }
         }
     }
 
-    /// <summary>im2col with one row per output position: row p, column (c, kd, kh, kw) = the input tap, 0 outside.</summary>
-    private void Patches(ReadOnlySpan<float> x, int channels, Span<float> patches)
+    /// <summary>Packs the A panel of one position tile of one (image, group) item.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Execute(int part)
+    {
+        int item = part / _tiles, tile = part % _tiles;
+        int n = item / _s.Group, grp = item % _s.Group;
+        float* src = _source + (n * _s.InChannels + grp * _cPer) * _plane;
+        float* dst = _aPacked + (nint)item * _packedA + (nint)tile * _mr * _depth;
+        int[] taps = _tapOffset;
+        int split = _split[tile];
+        if (split > 0)
+        {
+            float* origin = src + _start[tile];
+            nint gap = _gap[tile];
+            if (split == VectorTile)
+            {
+                for (int c = 0; c < _cPer; c++, origin += _plane)
+                    for (int t = 0; t < taps.Length; t++, dst += VectorTile)
+                        Vector256.Store(Vector256.Load(origin + taps[t]), dst);
+                return;
+            }
+            var second = Vector256.GreaterThanOrEqual(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(split)).AsSingle();
+            for (int c = 0; c < _cPer; c++, origin += _plane)
+                for (int t = 0; t < taps.Length; t++, dst += VectorTile)
+                {
+                    float* p = origin + taps[t];
+                    Vector256.Store(Vector256.ConditionalSelect(second, Vector256.Load(p + gap), Vector256.Load(p)), dst);
+                }
+            return;
+        }
+        int p0 = tile * _mr, rows = Math.Min(_mr, _positions - p0), mr = _mr;
+        int* pos = stackalloc int[mr];
+        for (int r = 0; r < rows; r++) pos[r] = _posOffset[p0 + r];
+        for (int c = 0; c < _cPer; c++, src += _plane)
+            for (int t = 0; t < taps.Length; t++, dst += mr)
+            {
+                float* p = src + taps[t];
+                int r = 0;
+                for (; r < rows; r++) dst[r] = p[pos[r]];
+                for (; r < mr; r++) dst[r] = 0;
+            }
+    }
+
+    /// <summary>Copies each input volume into the middle of its zeroed Dp×Hp×Wp scratch volume.</summary>
+    private void Pad(float* x, float* padded)
     {
         var g = _s.Geometry;
-        int row = 0;
-        for (int od = 0; od < g.OutD; od++)
-            for (int oh = 0; oh < g.OutH; oh++)
-                for (int ow = 0; ow < g.OutW; ow++, row++)
-                {
-                    var dst = patches.Slice(row * _depth, _depth);
-                    int col = 0;
-                    for (int c = 0; c < channels; c++)
-                        for (int kd = 0; kd < g.KD; kd++)
-                        {
-                            int id = od * g.SD - g.PadFront + kd * g.DD;
-                            for (int kh = 0; kh < g.KH; kh++)
-                            {
-                                int ih = oh * g.SH - g.PadTop + kh * g.DH;
-                                bool rowInside = (uint)id < (uint)g.InD && (uint)ih < (uint)g.InH;
-                                int rowBase = ((c * g.InD + id) * g.InH + ih) * g.InW;
-                                int iw0 = ow * g.SW - g.PadLeft;
-                                if (rowInside && g.DW == 1 && iw0 >= 0 && iw0 + g.KW <= g.InW)
-                                {
-                                    x.Slice(rowBase + iw0, g.KW).CopyTo(dst.Slice(col, g.KW));
-                                    col += g.KW;
-                                    continue;
-                                }
-                                for (int kw = 0; kw < g.KW; kw++, col++)
-                                {
-                                    int iw = iw0 + kw * g.DW;
-                                    dst[col] = rowInside && (uint)iw < (uint)g.InW ? x[rowBase + iw] : 0f;
-                                }
-                            }
-                        }
-                }
+        int volumes = _s.Batch * _s.InChannels;
+        F32GemmEpilogue.Zero(padded, (int)(volumes * _plane));
+        for (int v = 0; v < volumes; v++)
+        {
+            float* src = x + (nint)v * g.InVolume;
+            float* dst = padded + v * _plane + ((nint)g.PadFront * _hp + g.PadTop) * _wp + g.PadLeft;
+            for (int d = 0; d < g.InD; d++)
+                for (int h = 0; h < g.InH; h++, src += g.InW)
+                    F32GemmEpilogue.Copy(src, dst + ((nint)d * _hp + h) * _wp, g.InW);
+        }
+    }
+
+    /// <summary>y[m, p] = c[p, m] for one item.</summary>
+    private void Transpose(float* c, float* y)
+    {
+        int positions = _positions, filters = _mPer;
+        for (int m = 0; m < filters; m++)
+        {
+            float* row = y + (nint)m * positions;
+            float* col = c + m;
+            for (int p = 0; p < positions; p++) row[p] = col[(nint)p * filters];
+        }
     }
 }
