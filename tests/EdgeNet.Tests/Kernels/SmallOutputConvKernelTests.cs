@@ -13,7 +13,8 @@ namespace EdgeNet.Tests.Kernels;
 /// <summary>
 /// Convs with few output positions and many filters through <see cref="SmallOutputConvKernel"/> (the transposed GEMM:
 /// positions as rows, filters as columns) against <see cref="F32ConvReference"/>, for every ISA path, 1 and 2
-/// threads; each case checks whether the kernel is chosen (it needs positions ≤ NR/2 and filters ≥ NR per group).
+/// threads, over both packing paths (vector tiles of two contiguous pieces, gathered tiles); each case checks the
+/// kernel is chosen exactly when <see cref="SmallOutputConvKernel.Prefer"/> says so, and a few that it is (or is not).
 /// </summary>
 public class SmallOutputConvKernelTests
 {
@@ -27,10 +28,24 @@ public class SmallOutputConvKernelTests
         // groups with enough filters each; 3-D
         yield return new(1, 4, 96, 2, [9, 9], [3, 3], [4, 4], [1, 1], [0, 0], [0, 0]);
         yield return new(1, 2, 40, 1, [3, 4, 4], [2, 3, 3], [1, 2, 2], [1, 1, 1], [0, 1, 1], [0, 1, 1]);
+        // ResNet-like late stages: 3×3 pad 1 on 7×7 (tiles of 8 positions span two output rows: two loads and a
+        // blend), 14×14 with a partial last tile, 1×1 pointwise on 7×7 (one contiguous piece per tile), strided 3×3
+        // and 1×1 downsamples (gathered tiles), output rows of 3 (a tile spans three rows: gathered)
+        yield return new(1, 24, 64, 1, [7, 7], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]);
+        yield return new(1, 17, 96, 1, [14, 14], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], Bias: false);
+        yield return new(1, 40, 160, 1, [7, 7], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]);
+        yield return new(1, 16, 96, 1, [13, 13], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]);
+        yield return new(2, 32, 64, 1, [14, 14], [1, 1], [2, 2], [1, 1], [0, 0], [0, 0]);
+        yield return new(1, 20, 64, 1, [8, 3], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]);
+        // asymmetric pads, dilation 2 with stride 1, groups of 64 filters, batch 2
+        yield return new(2, 36, 128, 2, [9, 10], [3, 3], [1, 1], [2, 2], [2, 1], [1, 2]);
+        // 1-D stride 1 (one contiguous piece per tile)
+        yield return new(1, 12, 64, 1, [30], [5], [1], [1], [2], [2]);
         // many positions, few filters or one position: other kernels
         yield return new(1, 8, 64, 1, [6, 6], [6, 6], [1, 1], [1, 1], [0, 0], [0, 0]);
         yield return new(1, 2, 64, 1, [40, 40], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]);
         yield return new(1, 2, 4, 1, [20], [5], [5], [1], [0], [0]);
+        yield return new(1, 32, 64, 1, [56, 56], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]);
     }
 
     [Fact]
@@ -54,7 +69,9 @@ public class SmallOutputConvKernelTests
                 foreach (int threads in new[] { 1, 2 })
                 {
                     var uk = F32GemmMicrokernel.For(isa);
-                    bool chosen = geometry.OutVolume is >= 2 && geometry.OutVolume <= uk.NR / 2 && c.M / c.Group >= uk.NR;
+                    bool chosen = SmallOutputConvKernel.Prefer(shape, uk);
+                    if (isa == Isa.Avx512 && index is 1 or 6 or 8) Assert.True(chosen, $"case {index}: the transposed GEMM should win on AVX-512");
+                    if (index is 15 or 16 or 17) Assert.False(chosen, $"case {index}");
                     var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
                     Assert.Equal(chosen, session.Plan.Steps.Single().Kernel is SmallOutputConvKernel);
                     var y = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) })[0];
