@@ -65,9 +65,11 @@ public sealed unsafe class F32GemmDriver : IParallelWork
     private int _next;
 
     /// <param name="biasRowStride">bias element of row i, column j is bias[i·rowStride + j·colStride] (colStride 0 or 1).</param>
+    /// <param name="maxKc">K block limit (0: the microkernel's KC); K is then split into equal blocks. Longer blocks
+    /// load and store each C tile less often, which pays when few row tiles share each B panel.</param>
     public F32GemmDriver(F32GemmMicrokernel microkernel, int m, int n, int k, GemmBSource bSource, nint ldb, F32GemmTilePacker? packer,
         int[] aOffset, int[] bOffset, int[] cOffset, int[]? biasOffset, int biasRowStride, int biasColStride, FusedActivation activation, int threads,
-        GemmKSegment[]? segments = null)
+        GemmKSegment[]? segments = null, int maxKc = 0)
     {
         if ((bSource == GemmBSource.Segments) != (segments is not null)) throw new ArgumentException("segments go with GemmBSource.Segments");
         _segments = segments;
@@ -80,11 +82,15 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         _activation = activation;
         _width = microkernel.VectorBits;
         int batches = aOffset.Length;
-        _kc = segments is null ? Math.Min(k, microkernel.KC) : Math.Max(1, segments.Max(g => g.Kc));
+        // K blocks of at most maxKc (the microkernel's KC by default), split evenly
+        int kcMax = maxKc > 0 ? maxKc : microkernel.KC, kBlocks = Math.Max(1, (k + kcMax - 1) / kcMax);
+        _kc = segments is null ? (maxKc > 0 ? (k + kBlocks - 1) / kBlocks : Math.Min(k, kcMax)) : Math.Max(1, segments.Max(g => g.Kc));
         // B block KC×NC about 128 KiB (L2); A block MC×KC about 64 KiB.
         int nPanels = (n + _nr - 1) / _nr;
         int ncPanels = Math.Clamp(32768 / Math.Max(1, _kc) / _nr, 1, nPanels);
-        _mc = Math.Clamp(16384 / Math.Max(1, _kc) / _mr, 1, (m + _mr - 1) / _mr) * _mr;
+        // (with longer K blocks the A block grows with them, so a B panel still serves as many row tiles)
+        int aBlockFloats = 16384 * Math.Max(1, kcMax / microkernel.KC);
+        _mc = Math.Clamp(aBlockFloats / Math.Max(1, _kc) / _mr, 1, (m + _mr - 1) / _mr) * _mr;
         long macs = (long)batches * m * n * k;
         Threads = macs < MinParallelMacs ? 1 : threads;
         _mSplits = 1;

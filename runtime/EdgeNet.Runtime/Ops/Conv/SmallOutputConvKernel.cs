@@ -136,7 +136,8 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
             biasOffset[t] = grp * mPer;
         }
         var driver = new F32GemmDriver(uk, positions, mPer, depth, GemmBSource.Packed, mPer, null,
-            aOffset, bOffset, cOffset, biasOffset, biasRowStride: 0, biasColStride: 1, activation, ctx.Threads);
+            aOffset, bOffset, cOffset, biasOffset, biasRowStride: 0, biasColStride: 1, activation, ctx.Threads,
+            maxKc: 4 * uk.KC);
         return new SmallOutputConvKernel(s, driver, uk, packed, hasBias);
     }
 
