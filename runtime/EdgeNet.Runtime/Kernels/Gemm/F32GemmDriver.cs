@@ -60,7 +60,9 @@ public sealed unsafe class F32GemmDriver : IParallelWork
     private readonly GemmKSegment[]? _segments;
 
     // per run
-    private float* _a, _b, _c, _bias, _scratch;
+    private float* _a, _b, _c, _bias, _scratch, _transposed;
+    private int[]? _transposedOffset;
+    private nint _transposedLd;
     private float _beta;
     private int _next;
 
@@ -137,6 +139,18 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         ctx.Parallel(this, Threads, Threads);
     }
 
+    /// <summary>
+    /// As <see cref="Run(ExecutionContext, float*, float*, float*, float*, float, float*)"/>, and each finished tile
+    /// (after bias and activation) is also stored transposed, while in L1: y_t[j·ld + i] = C_t[i, j] with
+    /// y_t = <paramref name="y"/> + <paramref name="yOffset"/>[t] (a conv computed positions × filters, stored NCHW).
+    /// </summary>
+    public void RunTransposed(ExecutionContext ctx, float* a, float* b, float* c, float* bias, float* scratch, float* y, int[] yOffset, nint ld)
+    {
+        _transposed = y; _transposedOffset = yOffset; _transposedLd = ld;
+        Run(ctx, a, b, c, bias, 1, scratch);
+        _transposed = null; _transposedOffset = null;
+    }
+
     /// <summary>Single-threaded run without an execution context (tests, benchmarks).</summary>
     public void Run(float* a, float* b, float* c, float* bias, float beta, float* scratch)
     {
@@ -167,6 +181,7 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         float* bBase = _b + _bOffset[batch];
         float* cBase = _c + _cOffset[batch];
         float* bias = _bias is null ? null : _bias + _biasOffset[batch];
+        float* yT = _transposed is null ? null : _transposed + _transposedOffset![batch];
         nint ldc = _n;
         int blocks = _segments is null ? (k + _kc - 1) / _kc : _segments.Length;
         for (int block = 0; block < blocks; block++)
@@ -225,7 +240,11 @@ public sealed unsafe class F32GemmDriver : IParallelWork
                             _uk.Run(rows, kc, aPanel, panel, ldb, temp, nr, accumulate);
                             for (int r = 0; r < rows; r++) new ReadOnlySpan<float>(temp + r * nr, cols).CopyTo(new Span<float>(cTile + r * ldc, cols));
                         }
-                        if (last) Epilogue(i, rows, j, cols, cTile, ldc, bias);
+                        if (last)
+                        {
+                            Epilogue(i, rows, j, cols, cTile, ldc, bias);
+                            if (yT is not null) F32GemmEpilogue.TransposeTile(cTile, ldc, rows, cols, yT + j * _transposedLd + i, _transposedLd);
+                        }
                     }
                 }
             }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeNet.Execution;
 using EdgeNet.Execution.Threading;
 using EdgeNet.Kernels.Activation;
@@ -18,7 +19,8 @@ namespace EdgeNet.Ops.Conv;
 /// zero-bordered copy when the conv pads, so every tap is a plain offset: element (position p, channel c, tap t) is
 /// at c·plane + posOffset[p] + tapOffset[t]. A tile of 8 positions whose offsets run in at most two contiguous pieces
 /// (stride 1, output rows of any width) packs with two vector loads and a blend per K step; other tiles gather.
-/// The GEMM's tile epilogue adds the bias per column and applies the activation; the result is transposed to NCHW.
+/// The GEMM's tile epilogue adds the bias per column, applies the activation and stores the tile transposed into the
+/// NCHW output while it is in L1 (the positions × filters matrix itself is only the K blocks' accumulator).
 /// </summary>
 internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
 {
@@ -31,7 +33,7 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
     private readonly int _depth, _cPer, _mPer, _positions, _mr, _tiles, _packedA, _items, _taps, _dp, _hp, _wp;
     private readonly nint _plane;
     private readonly bool _hasBias, _padded;
-    private readonly int[] _posOffset, _tapOffset;
+    private readonly int[] _posOffset, _tapOffset, _yOffset;
     // per tile: start offset, gap between the two pieces, positions in the first piece (0: gather)
     private readonly int[] _start, _gap, _split;
 
@@ -60,6 +62,8 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
         _wp = g.InW + g.PadLeft + g.PadEnd[2];
         _plane = _padded ? (nint)_dp * _hp * _wp : g.InVolume;
         (_posOffset, _tapOffset) = Offsets(g, _hp, _wp);
+        _yOffset = new int[_items];
+        for (int t = 0; t < _items; t++) _yOffset[t] = (t / s.Group * s.OutChannels + t % s.Group * _mPer) * _positions;
         _start = new int[_tiles];
         _gap = new int[_tiles];
         _split = new int[_tiles];
@@ -145,25 +149,35 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
     /// Whether the transposed GEMM beats the NCHW one for this shape, by the share of microkernel lanes each keeps
     /// busy: positions over MR-row tiles times filters over NR-column panels here, against positions (or the shifted
     /// kernel's wider rows) over NR-column panels times filters over MR-row tiles there. Packing the patches costs
-    /// about <see cref="PackCost"/> multiply-add lanes per patch element (spread over the filters), the NCHW path's
-    /// partial last panel and tile-by-tile overheads about <see cref="NchwOverhead"/>.
+    /// about <see cref="PackCost"/> multiply-add lanes per patch element (spread over the filters), storing a tile
+    /// transposed about <see cref="TransposeCost"/> per output element (spread over K), and the NCHW path's partial
+    /// last panel and im2col tiles cost their own share (<see cref="NchwOverhead"/>).
     /// </summary>
     internal static bool Prefer(ConvShape s, F32GemmMicrokernel uk)
     {
         var g = s.Geometry;
-        int cPer = s.InChannels / s.Group, mPer = s.OutChannels / s.Group, positions = g.OutVolume;
-        if (s.Batch == 0 || mPer < uk.NR || cPer * g.KernelVolume == 0 || positions < 2) return false;
+        int cPer = s.InChannels / s.Group, mPer = s.OutChannels / s.Group, positions = g.OutVolume, depth = cPer * g.KernelVolume;
+        if (s.Batch == 0 || mPer < uk.NR || depth == 0 || positions < 2) return false;
         int mr = uk.MR, nr = uk.NR;
-        double here = (double)positions / RoundUp(positions, mr) * mPer / RoundUp(mPer, nr) * (1 - PackCost(uk) / mPer);
+        double here = (double)positions / RoundUp(positions, mr) * mPer / RoundUp(mPer, nr)
+            * (1 - PackCost(uk) / mPer) * (1 - TransposeCost(uk) / depth);
         int columns = positions;
-        if (g.InD == 1 && g.KD == 1 && g.SH == 1 && g.SW == 1 && g.KernelVolume > 1 && cPer >= 16)
-            columns = (g.OutH - 1) * (g.InW + g.PadLeft + g.PadEnd[2]) + g.OutW; // the shifted kernel's rows
-        double nchw = (double)positions / RoundUp(columns, nr) * mPer / RoundUp(mPer, mr) * (1 - NchwOverhead(columns, nr));
+        bool pointwise = g.KernelVolume == 1 && g.Strides.All(v => v == 1) && g.PadBegin.All(v => v == 0) && g.PadEnd.All(v => v == 0);
+        bool shifted = g.InD == 1 && g.KD == 1 && g.SH == 1 && g.SW == 1 && g.KernelVolume > 1 && cPer >= 16;
+        if (shifted) columns = (g.OutH - 1) * (g.InW + g.PadLeft + g.PadEnd[2]) + g.OutW; // the shifted kernel's rows
+        double nchw = (double)positions / RoundUp(columns, nr) * mPer / RoundUp(mPer, mr) * (1 - NchwOverhead(columns, nr))
+            * (pointwise || shifted ? 1 : 1 - Im2ColCost / mPer);
         return here > nchw;
     }
 
     /// <summary>Multiply-add lanes one packed patch element costs (a vector of 8 per two loads and a blend, else a gather).</summary>
     private static double PackCost(F32GemmMicrokernel uk) => uk.MR == VectorTile && Vector256.IsHardwareAccelerated ? 4 : 16;
+
+    /// <summary>Multiply-add lanes one output element's transposed store costs (8×8 register transposes, else scalar).</summary>
+    private static double TransposeCost(F32GemmMicrokernel uk) => uk.MR == 8 && Avx.IsSupported ? 8 : 32;
+
+    /// <summary>Multiply-add lanes one element of the NCHW path's im2col B panels costs (spread over the filters).</summary>
+    private const double Im2ColCost = 8;
 
     /// <summary>The NCHW path's partial last panel goes through a temporary tile on every K block.</summary>
     private static double NchwOverhead(int columns, int nr) => columns % nr == 0 ? 0 : 0.25 / ((columns + nr - 1) / nr);
@@ -197,12 +211,7 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
             _aPacked = packedA;
             int parts = _items * _tiles;
             ctx.Parallel(this, parts, _driver.Threads);
-            _driver.Run(ctx, packedA, weights, transposed, _hasBias ? b : null, 1, driverScratch);
-            for (int t = 0; t < _items; t++)
-            {
-                int n = t / _s.Group, grp = t % _s.Group;
-                Transpose(transposed + (nint)t * _positions * _mPer, y + (nint)(n * _s.OutChannels + grp * _mPer) * _positions);
-            }
+            _driver.RunTransposed(ctx, packedA, weights, transposed, _hasBias ? b : null, driverScratch, y, _yOffset, _positions);
         }
     }
 
@@ -265,15 +274,4 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
         }
     }
 
-    /// <summary>y[m, p] = c[p, m] for one item.</summary>
-    private void Transpose(float* c, float* y)
-    {
-        int positions = _positions, filters = _mPer;
-        for (int m = 0; m < filters; m++)
-        {
-            float* row = y + (nint)m * positions;
-            float* col = c + m;
-            for (int p = 0; p < positions; p++) row[p] = col[(nint)p * filters];
-        }
-    }
 }
