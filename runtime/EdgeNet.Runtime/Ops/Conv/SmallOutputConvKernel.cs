@@ -160,7 +160,7 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
         if (s.Batch == 0 || mPer < uk.NR || depth == 0 || positions < 2) return false;
         int mr = uk.MR, nr = uk.NR;
         double here = (double)positions / RoundUp(positions, mr) * mPer / RoundUp(mPer, nr)
-            * (1 - PackCost(uk) / mPer) * (1 - TransposeCost(uk) / depth);
+            * (1 - PackCost(uk, g) / mPer) * (1 - TransposeCost(uk) / depth);
         int columns = positions;
         bool pointwise = g.KernelVolume == 1 && g.Strides.All(v => v == 1) && g.PadBegin.All(v => v == 0) && g.PadEnd.All(v => v == 0);
         bool shifted = g.InD == 1 && g.KD == 1 && g.SH == 1 && g.SW == 1 && g.KernelVolume > 1 && cPer >= 16;
@@ -170,8 +170,9 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
         return here > nchw;
     }
 
-    /// <summary>Multiply-add lanes one packed patch element costs (a vector of 8 per two loads and a blend, else a gather).</summary>
-    private static double PackCost(F32GemmMicrokernel uk) => uk.MR == VectorTile && Vector256.IsHardwareAccelerated ? 4 : 16;
+    /// <summary>Multiply-add lanes one packed patch element costs: a vector of 8 per two loads and a blend when the
+    /// width stride is 1 (most tiles are two contiguous pieces), else a scalar gather.</summary>
+    private static double PackCost(F32GemmMicrokernel uk, ConvGeometry g) => uk.MR == VectorTile && Vector256.IsHardwareAccelerated && g.SW == 1 ? 4 : 32;
 
     /// <summary>Multiply-add lanes one output element's transposed store costs (8×8 register transposes, else scalar).</summary>
     private static double TransposeCost(F32GemmMicrokernel uk) => uk.MR == 8 && Avx.IsSupported ? 8 : 32;
