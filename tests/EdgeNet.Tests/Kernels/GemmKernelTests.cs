@@ -81,6 +81,54 @@ public class GemmKernelTests
         AssertClose(expected, y, $"{uk.GetType().Name} {m}x{n}x{k} {source}");
     }
 
+    /// <summary>
+    /// Two items with packed B, K split into even blocks of at most maxKc (odd limits, one block, many), bias per
+    /// column and an activation, each finished tile also stored transposed (the positions × filters conv form): C
+    /// matches the reference, the transposed store holds exactly C's values, and nothing else of it is written.
+    /// </summary>
+    [Fact]
+    public unsafe void DriverWithKBlockLimitAndTransposedStoreMatchesReference()
+    {
+        foreach (var uk in Microkernels())
+            foreach (var (m, n, k, maxKc) in new[] { (49, 64, 300, 50), (17, 33, 70, 512), (8, 32, 1100, 512), (3, 70, 130, 64), (70, 5, 9, 1) })
+            {
+                int seed = m * 31 + n * 7 + k, ld = m + 3, items = 2;
+                var a = Random(items * m * k, seed);
+                var b = Random(k * n, seed + 1);
+                var bias = Random(n, seed + 2);
+                var act = new FusedActivation(ActivationKind.Clip, -0.5f, 0.5f);
+                var expected = new float[items * m * n];
+                for (int t = 0; t < items; t++)
+                    F32GemmReference.Run(m, n, k, a.AsSpan(t * m * k), k, b, n, expected.AsSpan(t * m * n), n, accumulate: false);
+                for (int t = 0; t < items; t++)
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) expected[(t * m + i) * n + j] = act.Apply(expected[(t * m + i) * n + j] + bias[j]);
+                int packedASize = F32GemmPacking.PackedASize(m, k, uk.MR);
+                var driver = new F32GemmDriver(uk, m, n, k, GemmBSource.Packed, n, null, [0, packedASize], [0, 0], [0, m * n], [0, 0],
+                    biasRowStride: 0, biasColStride: 1, act, 1, maxKc: maxKc);
+                var packedA = new float[items * packedASize];
+                var packedB = new float[F32GemmPacking.PackedBSize(k, n, uk.NR)];
+                var scratch = new float[driver.ScratchBytes / 4 + 1];
+                var c = new float[items * m * n];
+                var y = new float[items * n * ld + 1];
+                Array.Fill(y, 7f);
+                fixed (float* pa = a, pb = b, pBias = bias, pPackedA = packedA, pPackedB = packedB, pScratch = scratch, pc = c, py = y)
+                {
+                    for (int t = 0; t < items; t++) F32GemmPacking.PackA(pa + t * m * k, m, k, k, false, 1, uk.MR, pPackedA + t * packedASize);
+                    F32GemmPacking.PackB(pb, k, n, n, false, uk.NR, pPackedB);
+                    driver.RunTransposed(pPackedA, pPackedB, pc, pBias, pScratch, py, [0, n * ld], ld);
+                }
+                string label = $"{uk.GetType().Name} {m}x{n}x{k} maxKc {maxKc}";
+                AssertClose(expected, c, label);
+                var transposed = new float[items * n * ld + 1];
+                Array.Fill(transposed, 7f);
+                for (int t = 0; t < items; t++)
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) transposed[t * n * ld + j * ld + i] = c[(t * m + i) * n + j];
+                Assert.Equal(transposed, y);
+            }
+    }
+
     /// <summary>The vectorized tile epilogue: every activation, bias per row / per column / per element / none, tails.</summary>
     [Fact]
     public unsafe void DriverEpilogueMatchesScalarActivationForEveryMicrokernel()

@@ -151,6 +151,14 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         _transposed = null; _transposedOffset = null;
     }
 
+    /// <summary>Single-threaded <see cref="RunTransposed(ExecutionContext, float*, float*, float*, float*, float*, float*, int[], nint)"/> without an execution context (tests).</summary>
+    public void RunTransposed(float* a, float* b, float* c, float* bias, float* scratch, float* y, int[] yOffset, nint ld)
+    {
+        _transposed = y; _transposedOffset = yOffset; _transposedLd = ld;
+        Run(a, b, c, bias, 1, scratch);
+        _transposed = null; _transposedOffset = null;
+    }
+
     /// <summary>Single-threaded run without an execution context (tests, benchmarks).</summary>
     public void Run(float* a, float* b, float* c, float* bias, float beta, float* scratch)
     {
