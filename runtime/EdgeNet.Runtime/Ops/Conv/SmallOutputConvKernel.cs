@@ -18,7 +18,9 @@ namespace EdgeNet.Ops.Conv;
 /// into A panels per run (implicit im2col, K ordered as the weights: channel, then tap) from the input, or from a
 /// zero-bordered copy when the conv pads, so every tap is a plain offset: element (position p, channel c, tap t) is
 /// at c·plane + posOffset[p] + tapOffset[t]. A tile of 8 positions whose offsets run in at most two contiguous pieces
-/// (stride 1, output rows of any width) packs with two vector loads and a blend per K step; other tiles gather.
+/// (stride 1, output rows of any width) packs with two vector loads and a blend per K step; a tile of 8 positions
+/// whose patches are each one contiguous run (one channel, taps along the width: an STFT) packs as 8×8 register
+/// transposes; other tiles gather.
 /// The GEMM's tile epilogue adds the bias per column, applies the activation and stores the tile transposed into the
 /// NCHW output while it is in L1 (the positions × filters matrix itself is only the K blocks' accumulator).
 /// </summary>
@@ -36,6 +38,8 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
     private readonly int[] _posOffset, _tapOffset, _yOffset;
     // per tile: start offset, gap between the two pieces, positions in the first piece (0: gather)
     private readonly int[] _start, _gap, _split;
+    // per tile: distance between consecutive positions when each position's patch is contiguous (-1: not)
+    private readonly int[] _rowStride;
 
     // per run
     private float* _source, _aPacked;
@@ -69,6 +73,16 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
         _split = new int[_tiles];
         if (_mr == VectorTile && Vector256.IsHardwareAccelerated)
             for (int t = 0; t < _tiles; t++) (_start[t], _gap[t], _split[t]) = TwoPieces(_posOffset, t * _mr, _positions);
+        _rowStride = new int[_tiles];
+        Array.Fill(_rowStride, -1);
+        if (ContiguousPatches(s, uk))
+            for (int t = 0; (t + 1) * _mr <= _positions; t++)
+            {
+                int p0 = t * _mr, stride = _posOffset[p0 + 1] - _posOffset[p0];
+                bool uniform = stride >= 0;
+                for (int r = 2; r < _mr && uniform; r++) uniform = _posOffset[p0 + r] - _posOffset[p0] == r * stride;
+                if (uniform) _rowStride[t] = stride;
+            }
     }
 
     /// <summary>Offset of each output position's first tap and of each tap, in the (padded) input volume of pitch hp×wp.</summary>
@@ -87,6 +101,16 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
                 for (int kw = 0; kw < g.KW; kw++)
                     taps[t++] = (kd * g.DD * hp + kh * g.DH) * wp + kw * g.DW;
         return (positions, taps);
+    }
+
+    /// <summary>
+    /// Whether each position's patch (one channel per group, taps along the width, no dilation) is a contiguous run of
+    /// the input, as for an STFT front end's 512 taps: a tile of 8 positions then packs as 8×8 register transposes.
+    /// </summary>
+    private static bool ContiguousPatches(ConvShape s, F32GemmMicrokernel uk)
+    {
+        var g = s.Geometry;
+        return uk.MR == VectorTile && Avx.IsSupported && s.InChannels / s.Group == 1 && g.KD == 1 && g.KH == 1 && g.DW == 1;
     }
 
     /// <summary>
@@ -160,7 +184,7 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
         if (s.Batch == 0 || mPer < uk.NR || depth == 0 || positions < 2) return false;
         int mr = uk.MR, nr = uk.NR;
         double here = (double)positions / RoundUp(positions, mr) * mPer / RoundUp(mPer, nr)
-            * (1 - PackCost(uk, g) / mPer) * (1 - TransposeCost(uk) / depth);
+            * (1 - PackCost(uk, s) / mPer) * (1 - TransposeCost(uk) / depth);
         int columns = positions;
         bool pointwise = g.KernelVolume == 1 && g.Strides.All(v => v == 1) && g.PadBegin.All(v => v == 0) && g.PadEnd.All(v => v == 0);
         bool shifted = g.InD == 1 && g.KD == 1 && g.SH == 1 && g.SW == 1 && g.KernelVolume > 1 && cPer >= 16;
@@ -171,8 +195,9 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
     }
 
     /// <summary>Multiply-add lanes one packed patch element costs: a vector of 8 per two loads and a blend when the
-    /// width stride is 1 (most tiles are two contiguous pieces), else a scalar gather.</summary>
-    private static double PackCost(F32GemmMicrokernel uk, ConvGeometry g) => uk.MR == VectorTile && Vector256.IsHardwareAccelerated && g.SW == 1 ? 4 : 32;
+    /// width stride is 1 (most tiles are two contiguous pieces), 8×8 transposes for contiguous patches, else a scalar gather.</summary>
+    private static double PackCost(F32GemmMicrokernel uk, ConvShape s) =>
+        uk.MR == VectorTile && Vector256.IsHardwareAccelerated && s.Geometry.SW == 1 ? 4 : ContiguousPatches(s, uk) ? 8 : 32;
 
     /// <summary>Multiply-add lanes one output element's transposed store costs (8×8 register transposes, else scalar).</summary>
     private static double TransposeCost(F32GemmMicrokernel uk) => uk.MR == 8 && Avx.IsSupported ? 8 : 32;
@@ -244,6 +269,12 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
                     float* p = origin + taps[t];
                     Vector256.Store(Vector256.ConditionalSelect(second, Vector256.Load(p + gap), Vector256.Load(p)), dst);
                 }
+            return;
+        }
+        if (_rowStride[tile] >= 0)
+        {
+            // one channel, contiguous taps: row r of the tile is the run at its position; A is its transpose
+            F32GemmEpilogue.TransposeTile(src + _posOffset[tile * _mr], _rowStride[tile], _mr, _depth, dst, _mr);
             return;
         }
         int p0 = tile * _mr, rows = Math.Min(_mr, _positions - p0), mr = _mr;
