@@ -33,6 +33,15 @@ public abstract class F32DwConv
     private static F32DwConv? CreatePlane(Isa isa, ConvGeometry g) => (isa, F32RowSplit.Of(g).VectorBits(isa)) switch
     {
         (Isa.Scalar, _) => null,
+        // unstrided "same-width" convs need no padded plane (the widest vector that fits the whole output)
+        _ when MaskedFits(g) && (long)g.OutH * g.OutW >= 4 =>
+            (isa, (long)g.OutH * g.OutW) switch
+            {
+                (Isa.Avx512, >= 16) => new F32DwConvMasked<F32Avx512, Vector512<float>>(g),
+                (Isa.Avx512 or Isa.Avx2, >= 8) => new F32DwConvMasked<F32Avx2, Vector256<float>>(g),
+                (Isa.Avx512 or Isa.Avx2, _) => new F32DwConvMasked<F32Sse, Vector128<float>>(g),
+                _ => new F32DwConvMasked<F32Neon, Vector128<float>>(g),
+            },
         // the flat index of the padded kernel expresses strides 1 and 2 along the width
         // (strided rows take the widest vector that fits an output row)
         _ when g.SW is 1 or 2 =>
@@ -49,6 +58,10 @@ public abstract class F32DwConv
         _ => new F32DwConv<F32Sse, Vector128<float>>(g),
     };
 
+
+    /// <summary>Whether <see cref="F32DwConvMasked{TS, TV}"/> takes a geometry: unstrided, 2-D/1-D, output rows as wide as the input's.</summary>
+    internal static bool MaskedFits(ConvGeometry g) =>
+        g.InD == 1 && g.KD == 1 && g.OutD == 1 && g.SH == 1 && g.SW == 1 && g.OutW == g.InW && g.PadLeft <= (g.KW - 1) * g.DW;
 
     /// <summary>Whether the padded kernel runs a geometry output row by row (strided, rows at least 4 wide) rather than
     /// over the flat index, which for a height stride above 1 would compute the skipped rows too.</summary>
