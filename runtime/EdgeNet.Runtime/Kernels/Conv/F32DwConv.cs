@@ -23,9 +23,11 @@ public abstract class F32DwConv
     public static F32DwConv? Create(Isa isa, ConvGeometry g)
     {
         var plane = CreatePlane(isa, g);
-        if (plane is not null) plane.ActivationIsa = isa;
+        if (plane is not null) (plane.ActivationIsa, plane._inVolume, plane._taps, plane._outVolume) = (isa, g.InVolume, g.KernelVolume, g.OutVolume);
         return plane;
     }
+
+    private int _inVolume, _taps, _outVolume;
 
     /// <summary>The ISA the fused activation runs with (<see cref="FusedActivation.Apply(Span{float}, Isa)"/>).</summary>
     protected Isa ActivationIsa { get; private set; }
@@ -66,6 +68,24 @@ public abstract class F32DwConv
     /// <summary>Whether the padded kernel runs a geometry output row by row (strided, rows at least 4 wide) rather than
     /// over the flat index, which for a height stride above 1 would compute the skipped rows too.</summary>
     internal static bool RowMode(ConvGeometry g) => (g.SH > 1 || g.SW > 1) && g.OutW >= 4;
+
+    /// <summary>Whether <see cref="Planes"/> runs a whole range itself (rather than plane by plane).</summary>
+    internal virtual bool Batches => false;
+
+    /// <summary>
+    /// Convolves planes [from, to) of a multiplier-1 node: plane p reads input plane p and filter p mod
+    /// <paramref name="channels"/> (w holds channels·KH·KW floats, bias channels values when <paramref name="hasBias"/>).
+    /// </summary>
+    public virtual void Planes(ReadOnlySpan<float> x, ReadOnlySpan<float> w, bool hasBias, ReadOnlySpan<float> bias, Span<float> y,
+        int channels, int from, int to, FusedActivation activation, Span<float> scratch)
+    {
+        int inVolume = _inVolume, taps = _taps, outVolume = _outVolume;
+        for (int p = from; p < to; p++)
+        {
+            int c = p % channels;
+            Plane(x.Slice(p * inVolume, inVolume), w.Slice(c * taps, taps), hasBias ? bias[c] : 0, y.Slice(p * outVolume, outVolume), activation, scratch);
+        }
+    }
 
     /// <summary>Floats of scratch one <see cref="Plane"/> call needs (each concurrent call its own).</summary>
     public virtual int ScratchFloats => 0;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using EdgeNet.Kernels.Activation;
 using EdgeNet.Kernels.Gemm;
 using EdgeNet.Ops.Conv;
@@ -28,6 +29,8 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
     private readonly int[] _masks;
     /// <summary>3×3 with one column of padding each side: weights, offsets and both masks in registers.</summary>
     private readonly bool _three;
+    /// <summary>Output index of each vector (the last overlapping the previous when needed) and its column, j mod W.</summary>
+    private readonly int[] _starts, _phases;
 
     public F32DwConvMasked(ConvGeometry g)
     {
@@ -65,37 +68,58 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
         // the last vector ends at _count − 1 and reads up to the largest offset past it
         _scratchFloats = Math.Max(_guardTop + g.InH * w, _count + _offsets[^1]);
         _three = g.KH == 3 && g.KW == 3 && g.DW == 1 && g.PadLeft == 1;
+        int vectors = (_count + v - 1) / v;
+        _starts = new int[vectors];
+        _phases = new int[vectors];
+        for (int k = 0; k < vectors; k++)
+        {
+            _starts[k] = Math.Min(k * v, _count - v);
+            _phases[k] = _starts[k] % w;
+        }
     }
 
     public override int ScratchFloats => _scratchFloats;
 
-    public override void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation, Span<float> scratch)
+    public override void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation, Span<float> scratch) =>
+        Planes(x, w, hasBias: true, MemoryMarshal.CreateReadOnlySpan(ref bias, 1), y, 1, 0, 1, activation, scratch);
+
+    internal override bool Batches => true;
+
+    public override void Planes(ReadOnlySpan<float> x, ReadOnlySpan<float> w, bool hasBias, ReadOnlySpan<float> bias, Span<float> y,
+        int channels, int from, int to, FusedActivation activation, Span<float> scratch)
     {
-        int plane = _inH * _width;
-        if (x.Length < plane || w.Length < _offsets.Length || y.Length < _count || scratch.Length < _scratchFloats)
+        int plane = _inH * _width, taps = _offsets.Length;
+        if (from < 0 || to < from || x.Length < (long)to * plane || w.Length < (long)channels * taps || y.Length < (long)to * _count
+            || scratch.Length < _scratchFloats || (hasBias && bias.Length < channels) || channels <= 0)
             throw new ArgumentException("plane spans are shorter than the geometry");
-        fixed (float* px = x, pw = w, py = y, ps = scratch)
+        if (from == to) return;
+        fixed (float* px = x, pw = w, pb = bias, py = y, ps = scratch)
         fixed (int* pm = _masks, po = _offsets, pk = _maskOf)
         {
+            // the guards stay zero: each plane overwrites only the middle
             F32GemmEpilogue.Zero(ps, _guardTop);
-            F32GemmEpilogue.Copy(px, ps + _guardTop, plane);
             F32GemmEpilogue.Zero(ps + _guardTop + plane, _scratchFloats - _guardTop - plane);
-            if (_three) Three(ps, pw, bias, py, (float*)pm, activation);
-            else Generic(ps, pw, bias, py, (float*)pm, po, pk, activation);
+            for (int p = from, c = from % channels; p < to; p++)
+            {
+                F32GemmEpilogue.Copy(px + (nint)p * plane, ps + _guardTop, plane);
+                float b = hasBias ? pb[c] : 0;
+                float* yp = py + (nint)p * _count;
+                if (_three) Three(ps, pw + c * 9, b, yp, (float*)pm, activation);
+                else Generic(ps, pw + c * taps, b, yp, (float*)pm, po, pk, activation);
+                if (++c == channels) c = 0;
+            }
         }
     }
 
     private void Generic(float* s, float* w, float bias, float* y, float* masks, int* offsets, int* maskOf, FusedActivation activation)
     {
-        int v = TS.Count, last = _count - v, width = _width, taps = _offsets.Length;
+        int taps = _offsets.Length, vectors = _starts.Length;
         var b = TS.Splat(bias);
-        for (int j = 0, phase = 0; ; j += v)
+        ref int starts = ref MemoryMarshal.GetArrayDataReference(_starts);
+        ref int phases = ref MemoryMarshal.GetArrayDataReference(_phases);
+        for (int k = 0; k < vectors; k++)
         {
-            if (j > last)
-            {
-                j = last;
-                phase = j % width;
-            }
+            int j = Unsafe.Add(ref starts, k), phase = Unsafe.Add(ref phases, k);
             ref float start = ref Unsafe.AsRef<float>(s + j);
             var acc = b;
             for (int t = 0; t < taps; t++)
@@ -106,8 +130,6 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
                 acc = TS.MultiplyAdd(xv, TS.Splat(w[t]), acc);
             }
             TS.Store(TS.Activate(acc, activation), ref Unsafe.AsRef<float>(y), j);
-            if (j == last) return;
-            for (phase += v; phase >= width;) phase -= width;
         }
     }
 
@@ -118,18 +140,16 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
         nint o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3], o4 = o[4], o5 = o[5], o6 = o[6], o7 = o[7], o8 = o[8];
         TV w0 = TS.Splat(w[0]), w1 = TS.Splat(w[1]), w2 = TS.Splat(w[2]), w3 = TS.Splat(w[3]), w4 = TS.Splat(w[4]);
         TV w5 = TS.Splat(w[5]), w6 = TS.Splat(w[6]), w7 = TS.Splat(w[7]), w8 = TS.Splat(w[8]);
-        int v = TS.Count, last = _count - v, width = _width;
+        int vectors = _starts.Length;
         ref float left = ref Unsafe.AsRef<float>(masks + _maskOf[0]);
         ref float right = ref Unsafe.AsRef<float>(masks + _maskOf[2]);
         ref float yr = ref Unsafe.AsRef<float>(y);
+        ref int starts = ref MemoryMarshal.GetArrayDataReference(_starts);
+        ref int phases = ref MemoryMarshal.GetArrayDataReference(_phases);
         var b = TS.Splat(bias);
-        for (int j = 0, phase = 0; ; j += v)
+        for (int k = 0; k < vectors; k++)
         {
-            if (j > last)
-            {
-                j = last;
-                phase = j % width;
-            }
+            int j = Unsafe.Add(ref starts, k), phase = Unsafe.Add(ref phases, k);
             ref float r = ref Unsafe.AsRef<float>(s + j);
             TV ml = TS.Load(ref left, phase), mr = TS.Load(ref right, phase);
             var acc = TS.MultiplyAdd(TS.And(TS.Load(ref r, o0), ml), w0, b);
@@ -142,8 +162,6 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
             acc = TS.MultiplyAdd(TS.Load(ref r, o7), w7, acc);
             acc = TS.MultiplyAdd(TS.And(TS.Load(ref r, o8), mr), w8, acc);
             TS.Store(TS.Activate(acc, activation), ref yr, j);
-            if (j == last) return;
-            for (phase += v; phase >= width;) phase -= width;
         }
     }
 }
