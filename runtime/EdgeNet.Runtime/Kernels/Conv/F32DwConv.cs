@@ -36,8 +36,9 @@ public abstract class F32DwConv
     {
         (Isa.Scalar, _) => null,
         // unstrided "same-width" convs need no padded plane (the widest vector that fits the whole output)
-        _ when MaskedFits(g) && (long)g.OutH * g.OutW >= 4 =>
-            (isa, (long)g.OutH * g.OutW) switch
+        // (stride 2 along the row computes every column: only for rows too narrow for the padded kernel's vectors)
+        _ when MaskedFits(g) && (g.SW == 1 || g.OutW < 8) && (long)((g.OutH - 1) * g.SH + 1) * g.InW >= 4 =>
+            (isa, (long)((g.OutH - 1) * g.SH + 1) * g.InW) switch
             {
                 (Isa.Avx512, >= 16) => new F32DwConvMasked<F32Avx512, Vector512<float>>(g),
                 (Isa.Avx512 or Isa.Avx2, >= 8) => new F32DwConvMasked<F32Avx2, Vector256<float>>(g),
@@ -61,9 +62,14 @@ public abstract class F32DwConv
     };
 
 
-    /// <summary>Whether <see cref="F32DwConvMasked{TS, TV}"/> takes a geometry: unstrided, 2-D/1-D, output rows as wide as the input's.</summary>
+    /// <summary>
+    /// Whether <see cref="F32DwConvMasked{TS, TV}"/> takes a geometry: 1-D/2-D, strides 1 or 2, left pad within the
+    /// kernel's extent, and output rows that are the input row's width (stride 1) or its even columns (stride 2): the
+    /// unstrided "same-width" conv, subsampled.
+    /// </summary>
     internal static bool MaskedFits(ConvGeometry g) =>
-        g.InD == 1 && g.KD == 1 && g.OutD == 1 && g.SH == 1 && g.SW == 1 && g.OutW == g.InW && g.PadLeft <= (g.KW - 1) * g.DW;
+        g.InD == 1 && g.KD == 1 && g.OutD == 1 && g.SH is 1 or 2 && g.SW is 1 or 2 && g.PadLeft <= (g.KW - 1) * g.DW
+        && (g.SW == 1 ? g.OutW == g.InW : (g.OutW - 1) * 2 <= g.InW - 1) && g.OutW > 0 && g.OutH > 0;
 
     /// <summary>Whether the padded kernel runs a geometry output row by row (strided, rows at least 4 wide) rather than
     /// over the flat index, which for a height stride above 1 would compute the skipped rows too.</summary>

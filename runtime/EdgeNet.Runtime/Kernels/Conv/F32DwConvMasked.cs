@@ -21,6 +21,8 @@ namespace EdgeNet.Kernels.Conv;
 internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32Simd<TV> where TV : struct
 {
     private readonly int _inH, _width, _outH, _count, _guardTop, _scratchFloats;
+    /// <summary>Strided convs: the strides, the strided output, and where in scratch the unstrided rows go before subsampling.</summary>
+    private readonly int _sh, _sw, _outHs, _outWs, _fullAt;
     /// <summary>Offset of each tap (kh, kw) from the output index in the guarded plane, in the reference's order.</summary>
     private readonly int[] _offsets;
     /// <summary>Per tap: start of its column mask in <see cref="_masks"/>, or −1 when every column keeps the tap.</summary>
@@ -31,13 +33,22 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
     private readonly bool _three;
     /// <summary>Output index of each vector (the last overlapping the previous when needed) and its column, j mod W.</summary>
     private readonly int[] _starts, _phases;
+    /// <summary>Per vector: whether some lane's column clears a tap (a row's border columns); the others skip the masks.</summary>
+    private readonly bool[] _edge;
+    /// <summary>Per vector: whether every tap reads inside the input plane, so it reads x itself rather than the guarded copy.</summary>
+    private readonly bool[] _direct;
+    /// <summary>The ranges of the input plane the other vectors read (from, count), copied into the guarded plane.</summary>
+    private readonly (int From, int Count)[] _copies;
+    private readonly int _onesAt;
 
     public F32DwConvMasked(ConvGeometry g)
     {
-        if (!MaskedFits(g) || (long)g.OutH * g.OutW < TS.Count) throw new ArgumentException("the masked depthwise kernel is unstrided and keeps the row width");
-        (_inH, _width, _outH) = (g.InH, g.InW, g.OutH);
+        if (!MaskedFits(g) || (long)((g.OutH - 1) * g.SH + 1) * g.InW < TS.Count) throw new ArgumentException("geometry does not fit the masked depthwise kernel");
+        (_sh, _sw, _outHs, _outWs) = (g.SH, g.SW, g.OutH, g.OutW);
+        // the unstrided conv (same pads, rows as wide as the input's) up to the last row the strided one takes
+        (_inH, _width, _outH) = (g.InH, g.InW, (g.OutH - 1) * g.SH + 1);
         int w = _width, v = TS.Count;
-        _count = g.OutH * w;
+        _count = _outH * w;
         _guardTop = g.PadTop * w + g.PadLeft;
         _offsets = new int[g.KH * g.KW];
         _maskOf = new int[g.KH * g.KW];
@@ -58,6 +69,9 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
                 masks.Add(column >= 0 && column < w ? -1 : 0);
             }
         }
+        // one all-ones vector for the interior (loaded as floats: an all-bits-set float is a NaN, never computed with)
+        _onesAt = masks.Count;
+        for (int k = 0; k < v; k++) masks.Add(-1);
         _masks = masks.ToArray();
         for (int kh = 0; kh < g.KH; kh++)
             for (int kw = 0; kw < g.KW; kw++)
@@ -67,15 +81,43 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
             }
         // the last vector ends at _count − 1 and reads up to the largest offset past it
         _scratchFloats = Math.Max(_guardTop + g.InH * w, _count + _offsets[^1]);
+        _fullAt = _scratchFloats;
+        // strided: the unstrided rows, plus the floats a last vector of even lanes reads past them
+        if (_sh > 1 || _sw > 1) _scratchFloats += _count + 2 * v;
         _three = g.KH == 3 && g.KW == 3 && g.DW == 1 && g.PadLeft == 1;
-        int vectors = (_count + v - 1) / v;
-        _starts = new int[vectors];
-        _phases = new int[vectors];
-        for (int k = 0; k < vectors; k++)
+        // vectors over the rows the (strided) output takes: every row, or every sh-th row
+        var starts = new List<int>();
+        for (int row = 0, covered = 0; row < _outH; row += _sh)
+            for (int j = Math.Max(row * w, covered); j < row * w + w; j = covered)
+            {
+                int start = Math.Min(j, _count - v);
+                starts.Add(start);
+                covered = start + v;
+            }
+        _starts = [.. starts];
+        _phases = _starts.Select(j => j % w).ToArray();
+        _edge = _phases.Select(phase => _onesAt > 0 && Enumerable.Range(0, _onesAt / (w + v))
+            .Any(m => Enumerable.Range(phase, v).Any(k => _masks[m * (w + v) + k] == 0))).ToArray();
+        int plane = g.InH * w, minOffset = _offsets.Min(), maxOffset = _offsets.Max();
+        _direct = _starts.Select(j => j + minOffset - _guardTop >= 0 && j + v - 1 + maxOffset - _guardTop <= plane - 1).ToArray();
+        var needed = new bool[plane];
+        for (int k = 0; k < _starts.Length; k++)
+            if (!_direct[k])
+                for (int i = Math.Max(0, _starts[k] + minOffset - _guardTop); i <= Math.Min(plane - 1, _starts[k] + v - 1 + maxOffset - _guardTop); i++)
+                    needed[i] = true;
+        var copies = new List<(int, int)>();
+        for (int i = 0; i < plane;)
         {
-            _starts[k] = Math.Min(k * v, _count - v);
-            _phases[k] = _starts[k] % w;
+            if (!needed[i])
+            {
+                i++;
+                continue;
+            }
+            int from = i;
+            while (i < plane && needed[i]) i++;
+            copies.Add((from, i - from));
         }
+        _copies = [.. copies];
     }
 
     public override int ScratchFloats => _scratchFloats;
@@ -89,7 +131,7 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
         int channels, int from, int to, FusedActivation activation, Span<float> scratch)
     {
         int plane = _inH * _width, taps = _offsets.Length;
-        if (from < 0 || to < from || x.Length < (long)to * plane || w.Length < (long)channels * taps || y.Length < (long)to * _count
+        if (from < 0 || to < from || x.Length < (long)to * plane || w.Length < (long)channels * taps || y.Length < (long)to * _outHs * _outWs
             || scratch.Length < _scratchFloats || (hasBias && bias.Length < channels) || channels <= 0)
             throw new ArgumentException("plane spans are shorter than the geometry");
         if (from == to) return;
@@ -101,41 +143,91 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
             F32GemmEpilogue.Zero(ps + _guardTop + plane, _scratchFloats - _guardTop - plane);
             for (int p = from, c = from % channels; p < to; p++)
             {
-                F32GemmEpilogue.Copy(px + (nint)p * plane, ps + _guardTop, plane);
+                float* xp = px + (nint)p * plane;
+                foreach (var (start, count) in _copies) F32GemmEpilogue.Copy(xp + start, ps + _guardTop + start, count);
+                // x shifted like the guarded plane: direct vectors read xs + j + offset
+                float* xs = xp - _guardTop;
                 float b = hasBias ? pb[c] : 0;
-                float* yp = py + (nint)p * _count;
-                if (_three) Three(ps, pw + c * 9, b, yp, (float*)pm, activation);
-                else Generic(ps, pw + c * taps, b, yp, (float*)pm, po, pk, activation);
+                float* yp = py + (nint)p * _outHs * _outWs;
+                float* full = _sh == 1 && _sw == 1 ? yp : ps + _fullAt;
+                switch (activation.Kind)
+                {
+                    // the common activations as register operations: no per-vector dispatch in the loops
+                    case ActivationKind.None:
+                        if (_three) Three<NoActivation>(ps, xs, pw + c * 9, b, full, (float*)pm, activation);
+                        else Generic<NoActivation>(ps, xs, pw + c * taps, b, full, (float*)pm, po, pk, activation);
+                        break;
+                    case ActivationKind.Relu or ActivationKind.Clip:
+                        if (_three) Three<ClipActivation>(ps, xs, pw + c * 9, b, full, (float*)pm, activation);
+                        else Generic<ClipActivation>(ps, xs, pw + c * taps, b, full, (float*)pm, po, pk, activation);
+                        break;
+                    default:
+                        if (_three) Three<AnyActivation>(ps, xs, pw + c * 9, b, full, (float*)pm, activation);
+                        else Generic<AnyActivation>(ps, xs, pw + c * taps, b, full, (float*)pm, po, pk, activation);
+                        break;
+                }
+                if (full != yp) Subsample(full, yp);
                 if (++c == channels) c = 0;
             }
         }
     }
 
-    private void Generic(float* s, float* w, float bias, float* y, float* masks, int* offsets, int* maskOf, FusedActivation activation)
+    /// <summary>y[oh, ow] = full[oh·sh, ow·sw]: whole vectors of even lanes for stride 2 (reading up to 2·Count floats past a row), rows copied for stride 1.</summary>
+    private void Subsample(float* full, float* y)
     {
+        int v = TS.Count, outW = _outWs;
+        for (int oh = 0; oh < _outHs; oh++)
+        {
+            float* src = full + oh * _sh * _width, dst = y + oh * outW;
+            if (_sw == 1)
+            {
+                F32GemmEpilogue.Copy(src, dst, outW);
+                continue;
+            }
+            int c = 0;
+            for (; c + v <= outW; c += v) TS.Store(TS.LoadEvens(ref Unsafe.AsRef<float>(src), 2 * c), ref Unsafe.AsRef<float>(dst), c);
+            for (; c < outW; c++) dst[c] = src[2 * c];
+        }
+    }
+
+    private void Generic<TA>(float* s, float* xs, float* w, float bias, float* y, float* masks, int* offsets, int* maskOf, FusedActivation activation)
+        where TA : IRegisterActivation
+    {
+        var (lo, hi) = ClipActivation.Bounds<TS, TV>(activation);
         int taps = _offsets.Length, vectors = _starts.Length;
         var b = TS.Splat(bias);
         ref int starts = ref MemoryMarshal.GetArrayDataReference(_starts);
         ref int phases = ref MemoryMarshal.GetArrayDataReference(_phases);
+        ref bool edge = ref MemoryMarshal.GetArrayDataReference(_edge);
+        ref bool direct = ref MemoryMarshal.GetArrayDataReference(_direct);
         for (int k = 0; k < vectors; k++)
         {
             int j = Unsafe.Add(ref starts, k), phase = Unsafe.Add(ref phases, k);
-            ref float start = ref Unsafe.AsRef<float>(s + j);
+            ref float start = ref Unsafe.AsRef<float>((Unsafe.Add(ref direct, k) ? xs : s) + j);
             var acc = b;
-            for (int t = 0; t < taps; t++)
+            if (!Unsafe.Add(ref edge, k))
             {
-                var xv = TS.Load(ref start, offsets[t]);
-                int m = maskOf[t];
-                if (m >= 0) xv = TS.And(xv, TS.Load(ref Unsafe.AsRef<float>(masks + m), phase));
-                acc = TS.MultiplyAdd(xv, TS.Splat(w[t]), acc);
+                for (int t = 0; t < taps; t++) acc = TS.MultiplyAdd(TS.Load(ref start, offsets[t]), TS.Splat(w[t]), acc);
             }
-            TS.Store(TS.Activate(acc, activation), ref Unsafe.AsRef<float>(y), j);
+            else
+            {
+                for (int t = 0; t < taps; t++)
+                {
+                    var xv = TS.Load(ref start, offsets[t]);
+                    int m = maskOf[t];
+                    if (m >= 0) xv = TS.And(xv, TS.Load(ref Unsafe.AsRef<float>(masks + m), phase));
+                    acc = TS.MultiplyAdd(xv, TS.Splat(w[t]), acc);
+                }
+            }
+            TS.Store(TA.Apply<TS, TV>(acc, lo, hi, activation), ref Unsafe.AsRef<float>(y), j);
         }
     }
 
     /// <summary><see cref="Generic"/> for 3×3 with pads of one column: the left column's taps take mask 0, the right's mask 1.</summary>
-    private void Three(float* s, float* w, float bias, float* y, float* masks, FusedActivation activation)
+    private void Three<TA>(float* s, float* xs, float* w, float bias, float* y, float* masks, FusedActivation activation)
+        where TA : IRegisterActivation
     {
+        var (lo, hi) = ClipActivation.Bounds<TS, TV>(activation);
         var o = _offsets;
         nint o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3], o4 = o[4], o5 = o[5], o6 = o[6], o7 = o[7], o8 = o[8];
         TV w0 = TS.Splat(w[0]), w1 = TS.Splat(w[1]), w2 = TS.Splat(w[2]), w3 = TS.Splat(w[3]), w4 = TS.Splat(w[4]);
@@ -146,12 +238,21 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
         ref float yr = ref Unsafe.AsRef<float>(y);
         ref int starts = ref MemoryMarshal.GetArrayDataReference(_starts);
         ref int phases = ref MemoryMarshal.GetArrayDataReference(_phases);
+        ref bool edge = ref MemoryMarshal.GetArrayDataReference(_edge);
+        ref bool direct = ref MemoryMarshal.GetArrayDataReference(_direct);
+        var ones = TS.Load(ref Unsafe.AsRef<float>(masks + _onesAt), 0);
         var b = TS.Splat(bias);
         for (int k = 0; k < vectors; k++)
         {
             int j = Unsafe.Add(ref starts, k), phase = Unsafe.Add(ref phases, k);
-            ref float r = ref Unsafe.AsRef<float>(s + j);
-            TV ml = TS.Load(ref left, phase), mr = TS.Load(ref right, phase);
+            ref float r = ref Unsafe.AsRef<float>((Unsafe.Add(ref direct, k) ? xs : s) + j);
+            // interior vectors keep every tap: all-ones masks
+            TV ml = ones, mr = ones;
+            if (Unsafe.Add(ref edge, k))
+            {
+                ml = TS.Load(ref left, phase);
+                mr = TS.Load(ref right, phase);
+            }
             var acc = TS.MultiplyAdd(TS.And(TS.Load(ref r, o0), ml), w0, b);
             acc = TS.MultiplyAdd(TS.Load(ref r, o1), w1, acc);
             acc = TS.MultiplyAdd(TS.And(TS.Load(ref r, o2), mr), w2, acc);
@@ -161,7 +262,43 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
             acc = TS.MultiplyAdd(TS.And(TS.Load(ref r, o6), ml), w6, acc);
             acc = TS.MultiplyAdd(TS.Load(ref r, o7), w7, acc);
             acc = TS.MultiplyAdd(TS.And(TS.Load(ref r, o8), mr), w8, acc);
-            TS.Store(TS.Activate(acc, activation), ref yr, j);
+            TS.Store(TA.Apply<TS, TV>(acc, lo, hi, activation), ref yr, j);
         }
     }
+}
+
+/// <summary>A fused activation on one register, chosen per call so the loops carry no per-vector dispatch.</summary>
+internal interface IRegisterActivation
+{
+    static abstract TV Apply<TS, TV>(TV value, TV lo, TV hi, FusedActivation activation) where TS : IF32Simd<TV> where TV : struct;
+}
+
+internal readonly struct NoActivation : IRegisterActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TS, TV>(TV value, TV lo, TV hi, FusedActivation activation) where TS : IF32Simd<TV> where TV : struct => value;
+}
+
+/// <summary>Relu (lo 0, hi +∞) and Clip (lo = min, hi = max): min(max(x, lo), hi), NaN staying NaN as in the reference.</summary>
+internal readonly struct ClipActivation : IRegisterActivation
+{
+    // Max/Min return their second operand when either is NaN
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TS, TV>(TV value, TV lo, TV hi, FusedActivation activation) where TS : IF32Simd<TV> where TV : struct =>
+        TS.Min(hi, TS.Max(lo, value));
+
+    /// <summary>The bounds of a Relu or Clip (any other activation: unused zeros).</summary>
+    public static (TV Lo, TV Hi) Bounds<TS, TV>(FusedActivation activation) where TS : IF32Simd<TV> where TV : struct => activation.Kind switch
+    {
+        ActivationKind.Relu => (TS.Splat(0), TS.Splat(float.PositiveInfinity)),
+        ActivationKind.Clip => (TS.Splat(activation.Alpha), TS.Splat(activation.Beta)),
+        _ => (TS.Splat(0), TS.Splat(0)),
+    };
+}
+
+internal readonly struct AnyActivation : IRegisterActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TS, TV>(TV value, TV lo, TV hi, FusedActivation activation) where TS : IF32Simd<TV> where TV : struct =>
+        TS.Activate(value, activation);
 }
