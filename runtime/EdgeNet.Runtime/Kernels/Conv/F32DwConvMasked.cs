@@ -7,16 +7,20 @@ using EdgeNet.Ops.Conv;
 namespace EdgeNet.Kernels.Conv;
 
 /// <summary>
-/// The depthwise kernel for unstrided convs that keep the row width (OutW = InW: left + right pad = (KW − 1)·DW,
-/// the "same" convs of DS-CNN and mobile nets), which then need no padded plane: output (oh, ow) is the flat index
+/// The depthwise kernel for convs whose unstrided form keeps the row width (left + right pad = (KW − 1)·DW, the
+/// "same" convs of DS-CNN and mobile nets), which then need no padded plane: output (oh, ow) is the flat index
 /// j = oh·W + ow, and tap (kh, kw) reads the input's flat element j + (kh·DH − pt)·W + kw·DW − pl. One vector loop
-/// over j covers every row at once, however narrow (ds_cnn's 25×5, the 7×7 planes of mobile nets), and stores
-/// straight into y (the last vector overlaps the previous one when OutH·W is not a whole number of vectors).
-/// The plane is copied once, contiguously, between zero guard bands, so rows above and below the input read zeros;
-/// a tap column that leaves the row (ow + kw·DW − pl outside [0, W)) would read the neighbouring row instead, so
-/// those lanes are cleared with a per-column mask (a pattern of period W, indexed by j mod W) before the multiply.
-/// Taps accumulate in the reference's (kh, kw) order with fused multiply-adds, a cleared lane adding 0·w as the
-/// padded kernel's zero border does; the activation is applied to each register before its store.
+/// over j covers every output row at once, however narrow (ds_cnn's 25×5, the 7×7 planes of mobile nets), and stores
+/// straight into y (the last vector overlaps the previous one when the count is not a whole number of vectors).
+/// A tap column that leaves the row (ow + kw·DW − pl outside [0, W)) would read the neighbouring row, so in vectors
+/// holding a border column those lanes are cleared with a per-column mask (period W, indexed by j mod W) before the
+/// multiply; rows above and below the input come from zero guard bands. Vectors whose taps all stay inside the
+/// plane read x itself; only the ranges the others read are copied into the guarded plane (the guards are zeroed
+/// once per call). Stride 2 computes the unstrided conv on the rows it keeps (every other one) and keeps the even
+/// columns (F32DwConv.MaskedFits: the strided output must be those columns): twice the multiply-adds, but
+/// contiguous loads instead of a shuffle per tap. Taps accumulate in the reference's (kh, kw) order with fused
+/// multiply-adds, a cleared lane adding 0·w as a zero border does; the activation is applied to each register
+/// before its store.
 /// </summary>
 internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32Simd<TV> where TV : struct
 {
