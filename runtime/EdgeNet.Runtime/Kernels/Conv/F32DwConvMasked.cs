@@ -41,6 +41,9 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
     private readonly bool[] _edge;
     /// <summary>Per vector: whether every tap reads inside the input plane, so it reads x itself rather than the guarded copy.</summary>
     private readonly bool[] _direct;
+    /// <summary>Pairs of output rows (<see cref="_pairs"/>): whether the vector W further on is computed too.</summary>
+    private readonly bool[] _second;
+    private readonly bool _pairs;
     /// <summary>The ranges of the input plane the other vectors read (from, count), copied into the guarded plane.</summary>
     private readonly (int From, int Count)[] _copies;
     private readonly int _onesAt;
@@ -89,26 +92,54 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
         // strided: the unstrided rows, plus the floats a last vector of even lanes reads past them
         if (_sh > 1 || _sw > 1) _scratchFloats += _count + 2 * v;
         _three = g.KH == 3 && g.KW == 3 && g.DW == 1 && g.PadLeft == 1;
-        // vectors over the rows the (strided) output takes: every row, or every sh-th row
+        // 3×3 unstrided with rows at least a vector wide: two output rows per step share four input rows' loads
+        _pairs = _three && _sh == 1 && g.DH == 1 && w >= v;
         var starts = new List<int>();
-        for (int row = 0, covered = 0; row < _outH; row += _sh)
-            for (int j = Math.Max(row * w, covered); j < row * w + w; j = covered)
-            {
-                int start = Math.Min(j, _count - v);
-                starts.Add(start);
-                covered = start + v;
-            }
+        var seconds = new List<bool>();
+        if (_pairs)
+        {
+            for (int row = 0; row < _outH; row += 2)
+                for (int c = 0; ; c += v)
+                {
+                    int col = Math.Min(c, w - v);
+                    starts.Add(row * w + col);
+                    seconds.Add(row + 1 < _outH);
+                    if (col == w - v) break;
+                }
+        }
+        else
+        {
+            // vectors over the rows the (strided) output takes: every row, or every sh-th row
+            for (int row = 0, covered = 0; row < _outH; row += _sh)
+                for (int j = Math.Max(row * w, covered); j < row * w + w; j = covered)
+                {
+                    int start = Math.Min(j, _count - v);
+                    starts.Add(start);
+                    seconds.Add(false);
+                    covered = start + v;
+                }
+        }
         _starts = [.. starts];
+        _second = [.. seconds];
+        // the second row of a pair sits W further on: the same column, so the same masks
         _phases = _starts.Select(j => j % w).ToArray();
         _edge = _phases.Select(phase => _onesAt > 0 && Enumerable.Range(0, _onesAt / (w + v))
             .Any(m => Enumerable.Range(phase, v).Any(k => _masks[m * (w + v) + k] == 0))).ToArray();
         int plane = g.InH * w, minOffset = _offsets.Min(), maxOffset = _offsets.Max();
-        _direct = _starts.Select(j => j + minOffset - _guardTop >= 0 && j + v - 1 + maxOffset - _guardTop <= plane - 1).ToArray();
+        bool Inside(int j) => j + minOffset - _guardTop >= 0 && j + v - 1 + maxOffset - _guardTop <= plane - 1;
+        _direct = new bool[_starts.Length];
         var needed = new bool[plane];
         for (int k = 0; k < _starts.Length; k++)
-            if (!_direct[k])
-                for (int i = Math.Max(0, _starts[k] + minOffset - _guardTop); i <= Math.Min(plane - 1, _starts[k] + v - 1 + maxOffset - _guardTop); i++)
+        {
+            _direct[k] = Inside(_starts[k]) && (!_second[k] || Inside(_starts[k] + w));
+            if (_direct[k]) continue;
+            for (int row = 0; row < (_second[k] ? 2 : 1); row++)
+            {
+                int j = _starts[k] + row * w;
+                for (int i = Math.Max(0, j + minOffset - _guardTop); i <= Math.Min(plane - 1, j + v - 1 + maxOffset - _guardTop); i++)
                     needed[i] = true;
+            }
+        }
         var copies = new List<(int, int)>();
         for (int i = 0; i < plane;)
         {
@@ -244,6 +275,8 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
         ref int phases = ref MemoryMarshal.GetArrayDataReference(_phases);
         ref bool edge = ref MemoryMarshal.GetArrayDataReference(_edge);
         ref bool direct = ref MemoryMarshal.GetArrayDataReference(_direct);
+        ref bool second = ref MemoryMarshal.GetArrayDataReference(_second);
+        int width = _width;
         var ones = TS.Load(ref Unsafe.AsRef<float>(masks + _onesAt), 0);
         var b = TS.Splat(bias);
         for (int k = 0; k < vectors; k++)
@@ -256,6 +289,35 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
             {
                 ml = TS.Load(ref left, phase);
                 mr = TS.Load(ref right, phase);
+            }
+            if (Unsafe.Add(ref second, k))
+            {
+                // input rows 0..3 under this column: rows 0..2 feed the first output row, rows 1..3 the second
+                TV x00 = TS.And(TS.Load(ref r, o0), ml), x01 = TS.Load(ref r, o1), x02 = TS.And(TS.Load(ref r, o2), mr);
+                TV x10 = TS.And(TS.Load(ref r, o3), ml), x11 = TS.Load(ref r, o4), x12 = TS.And(TS.Load(ref r, o5), mr);
+                TV x20 = TS.And(TS.Load(ref r, o6), ml), x21 = TS.Load(ref r, o7), x22 = TS.And(TS.Load(ref r, o8), mr);
+                TV x30 = TS.And(TS.Load(ref r, o6 + width), ml), x31 = TS.Load(ref r, o7 + width), x32 = TS.And(TS.Load(ref r, o8 + width), mr);
+                var top = TS.MultiplyAdd(x00, w0, b);
+                var bottom = TS.MultiplyAdd(x10, w0, b);
+                top = TS.MultiplyAdd(x01, w1, top);
+                bottom = TS.MultiplyAdd(x11, w1, bottom);
+                top = TS.MultiplyAdd(x02, w2, top);
+                bottom = TS.MultiplyAdd(x12, w2, bottom);
+                top = TS.MultiplyAdd(x10, w3, top);
+                bottom = TS.MultiplyAdd(x20, w3, bottom);
+                top = TS.MultiplyAdd(x11, w4, top);
+                bottom = TS.MultiplyAdd(x21, w4, bottom);
+                top = TS.MultiplyAdd(x12, w5, top);
+                bottom = TS.MultiplyAdd(x22, w5, bottom);
+                top = TS.MultiplyAdd(x20, w6, top);
+                bottom = TS.MultiplyAdd(x30, w6, bottom);
+                top = TS.MultiplyAdd(x21, w7, top);
+                bottom = TS.MultiplyAdd(x31, w7, bottom);
+                top = TS.MultiplyAdd(x22, w8, top);
+                bottom = TS.MultiplyAdd(x32, w8, bottom);
+                TS.Store(TA.Apply<TS, TV>(top, lo, hi, activation), ref yr, j);
+                TS.Store(TA.Apply<TS, TV>(bottom, lo, hi, activation), ref yr, j + width);
+                continue;
             }
             var acc = TS.MultiplyAdd(TS.And(TS.Load(ref r, o0), ml), w0, b);
             acc = TS.MultiplyAdd(TS.Load(ref r, o1), w1, acc);
