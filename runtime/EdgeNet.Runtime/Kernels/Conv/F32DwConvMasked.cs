@@ -18,7 +18,8 @@ namespace EdgeNet.Kernels.Conv;
 /// plane read x itself; only the ranges the others read are copied into the guarded plane (the guards are zeroed
 /// once per call). Stride 2 computes the unstrided conv on the rows it keeps (every other one) and keeps the even
 /// columns (F32DwConv.MaskedFits: the strided output must be those columns): twice the multiply-adds, but
-/// contiguous loads instead of a shuffle per tap. Taps accumulate in the reference's (kh, kw) order with fused
+/// contiguous loads instead of a shuffle per tap. Unstrided 3×3 convs whose rows hold at least one vector compute
+/// two output rows per step (same columns, same masks), the four input rows' loads serving both. Taps accumulate in the reference's (kh, kw) order with fused
 /// multiply-adds, a cleared lane adding 0·w as a zero border does; the activation is applied to each register
 /// before its store.
 /// </summary>
