@@ -81,6 +81,55 @@ public class DepthwiseConvKernelTests
         Assert.True(checkedCases > 0 || IsaSupport.Available.Count == 1);
     }
 
+    /// <summary>
+    /// The masked kernel (unstrided, rows as wide as the input's: the flat output index with column masks) over a
+    /// sweep of narrow and wide planes, kernel sizes, dilations and pad splits, run as one batch of planes with
+    /// per-channel filters and biases (the ranges a node's parts take), each plane against the reference.
+    /// </summary>
+    [Fact]
+    public void MaskedPlanesMatchReferenceInBatches()
+    {
+        (int Kh, int Kw)[] kernels = [(3, 3), (5, 5), (1, 3), (3, 1), (1, 5), (2, 2), (4, 4), (7, 7), (1, 1), (3, 5), (1, 9)];
+        var rng = new Random(11);
+        int checkedCases = 0;
+        foreach (var isa in IsaSupport.Available)
+        {
+            if (isa == Isa.Scalar) continue;
+            foreach (var (kh, kw) in kernels)
+                foreach (int dilation in new[] { 1, 2 })
+                    for (int inW = 1; inW <= 23; inW += inW < 9 ? 1 : 3)
+                    {
+                        int inH = rng.Next(1, 30), dh = rng.Next(1, 3);
+                        int extent = (kw - 1) * dilation;
+                        int pl = rng.Next(0, extent + 1), pr = extent - pl, pt = rng.Next(0, 3), pb = rng.Next(0, 3);
+                        int outH = OutSize(inH, pt, pb, kh, 1, dh);
+                        if (outH <= 0) continue;
+                        var g = new ConvGeometry([inH, inW], [kh, kw], [1, 1], [dh, dilation], [pt, pl], [pb, pr], [outH, inW]);
+                        var kernel = F32DwConv.Create(isa, g) ?? throw new InvalidOperationException("no kernel");
+                        Assert.Equal(outH * inW >= 4, kernel.Batches);
+                        int channels = rng.Next(1, 6), planes = channels * rng.Next(1, 3), from = rng.Next(0, planes), to = rng.Next(from, planes + 1);
+                        bool hasBias = rng.Next(2) == 0;
+                        var activation = rng.Next(2) == 0 ? new FusedActivation(ActivationKind.Relu) : FusedActivation.None;
+                        var x = Random(rng, planes * inH * inW);
+                        var w = Random(rng, channels * kh * kw);
+                        var bias = Random(rng, channels);
+                        var actual = new float[planes * outH * inW];
+                        kernel.Planes(x, w, hasBias, hasBias ? bias : default, actual, channels, from, to, activation, new float[kernel.ScratchFloats]);
+                        for (int p = 0; p < planes; p++)
+                        {
+                            int c = p % channels;
+                            var expected = new float[outH * inW];
+                            if (p >= from && p < to)
+                                F32ConvReference.Run(new ConvShape(1, 1, 1, 1, g), x.AsSpan(p * inH * inW, inH * inW), w.AsSpan(c * kh * kw, kh * kw),
+                                    [hasBias ? bias[c] : 0], expected, activation);
+                            AssertClose(expected, actual.AsSpan(p * outH * inW, outH * inW), $"{isa} k{kh}x{kw} d{dh},{dilation} in {inH}x{inW} pads {pt},{pl},{pb},{pr} plane {p} of [{from},{to})");
+                        }
+                        checkedCases++;
+                    }
+        }
+        Assert.True(checkedCases > 0 || IsaSupport.Available.Count == 1);
+    }
+
     /// <summary>x (and w when weightsAsInput) are graph inputs; y = Conv(x, w[, b]) with the given attributes.</summary>
     internal static Model ConvModel(int[] xDims, Tensor w, Tensor? b, bool weightsAsInput, FusedActivation activation, params IR.Attribute[] attributes)
     {

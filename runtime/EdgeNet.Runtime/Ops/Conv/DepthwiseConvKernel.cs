@@ -72,6 +72,11 @@ internal static class DepthwiseConvKernel
             ReadOnlySpan<float> b = !hasBias ? default : bias ?? Input<float>(ctx, 2);
             var y = Output<float>(ctx, 0);
             int channels = shape.OutChannels;
+            if (_multiplier == 1 && plane.Batches)
+            {
+                plane.Planes(x, w, hasBias, b, y, channels, from, to, activation, scratch);
+                return;
+            }
             for (int p = from; p < to; p++)
             {
                 int n = p / channels, m = p % channels;
