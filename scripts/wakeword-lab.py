@@ -50,6 +50,8 @@ p.add_argument("--seed", type=int, default=0)
 p.add_argument("--test-thresholds", default="0.5,0.9,0.99,0.999")
 p.add_argument("--save", default="")
 p.add_argument("--extra", default="", help="a make-wakeword-data2.py folder: its train/ clips are added to training, its val/ voices replace the validation")
+p.add_argument("--model", default="", help="score this trained head (ONNX, e.g. edgenet export-onnx of a finetune --detect model) instead of training")
+p.add_argument("--positive-index", type=int, default=0, help="with --model: the wake word's output (class folders sorted: hey_edge_net = 0)")
 p.add_argument("--extra-negatives", type=int, default=1, help="every n-th negative clip of --extra train/")
 a = p.parse_args()
 torch.set_num_threads(1)
@@ -107,6 +109,8 @@ def held(voice):
 
 
 pf, pt = map(float, a.span.split(":"))
+if a.model:
+    a.epochs = 0
 X, Y = [], []
 missing = 0
 neg_i = 0
@@ -155,7 +159,7 @@ X = np.concatenate(X); Y = np.concatenate(Y)
 pos = np.flatnonzero(Y == 1)
 order = np.concatenate([np.arange(len(Y))] + [pos] * (a.oversample - 1))
 X = torch.from_numpy(X[order]); Y = torch.from_numpy(Y[order])
-if a.epochs == 0:
+if a.epochs == 0 and not a.model:
     sys.exit(0)
 print(f"train windows {len(Y)} ({int((Y == 1).sum())} positive incl. x{a.oversample}); clips {counts}; missing cache {missing}; val clips {len(val_clips)}", flush=True)
 
@@ -205,8 +209,39 @@ if a.save:
     torch.save(model.state_dict(), a.save)
 
 
+if a.model:
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(a.model)
+    init = {i.name: numpy_helper.to_array(i).astype(np.float32) for i in m.graph.initializer}
+    gemms = []
+    for node in m.graph.node:
+        if node.op_type in ("Gemm", "MatMul"):
+            w = init[node.input[1]]
+            trans = any(at.name == "transB" and at.i == 1 for at in node.attribute)
+            w = w.T if trans else w
+            b = init[node.input[2]] if len(node.input) > 2 and node.input[2] in init else np.zeros(w.shape[1], np.float32)
+            gemms.append((w, b))
+        elif node.op_type == "Add" and gemms and node.input[1] in init:
+            w, b = gemms[-1]
+            gemms[-1] = (w, b + init[node.input[1]])
+    print(f"model {a.model}: layers {[g[0].shape for g in gemms]}")
+
+    def forward(x):
+        for i, (w, b) in enumerate(gemms):
+            x = x @ w + b
+            if i + 1 < len(gemms):
+                x = np.maximum(x, 0)
+        x = x - x.max(1, keepdims=True)
+        e = np.exp(x)
+        return e / e.sum(1, keepdims=True)
+    seconds = 0.0
+
+
 def scores(emb):
     w, _ = windows(emb)
+    if a.model:
+        return forward(w)[:, a.positive_index]
     with torch.no_grad():
         return torch.softmax(model(torch.from_numpy(w)), 1)[:, 1].numpy()
 
