@@ -12,7 +12,12 @@
 No voice of the test split of make-wakeword-data.sh (its languages or variants) is used here. Clips are 3.0 s,
 16 kHz, the phrase ends 2.0-2.4 s in (as in make-wakeword-data.sh). Deterministic (seeded).
 
-usage: make-wakeword-data2.py OUT_DIR
+With --accents (models/wakeword-data3/): the same training voices, and as validation the 10 held-out variants in the
+training languages, say the phrase (and a few near misses) also from espeak phoneme strings with common English accent
+features: a dropped h ("ay edge net"), a monophthong in "hey" (h'e:), "hey" as h'aI, a glottal t; no non-English
+accents.
+
+usage: make-wakeword-data2.py OUT_DIR [--accents]
 """
 import csv
 import io
@@ -121,14 +126,25 @@ def clip(speech):
     return x, (start + len(speech)) / RATE
 
 
-SPLITS = (
-    ("train", [f"{l}+{v}" for l in TRAIN_LANGS for v in TRAIN_VARIANTS + MORE_VARIANTS], 6, 8, 0.75),
-    ("val", [f"{l}+{v}" for l in TRAIN_LANGS + VAL_ACCENTS for v in VAL_VARIANTS], 3, 3, 0.0),
-)
+ACCENTS = len(sys.argv) > 2 and sys.argv[2] == "--accents"
+# phoneme strings (espeak [[...]]; the space after ]] ends phoneme input before the next SSML tag)
+POSITIVES = [POSITIVE] + (["[['eI 'EdZ n'Et]] ", "[[h'e: 'EdZ n'Et]] ", "[['e: 'EdZ n'Et]] ", "[[h'aI 'EdZ n'Et]] ",
+                           "[[h'eI 'EdZ n'E?]] ", "[['eI 'EdZ n'E?]] "] if ACCENTS else [])
+MORE_NEGATIVES = ["[['eI 'Ed]] ", "[['eI 'EdZ]] ", "[['eI n'Et]] ", "[[h'aI 'Ed]] ", "[['e: 'EdZ]] "] if ACCENTS else []
+if ACCENTS:
+    SPLITS = (
+        ("train", [f"{l}+{v}" for l in TRAIN_LANGS for v in TRAIN_VARIANTS + MORE_VARIANTS], 4, 3, 0.75),
+        ("val", [f"{l}+{v}" for l in TRAIN_LANGS for v in VAL_VARIANTS], 4, 2, 0.0),
+    )
+else:
+    SPLITS = (
+        ("train", [f"{l}+{v}" for l in TRAIN_LANGS for v in TRAIN_VARIANTS + MORE_VARIANTS], 6, 8, 0.75),
+        ("val", [f"{l}+{v}" for l in TRAIN_LANGS + VAL_ACCENTS for v in VAL_VARIANTS], 3, 3, 0.0),
+    )
 jobs, meta = [], []
 for split, voices, npos, nneg, warp_prob in SPLITS:
     for voice in voices:
-        phrases = [(POSITIVE, "hey_edge_net")] * npos + [(t, "other") for t in rng.sample(NEGATIVES, nneg)]
+        phrases = [(rng.choice(POSITIVES), "hey_edge_net") for _ in range(npos)] + [(t, "other") for t in rng.sample(NEGATIVES + MORE_NEGATIVES, nneg)]
         rng.shuffle(phrases)
         for b in range(0, len(phrases), 7):
             batch = phrases[b:b + 7]

@@ -292,6 +292,15 @@ for t in sorted(set([chosen] + [float(v) for v in a.test_thresholds.split(",")])
     hv = [pk >= t for r, pk in heldv if r["class"] == "hey_edge_net"]
     print(f"  val t={t}: recall {np.mean([pk >= t for pk in vpos]) * 100:.1f}% (held-out voices {np.mean(hv) * 100 if hv else float('nan'):.1f}%),"
           f" negative clips {sum(pk >= t for pk in vneg)}/{len(vneg)}")
+vby = {}
+for r, pk in heldv:
+    if r["class"] == "hey_edge_net":
+        vby.setdefault(r["voice"], []).append(pk >= chosen)
+for axis, pos_ in (("language", 0), ("variant", 1)):
+    agg = {}
+    for k, v in vby.items():
+        agg.setdefault(k.split("+")[pos_], []).extend(v)
+    print(f"  validation voices by {axis}: " + ", ".join(f"{k} {np.mean(v) * 100:.0f}%" for k, v in sorted(agg.items(), key=lambda kv: np.mean(kv[1]))))
 test = clip_peaks(test_clips)
 stream = scores(embeddings("stream/negative.wav", tails=(0,)))
 hours = len(stream) * CHUNK / RATE / 3600
