@@ -17,7 +17,10 @@ training languages, say the phrase (and a few near misses) also from espeak phon
 features: a dropped h ("ay edge net"), a monophthong in "hey" (h'e:), "hey" as h'aI, a glottal t; no non-English
 accents.
 
-usage: make-wakeword-data2.py OUT_DIR [--accents]
+With --stream MINUTES (models/wakeword-data3/stream/train.wav): a training negative stream of the same training
+voices (46 variants, accents as above): near misses, commands and sentences with pauses over a changing noise floor.
+
+usage: make-wakeword-data2.py OUT_DIR [--accents] [--stream MINUTES]
 """
 import csv
 import io
@@ -42,6 +45,21 @@ NEGATIVES = [
     "the edge of the net", "a network edge", "hey there", "hello", "okay computer", "what time is it",
     "turn on the lights", "play some music", "how is the weather", "good morning", "set a timer for ten minutes",
     "stop", "next song please",
+]
+SENTENCES = [
+    "the network at the edge of the town was slow again this morning",
+    "can you pass me the salt and the pepper", "we should leave before the traffic gets bad",
+    "hey, did you see the game last night", "the kettle is boiling, do you want some tea",
+    "edge cases are where most of the bugs live", "the fishing net was full of small fish",
+    "I think the meeting moved to half past three", "please remember to water the plants on friday",
+    "the children are playing in the garden", "my phone battery is almost empty",
+    "the train to the city leaves every twenty minutes", "hey, it is your turn to cook dinner",
+    "the hedge needs cutting before the summer", "she told me the news over the phone",
+    "the internet went down during the storm", "that movie was much longer than I expected",
+    "do we have enough bread for breakfast", "the printer on the second floor is jammed again",
+    "he sat on the edge of the bed and read the letter", "the net profit was higher this year",
+    "let us go for a walk along the river", "I can't find my keys anywhere",
+    "the coffee machine makes a strange noise", "next week we are visiting my grandmother",
 ]
 TRAIN_LANGS = ["en-us", "en-gb", "en-gb-x-rp", "en-us-nyc"]
 TEST_LANGS = ["en-gb-scotland", "en-029", "en-gb-x-gbcwmd", "en-gb-x-gbclan"]
@@ -126,7 +144,8 @@ def clip(speech):
     return x, (start + len(speech)) / RATE
 
 
-ACCENTS = len(sys.argv) > 2 and sys.argv[2] == "--accents"
+ACCENTS = "--accents" in sys.argv[2:]
+STREAM = float(sys.argv[sys.argv.index("--stream") + 1]) if "--stream" in sys.argv else 0
 # phoneme strings (espeak [[...]]; the space after ]] ends phoneme input before the next SSML tag)
 POSITIVES = [POSITIVE] + (["[['eI 'EdZ n'Et]] ", "[[h'e: 'EdZ n'Et]] ", "[['e: 'EdZ n'Et]] ", "[[h'aI 'EdZ n'Et]] ",
                            "[[h'eI 'EdZ n'E?]] ", "[['eI 'EdZ n'E?]] "] if ACCENTS else [])
@@ -141,6 +160,42 @@ else:
         ("train", [f"{l}+{v}" for l in TRAIN_LANGS for v in TRAIN_VARIANTS + MORE_VARIANTS], 6, 8, 0.75),
         ("val", [f"{l}+{v}" for l in TRAIN_LANGS + VAL_ACCENTS for v in VAL_VARIANTS], 3, 3, 0.0),
     )
+
+
+def speak_stream(args):
+    voice, speed, pitch, texts, pauses = args
+    ssml = "<speak>" + "".join(t + f'<break time="{int(p * 1000)}ms"/>' for t, p in zip(texts, pauses)) + "</speak>"
+    x, rate = espeak(voice, speed, pitch, ssml)
+    return resample(x, RATE / rate)
+
+
+if STREAM > 0:
+    total = int(STREAM * 60 * RATE)
+    voices = [f"{l}+{v}" for l in TRAIN_LANGS for v in TRAIN_VARIANTS + MORE_VARIANTS]
+    calls, need = [], total
+    while need > 0:
+        texts = [rng.choice(NEGATIVES + MORE_NEGATIVES) if rng.random() < 0.5 else rng.choice(SENTENCES) for _ in range(8)]
+        pauses = [rng.uniform(0.2, 2.5) for _ in texts]
+        calls.append((rng.choice(voices), rng.randint(100, 220), rng.randint(5, 95), texts, pauses))
+        need -= int(sum(pauses) * RATE + sum(0.065 * len(t) for t in texts) * RATE)
+    with multiprocessing.Pool(int(os.environ.get("JOBS", "2"))) as pool:
+        parts = pool.map(speak_stream, calls)
+    stream = np.zeros(total)
+    at = int(0.5 * RATE)
+    for x in parts:
+        if at >= total:
+            break
+        x = x * 10 ** (rng.uniform(-20, -6) / 20) / (np.max(np.abs(x)) + 1e-12)
+        x = x[: total - at]
+        stream[at:at + len(x)] += x
+        at += len(x) + int(rng.uniform(0.2, 2.5) * RATE)
+    for start in range(0, total, 20 * RATE):
+        m = min(20 * RATE, total - start)
+        stream[start:start + m] += noise(rng.choice(["white", "pink", "brown"]), m) * 10 ** (rng.uniform(-55, -35) / 20)
+    os.makedirs(os.path.join(out, "stream"), exist_ok=True)
+    write(os.path.join(out, "stream", "train.wav"), stream)
+    print(f"stream {STREAM:g} min ({len(calls)} espeak calls, speech until {at / RATE / 60:.1f} min) in {time.time() - t0:.0f} s")
+    sys.exit(0)
 jobs, meta = [], []
 for split, voices, npos, nneg, warp_prob in SPLITS:
     for voice in voices:

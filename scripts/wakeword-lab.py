@@ -124,7 +124,7 @@ for r in rows:
     if split == "val2" or (not a.extra and (split == "val" or held(voice))):
         val_clips.append(r)
         continue
-    if split == "val" or held(voice):
+    if split == "val" or held(voice) or a.model:  # a given model needs no training windows
         continue
     if split == "train2":
         pass
@@ -151,10 +151,12 @@ for r in rows:
         counts["pos_clips"] += 1
     keep &= lab >= 0
     X.append(w[keep]); Y.append(lab[keep])
-for rel in ["stream/train.wav"] + [f"noise/{k}.wav" for k in ("babble", "brown", "pink", "silence", "white")]:
+for rel in [] if a.model else ["stream/train.wav"] + [f"noise/{k}.wav" for k in ("babble", "brown", "pink", "silence", "white")]:
     emb = embeddings(rel, tails=(0,))
     w, _ = windows(emb)
     X.append(w); Y.append(np.zeros(len(w), np.int64))
+if a.model:
+    X, Y = [np.zeros((0, W * E), np.float32)], [np.zeros(0, np.int64)]
 X = np.concatenate(X); Y = np.concatenate(Y)
 pos = np.flatnonzero(Y == 1)
 order = np.concatenate([np.arange(len(Y))] + [pos] * (a.oversample - 1))
