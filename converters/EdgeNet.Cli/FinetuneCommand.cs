@@ -210,8 +210,9 @@ internal static class FinetuneCommand
         Directory.CreateDirectory(dir);
         void Write(string name, FeatureSet set)
         {
-            Npy.Write(Path.Combine(dir, name + "_x.npy"), Tensor.FromArray([set.Count, set.SampleSize], set.Data));
-            Npy.Write(Path.Combine(dir, name + "_y.npy"), Tensor.FromArray([set.Count], set.Labels.Select(l => (long)l).ToArray()));
+            // streamed, not through a tensor: wake-word window sets exceed the tensor size limit
+            FeatureFiles.WriteNpy(Path.Combine(dir, name + "_x.npy"), set.Data, set.Count, set.SampleSize);
+            FeatureFiles.WriteNpy(Path.Combine(dir, name + "_y.npy"), set.Labels);
         }
         Write("train", train);
         if (val is not null) Write("val", val);

@@ -200,10 +200,20 @@ internal static class EmbeddingCache
     /// <summary>The full path of a file with symbolic links resolved (a folder of links to clips shares their phrase ends and cache).</summary>
     public static string RealPath(string path)
     {
-        var info = new FileInfo(Path.GetFullPath(path));
-        var dir = info.Directory?.ResolveLinkTarget(returnFinalTarget: true)?.FullName;
-        var target = File.Exists(info.FullName) ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName : null;
-        return target ?? (dir is null ? info.FullName : Path.Combine(dir, info.Name));
+        // every component: a link anywhere in the path (e.g. models/ linked to another checkout) is resolved
+        string full = Path.GetFullPath(path);
+        string root = Path.GetPathRoot(full) ?? "/", current = root;
+        foreach (var part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            for (int hops = 0; hops < 40; hops++)
+            {
+                FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+                if (info.LinkTarget is not { } target) break;
+                current = Path.GetFullPath(target, Path.GetDirectoryName(current) ?? root);
+            }
+        }
+        return current;
     }
 
     public static float[] Embeddings(WakeWordFeatures features, string? cacheDir, string path, int tail)

@@ -82,4 +82,51 @@ public class WakeWordCliTests
         Assert.Equal(2, badCode);
         Assert.Contains("no phrase_end", badErr);
     }
+
+    [Fact]
+    public void DetectFindsPhraseEndsThroughLinkedFoldersAndDumpsEveryWindow()
+    {
+        // the layout of a worktree: models/ is a link to another checkout, the training folder holds links to the clips
+        string dir = Path.Combine(Path.GetTempPath(), "edgenet-wakeword-links-" + Guid.NewGuid().ToString("N"));
+        string real = Path.Combine(dir, "real"), linked = Path.Combine(dir, "linked");
+        Directory.CreateDirectory(real);
+        Data(real, out _);
+        Directory.CreateSymbolicLink(linked, real);
+        string subset = Path.Combine(dir, "subset");
+        foreach (var cls in new[] { "high", "low" })
+        {
+            Directory.CreateDirectory(Path.Combine(subset, cls));
+            foreach (var f in Directory.GetFiles(Path.Combine(real, "wav", cls)))
+                File.CreateSymbolicLink(Path.Combine(subset, cls, Path.GetFileName(f)), f);
+        }
+        string baseModel = RepoPaths.Model("openwakeword/alexa_v0.1.onnx"), models = Path.GetDirectoryName(baseModel)!, dump = Path.Combine(dir, "dump");
+        var (code, stdout, stderr) = Support.EdgenetTool.Run(["finetune", baseModel, "--data", subset, "--out", Path.Combine(dir, "low.enet"), "--trainable-last", "3",
+            "--audio-models", models, "--detect", "low", "--phrase-ends", Path.Combine(linked, "manifest.csv"), "--negative-audio", Path.Combine(linked, "noise.wav"),
+            "--oversample", "2", "--epochs", "1", "--dump-features", dump]);
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("84 windows: 12 positive", stdout);
+        // the streamed dump: 84 windows + 12 repeated positives, 16 x 96 values each, labels as class indices (low = 1)
+        var x = EdgeNet.Onnx.Npy.Read(Path.Combine(dump, "train_x.npy"));
+        var y = EdgeNet.Onnx.Npy.Read(Path.Combine(dump, "train_y.npy")).ToInt64Array();
+        Assert.Equal([96, 1536], x.Dims);
+        Assert.Equal(96, y.Length);
+        Assert.Equal(24, y.Count(v => v == 1));
+        Assert.Contains(x.ToFloatArray(), v => v != 0);
+    }
+
+    [Fact]
+    public void FeatureFilesWriteNpyThatNumPyReadersParse()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "edgenet-features-" + Guid.NewGuid().ToString("N") + ".npy");
+        var data = Enumerable.Range(0, 7 * 13).Select(i => i * 0.25f - 3).ToArray();
+        EdgeNet.Training.Audio.FeatureFiles.WriteNpy(path, data, 7, 13);
+        var t = EdgeNet.Onnx.Npy.Read(path);
+        Assert.Equal([7, 13], t.Dims);
+        Assert.Equal(data, t.ToFloatArray());
+        Assert.Equal(0, (File.ReadAllBytes(path).Length - 7 * 13 * 4) % 64); // the header is padded to 64 bytes
+        EdgeNet.Training.Audio.FeatureFiles.WriteNpy(path, [4, -1, 0]);
+        Assert.Equal([4L, -1, 0], EdgeNet.Onnx.Npy.Read(path).ToInt64Array());
+        Assert.Throws<ArgumentException>(() => EdgeNet.Training.Audio.FeatureFiles.WriteNpy(path, data, 7, 12));
+        File.Delete(path);
+    }
 }
