@@ -27,6 +27,9 @@ public class ConvKernelTests
         yield return new(2, 5, 6, 1, [14, 15], [7, 7], [3, 3], [1, 1], [3, 3], [3, 3], ConstWeights: false);
         yield return new(1, 2, 3, 1, [9, 8], [3, 5], [1, 2], [2, 1], [0, 2], [3, 1]);
         yield return new(1, 16, 70, 1, [7, 7], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]);
+        // DS-CNN's first conv (one channel, 10×4 stride 2, 25×5 output: the offset-table im2col) and wide outputs
+        yield return new(1, 1, 64, 1, [49, 10], [10, 4], [2, 2], [1, 1], [5, 1], [5, 1]);
+        yield return new(1, 3, 10, 1, [21, 45], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]);
         // 1-D
         yield return new(2, 3, 5, 1, [31], [3], [1], [1], [1], [1]);
         yield return new(1, 4, 8, 2, [40], [5], [2], [2], [0], [3]);
@@ -105,5 +108,47 @@ public class ConvKernelTests
                     GemmKernelTests.AssertClose(expected, y.AsSpan<float>(), $"case {index} {isa} t{threads}");
                 }
         }
+    }
+
+    /// <summary>
+    /// The offset-table im2col (small items with short output rows) writes exactly the panels of the run-by-run
+    /// gather, for every geometry above (both are built directly, whatever the session would choose), over K blocks,
+    /// column blocks that start mid-row and partial last panels.
+    /// </summary>
+    [Fact]
+    public void Im2ColOffsetTableMatchesRunGather()
+    {
+        int tabled = 0;
+        foreach (var c in Cases())
+        {
+            var g = Geometry(c);
+            int depth = c.C / c.Group * g.KernelVolume, n = g.OutVolume;
+            var withTable = new F32Im2ColPacker(g, depth);
+            var runs = new F32Im2ColPacker(g);
+            Assert.False(runs.UsesTable);
+            if (!withTable.UsesTable) continue;
+            tabled++;
+            var x = GemmKernelTests.Random(c.C / c.Group * g.InVolume, depth);
+            foreach (int nr in new[] { 8, 16, 32 })
+                foreach (var (k0, kc) in new[] { (0, depth), (depth / 3, Math.Max(1, depth / 2)) })
+                    foreach (var (j0, nc) in new[] { (0, n), (Math.Min(n - 1, 7), Math.Max(1, n / 2 + 3)) })
+                    {
+                        int panels = (Math.Min(nc, n - j0) + nr - 1) / nr;
+                        var expected = new float[panels * kc * nr];
+                        var actual = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+                        unsafe
+                        {
+                            fixed (float* src = x)
+                            fixed (float* e = expected)
+                            fixed (float* a = actual)
+                            {
+                                runs.Pack(src, k0, kc, j0, nc, nr, e);
+                                withTable.Pack(src, k0, kc, j0, nc, nr, a);
+                            }
+                        }
+                        Assert.Equal(expected, actual);
+                    }
+        }
+        Assert.True(tabled >= 10, $"only {tabled} geometries use the offset table");
     }
 }

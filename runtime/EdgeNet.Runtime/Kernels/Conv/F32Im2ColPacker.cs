@@ -11,13 +11,65 @@ namespace EdgeNet.Kernels.Conv;
 /// GEMM B panels. Row r = (c·KD + kd)·KH·KW + kh·KW + kw, column o = (od·OH + oh)·OW + ow, value
 /// x[c, od·sd − pf + kd·dd, oh·sh − pt + kh·dh, ow·sw − pl + kw·dw] or 0 in the padding. The layout stays NCHW
 /// (canonical 3-D), so a tile row is a gather along output rows, contiguous when the stride is 1.
+/// Short output rows make that gather a string of tiny runs, each with its own bounds arithmetic (DS-CNN's first
+/// conv: 40 rows × 25 runs of 5); when the whole im2col matrix of one item is small, its input offsets are computed
+/// once (<see cref="GatherTable"/>) and a tile is a plain indexed copy.
 /// </summary>
-public sealed unsafe class F32Im2ColPacker(ConvGeometry g) : F32GemmTilePacker
+public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
 {
-    private readonly int _kVolume = g.KernelVolume, _khw = g.KH * g.KW, _inPlane = g.InH * g.InW, _inVolume = g.InVolume, _outPlane = g.OutH * g.OutW;
+    /// <summary>Output rows up to this wide use the offset table (when it is small enough).</summary>
+    public const int TableMaxOutW = 16;
+
+    /// <summary>At most this many im2col elements (K × output volume) per item get an offset table (128 KiB).</summary>
+    public const int TableMaxElements = 1 << 15;
+
+    private readonly ConvGeometry g;
+    private readonly int _kVolume, _khw, _inPlane, _inVolume, _outPlane;
+    private readonly int[]? _table;
+
+    /// <param name="g">the conv geometry</param>
+    /// <param name="depth">the im2col rows of one item (input channels per group × kernel volume); with it, a small
+    /// im2col with short output rows is packed through a precomputed offset table</param>
+    public F32Im2ColPacker(ConvGeometry g, int depth = 0)
+    {
+        this.g = g;
+        _kVolume = g.KernelVolume;
+        _khw = g.KH * g.KW;
+        _inPlane = g.InH * g.InW;
+        _inVolume = g.InVolume;
+        _outPlane = g.OutH * g.OutW;
+        if (depth > 0 && g.OutW <= TableMaxOutW && (long)depth * g.OutVolume <= TableMaxElements) _table = GatherTable(g, depth);
+    }
+
+    /// <summary>True when tiles are packed through the precomputed offset table.</summary>
+    public bool UsesTable => _table is not null;
+
+    /// <summary>
+    /// table[r·N + o] = offset of im2col element (r, o) from the item's first input channel, or −1 in the padding
+    /// (N = output volume).
+    /// </summary>
+    public static int[] GatherTable(ConvGeometry g, int depth)
+    {
+        int n = g.OutVolume, kVolume = g.KernelVolume, khw = g.KH * g.KW;
+        var table = GC.AllocateArray<int>(depth * n, pinned: true);
+        for (int row = 0; row < depth; row++)
+        {
+            int c = row / kVolume, kk = row % kVolume;
+            int kd = kk / khw, kh = kk % khw / g.KW, kw = kk % g.KW;
+            for (int o = 0; o < n; o++)
+            {
+                int od = o / (g.OutH * g.OutW), oh = o % (g.OutH * g.OutW) / g.OutW, ow = o % g.OutW;
+                int id = od * g.SD - g.PadFront + kd * g.DD, ih = oh * g.SH - g.PadTop + kh * g.DH, iw = ow * g.SW - g.PadLeft + kw * g.DW;
+                bool inside = (uint)id < (uint)g.InD && (uint)ih < (uint)g.InH && (uint)iw < (uint)g.InW;
+                table[row * n + o] = inside ? c * g.InVolume + (id * g.InH + ih) * g.InW + iw : -1;
+            }
+        }
+        return table;
+    }
 
     public override void Pack(float* source, int k0, int kc, int j0, int nc, int nr, float* dst)
     {
+        if (_table is not null) { PackFromTable(source, k0, kc, j0, nc, nr, dst); return; }
         int n = g.OutVolume;
         int end = Math.Min(j0 + nc, n);
         int odStart = j0 / _outPlane, ohStart = j0 % _outPlane / g.OutW, owStart = j0 % g.OutW;
@@ -63,6 +115,30 @@ public sealed unsafe class F32Im2ColPacker(ConvGeometry g) : F32GemmTilePacker
             }
             if (jj != 0) new Span<float>(d + jj, nr - jj).Clear();
         }
+    }
+
+    private void PackFromTable(float* source, int k0, int kc, int j0, int nc, int nr, float* dst)
+    {
+        int n = g.OutVolume;
+        int end = Math.Min(j0 + nc, n);
+        fixed (int* table = _table)
+            for (int p0 = j0; p0 < end; p0 += nr)
+            {
+                int cols = Math.Min(nr, end - p0);
+                float* panel = dst + (nint)(p0 - j0) * kc;
+                for (int r = 0; r < kc; r++)
+                {
+                    int* t = table + (nint)(k0 + r) * n + p0;
+                    float* d = panel + (nint)r * nr;
+                    int col = 0;
+                    for (; col < cols; col++)
+                    {
+                        int o = t[col];
+                        d[col] = o >= 0 ? source[o] : 0f;
+                    }
+                    for (; col < nr; col++) d[col] = 0f;
+                }
+            }
     }
 
     /// <summary>Appends count zeros to the panel row at d[jj], moving to the next panel every NR columns.</summary>

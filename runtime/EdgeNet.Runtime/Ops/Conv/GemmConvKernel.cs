@@ -62,7 +62,7 @@ internal sealed unsafe class GemmConvKernel : Kernel
                 biasOffset[t] = grp * mPerGroup;
             }
         var driver = new F32GemmDriver(uk, mPerGroup, outVolume, depth,
-            pointwise ? GemmBSource.RowMajor : GemmBSource.Tiled, inVolume, pointwise ? null : new F32Im2ColPacker(g),
+            pointwise ? GemmBSource.RowMajor : GemmBSource.Tiled, inVolume, pointwise ? null : new F32Im2ColPacker(g, depth),
             aOffset, bOffset, cOffset, biasOffset, biasRowStride: 1, biasColStride: 0, activation, ctx.Threads);
         return new GemmConvKernel(driver, uk, packed, s.Group, mPerGroup, depth, hasBias);
     }
