@@ -126,4 +126,45 @@ public sealed unsafe class QGemm6x16AvxVnni : QMicrokernel
             c0.Store(c); c1.Store(c + 8);
         }
     }
+
+    public override bool HasTaps => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void RunTaps(int taps, int groupsPerTap, byte* a, byte* b, int* offsets, nint groupStride, int* c, nint ldc)
+    {
+        Vector256<int> c00 = Vector256<int>.Zero, c01 = Vector256<int>.Zero, c10 = Vector256<int>.Zero, c11 = Vector256<int>.Zero, c20 = Vector256<int>.Zero, c21 = Vector256<int>.Zero, c30 = Vector256<int>.Zero, c31 = Vector256<int>.Zero, c40 = Vector256<int>.Zero, c41 = Vector256<int>.Zero, c50 = Vector256<int>.Zero, c51 = Vector256<int>.Zero;
+        for (int t = 0; t < taps; t++)
+        {
+            byte* bp = b + offsets[t];
+            for (int q = 0; q < groupsPerTap; q++, a += 24, bp += groupStride)
+            {
+                var b0 = Vector256.Load(bp);
+                var b1 = Vector256.Load(bp + 32);
+                var a0 = Vector256.Create(*(int*)(a + 0));
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, b0, a0.AsSByte());
+                c01 = AvxVnni.MultiplyWideningAndAdd(c01, b1, a0.AsSByte());
+                var a1 = Vector256.Create(*(int*)(a + 4));
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, b0, a1.AsSByte());
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, b1, a1.AsSByte());
+                var a2 = Vector256.Create(*(int*)(a + 8));
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, b0, a2.AsSByte());
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, b1, a2.AsSByte());
+                var a3 = Vector256.Create(*(int*)(a + 12));
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, b0, a3.AsSByte());
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, b1, a3.AsSByte());
+                var a4 = Vector256.Create(*(int*)(a + 16));
+                c40 = AvxVnni.MultiplyWideningAndAdd(c40, b0, a4.AsSByte());
+                c41 = AvxVnni.MultiplyWideningAndAdd(c41, b1, a4.AsSByte());
+                var a5 = Vector256.Create(*(int*)(a + 20));
+                c50 = AvxVnni.MultiplyWideningAndAdd(c50, b0, a5.AsSByte());
+                c51 = AvxVnni.MultiplyWideningAndAdd(c51, b1, a5.AsSByte());
+            }
+        }
+        c00.Store(c + 0 * ldc); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
+    }
 }
