@@ -59,6 +59,9 @@ public sealed unsafe class QConv2d
 
     public QConv2dShape Shape => _s;
 
+    /// <summary>True when this conv runs on <see cref="QShiftedConv"/> (no im2col).</summary>
+    internal bool UsesShiftedViews => _shifted is not null;
+
     /// <summary>Scratch bytes a run needs.</summary>
     public int ScratchBytes => _shifted?.ScratchBytes ?? _depthwiseX86?.ScratchBytes ?? _depthwise?.ScratchBytes ?? _gemms!.Max(g => g.ScratchBytes);
 

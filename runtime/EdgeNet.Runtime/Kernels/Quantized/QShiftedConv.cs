@@ -42,7 +42,9 @@ internal sealed unsafe class QShiftedConv : IParallelWork
     {
         if (variant is not (QVariant.AvxVnni or QVariant.Avx2) || !QVariants.IsNative(variant) || !Avx2.IsSupported) return false;
         if (s.Group != 1 || s.StrideH != 1 || s.StrideW != 1 || s.IsPointwise) return false;
+        // an absent zero point is 0 in the weights' own domain: −128 for uint8 weights
         int zero = weightsSigned ? 0 : 128;
+        if (weightZeroPoints.Length == 0) return weightsSigned;
         foreach (int z in weightZeroPoints) if (z != zero) return false;
         return true;
     }
