@@ -7,12 +7,13 @@ using ExecutionContext = EdgeNet.Execution.ExecutionContext;
 namespace EdgeNet.Kernels.Quantized;
 
 /// <summary>
-/// Stride-1 quantized conv (group 1, symmetric weights) without im2col, on the x86 tiles (Avx2 int16 pairs, AvxVnni
+/// Quantized conv (group 1, symmetric weights, any stride) without im2col, on the x86 tiles (Avx2 int16 pairs, AvxVnni
 /// byte quads): each image is expanded once into a zero-point-padded plane per group of GroupK input channels
 /// (lane (row, col) = the GroupK channels' values at that padded position, the <see cref="QMicrokernel"/> lane
-/// encoding). Output positions are numbered along the padded width (f = oh·Wp + ow, the columns ow ≥ OW are computed
-/// and dropped), so for every tap (kh, kw) the NR lanes a tile needs are the NR consecutive lanes at
-/// f + kh·dh·Wp + kw·dw: the tile reads them in place (<see cref="QMicrokernel.RunTaps"/>), the weights being packed
+/// encoding), split into sh × sw phase planes by the strides (padded position (i·sh + ph, j·sw + pw) → phase
+/// (ph, pw), lane i·Wq + j). Output positions are numbered along the phase width (f = oh·Wq + ow, the columns
+/// ow ≥ OW are computed and dropped), so for every tap (kh, kw) the NR lanes a tile needs are the NR consecutive
+/// lanes at f + (kh·dh / sh)·Wq + kw·dw / sw of phase (kh·dh mod sh, kw·dw mod sw): the tile reads them in place (<see cref="QMicrokernel.RunTaps"/>), the weights being packed
 /// tap-major (k = (tap, channel group, e)). Padding holds the input zero point, so it contributes 0, and the
 /// accumulator is exactly the reference's: D − a_zp·Σw + bias. A channel tile of all positions is staged as int32,
 /// then requantized row by row into Y (bytes: 16 at a time, the <see cref="QGemm"/> tile epilogue's arithmetic).
@@ -26,7 +27,11 @@ internal sealed unsafe class QShiftedConv : IParallelWork
     private readonly QMicrokernel _uk;
     private readonly QOutputKind _output;
     private readonly bool _xSigned;
-    private readonly int _gk, _quads, _wp, _hp, _taps, _flat, _tiles, _ld, _chTiles, _outBytes;
+    private readonly int _gk, _quads, _wq, _hq, _taps, _flat, _tiles, _ld, _chTiles, _outBytes;
+    /// <summary>Lanes of one phase plane (Hq·Wq).</summary>
+    private readonly int _phaseLanes;
+    /// <summary>Per padded row phase (r mod sh): some tap reads it.</summary>
+    private readonly bool[] _rowPhaseUsed;
     private readonly nint _quadBytes;
     private readonly int[] _offsets;
     private readonly int _planeBytes, _stageBytes, _offBytes, _zpRowBytes;
@@ -37,11 +42,15 @@ internal sealed unsafe class QShiftedConv : IParallelWork
     private QEpilogue _e;
     private int _next;
 
-    /// <summary>True when this path applies: stride 1, group 1, not a plain pointwise conv, symmetric weights, an x86 variant with <see cref="QMicrokernel.HasTaps"/>.</summary>
+    /// <summary>True when this path applies: group 1, not a plain pointwise conv, symmetric weights, at most 4/3 the dense k groups (few input channels), an x86 variant with <see cref="QMicrokernel.HasTaps"/>.</summary>
     public static bool Applies(QVariant variant, QConv2dShape s, bool weightsSigned, ReadOnlySpan<int> weightZeroPoints)
     {
         if (variant is not (QVariant.AvxVnni or QVariant.Avx2) || !QVariants.IsNative(variant) || !Avx2.IsSupported) return false;
-        if (s.Group != 1 || s.StrideH != 1 || s.StrideW != 1 || s.IsPointwise) return false;
+        if (s.Group != 1 || s.IsPointwise) return false;
+        // a lane holds GroupK input channels: few channels waste lanes (the im2col GEMM packs k densely)
+        var uk = QMicrokernel.For(variant);
+        long taps = s.KH * s.KW, lanes = taps * ((s.InChannels + uk.GroupK - 1) / uk.GroupK), dense = (taps * s.InChannels + uk.GroupK - 1) / uk.GroupK;
+        if (lanes * 3 > dense * 4) return false;
         // an absent zero point is 0 in the weights' own domain: −128 for uint8 weights
         int zero = weightsSigned ? 0 : 128;
         if (weightZeroPoints.Length == 0) return weightsSigned;
@@ -60,18 +69,26 @@ internal sealed unsafe class QShiftedConv : IParallelWork
         _gk = _uk.GroupK;
         _quads = (s.InChannels + _gk - 1) / _gk;
         _taps = s.KH * s.KW;
-        _wp = s.PadLeft + s.InW + s.PadRight;
-        _hp = s.PadTop + s.InH + s.PadBottom;
+        int sh = s.StrideH, sw = s.StrideW;
+        _wq = (s.PadLeft + s.InW + s.PadRight + sw - 1) / sw;
+        _hq = (s.PadTop + s.InH + s.PadBottom + sh - 1) / sh;
+        _phaseLanes = _hq * _wq;
         int nr = _uk.NR, mr = _uk.MR;
-        // f of the last output + 1; tiles of NR read up to (hp·wp + NR − 2) lanes (see the plane slack)
-        _flat = (s.OutH - 1) * _wp + s.OutW;
+        // f of the last output + 1; a valid output's taps stay inside their phase plane, the last tiles read at
+        // most NR − 2 lanes past the last plane (junk columns only): the slack
+        _flat = (s.OutH - 1) * _wq + s.OutW;
         _tiles = (_flat + nr - 1) / nr;
         _ld = _tiles * nr + 16;
-        _quadBytes = ((nint)(_hp * _wp + nr) * 4 + 63) & ~(nint)63;
+        _quadBytes = ((nint)(sh * sw * _phaseLanes + nr) * 4 + 63) & ~(nint)63;
         _offsets = new int[_taps];
+        _rowPhaseUsed = new bool[sh];
         for (int kh = 0; kh < s.KH; kh++)
             for (int kw = 0; kw < s.KW; kw++)
-                _offsets[kh * s.KW + kw] = (kh * s.DilationH * _wp + kw * s.DilationW) * 4;
+            {
+                int rr = kh * s.DilationH, cc = kw * s.DilationW;
+                _rowPhaseUsed[rr % sh] = true;
+                _offsets[kh * s.KW + kw] = (((rr % sh) * sw + cc % sw) * _phaseLanes + rr / sh * _wq + cc / sw) * 4;
+            }
 
         // weights reordered tap-major: k' = (tap·Q + q)·GK + e  ←  k = (q·GK + e)·taps + tap; missing channels weigh 0
         int depth = _taps * _quads * _gk, khw = _taps, cin = s.InChannels;
@@ -86,7 +103,7 @@ internal sealed unsafe class QShiftedConv : IParallelWork
         long macs = (long)s.OutPlane * s.OutChannels * s.Depth;
         Threads = macs < MinParallelMacs ? 1 : Math.Clamp(threads, 1, _chTiles);
         _offBytes = Align(s.OutChannels * sizeof(int));
-        _zpRowBytes = Align(s.InW + 16);
+        _zpRowBytes = Align(s.InW + 16) + Align((s.InW + 16) * 4);
         _planeBytes = (int)Align(_quads * _quadBytes);
         _stageBytes = Align(mr * _ld * sizeof(int));
     }
@@ -122,22 +139,30 @@ internal sealed unsafe class QShiftedConv : IParallelWork
         }
     }
 
-    /// <summary>The padded lane planes of one image: quad q, lane (row, col) at plane + q·quadBytes + (row·Wp + col)·4.</summary>
+    /// <summary>
+    /// The padded lane planes of one image: quad q, phase (ph, pw) of the strides, lane (i, j) = padded position
+    /// (i·sh + ph, j·sw + pw), at plane + q·quadBytes + ((ph·sw + pw)·Hq·Wq + i·Wq + j)·4. Padding and the unused
+    /// phase rows hold the zero point.
+    /// </summary>
     private void Expand(byte* x, int za, byte* zpRow)
     {
-        int w = _s.InW, wp = _wp, pl = _s.PadLeft, pt = _s.PadTop;
+        int w = _s.InW, wq = _wq, pl = _s.PadLeft, pt = _s.PadTop, sh = _s.StrideH, sw = _s.StrideW;
         uint padLane = _gk == 4 ? (uint)za * 0x01010101u : (uint)za | ((uint)za << 16);
         var mask = Vector128.Create((byte)(_xSigned ? 0x80 : 0));
+        int sm = _xSigned ? 0x80 : 0;
+        uint* tmp = (uint*)(zpRow + Align(_s.InW + 16));
         byte** rows = stackalloc byte*[4];
         for (int q = 0; q < _quads; q++)
         {
             uint* plane = (uint*)(_plane + q * _quadBytes);
-            int laneCount = (int)(_quadBytes / 4);
-            // top pad rows and the left pad of the first interior row
-            new Span<uint>(plane, pt * wp + pl).Fill(padLane);
+            new Span<uint>(plane, (int)(_quadBytes / 4)).Fill(padLane);
             for (int ih = 0; ih < _s.InH; ih++)
             {
-                uint* d = plane + (pt + ih) * wp + pl;
+                int r = pt + ih, ph = r % sh;
+                if (!_rowPhaseUsed[ph]) continue;
+                uint* rowBase = plane + ph * sw * _phaseLanes + r / sh * wq;
+                // stride 1 along W: the lanes go straight into the plane row; else through tmp, then split by phase
+                uint* d = sw == 1 ? rowBase + pl : tmp;
                 for (int e = 0; e < _gk; e++)
                 {
                     int c = q * _gk + e;
@@ -161,7 +186,6 @@ internal sealed unsafe class QShiftedConv : IParallelWork
                         Sse2.UnpackLow(hi01, hi23).Store((ushort*)(d + col + 8));
                         Sse2.UnpackHigh(hi01, hi23).Store((ushort*)(d + col + 12));
                     }
-                    int sm = _xSigned ? 0x80 : 0;
                     for (; col < w; col++)
                         d[col] = (uint)(rows[0][col] ^ sm) | ((uint)(rows[1][col] ^ sm) << 8) | ((uint)(rows[2][col] ^ sm) << 16) | ((uint)(rows[3][col] ^ sm) << 24);
                 }
@@ -174,17 +198,17 @@ internal sealed unsafe class QShiftedConv : IParallelWork
                         Avx2.ConvertToVector256Int16(Sse2.UnpackLow(v0, v1)).Store((short*)(d + col));
                         Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(v0, v1)).Store((short*)(d + col + 8));
                     }
-                    int sm = _xSigned ? 0x80 : 0;
                     for (; col < w; col++)
                         d[col] = (uint)(rows[0][col] ^ sm) | ((uint)(rows[1][col] ^ sm) << 16);
                 }
-                // right pad of this row + left pad of the next
-                int gap = ih + 1 < _s.InH ? _s.PadRight + pl : 0;
-                if (gap > 0) new Span<uint>(d + w, gap).Fill(padLane);
+                if (sw == 1) continue;
+                // padded column c = pl + col goes to phase c mod sw, lane c / sw
+                for (int pw = 0; pw < sw; pw++)
+                {
+                    uint* dst = rowBase + pw * _phaseLanes;
+                    for (col = ((pw - pl) % sw + sw) % sw; col < w; col += sw) dst[(pl + col) / sw] = tmp[col];
+                }
             }
-            // right pad of the last row, bottom rows and the slack the last tiles read
-            int start = (pt + _s.InH - 1) * wp + pl + w;
-            new Span<uint>(plane + start, laneCount - start).Fill(padLane);
         }
     }
 
@@ -227,7 +251,7 @@ internal sealed unsafe class QShiftedConv : IParallelWork
         byte* tmp = stackalloc byte[16];
         for (int oh = 0; oh < _s.OutH; oh++)
         {
-            int* src = acc + oh * _wp;
+            int* src = acc + oh * _wq;
             byte* d = plane + oh * ow;
             for (int t = 0; t < ow; t += 16)
             {
@@ -256,7 +280,7 @@ internal sealed unsafe class QShiftedConv : IParallelWork
         int off = _chanOffset[ch], ow = _s.OutW;
         for (int oh = 0; oh < _s.OutH; oh++)
         {
-            int* src = acc + oh * _wp;
+            int* src = acc + oh * _wq;
             int t = 0;
             var vo = Vector256.Create(off);
             for (; t + 8 <= ow; t += 8) (Vector256.Load(src + t) + vo).Store(src + t);
