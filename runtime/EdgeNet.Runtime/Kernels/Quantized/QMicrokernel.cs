@@ -40,6 +40,15 @@ public abstract unsafe class QMicrokernel
     /// </summary>
     public virtual void Gemv(int groups, byte* a, byte* b, int panels, nint panelBytes, int* c) => throw new NotSupportedException();
 
+    /// <summary>True when <see cref="RunRequantized"/> is implemented.</summary>
+    public virtual bool HasRequantizedTile => false;
+
+    /// <summary>
+    /// A full WeightsLeft tile (weights a, activations b) requantized in registers: row i (channel) gets
+    /// offsets[i], multiplier mult[i·multStride] and goes as NR bytes to c + i·ldc (<see cref="QTileRequant"/>).
+    /// </summary>
+    internal virtual void RunRequantized(int groups, byte* a, byte* b, int* offsets, float* mult, int multStride, in QTileRequant rq, byte* c, nint ldc) => throw new NotSupportedException();
+
     /// <summary>True when <see cref="RunTaps"/> is implemented (the shifted-view conv, <see cref="QShiftedConv"/>).</summary>
     public virtual bool HasTaps => false;
 
