@@ -40,6 +40,8 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     /// <summary>Σ (w − w_zp) per channel.</summary>
     private readonly int[] _weightSums;
     private readonly bool _sameControl3;
+    /// <summary>Byte output through <see cref="Plane3Bytes{TLoad, TChunks}"/>: rows wide enough that 16-output steps waste little.</summary>
+    private readonly bool _fusedBytes;
     /// <summary>Stride 1: both halves gather from one broadcast 16-byte load (upper-half indices shifted by 4).</summary>
     private readonly bool _broadcast;
 
@@ -108,6 +110,8 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         if (_broadcast)
             for (int i = 0; i < _controls.Length; i++)
                 if ((i & 31) >= 16 && _controls[i] != 0x80) _controls[i] += 4;
+        int v8 = (s.OutW + 7) / 8, v16 = (s.OutW + 15) / 16;
+        _fusedBytes = output is QOutputKind.UInt8 or QOutputKind.Int8 && 2 * v16 <= v8 + (s.OutW >= 32 ? 1 : 0);
         // the fused byte planes (Plane3Bytes) run 16 outputs a step
         int outVectors = (s.OutW + 15) / 16 * 16;
         long lastRead = (long)(s.OutH - 1) * s.StrideH * _pw + _offsets.Max() + (long)s.StrideW * (outVectors - 8 + 4) + 16;
@@ -161,7 +165,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                 byte* src = _x + (nint)item * s.InPlane;
                 for (int ih = 0; ih < s.InH; ih++) CopyRow(src + (nint)ih * s.InW, plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW, mask);
                 int bias = unchecked((_e.Bias is null ? 0 : _e.Bias[c]) - _za * _weightSums[c]);
-                if (_sameControl3 && _output is QOutputKind.UInt8 or QOutputKind.Int8)
+                if (_sameControl3 && _fusedBytes)
                 {
                     byte* yc = (byte*)_y + (nint)item * s.OutPlane;
                     float m = _e.Multiplier[c * _e.MultiplierStride];
