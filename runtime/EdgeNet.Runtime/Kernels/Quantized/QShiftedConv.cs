@@ -16,7 +16,8 @@ namespace EdgeNet.Kernels.Quantized;
 /// lanes at f + (kh·dh / sh)·Wq + kw·dw / sw of phase (kh·dh mod sh, kw·dw mod sw): the tile reads them in place (<see cref="QMicrokernel.RunTaps"/>), the weights being packed
 /// tap-major (k = (tap, channel group, e)). Padding holds the input zero point, so it contributes 0, and the
 /// accumulator is exactly the reference's: D − a_zp·Σw + bias. A channel tile of all positions is staged as int32,
-/// then requantized row by row into Y (bytes: 16 at a time, the <see cref="QGemm"/> tile epilogue's arithmetic).
+/// then written row by row into Y; byte outputs are requantized in registers by the tile itself into a byte stage,
+/// then copied out row by row.
 /// </summary>
 internal sealed unsafe class QShiftedConv : IParallelWork
 {
@@ -223,54 +224,45 @@ internal sealed unsafe class QShiftedConv : IParallelWork
             while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < _chTiles)
             {
                 byte* wPanel = wData + (nint)item * _w.PanelBytes;
+                if (_outBytes == 1)
+                {
+                    BytesTile(wPanel, offsets, (byte*)stage, item);
+                    continue;
+                }
                 for (int tile = 0; tile < _tiles; tile++)
                     _uk.RunTaps(_taps, _quads, wPanel, _plane + (nint)tile * nr * 4, offsets, _quadBytes, stage + tile * nr, _ld);
                 int ch0 = item * mr, rows = Math.Min(mr, _s.OutChannels - ch0);
-                for (int r = 0; r < rows; r++)
-                {
-                    if (_outBytes == 1) RowToBytes(stage + r * _ld, ch0 + r);
-                    else RowGeneric(stage + r * _ld, ch0 + r);
-                }
+                for (int r = 0; r < rows; r++) RowGeneric(stage + r * _ld, ch0 + r);
             }
         }
     }
 
-    /// <summary>One channel's staged accumulators (padded-width rows) → requantized bytes of its output plane.</summary>
-    private void RowToBytes(int* acc, int ch)
+    /// <summary>
+    /// Byte output: every tile requantized in registers (<see cref="QMicrokernel.RunTapsRequantized"/>) into a byte
+    /// stage of MR rows along f, then each output row's OW bytes copied out (the junk columns stay behind).
+    /// </summary>
+    private void BytesTile(byte* wPanel, int* offsets, byte* stage, int item)
     {
-        var e = _e;
-        bool signed = _output == QOutputKind.Int8;
-        var vlo = Vector256.Create((float)(e.QMin - e.ZeroPoint));
-        var vhi = Vector256.Create((float)(e.QMax - e.ZeroPoint));
-        var vzp = Vector256.Create(e.ZeroPoint);
-        var off = Vector256.Create(_chanOffset[ch]);
-        var m = Vector256.Create(e.Multiplier[ch * e.MultiplierStride]);
-        int ow = _s.OutW;
-        byte* plane = _y + (nint)ch * _s.OutPlane;
-        byte* end = plane + _s.OutPlane;
-        byte* tmp = stackalloc byte[16];
-        for (int oh = 0; oh < _s.OutH; oh++)
+        int mr = _uk.MR, nr = _uk.NR, ch0 = item * mr, rows = Math.Min(mr, _s.OutChannels - ch0);
+        nint ld = _ld;
+        int* rowOffsets = stackalloc int[8];
+        float* mult = stackalloc float[8];
+        for (int r = 0; r < mr; r++)
         {
-            int* src = acc + oh * _wq;
-            byte* d = plane + oh * ow;
-            for (int t = 0; t < ow; t += 16)
-            {
-                var f0 = Avx.Min(Avx.Max(Avx.RoundToNearestInteger(Avx.Multiply(Avx.ConvertToVector256Single(Vector256.Load(src + t) + off), m)), vlo), vhi);
-                var f1 = Avx.Min(Avx.Max(Avx.RoundToNearestInteger(Avx.Multiply(Avx.ConvertToVector256Single(Vector256.Load(src + t + 8) + off), m)), vlo), vhi);
-                var q0 = Avx.ConvertToVector256Int32WithTruncation(f0) + vzp;
-                var q1 = Avx.ConvertToVector256Int32WithTruncation(f1) + vzp;
-                var w16 = Avx2.Permute4x64(Avx2.PackSignedSaturate(q0, q1).AsInt64(), 0b11_01_10_00).AsInt16();
-                var bytes = signed
-                    ? Sse2.PackSignedSaturate(w16.GetLower(), w16.GetUpper()).AsByte()
-                    : Sse2.PackUnsignedSaturate(w16.GetLower(), w16.GetUpper());
-                // bytes past this row land on the next row's first outputs, rewritten next; never past the plane
-                if (d + t + 16 <= end) bytes.Store(d + t);
-                else
-                {
-                    bytes.Store(tmp);
-                    for (int i = 0; i < ow - t; i++) d[t + i] = tmp[i];
-                }
-            }
+            // rows past the last channel compute into the stage and are never copied
+            rowOffsets[r] = r < rows ? _chanOffset[ch0 + r] : 0;
+            mult[r] = r < rows ? _e.Multiplier[(ch0 + r) * _e.MultiplierStride] : 0f;
+        }
+        var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
+        for (int tile = 0; tile < _tiles; tile++)
+            _uk.RunTapsRequantized(_taps, _quads, wPanel, _plane + (nint)tile * nr * 4, offsets, _quadBytes, rowOffsets, mult, rq, stage + tile * nr, ld);
+        int ow = _s.OutW;
+        for (int r = 0; r < rows; r++)
+        {
+            byte* src = stage + r * ld;
+            byte* d = _y + (nint)(ch0 + r) * _s.OutPlane;
+            for (int oh = 0; oh < _s.OutH; oh++)
+                new ReadOnlySpan<byte>(src + oh * _wq, ow).CopyTo(new Span<byte>(d + oh * ow, ow));
         }
     }
 
