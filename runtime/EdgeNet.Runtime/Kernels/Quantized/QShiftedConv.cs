@@ -207,7 +207,14 @@ internal sealed unsafe class QShiftedConv : IParallelWork
                 for (int pw = 0; pw < sw; pw++)
                 {
                     uint* dst = rowBase + pw * _phaseLanes;
-                    for (col = ((pw - pl) % sw + sw) % sw; col < w; col += sw) dst[(pl + col) / sw] = tmp[col];
+                    col = ((pw - pl) % sw + sw) % sw;
+                    uint* dp = dst + (pl + col) / sw;
+                    if (sw == 2 && Avx2.IsSupported)
+                        // even / odd lanes of 16: vpermd puts one phase's 8 lanes in order
+                        for (var idx = Vector256.Create(0u, 2, 4, 6, 0, 2, 4, 6); col + 16 <= w; col += 16, dp += 8)
+                            Vector256.Create(Avx2.PermuteVar8x32(Vector256.Load(tmp + col), idx).GetLower(),
+                                Avx2.PermuteVar8x32(Vector256.Load(tmp + col + 8), idx).GetLower()).Store(dp);
+                    for (; col < w; col += sw) *dp++ = tmp[col];
                 }
             }
         }
