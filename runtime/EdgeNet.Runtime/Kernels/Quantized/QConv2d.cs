@@ -7,6 +7,8 @@ namespace EdgeNet.Kernels.Quantized;
 /// <list type="bullet">
 /// <item>depthwise with one filter per channel: <see cref="QDepthwiseConvX86"/> (byte plane, vpdpbusd / vpmaddwd) on the
 /// x86 variants where its gathers fit, else <see cref="QDepthwiseConv"/> (int32 plane, 3×3 specialised);</item>
+/// <item>stride-1 convs (group 1, symmetric weights) on the x86 tiles: <see cref="QShiftedConv"/> (shifted views of a
+/// zero-point-padded plane, no im2col);</item>
 /// <item>everything else: per image and group, the <see cref="QGemm"/> in <see cref="QGemmOrientation.WeightsLeft"/>
 /// form, Y_g[Cout/G × OH·OW] = W_g · im2col(X_g); a pointwise (1×1, stride 1, no pad) conv reads X directly as a
 /// row-major [Cin/G × H·W] matrix (<see cref="QColumnsPacker"/>), others gather im2col tiles (<see cref="QIm2ColPacker"/>).</item>
@@ -20,6 +22,7 @@ public sealed unsafe class QConv2d
     private readonly QGemm[]? _gemms;
     private readonly QDepthwiseConv? _depthwise;
     private readonly QDepthwiseConvX86? _depthwiseX86;
+    private readonly QShiftedConv? _shifted;
     private readonly QOutputKind _output;
     private readonly int _outBytes;
 
@@ -39,6 +42,11 @@ public sealed unsafe class QConv2d
             _depthwiseX86 = QDepthwiseConvX86.TryCreate(variant, _s, _depthwise.TapWeights, inputSigned, output, threads);
             return;
         }
+        if (QShiftedConv.Applies(variant, _s, weightsSigned, weightZeroPoints))
+        {
+            _shifted = new QShiftedConv(variant, _s, weights, weightsSigned, weightZeroPoints, inputSigned, output, threads);
+            return;
+        }
         QActivationPacker packer = _s.IsPointwise ? QColumnsPacker.Instance : new QIm2ColPacker(_s);
         _gemms = new QGemm[_s.Group];
         for (int g = 0; g < _s.Group; g++)
@@ -51,12 +59,16 @@ public sealed unsafe class QConv2d
 
     public QConv2dShape Shape => _s;
 
+    /// <summary>True when this conv runs on <see cref="QShiftedConv"/> (no im2col).</summary>
+    internal bool UsesShiftedViews => _shifted is not null;
+
     /// <summary>Scratch bytes a run needs.</summary>
-    public int ScratchBytes => _depthwiseX86?.ScratchBytes ?? _depthwise?.ScratchBytes ?? _gemms!.Max(g => g.ScratchBytes);
+    public int ScratchBytes => _shifted?.ScratchBytes ?? _depthwiseX86?.ScratchBytes ?? _depthwise?.ScratchBytes ?? _gemms!.Max(g => g.ScratchBytes);
 
     /// <summary>Runs the conv: x [N, Cin, H, W], y [N, Cout, OH, OW] of the output kind. ctx may be null (one thread).</summary>
     public void Run(ExecutionContext? ctx, byte* x, int xZeroPoint, void* y, in QEpilogue e, byte* scratch)
     {
+        if (_shifted is not null) { _shifted.Run(ctx, x, xZeroPoint, y, e, scratch); return; }
         if (_depthwiseX86 is not null) { _depthwiseX86.Run(ctx, x, xZeroPoint, y, e, scratch); return; }
         if (_depthwise is not null) { _depthwise.Run(ctx, x, xZeroPoint, y, e, scratch); return; }
         int mg = _s.OutPerGroup, cg = _s.InPerGroup;

@@ -40,6 +40,8 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     /// <summary>Σ (w − w_zp) per channel.</summary>
     private readonly int[] _weightSums;
     private readonly bool _sameControl3;
+    /// <summary>Byte output through <see cref="Plane3Bytes{TLoad, TChunks}"/>: rows wide enough that 16-output steps waste little.</summary>
+    private readonly bool _fusedBytes;
     /// <summary>Stride 1: both halves gather from one broadcast 16-byte load (upper-half indices shifted by 4).</summary>
     private readonly bool _broadcast;
 
@@ -108,7 +110,10 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         if (_broadcast)
             for (int i = 0; i < _controls.Length; i++)
                 if ((i & 31) >= 16 && _controls[i] != 0x80) _controls[i] += 4;
-        int outVectors = (s.OutW + 7) / 8 * 8;
+        int v8 = (s.OutW + 7) / 8, v16 = (s.OutW + 15) / 16;
+        _fusedBytes = output is QOutputKind.UInt8 or QOutputKind.Int8 && 2 * v16 <= v8 + (s.OutW >= 32 ? 1 : 0);
+        // the fused byte planes (Plane3Bytes) run 16 outputs a step
+        int outVectors = (s.OutW + 15) / 16 * 16;
         long lastRead = (long)(s.OutH - 1) * s.StrideH * _pw + _offsets.Max() + (long)s.StrideW * (outVectors - 8 + 4) + 16;
         _planeBytes = (int)((Math.Max((long)ph * _pw, lastRead) + 63) & ~63L);
         _accInts = ((s.OutH - 1) * s.OutW + outVectors + 15) & ~15;
@@ -160,6 +165,16 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                 byte* src = _x + (nint)item * s.InPlane;
                 for (int ih = 0; ih < s.InH; ih++) CopyRow(src + (nint)ih * s.InW, plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW, mask);
                 int bias = unchecked((_e.Bias is null ? 0 : _e.Bias[c]) - _za * _weightSums[c]);
+                if (_sameControl3 && _fusedBytes)
+                {
+                    byte* yc = (byte*)_y + (nint)item * s.OutPlane;
+                    float m = _e.Multiplier[c * _e.MultiplierStride];
+                    if (_vnni && _broadcast) Plane3Bytes<Broadcast, VnniChunks>(plane, offsets, controls, weights + c * 3, bias, yc, m);
+                    else if (_vnni) Plane3Bytes<TwoLoads, VnniChunks>(plane, offsets, controls, weights + c * 3, bias, yc, m);
+                    else if (_broadcast) Plane3Bytes<Broadcast, WideChunks>(plane, offsets, controls, weights + c * 6, bias, yc, m);
+                    else Plane3Bytes<TwoLoads, WideChunks>(plane, offsets, controls, weights + c * 6, bias, yc, m);
+                    continue;
+                }
                 if (_sameControl3 && _vnni)
                 {
                     if (_broadcast) Plane3Vnni<Broadcast>(plane, offsets, controls, weights + c * 3, bias, acc);
@@ -253,6 +268,75 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                 a = AvxVnni.MultiplyWideningAndAdd(a, Avx2.Shuffle(TLoad.Load(p + o1, high), ctl), w1);
                 a = AvxVnni.MultiplyWideningAndAdd(a, Avx2.Shuffle(TLoad.Load(p + o2, high), ctl), w2);
                 a.Store(acc + t);
+            }
+        }
+    }
+
+    /// <summary>Three chunks' dot products for 8 outputs from their three gathers (VNNI or int16 pairs).</summary>
+    private interface IChunks
+    {
+        static abstract Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, in Weights3 w);
+    }
+
+    private readonly struct Weights3(byte* controls, int* w, bool wide)
+    {
+        public readonly Vector256<byte> Ca = Vector256.Load(controls), Cb = wide ? Vector256.Load(controls + 32) : default;
+        public readonly Vector256<int> W0 = Vector256.Create(w[0]), W1 = Vector256.Create(w[1]), W2 = Vector256.Create(w[2]);
+        public readonly Vector256<int> W3 = wide ? Vector256.Create(w[3]) : default, W4 = wide ? Vector256.Create(w[4]) : default, W5 = wide ? Vector256.Create(w[5]) : default;
+    }
+
+    private readonly struct VnniChunks : IChunks
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, in Weights3 w)
+        {
+            acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v0, w.Ca), w.W0.AsSByte());
+            acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v1, w.Ca), w.W1.AsSByte());
+            return AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v2, w.Ca), w.W2.AsSByte());
+        }
+    }
+
+    private readonly struct WideChunks : IChunks
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, in Weights3 w)
+        {
+            var a = acc + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, w.Ca).AsInt16(), w.W0.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, w.Cb).AsInt16(), w.W1.AsInt16());
+            var a1 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, w.Ca).AsInt16(), w.W2.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, w.Cb).AsInt16(), w.W3.AsInt16());
+            var a2 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, w.Ca).AsInt16(), w.W4.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, w.Cb).AsInt16(), w.W5.AsInt16());
+            return a + a1 + a2;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Plane3Vnni{TLoad}"/> / <see cref="Plane3Wide{TLoad}"/> with byte output fused: 16 outputs a step,
+    /// requantized in registers (<see cref="QTileRequant"/>) and stored into the channel's output plane. A row's
+    /// extra bytes land on the next row's first outputs, rewritten next; the last row ends with an exact copy.
+    /// </summary>
+    private void Plane3Bytes<TLoad, TChunks>(byte* plane, int* off, byte* controls, int* w, int bias, byte* y, float m)
+        where TLoad : struct, ILoad where TChunks : struct, IChunks
+    {
+        var weights = new Weights3(controls, w, typeof(TChunks) == typeof(WideChunks));
+        var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
+        var b = Vector256.Create(bias);
+        int sw = _s.StrideW, outW = _s.OutW;
+        nint high = 4 * sw, step = 8 * sw, rowStep = (nint)_s.StrideH * _pw;
+        nint o0 = off[0], o1 = off[1], o2 = off[2];
+        byte* end = y + _s.OutPlane;
+        byte* tmp = stackalloc byte[16];
+        for (int oh = 0; oh < _s.OutH; oh++, plane += rowStep, y += outW)
+        {
+            byte* p = plane;
+            for (int t = 0; t < outW; t += 16, p += 2 * step)
+            {
+                var a0 = TChunks.Dot3(b, TLoad.Load(p + o0, high), TLoad.Load(p + o1, high), TLoad.Load(p + o2, high), weights);
+                var a1 = TChunks.Dot3(b, TLoad.Load(p + step + o0, high), TLoad.Load(p + step + o1, high), TLoad.Load(p + step + o2, high), weights);
+                if (y + t + 16 <= end) rq.Row(a0, a1, 0, m, y + t);
+                else
+                {
+                    rq.Row(a0, a1, 0, m, tmp);
+                    for (int i = 0; i < outW - t; i++) y[t + i] = tmp[i];
+                }
             }
         }
     }

@@ -117,3 +117,39 @@ internal static unsafe class QEpilogueWriter
         }
     }
 }
+
+/// <summary>
+/// Requantization of a tile row held in registers (16 int32 → 16 bytes) with <see cref="QMath.Requantize"/>'s exact
+/// result: (float)(acc + offset) · M, clamped in float to [qmin − zp, qmax − zp] (integers, so clamping before the
+/// round-half-to-even conversion gives the same value as after), converted, packed to int16 (exact: |v| ≤ 510), zp
+/// added in int16, packed to bytes (exact: within the output range).
+/// </summary>
+internal readonly struct QTileRequant
+{
+    private readonly Vector256<float> _lo, _hi;
+    private readonly Vector128<short> _zp;
+    private readonly bool _signed;
+
+    public QTileRequant(in QEpilogue e, bool signed)
+    {
+        _lo = Vector256.Create((float)(e.QMin - e.ZeroPoint));
+        _hi = Vector256.Create((float)(e.QMax - e.ZeroPoint));
+        _zp = Vector128.Create((short)e.ZeroPoint);
+        _signed = signed;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Row(Vector256<int> a0, Vector256<int> a1, int offset, float multiplier, byte* d)
+    {
+        var off = Vector256.Create(offset);
+        var m = Vector256.Create(multiplier);
+        var f0 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(Avx2.Add(a0, off)), m), _lo), _hi);
+        var f1 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(Avx2.Add(a1, off)), m), _lo), _hi);
+        // int16 [q0 0..3, q1 0..3 | q0 4..7, q1 4..7] → in order
+        var w16 = Avx2.Permute4x64(Avx2.PackSignedSaturate(Avx.ConvertToVector256Int32(f0), Avx.ConvertToVector256Int32(f1)).AsInt64(), 0b11_01_10_00).AsInt16();
+        var lo = Sse2.Add(w16.GetLower(), _zp);
+        var hi = Sse2.Add(w16.GetUpper(), _zp);
+        var bytes = _signed ? Sse2.PackSignedSaturate(lo, hi).AsByte() : Sse2.PackUnsignedSaturate(lo, hi);
+        bytes.Store(d);
+    }
+}

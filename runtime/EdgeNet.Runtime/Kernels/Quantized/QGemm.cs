@@ -39,6 +39,9 @@ public sealed unsafe class QGemm : IParallelWork
     private readonly bool _gemv;
     /// <summary>WeightsLeft with byte output on AVX2: full tiles take <see cref="TileToBytes"/>.</summary>
     private readonly bool _byteTile;
+    /// <summary>_byteTile and the microkernel requantizes full tiles in registers (<see cref="QMicrokernel.RunRequantized"/>).</summary>
+    private readonly bool _fusedTile;
+    private QTileRequant _requant;
 
     // per run
     private byte* _act, _scratch;
@@ -89,6 +92,7 @@ public sealed unsafe class QGemm : IParallelWork
         _rowBufferBytes = _packer.ScratchBytes(_posBlock);
         _gemv = _right && positions == 1 && _uk.HasGemv;
         _byteTile = !_right && (output is QOutputKind.UInt8 or QOutputKind.Int8) && _nr % 16 == 0 && Avx2.IsSupported;
+        _fusedTile = _byteTile && _uk.HasRequantizedTile && Avx2.IsSupported;
         _tileInts = _gemv ? _chSplit * _nr : _mr * _nr;
         _partBytes = Align(_partPanelBytes) + Align(_posBlock * sizeof(int)) + Align(_tileInts * sizeof(int)) + Align(_rowBufferBytes);
     }
@@ -111,6 +115,7 @@ public sealed unsafe class QGemm : IParallelWork
         if (_items == 0) return;
         _act = act; _ldAct = ld; _c = c; _ldc = ldc; _e = e;
         _zaRaw = actZeroPoint;
+        if (_fusedTile) _requant = new QTileRequant(e, _output == QOutputKind.Int8);
         scratch = (byte*)(((nint)scratch + 63) & ~(nint)63);
         _chanOffset = (int*)scratch;
         _scratch = scratch + Align(_channels * sizeof(int));
@@ -205,6 +210,12 @@ public sealed unsafe class QGemm : IParallelWork
                     for (int j = 0; j < count; j += _nr)
                     {
                         int cols = Math.Min(_nr, count - j);
+                        if (cols == _nr && rows == _mr && _fusedTile && posSums is null)
+                        {
+                            _uk.RunRequantized(_groups, wPanel, actPanels + (nint)(j / _nr) * aPanelBytes, _chanOffset + i,
+                                _e.Multiplier + i * _e.MultiplierStride, _e.MultiplierStride, _requant, (byte*)_c + i * _ldc + p0 + j, _ldc);
+                            continue;
+                        }
                         _uk.Run(_groups, wPanel, actPanels + (nint)(j / _nr) * aPanelBytes, tile, activationsLeft: false);
                         if (cols == _nr && _byteTile)
                         {

@@ -40,6 +40,29 @@ public abstract unsafe class QMicrokernel
     /// </summary>
     public virtual void Gemv(int groups, byte* a, byte* b, int panels, nint panelBytes, int* c) => throw new NotSupportedException();
 
+    /// <summary>True when <see cref="RunRequantized"/> is implemented.</summary>
+    public virtual bool HasRequantizedTile => false;
+
+    /// <summary>
+    /// A full WeightsLeft tile (weights a, activations b) requantized in registers: row i (channel) gets
+    /// offsets[i], multiplier mult[i·multStride] and goes as NR bytes to c + i·ldc (<see cref="QTileRequant"/>).
+    /// </summary>
+    internal virtual void RunRequantized(int groups, byte* a, byte* b, int* offsets, float* mult, int multStride, in QTileRequant rq, byte* c, nint ldc) => throw new NotSupportedException();
+
+    /// <summary>True when <see cref="RunTaps"/> is implemented (the shifted-view conv, <see cref="QShiftedConv"/>).</summary>
+    public virtual bool HasTaps => false;
+
+    /// <summary>
+    /// A full MR×NR tile whose activation (B, NR side) panel is not packed but read from shifted views: k group
+    /// (t, q) (t &lt; taps, q &lt; groupsPerTap; the weights A are packed in that order) reads its NR lanes at
+    /// b + offsets[t] + q·groupStride (NR consecutive 32-bit lanes). Row i of the tile goes to c + i·ldc.
+    /// </summary>
+    public virtual void RunTaps(int taps, int groupsPerTap, byte* a, byte* b, int* offsets, nint groupStride, int* c, nint ldc) => throw new NotSupportedException();
+
+    /// <summary><see cref="RunTaps"/> requantized in registers as <see cref="RunRequantized"/>: NR bytes per row to c + i·ldc.</summary>
+    internal virtual void RunTapsRequantized(int taps, int groupsPerTap, byte* a, byte* b, int* offsets, nint groupStride,
+        int* rowOffsets, float* mult, in QTileRequant rq, byte* c, nint ldc) => throw new NotSupportedException();
+
     public static QMicrokernel For(QVariant v) => v switch
     {
         QVariant.Avx2 => QGemm6x16Avx2.Instance,

@@ -182,6 +182,58 @@ public unsafe class QConv2dKernelTests
         Check(variant, new QConv2dShape(1, 64, 14, 14, 128, 1, 1), true, true, false, QOutputKind.Int8, 13, threads: 2);
     }
 
+    /// <summary>
+    /// Convs that take <see cref="QShiftedConv"/> on the x86 variants (shifted views of the padded lane phase planes):
+    /// channel counts not a multiple of the lane group, widths around the 16-lane tile, pads 0–3 (asymmetric), 5×5,
+    /// 7×7, 3×1, 3×5, 1×1 with pads or stride 2, strides 2 and 3 (mixed), dilation 2 with and without stride, batch 2,
+    /// uint8 weights at zero point 128, every output kind, two threads.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void ShiftedViewConvsMatchReference(QVariant variant)
+    {
+        var kinds = Enum.GetValues<QOutputKind>();
+        // (shape, takes the shifted path on the x86 variants): few input channels stay on im2col
+        var shapes = new (QConv2dShape Shape, bool Shifted)[]
+        {
+            (new QConv2dShape(1, 16, 14, 14, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1), true),
+            (new QConv2dShape(1, 7, 9, 17, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1), true),
+            (new QConv2dShape(2, 8, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1), true),
+            (new QConv2dShape(1, 13, 11, 16, 6, 3, 3, 1, 1, 1, 0, 2, 2, 0), true),
+            (new QConv2dShape(1, 3, 12, 15, 9, 5, 5, 1, 1, 1, 2, 2, 2, 2), true),
+            (new QConv2dShape(1, 9, 10, 33, 12, 3, 1, 1, 1, 1, 1, 0, 1, 0), true),
+            (new QConv2dShape(1, 8, 6, 5, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1), true),
+            (new QConv2dShape(1, 6, 13, 19, 11, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2), true),
+            (new QConv2dShape(1, 4, 5, 40, 5, 3, 3, 1, 1, 1, 0, 0, 0, 0), true),
+            (new QConv2dShape(1, 1, 8, 8, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1), false),
+            // strides: the phase planes
+            (new QConv2dShape(1, 16, 14, 14, 20, 3, 3, 1, 2, 2, 1, 1, 1, 1), true),
+            (new QConv2dShape(1, 12, 15, 17, 7, 3, 3, 1, 2, 2, 1, 1, 1, 1), true),
+            (new QConv2dShape(1, 3, 30, 33, 16, 7, 7, 1, 2, 2, 3, 3, 3, 3), true),
+            (new QConv2dShape(1, 3, 29, 29, 8, 3, 3, 1, 2, 2, 0, 1, 1, 0), true),
+            (new QConv2dShape(2, 16, 14, 15, 12, 1, 1, 1, 2, 2), true),
+            (new QConv2dShape(1, 8, 16, 19, 9, 3, 3, 1, 3, 2, 1, 2, 1, 0), true),
+            (new QConv2dShape(1, 8, 13, 21, 6, 3, 5, 1, 1, 3, 2, 1, 0, 2, 2, 1), true),
+            (new QConv2dShape(1, 9, 17, 17, 7, 3, 3, 1, 2, 2, 2, 2, 2, 2, 2, 2), true),
+        };
+        int seed = 700;
+        foreach (var (s, shifted) in shapes)
+            foreach (bool xSigned in new[] { false, true })
+            {
+                seed++;
+                bool wSigned = seed % 3 != 0;
+                if (QVariants.IsNative(variant) && variant is QVariant.AvxVnni or QVariant.Avx2)
+                    Assert.Equal(shifted, new QConv2d(variant, s, new byte[s.OutChannels * s.Depth], wSigned, [wSigned ? 0 : 128], xSigned, QOutputKind.UInt8, 1).UsesShiftedViews);
+                Check(variant, s, xSigned, wSigned, false, kinds[seed % kinds.Length], seed);
+                Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed + 50);
+            }
+        if (QVariants.IsNative(variant))
+        {
+            Check(variant, new QConv2dShape(2, 32, 20, 21, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, true, false, QOutputKind.UInt8, 799, threads: 2);
+            Check(variant, new QConv2dShape(1, 32, 28, 27, 40, 3, 3, 1, 2, 2, 1, 1, 1, 1), false, true, false, QOutputKind.Int8, 798, threads: 2);
+        }
+    }
+
     [Fact]
     public void BadGeometryThrows()
     {
