@@ -7,10 +7,42 @@ namespace EdgeNet.Kernels.Quantized;
 /// p = oh·OW + ow, value x[c, oh·sh − pt + kh·dh, ow·sw − pl + kw·dw], or the input zero point in the padding (so
 /// it contributes 0). Each k row of the tile is gathered into a row buffer (contiguous copies when the stride is 1),
 /// then GroupK rows are interleaved into the panels. Stride 2 gathers 16 columns at a time (even bytes of 32).
+/// Short output rows make each k row a string of tiny runs with their own bounds arithmetic (DS-CNN's first conv:
+/// 40 rows × 25 runs of 5), so a small im2col with short rows reads its input offsets from a table computed once.
 /// </summary>
-public sealed unsafe class QIm2ColPacker(QConv2dShape s) : QActivationPacker
+/// <param name="s">the conv shape</param>
+/// <param name="allowTable">false keeps the run-by-run gather whatever the shape (tests compare the two)</param>
+public sealed unsafe class QIm2ColPacker(QConv2dShape s, bool allowTable = true) : QActivationPacker
 {
+    /// <summary>Output rows up to this wide use the offset table (when it is small enough).</summary>
+    public const int TableMaxOutW = 16;
+
+    /// <summary>At most this many im2col elements (depth × output positions) get an offset table (128 KiB).</summary>
+    public const int TableMaxElements = 1 << 15;
+
     private readonly int _khw = s.KH * s.KW;
+    private readonly int[]? _table = allowTable && s.OutW <= TableMaxOutW && (long)s.Depth * s.OutPlane <= TableMaxElements ? GatherTable(s) : null;
+
+    /// <summary>True when rows are gathered through the precomputed offset table.</summary>
+    public bool UsesTable => _table is not null;
+
+    /// <summary>table[k·P + p] = offset of im2col element (k, p) from the group's first input channel, or −1 in the
+    /// padding (P = output positions).</summary>
+    private static int[] GatherTable(QConv2dShape s)
+    {
+        int positions = s.OutPlane, khw = s.KH * s.KW;
+        var table = GC.AllocateArray<int>(s.Depth * positions, pinned: true);
+        for (int k = 0; k < s.Depth; k++)
+        {
+            int c = k / khw, kh = k % khw / s.KW, kw = k % s.KW;
+            for (int p = 0; p < positions; p++)
+            {
+                int ih = p / s.OutW * s.StrideH - s.PadTop + kh * s.DilationH, iw = p % s.OutW * s.StrideW - s.PadLeft + kw * s.DilationW;
+                table[k * positions + p] = (uint)ih < (uint)s.InH && (uint)iw < (uint)s.InW ? c * s.InPlane + ih * s.InW + iw : -1;
+            }
+        }
+        return table;
+    }
     /// <summary>Per kw, [lo, hi) of a whole output row (ow from 0): the outputs whose tap reads inside the input row.</summary>
     private readonly int[] _rowLo = RowBounds(s, true), _rowHi = RowBounds(s, false);
 
@@ -56,8 +88,21 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s) : QActivationPacker
     }
 
     /// <summary>Gathers im2col row k, positions [pos0, pos0 + count), into row.</summary>
-    private void FillRow(byte* x, int k, int pos0, int count, byte pad, byte* row)
+    internal void FillRow(byte* x, int k, int pos0, int count, byte pad, byte* row)
     {
+        if (_table is not null)
+        {
+            fixed (int* table = _table)
+            {
+                int* t = table + (nint)k * s.OutPlane + pos0;
+                for (int i = 0; i < count; i++)
+                {
+                    int o = t[i];
+                    row[i] = o >= 0 ? x[o] : pad;
+                }
+            }
+            return;
+        }
         int c = k / _khw, kk = k % _khw, kh = kk / s.KW, kw = kk % s.KW;
         byte* channel = x + (nint)c * s.InPlane;
         int outW = s.OutW, sw = s.StrideW, inW = s.InW;
