@@ -167,6 +167,20 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
             int t = 0;
             if (stride == 1)
                 for (; t + 4 <= chunk; t += 4) Vector128.Load(src + t).Store(p + t);
+            else if (stride == 2 && Avx2.IsSupported)
+            {
+                // even lanes of two 8-float loads: in-lane shuffle, then the 64-bit quarters put in order;
+                // the second load ends at src[2t+15], inside the row while t+9 ≤ count
+                for (; t + 8 <= chunk && t + 9 <= count; t += 8)
+                {
+                    var lo = Vector256.Load(src + 2 * t);
+                    var hi = Vector256.Load(src + 2 * t + 8);
+                    var even = Avx.Shuffle(lo, hi, 0b10_00_10_00);
+                    Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle().Store(p + t);
+                }
+                for (; t + 4 <= chunk && t + 5 <= count; t += 4)
+                    Sse.Shuffle(Vector128.Load(src + 2 * t), Vector128.Load(src + 2 * t + 4), 0b10_00_10_00).Store(p + t);
+            }
             else if (stride == 2 && (Sse.IsSupported || AdvSimd.Arm64.IsSupported))
             {
                 // even lanes of two 4-float loads; the second load ends at src[2t+7], inside the row while t+5 ≤ count
