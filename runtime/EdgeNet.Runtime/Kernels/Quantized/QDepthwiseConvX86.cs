@@ -44,6 +44,15 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     private readonly bool _fusedBytes;
     /// <summary>Stride 1: both halves gather from one broadcast 16-byte load (upper-half indices shifted by 4).</summary>
     private readonly bool _broadcast;
+    /// <summary>
+    /// Flat plane (rows narrower than a vector, see <see cref="FlatPlane{TLoad, TChunks}"/>): per vector of 8 flat
+    /// outputs, the byte offsets of its two halves' loads (equal when one broadcast load serves both), or null.
+    /// </summary>
+    private readonly int[]? _flatOffsets;
+    /// <summary>Per flat vector: its vpshufb control (VNNI) or the two controls of the int16 pairs.</summary>
+    private readonly byte[]? _flatControls;
+    private readonly bool _flatBroadcast;
+    private readonly int _flatVectors;
 
     // per run
     private byte* _x, _scratch;
@@ -110,15 +119,83 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         if (_broadcast)
             for (int i = 0; i < _controls.Length; i++)
                 if ((i & 31) >= 16 && _controls[i] != 0x80) _controls[i] += 4;
+        long flatLastRead = 0;
+        if (_sameControl3 && s.OutW < FlatMaxWidth && BuildFlat(s, _pw, vnni, out _flatOffsets, out _flatControls, out _flatBroadcast))
+        {
+            _flatVectors = _flatOffsets!.Length / 2;
+            flatLastRead = (long)_flatOffsets.Max() + _offsets.Max() + 16;
+        }
         int v8 = (s.OutW + 7) / 8, v16 = (s.OutW + 15) / 16;
         _fusedBytes = output is QOutputKind.UInt8 or QOutputKind.Int8 && 2 * v16 <= v8 + (s.OutW >= 32 ? 1 : 0);
         // the fused byte planes (Plane3Bytes) run 16 outputs a step
         int outVectors = (s.OutW + 15) / 16 * 16;
         long lastRead = (long)(s.OutH - 1) * s.StrideH * _pw + _offsets.Max() + (long)s.StrideW * (outVectors - 8 + 4) + 16;
-        _planeBytes = (int)((Math.Max((long)ph * _pw, lastRead) + 63) & ~63L);
+        _planeBytes = (int)((Math.Max(Math.Max((long)ph * _pw, lastRead), flatLastRead) + 63) & ~63L);
         _accInts = ((s.OutH - 1) * s.OutW + outVectors + 15) & ~15;
         long macs = (long)s.Batch * s.OutChannels * s.OutPlane * taps;
         Threads = macs < (1 << 20) ? 1 : Math.Max(1, Math.Min(threads, s.Batch * s.OutChannels));
+    }
+
+    /// <summary>Output rows narrower than this take the flat plane path (when its gathers fit).</summary>
+    internal const int FlatMaxWidth = 8;
+
+    /// <summary>True when the output plane runs as one flat index (<see cref="FlatPlane{TLoad, TChunks}"/>).</summary>
+    internal bool UsesFlatPlane => _flatOffsets is not null;
+
+    /// <summary>
+    /// Tables of the flat plane path: flat output o (row o / OW, column o % OW) has its window's top-left byte at
+    /// base(o) = (o / OW)·sh·pw + (o % OW)·sw in the zero-point padded plane, so the padding between rows plays the
+    /// role of the fp32 kernel's column masks. Vectors hold 8 consecutive flat outputs (past the plane's end they repeat
+    /// the last output, so every read stays inside the plane; the vector count is even for the 16-byte requant
+    /// steps). Each 128-bit half gathers its 4 outputs' taps from one 16-byte load at the half's first base, or both
+    /// halves from one broadcast load at the vector's first base when every vector's bytes fit 16. False when a
+    /// half's bytes do not fit a 16-byte load (very narrow rows with wide pads or strides): the row path applies.
+    /// </summary>
+    private static bool BuildFlat(QConv2dShape s, int pw, bool vnni, out int[]? offsets, out byte[]? controls, out bool broadcast)
+    {
+        int count = s.OutPlane, vectors = ((count + 15) / 16) * 2, reach = (Math.Min(4, s.KW) - 1) * s.DilationW;
+        int Base(int o)
+        {
+            o = Math.Min(o, count - 1);
+            return o / s.OutW * s.StrideH * pw + o % s.OutW * s.StrideW;
+        }
+        broadcast = true;
+        bool halves = true;
+        for (int v = 0; v < vectors; v++)
+        {
+            int lo = Base(8 * v), mid = Base(8 * v + 4);
+            if (Base(8 * v + 7) - lo + reach > 15) broadcast = false;
+            if (Base(8 * v + 3) - lo + reach > 15 || Base(8 * v + 7) - mid + reach > 15) halves = false;
+        }
+        offsets = null;
+        controls = null;
+        if (!broadcast && !halves) return false;
+        int perVector = vnni ? 32 : 64;
+        offsets = new int[2 * vectors];
+        controls = GC.AllocateArray<byte>(vectors * perVector, pinned: true);
+        int n = Math.Min(4, s.KW);
+        for (int v = 0; v < vectors; v++)
+        {
+            offsets[2 * v] = Base(8 * v);
+            offsets[2 * v + 1] = broadcast ? Base(8 * v) : Base(8 * v + 4);
+            for (int half = 0; half < 2; half++)
+                for (int t = 0; t < 4; t++)
+                {
+                    int rel = Base(8 * v + 4 * half + t) - offsets[2 * v + half];
+                    for (int e = 0; e < 4; e++)
+                    {
+                        byte Index(int tap) => tap < n ? (byte)(rel + tap * s.DilationW) : (byte)0x80;
+                        int at = v * perVector + half * 16 + t * 4 + e;
+                        if (vnni) controls[at] = Index(e);
+                        else
+                        {
+                            controls[at] = (e & 1) != 0 ? (byte)0x80 : Index(e >> 1);
+                            controls[at + 32] = (e & 1) != 0 ? (byte)0x80 : Index(2 + (e >> 1));
+                        }
+                    }
+                }
+        }
+        return true;
     }
 
     /// <summary>
@@ -165,6 +242,22 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                 byte* src = _x + (nint)item * s.InPlane;
                 for (int ih = 0; ih < s.InH; ih++) CopyRow(src + (nint)ih * s.InW, plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW, mask);
                 int bias = unchecked((_e.Bias is null ? 0 : _e.Bias[c]) - _za * _weightSums[c]);
+                if (_flatOffsets is not null)
+                {
+                    bool bytes = _output is QOutputKind.UInt8 or QOutputKind.Int8;
+                    byte* yc = (byte*)_y + (nint)item * s.OutPlane;
+                    float m = bytes ? _e.Multiplier[c * _e.MultiplierStride] : 0f;
+                    fixed (byte* fc = _flatControls)
+                    fixed (int* fo = _flatOffsets)
+                    {
+                        if (_vnni && _flatBroadcast) FlatPlane<Broadcast, VnniChunks>(plane, offsets, fo, fc, weights + c * 3, bias, acc, yc, m, bytes);
+                        else if (_vnni) FlatPlane<TwoLoads, VnniChunks>(plane, offsets, fo, fc, weights + c * 3, bias, acc, yc, m, bytes);
+                        else if (_flatBroadcast) FlatPlane<Broadcast, WideChunks>(plane, offsets, fo, fc, weights + c * 6, bias, acc, yc, m, bytes);
+                        else FlatPlane<TwoLoads, WideChunks>(plane, offsets, fo, fc, weights + c * 6, bias, acc, yc, m, bytes);
+                    }
+                    if (!bytes) QEpilogueWriter.Write(_output, acc, s.OutPlane, _y, (nint)item * s.OutPlane, c, channelsAlongRow: false, _e, padded: true);
+                    continue;
+                }
                 if (_sameControl3 && _fusedBytes)
                 {
                     byte* yc = (byte*)_y + (nint)item * s.OutPlane;
@@ -276,6 +369,9 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     private interface IChunks
     {
         static abstract Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, in Weights3 w);
+
+        /// <summary><see cref="Dot3"/> with the gather controls of this vector (the flat plane's per-vector tables).</summary>
+        static abstract Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, byte* controls, in Weights3 w);
     }
 
     private readonly struct Weights3(byte* controls, int* w, bool wide)
@@ -294,6 +390,15 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v1, w.Ca), w.W1.AsSByte());
             return AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v2, w.Ca), w.W2.AsSByte());
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, byte* controls, in Weights3 w)
+        {
+            var ca = Vector256.Load(controls);
+            acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v0, ca), w.W0.AsSByte());
+            acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v1, ca), w.W1.AsSByte());
+            return AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v2, ca), w.W2.AsSByte());
+        }
     }
 
     private readonly struct WideChunks : IChunks
@@ -304,6 +409,17 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             var a = acc + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, w.Ca).AsInt16(), w.W0.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, w.Cb).AsInt16(), w.W1.AsInt16());
             var a1 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, w.Ca).AsInt16(), w.W2.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, w.Cb).AsInt16(), w.W3.AsInt16());
             var a2 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, w.Ca).AsInt16(), w.W4.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, w.Cb).AsInt16(), w.W5.AsInt16());
+            return a + a1 + a2;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, byte* controls, in Weights3 w)
+        {
+            var ca = Vector256.Load(controls);
+            var cb = Vector256.Load(controls + 32);
+            var a = acc + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, ca).AsInt16(), w.W0.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, cb).AsInt16(), w.W1.AsInt16());
+            var a1 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, ca).AsInt16(), w.W2.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, cb).AsInt16(), w.W3.AsInt16());
+            var a2 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, ca).AsInt16(), w.W4.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, cb).AsInt16(), w.W5.AsInt16());
             return a + a1 + a2;
         }
     }
@@ -337,6 +453,48 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                     rq.Row(a0, a1, 0, m, tmp);
                     for (int i = 0; i < outW - t; i++) y[t + i] = tmp[i];
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows narrower than a vector (DS-CNN's 25×5 planes): the output plane as one flat index, 8 outputs a vector
+    /// whatever rows they straddle, from the per-vector load offsets and gather controls of <see cref="BuildFlat"/>;
+    /// the three filter rows are the same gathers <c>off[kh]</c> bytes further. Byte output is requantized in
+    /// registers 16 outputs at a time (the last partial step through a temporary); other kinds store the int32 plane
+    /// for the epilogue.
+    /// </summary>
+    private void FlatPlane<TLoad, TChunks>(byte* plane, int* off, int* offsets, byte* controls, int* w, int bias, int* acc, byte* y, float m, bool bytes)
+        where TLoad : struct, ILoad where TChunks : struct, IChunks
+    {
+        bool wide = typeof(TChunks) == typeof(WideChunks);
+        var weights = new Weights3(controls, w, wide);
+        var b = Vector256.Create(bias);
+        nint o0 = off[0], o1 = off[1], o2 = off[2], perVector = wide ? 64 : 32;
+        int vectors = _flatVectors, count = _s.OutPlane;
+        if (!bytes)
+        {
+            for (int v = 0; v < vectors; v++, offsets += 2, controls += perVector)
+            {
+                byte* p = plane + offsets[0];
+                nint high = offsets[1] - offsets[0];
+                TChunks.Dot3(b, TLoad.Load(p + o0, high), TLoad.Load(p + o1, high), TLoad.Load(p + o2, high), controls, weights).Store(acc + 8 * v);
+            }
+            return;
+        }
+        var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
+        byte* tmp = stackalloc byte[16];
+        for (int t = 0; t < count; t += 16, offsets += 4, controls += 2 * perVector)
+        {
+            byte* p = plane + offsets[0], q = plane + offsets[2];
+            nint hp = offsets[1] - offsets[0], hq = offsets[3] - offsets[2];
+            var a0 = TChunks.Dot3(b, TLoad.Load(p + o0, hp), TLoad.Load(p + o1, hp), TLoad.Load(p + o2, hp), controls, weights);
+            var a1 = TChunks.Dot3(b, TLoad.Load(q + o0, hq), TLoad.Load(q + o1, hq), TLoad.Load(q + o2, hq), controls + perVector, weights);
+            if (t + 16 <= count) rq.Row(a0, a1, 0, m, y + t);
+            else
+            {
+                rq.Row(a0, a1, 0, m, tmp);
+                for (int i = 0; i < count - t; i++) y[t + i] = tmp[i];
             }
         }
     }
