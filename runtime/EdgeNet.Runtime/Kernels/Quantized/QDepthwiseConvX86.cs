@@ -53,6 +53,13 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     private readonly byte[]? _flatControls;
     private readonly bool _flatBroadcast;
     private readonly int _flatVectors;
+    /// <summary>
+    /// Plane fill by 16-byte blocks (see <see cref="BuildBlockCopy"/>): per block its source offset in the channel's
+    /// input, or null (row copies).
+    /// </summary>
+    private readonly int[]? _blockOffsets;
+    /// <summary>Per block: the vpshufb control (16 bytes) and the padding mask (16 bytes).</summary>
+    private readonly byte[]? _blockControls;
 
     // per run
     private byte* _x, _scratch;
@@ -124,6 +131,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         {
             _flatVectors = _flatOffsets!.Length / 2;
             flatLastRead = (long)_flatOffsets.Max() + _offsets.Max() + 16;
+            BuildBlockCopy(s, _pw, ph, out _blockOffsets, out _blockControls);
         }
         int v8 = (s.OutW + 7) / 8, v16 = (s.OutW + 15) / 16;
         _fusedBytes = output is QOutputKind.UInt8 or QOutputKind.Int8 && 2 * v16 <= v8 + (s.OutW >= 32 ? 1 : 0);
@@ -199,6 +207,61 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     }
 
     /// <summary>
+    /// Tables that write a channel's whole padded plane (interior and padding) in 16-byte blocks from its input:
+    /// block k holds padded bytes 16k .. 16k + 15, gathered by one vpshufb from the 16 input bytes at its offset, the
+    /// padding positions (control 0x80 → 0) then set to the zero point through the mask. The input bytes a block
+    /// needs span at most 16 (a padded row is at least as wide as an input row), and the offset is pulled back so the
+    /// load ends inside the channel's input. Null when the channel's input is shorter than 16 bytes.
+    /// </summary>
+    private static void BuildBlockCopy(QConv2dShape s, int pw, int ph, out int[]? offsets, out byte[]? controls)
+    {
+        offsets = null;
+        controls = null;
+        int inPlane = s.InPlane, blocks = (ph * pw + 15) / 16;
+        if (inPlane < 16) return;
+        var o = new int[blocks];
+        var c = GC.AllocateArray<byte>(blocks * 32, pinned: true);
+        for (int k = 0; k < blocks; k++)
+        {
+            int first = -1;
+            for (int i = 0; i < 16; i++)
+            {
+                int src = Source(16 * k + i);
+                if (src >= 0 && first < 0) first = src;
+            }
+            o[k] = first < 0 ? 0 : Math.Min(first, inPlane - 16);
+            for (int i = 0; i < 16; i++)
+            {
+                int src = Source(16 * k + i);
+                if (src >= 0 && src - o[k] is < 0 or > 15) return;
+                c[32 * k + i] = src < 0 ? (byte)0x80 : (byte)(src - o[k]);
+                c[32 * k + 16 + i] = src < 0 ? (byte)0xFF : (byte)0;
+            }
+        }
+        offsets = o;
+        controls = c;
+
+        // input index of padded byte q, or -1 for padding
+        int Source(int q)
+        {
+            int ih = q / pw - s.PadTop, iw = q % pw - s.PadLeft;
+            return q < ph * pw && ih >= 0 && ih < s.InH && iw >= 0 && iw < s.InW ? ih * s.InW + iw : -1;
+        }
+    }
+
+    /// <summary>Writes the channel's padded plane with the block tables (int8 input → uint8 by the mask).</summary>
+    private static void CopyBlocks(byte* src, byte* plane, int* offsets, byte* controls, int blocks, byte mask, byte za)
+    {
+        var vm = Vector128.Create(mask);
+        var vz = Vector128.Create(za);
+        for (int k = 0; k < blocks; k++, plane += 16, controls += 32)
+        {
+            var v = Ssse3.Shuffle(Vector128.Load(src + offsets[k]) ^ vm, Vector128.Load(controls));
+            (v | (Vector128.Load(controls + 16) & vz)).Store(plane);
+        }
+    }
+
+    /// <summary>
     /// The x86 kernel for this variant and geometry, or null (non-x86 variant, no AVX2, or a chunk gather that does
     /// not fit a 16-byte load). w holds (w − w_zp) per channel and tap, as <see cref="QDepthwiseConv"/> prepares it.
     /// </summary>
@@ -240,7 +303,12 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             {
                 int c = item % s.OutChannels;
                 byte* src = _x + (nint)item * s.InPlane;
-                for (int ih = 0; ih < s.InH; ih++) CopyRow(src + (nint)ih * s.InW, plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW, mask);
+                if (_blockOffsets is not null)
+                    fixed (int* bo = _blockOffsets)
+                    fixed (byte* bc = _blockControls)
+                        CopyBlocks(src, plane, bo, bc, _blockOffsets.Length, mask, (byte)_za);
+                else
+                    for (int ih = 0; ih < s.InH; ih++) CopyRow(src + (nint)ih * s.InW, plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW, mask);
                 int bias = unchecked((_e.Bias is null ? 0 : _e.Bias[c]) - _za * _weightSums[c]);
                 if (_flatOffsets is not null)
                 {
