@@ -21,6 +21,10 @@ namespace EdgeNet.Kernels.Quantized;
 /// </list>
 /// The accumulator starts at bias − x_zp·Σw, stays in a register over all chunks, and rows land back to back in the
 /// accumulator plane (a row's extra lanes spill into the next row, which overwrites them), then one epilogue pass.
+/// Output rows narrower than 8 (DS-CNN's 25×5, MobileNetV2's 7×7) instead run the plane as one flat index
+/// (<see cref="FlatPlane{TLoad, TChunks}"/>): 8 consecutive outputs a vector whatever rows they straddle, through
+/// per-vector load offsets and vpshufb controls built at prepare time (the zero-point padding between rows needs no
+/// masks), byte output requantized in registers, and the padded plane itself written by 16-byte vpshufb blocks.
 /// Applies when every chunk's gather fits a 16-byte load: 3·sw + (n − 1)·dw ≤ 15 (n = taps in the chunk), which
 /// holds for 3×3 and 5×5 filters at strides 1–3 and dilation 1–2. Integer sums are exact, so the bytes equal
 /// <see cref="QConv2dReference"/>'s.
@@ -127,7 +131,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             for (int i = 0; i < _controls.Length; i++)
                 if ((i & 31) >= 16 && _controls[i] != 0x80) _controls[i] += 4;
         long flatLastRead = 0;
-        if (_sameControl3 && s.OutW < FlatMaxWidth && BuildFlat(s, _pw, vnni, out _flatOffsets, out _flatControls, out _flatBroadcast))
+        if (_sameControl3 && s.OutW < FlatMaxWidth && s.OutPlane <= FlatMaxPlane && BuildFlat(s, _pw, vnni, out _flatOffsets, out _flatControls, out _flatBroadcast))
         {
             _flatVectors = _flatOffsets!.Length / 2;
             flatLastRead = (long)_flatOffsets.Max() + _offsets.Max() + 16;
@@ -146,6 +150,9 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
 
     /// <summary>Output rows narrower than this take the flat plane path (when its gathers fit).</summary>
     internal const int FlatMaxWidth = 8;
+
+    /// <summary>Largest flat plane (its tables take 8 bytes per output, the plane fill 2.25 bytes per padded byte).</summary>
+    internal const int FlatMaxPlane = 8192;
 
     /// <summary>True when the output plane runs as one flat index (<see cref="FlatPlane{TLoad, TChunks}"/>).</summary>
     internal bool UsesFlatPlane => _flatOffsets is not null;

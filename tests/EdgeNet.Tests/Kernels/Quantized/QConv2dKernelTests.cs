@@ -228,6 +228,10 @@ public unsafe class QConv2dKernelTests
             Check(variant, s, false, true, false, output, ++seed);
             Check(variant, s, true, false, true, output, ++seed, withBias: false);
         }
+        // a narrow plane past FlatMaxPlane keeps the row path
+        var tall = new QConv2dShape(1, 2, QDepthwiseConvX86.FlatMaxPlane / 5 + 3, 5, 2, 3, 3, 2, 1, 1, 1, 1, 1, 1);
+        if (x86) Assert.False(UsesFlatPlane(variant, tall, false, QOutputKind.UInt8));
+        Check(variant, tall, false, true, false, QOutputKind.UInt8, ++seed);
         // two threads (enough MACs to split the channels)
         if (QVariants.IsNative(variant))
         {
