@@ -162,7 +162,8 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     /// base(o) = (o / OW)·sh·pw + (o % OW)·sw in the zero-point padded plane, so the padding between rows plays the
     /// role of the fp32 kernel's column masks. Vectors hold 8 consecutive flat outputs (past the plane's end they repeat
     /// the last output, so every read stays inside the plane; the vector count is even for the 16-byte requant
-    /// steps). Each 128-bit half gathers its 4 outputs' taps from one 16-byte load at the half's first base, or both
+    /// steps, and a plane of 16 outputs or more has its last step end at the plane's end, overlapping the previous
+    /// one, so every store is a whole 16 bytes). Each 128-bit half gathers its 4 outputs' taps from one 16-byte load at the half's first base, or both
     /// halves from one broadcast load at the vector's first base when every vector's bytes fit 16. False when a
     /// half's bytes do not fit a 16-byte load (very narrow rows with wide pads or strides): the row path applies.
     /// </summary>
@@ -174,13 +175,15 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             o = Math.Min(o, count - 1);
             return o / s.OutW * s.StrideH * pw + o % s.OutW * s.StrideW;
         }
+        // the last 16-output step ends at the plane's end (overlapping the previous one) when the plane holds 16
+        int First(int v) => count >= 16 ? Math.Min(8 * (v & ~1), count - 16) + 8 * (v & 1) : 8 * v;
         broadcast = true;
         bool halves = true;
         for (int v = 0; v < vectors; v++)
         {
-            int lo = Base(8 * v), mid = Base(8 * v + 4);
-            if (Base(8 * v + 7) - lo + reach > 15) broadcast = false;
-            if (Base(8 * v + 3) - lo + reach > 15 || Base(8 * v + 7) - mid + reach > 15) halves = false;
+            int f = First(v), lo = Base(f), mid = Base(f + 4);
+            if (Base(f + 7) - lo + reach > 15) broadcast = false;
+            if (Base(f + 3) - lo + reach > 15 || Base(f + 7) - mid + reach > 15) halves = false;
         }
         offsets = null;
         controls = null;
@@ -191,12 +194,13 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         int n = Math.Min(4, s.KW);
         for (int v = 0; v < vectors; v++)
         {
-            offsets[2 * v] = Base(8 * v);
-            offsets[2 * v + 1] = broadcast ? Base(8 * v) : Base(8 * v + 4);
+            int f = First(v);
+            offsets[2 * v] = Base(f);
+            offsets[2 * v + 1] = broadcast ? Base(f) : Base(f + 4);
             for (int half = 0; half < 2; half++)
                 for (int t = 0; t < 4; t++)
                 {
-                    int rel = Base(8 * v + 4 * half + t) - offsets[2 * v + half];
+                    int rel = Base(f + 4 * half + t) - offsets[2 * v + half];
                     for (int e = 0; e < 4; e++)
                     {
                         byte Index(int tap) => tap < n ? (byte)(rel + tap * s.DilationW) : (byte)0x80;
@@ -536,8 +540,8 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     /// Rows narrower than a vector (DS-CNN's 25×5 planes): the output plane as one flat index, 8 outputs a vector
     /// whatever rows they straddle, from the per-vector load offsets and gather controls of <see cref="BuildFlat"/>;
     /// the three filter rows are the same gathers <c>off[kh]</c> bytes further. Byte output is requantized in
-    /// registers 16 outputs at a time (the last partial step through a temporary); other kinds store the int32 plane
-    /// for the epilogue.
+    /// registers 16 outputs at a time (a plane under 16 outputs through a temporary); other kinds store the int32
+    /// plane for the epilogue.
     /// </summary>
     private void FlatPlane<TLoad, TChunks>(byte* plane, int* off, int* offsets, byte* controls, int* w, int bias, int* acc, byte* y, float m, bool bytes)
         where TLoad : struct, ILoad where TChunks : struct, IChunks
@@ -553,7 +557,8 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             {
                 byte* p = plane + offsets[0];
                 nint high = offsets[1] - offsets[0];
-                TChunks.Dot3(b, TLoad.Load(p + o0, high), TLoad.Load(p + o1, high), TLoad.Load(p + o2, high), controls, weights).Store(acc + 8 * v);
+                int first = count >= 16 ? Math.Min(8 * (v & ~1), count - 16) + 8 * (v & 1) : 8 * v;
+                TChunks.Dot3(b, TLoad.Load(p + o0, high), TLoad.Load(p + o1, high), TLoad.Load(p + o2, high), controls, weights).Store(acc + first);
             }
             return;
         }
@@ -566,10 +571,11 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             var a0 = TChunks.Dot3(b, TLoad.Load(p + o0, hp), TLoad.Load(p + o1, hp), TLoad.Load(p + o2, hp), controls, weights);
             var a1 = TChunks.Dot3(b, TLoad.Load(q + o0, hq), TLoad.Load(q + o1, hq), TLoad.Load(q + o2, hq), controls + perVector, weights);
             if (t + 16 <= count) rq.Row(a0, a1, 0, m, y + t);
+            else if (count >= 16) rq.Row(a0, a1, 0, m, y + count - 16);
             else
             {
                 rq.Row(a0, a1, 0, m, tmp);
-                for (int i = 0; i < count - t; i++) y[t + i] = tmp[i];
+                for (int i = 0; i < count; i++) y[i] = tmp[i];
             }
         }
     }
