@@ -21,6 +21,10 @@ namespace EdgeNet.Kernels.Quantized;
 /// </list>
 /// The accumulator starts at bias − x_zp·Σw, stays in a register over all chunks, and rows land back to back in the
 /// accumulator plane (a row's extra lanes spill into the next row, which overwrites them), then one epilogue pass.
+/// Output rows narrower than 8 (DS-CNN's 25×5, MobileNetV2's 7×7) instead run the plane as one flat index
+/// (<see cref="FlatPlane{TLoad, TChunks}"/>): 8 consecutive outputs a vector whatever rows they straddle, through
+/// per-vector load offsets and vpshufb controls built at prepare time (the zero-point padding between rows needs no
+/// masks), byte output requantized in registers, and the padded plane itself written by 16-byte vpshufb blocks.
 /// Applies when every chunk's gather fits a 16-byte load: 3·sw + (n − 1)·dw ≤ 15 (n = taps in the chunk), which
 /// holds for 3×3 and 5×5 filters at strides 1–3 and dilation 1–2. Integer sums are exact, so the bytes equal
 /// <see cref="QConv2dReference"/>'s.
@@ -44,6 +48,22 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     private readonly bool _fusedBytes;
     /// <summary>Stride 1: both halves gather from one broadcast 16-byte load (upper-half indices shifted by 4).</summary>
     private readonly bool _broadcast;
+    /// <summary>
+    /// Flat plane (rows narrower than a vector, see <see cref="FlatPlane{TLoad, TChunks}"/>): per vector of 8 flat
+    /// outputs, the byte offsets of its two halves' loads (equal when one broadcast load serves both), or null.
+    /// </summary>
+    private readonly int[]? _flatOffsets;
+    /// <summary>Per flat vector: its vpshufb control (VNNI) or the two controls of the int16 pairs.</summary>
+    private readonly byte[]? _flatControls;
+    private readonly bool _flatBroadcast;
+    private readonly int _flatVectors;
+    /// <summary>
+    /// Plane fill by 16-byte blocks (see <see cref="BuildBlockCopy"/>): per block its source offset in the channel's
+    /// input, or null (row copies).
+    /// </summary>
+    private readonly int[]? _blockOffsets;
+    /// <summary>Per block: the vpshufb control (16 bytes) and the padding mask (16 bytes).</summary>
+    private readonly byte[]? _blockControls;
 
     // per run
     private byte* _x, _scratch;
@@ -110,15 +130,146 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         if (_broadcast)
             for (int i = 0; i < _controls.Length; i++)
                 if ((i & 31) >= 16 && _controls[i] != 0x80) _controls[i] += 4;
+        long flatLastRead = 0;
+        if (_sameControl3 && s.OutW < FlatMaxWidth && s.OutPlane <= FlatMaxPlane && BuildFlat(s, _pw, vnni, out _flatOffsets, out _flatControls, out _flatBroadcast))
+        {
+            _flatVectors = _flatOffsets!.Length / 2;
+            flatLastRead = (long)_flatOffsets.Max() + _offsets.Max() + 16;
+            BuildBlockCopy(s, _pw, ph, out _blockOffsets, out _blockControls);
+        }
         int v8 = (s.OutW + 7) / 8, v16 = (s.OutW + 15) / 16;
         _fusedBytes = output is QOutputKind.UInt8 or QOutputKind.Int8 && 2 * v16 <= v8 + (s.OutW >= 32 ? 1 : 0);
         // the fused byte planes (Plane3Bytes) run 16 outputs a step
         int outVectors = (s.OutW + 15) / 16 * 16;
         long lastRead = (long)(s.OutH - 1) * s.StrideH * _pw + _offsets.Max() + (long)s.StrideW * (outVectors - 8 + 4) + 16;
-        _planeBytes = (int)((Math.Max((long)ph * _pw, lastRead) + 63) & ~63L);
+        _planeBytes = (int)((Math.Max(Math.Max((long)ph * _pw, lastRead), flatLastRead) + 63) & ~63L);
         _accInts = ((s.OutH - 1) * s.OutW + outVectors + 15) & ~15;
         long macs = (long)s.Batch * s.OutChannels * s.OutPlane * taps;
         Threads = macs < (1 << 20) ? 1 : Math.Max(1, Math.Min(threads, s.Batch * s.OutChannels));
+    }
+
+    /// <summary>Output rows narrower than this take the flat plane path (when its gathers fit).</summary>
+    internal const int FlatMaxWidth = 8;
+
+    /// <summary>Largest flat plane (its tables take 8 bytes per output, the plane fill 2.25 bytes per padded byte).</summary>
+    internal const int FlatMaxPlane = 8192;
+
+    /// <summary>True when the output plane runs as one flat index (<see cref="FlatPlane{TLoad, TChunks}"/>).</summary>
+    internal bool UsesFlatPlane => _flatOffsets is not null;
+
+    /// <summary>
+    /// Tables of the flat plane path: flat output o (row o / OW, column o % OW) has its window's top-left byte at
+    /// base(o) = (o / OW)·sh·pw + (o % OW)·sw in the zero-point padded plane, so the padding between rows plays the
+    /// role of the fp32 kernel's column masks. Vectors hold 8 consecutive flat outputs (past the plane's end they repeat
+    /// the last output, so every read stays inside the plane; the vector count is even for the 16-byte requant
+    /// steps, and a plane of 16 outputs or more has its last step end at the plane's end, overlapping the previous
+    /// one, so every store is a whole 16 bytes). Each 128-bit half gathers its 4 outputs' taps from one 16-byte load at the half's first base, or both
+    /// halves from one broadcast load at the vector's first base when every vector's bytes fit 16. False when a
+    /// half's bytes do not fit a 16-byte load (very narrow rows with wide pads or strides): the row path applies.
+    /// </summary>
+    private static bool BuildFlat(QConv2dShape s, int pw, bool vnni, out int[]? offsets, out byte[]? controls, out bool broadcast)
+    {
+        int count = s.OutPlane, vectors = ((count + 15) / 16) * 2, reach = (Math.Min(4, s.KW) - 1) * s.DilationW;
+        int Base(int o)
+        {
+            o = Math.Min(o, count - 1);
+            return o / s.OutW * s.StrideH * pw + o % s.OutW * s.StrideW;
+        }
+        // the last 16-output step ends at the plane's end (overlapping the previous one) when the plane holds 16
+        int First(int v) => count >= 16 ? Math.Min(8 * (v & ~1), count - 16) + 8 * (v & 1) : 8 * v;
+        broadcast = true;
+        bool halves = true;
+        for (int v = 0; v < vectors; v++)
+        {
+            int f = First(v), lo = Base(f), mid = Base(f + 4);
+            if (Base(f + 7) - lo + reach > 15) broadcast = false;
+            if (Base(f + 3) - lo + reach > 15 || Base(f + 7) - mid + reach > 15) halves = false;
+        }
+        offsets = null;
+        controls = null;
+        if (!broadcast && !halves) return false;
+        int perVector = vnni ? 32 : 64;
+        offsets = new int[2 * vectors];
+        controls = GC.AllocateArray<byte>(vectors * perVector, pinned: true);
+        int n = Math.Min(4, s.KW);
+        for (int v = 0; v < vectors; v++)
+        {
+            int f = First(v);
+            offsets[2 * v] = Base(f);
+            offsets[2 * v + 1] = broadcast ? Base(f) : Base(f + 4);
+            for (int half = 0; half < 2; half++)
+                for (int t = 0; t < 4; t++)
+                {
+                    int rel = Base(f + 4 * half + t) - offsets[2 * v + half];
+                    for (int e = 0; e < 4; e++)
+                    {
+                        byte Index(int tap) => tap < n ? (byte)(rel + tap * s.DilationW) : (byte)0x80;
+                        int at = v * perVector + half * 16 + t * 4 + e;
+                        if (vnni) controls[at] = Index(e);
+                        else
+                        {
+                            controls[at] = (e & 1) != 0 ? (byte)0x80 : Index(e >> 1);
+                            controls[at + 32] = (e & 1) != 0 ? (byte)0x80 : Index(2 + (e >> 1));
+                        }
+                    }
+                }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Tables that write a channel's whole padded plane (interior and padding) in 16-byte blocks from its input:
+    /// block k holds padded bytes 16k .. 16k + 15, gathered by one vpshufb from the 16 input bytes at its offset, the
+    /// padding positions (control 0x80 → 0) then set to the zero point through the mask. The input bytes a block
+    /// needs span at most 16 (a padded row is at least as wide as an input row), and the offset is pulled back so the
+    /// load ends inside the channel's input. Null when the channel's input is shorter than 16 bytes.
+    /// </summary>
+    private static void BuildBlockCopy(QConv2dShape s, int pw, int ph, out int[]? offsets, out byte[]? controls)
+    {
+        offsets = null;
+        controls = null;
+        int inPlane = s.InPlane, blocks = (ph * pw + 15) / 16;
+        if (inPlane < 16) return;
+        var o = new int[blocks];
+        var c = GC.AllocateArray<byte>(blocks * 32, pinned: true);
+        for (int k = 0; k < blocks; k++)
+        {
+            int first = -1;
+            for (int i = 0; i < 16; i++)
+            {
+                int src = Source(16 * k + i);
+                if (src >= 0 && first < 0) first = src;
+            }
+            o[k] = first < 0 ? 0 : Math.Min(first, inPlane - 16);
+            for (int i = 0; i < 16; i++)
+            {
+                int src = Source(16 * k + i);
+                if (src >= 0 && src - o[k] is < 0 or > 15) return;
+                c[32 * k + i] = src < 0 ? (byte)0x80 : (byte)(src - o[k]);
+                c[32 * k + 16 + i] = src < 0 ? (byte)0xFF : (byte)0;
+            }
+        }
+        offsets = o;
+        controls = c;
+
+        // input index of padded byte q, or -1 for padding
+        int Source(int q)
+        {
+            int ih = q / pw - s.PadTop, iw = q % pw - s.PadLeft;
+            return q < ph * pw && ih >= 0 && ih < s.InH && iw >= 0 && iw < s.InW ? ih * s.InW + iw : -1;
+        }
+    }
+
+    /// <summary>Writes the channel's padded plane with the block tables (int8 input → uint8 by the mask).</summary>
+    private static void CopyBlocks(byte* src, byte* plane, int* offsets, byte* controls, int blocks, byte mask, byte za)
+    {
+        var vm = Vector128.Create(mask);
+        var vz = Vector128.Create(za);
+        for (int k = 0; k < blocks; k++, plane += 16, controls += 32)
+        {
+            var v = Ssse3.Shuffle(Vector128.Load(src + offsets[k]) ^ vm, Vector128.Load(controls));
+            (v | (Vector128.Load(controls + 16) & vz)).Store(plane);
+        }
     }
 
     /// <summary>
@@ -163,8 +314,29 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             {
                 int c = item % s.OutChannels;
                 byte* src = _x + (nint)item * s.InPlane;
-                for (int ih = 0; ih < s.InH; ih++) CopyRow(src + (nint)ih * s.InW, plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW, mask);
+                if (_blockOffsets is not null)
+                    fixed (int* bo = _blockOffsets)
+                    fixed (byte* bc = _blockControls)
+                        CopyBlocks(src, plane, bo, bc, _blockOffsets.Length, mask, (byte)_za);
+                else
+                    for (int ih = 0; ih < s.InH; ih++) CopyRow(src + (nint)ih * s.InW, plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW, mask);
                 int bias = unchecked((_e.Bias is null ? 0 : _e.Bias[c]) - _za * _weightSums[c]);
+                if (_flatOffsets is not null)
+                {
+                    bool bytes = _output is QOutputKind.UInt8 or QOutputKind.Int8;
+                    byte* yc = (byte*)_y + (nint)item * s.OutPlane;
+                    float m = bytes ? _e.Multiplier[c * _e.MultiplierStride] : 0f;
+                    fixed (byte* fc = _flatControls)
+                    fixed (int* fo = _flatOffsets)
+                    {
+                        if (_vnni && _flatBroadcast) FlatPlane<Broadcast, VnniChunks>(plane, offsets, fo, fc, weights + c * 3, bias, acc, yc, m, bytes);
+                        else if (_vnni) FlatPlane<TwoLoads, VnniChunks>(plane, offsets, fo, fc, weights + c * 3, bias, acc, yc, m, bytes);
+                        else if (_flatBroadcast) FlatPlane<Broadcast, WideChunks>(plane, offsets, fo, fc, weights + c * 6, bias, acc, yc, m, bytes);
+                        else FlatPlane<TwoLoads, WideChunks>(plane, offsets, fo, fc, weights + c * 6, bias, acc, yc, m, bytes);
+                    }
+                    if (!bytes) QEpilogueWriter.Write(_output, acc, s.OutPlane, _y, (nint)item * s.OutPlane, c, channelsAlongRow: false, _e, padded: true);
+                    continue;
+                }
                 if (_sameControl3 && _fusedBytes)
                 {
                     byte* yc = (byte*)_y + (nint)item * s.OutPlane;
@@ -276,6 +448,9 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     private interface IChunks
     {
         static abstract Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, in Weights3 w);
+
+        /// <summary><see cref="Dot3"/> with the gather controls of this vector (the flat plane's per-vector tables).</summary>
+        static abstract Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, byte* controls, in Weights3 w);
     }
 
     private readonly struct Weights3(byte* controls, int* w, bool wide)
@@ -294,6 +469,15 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v1, w.Ca), w.W1.AsSByte());
             return AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v2, w.Ca), w.W2.AsSByte());
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, byte* controls, in Weights3 w)
+        {
+            var ca = Vector256.Load(controls);
+            acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v0, ca), w.W0.AsSByte());
+            acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v1, ca), w.W1.AsSByte());
+            return AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v2, ca), w.W2.AsSByte());
+        }
     }
 
     private readonly struct WideChunks : IChunks
@@ -304,6 +488,17 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             var a = acc + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, w.Ca).AsInt16(), w.W0.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, w.Cb).AsInt16(), w.W1.AsInt16());
             var a1 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, w.Ca).AsInt16(), w.W2.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, w.Cb).AsInt16(), w.W3.AsInt16());
             var a2 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, w.Ca).AsInt16(), w.W4.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, w.Cb).AsInt16(), w.W5.AsInt16());
+            return a + a1 + a2;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, byte* controls, in Weights3 w)
+        {
+            var ca = Vector256.Load(controls);
+            var cb = Vector256.Load(controls + 32);
+            var a = acc + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, ca).AsInt16(), w.W0.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v0, cb).AsInt16(), w.W1.AsInt16());
+            var a1 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, ca).AsInt16(), w.W2.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v1, cb).AsInt16(), w.W3.AsInt16());
+            var a2 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, ca).AsInt16(), w.W4.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, cb).AsInt16(), w.W5.AsInt16());
             return a + a1 + a2;
         }
     }
@@ -337,6 +532,50 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                     rq.Row(a0, a1, 0, m, tmp);
                     for (int i = 0; i < outW - t; i++) y[t + i] = tmp[i];
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows narrower than a vector (DS-CNN's 25×5 planes): the output plane as one flat index, 8 outputs a vector
+    /// whatever rows they straddle, from the per-vector load offsets and gather controls of <see cref="BuildFlat"/>;
+    /// the three filter rows are the same gathers <c>off[kh]</c> bytes further. Byte output is requantized in
+    /// registers 16 outputs at a time (a plane under 16 outputs through a temporary); other kinds store the int32
+    /// plane for the epilogue.
+    /// </summary>
+    private void FlatPlane<TLoad, TChunks>(byte* plane, int* off, int* offsets, byte* controls, int* w, int bias, int* acc, byte* y, float m, bool bytes)
+        where TLoad : struct, ILoad where TChunks : struct, IChunks
+    {
+        bool wide = typeof(TChunks) == typeof(WideChunks);
+        var weights = new Weights3(controls, w, wide);
+        var b = Vector256.Create(bias);
+        nint o0 = off[0], o1 = off[1], o2 = off[2], perVector = wide ? 64 : 32;
+        int vectors = _flatVectors, count = _s.OutPlane;
+        if (!bytes)
+        {
+            for (int v = 0; v < vectors; v++, offsets += 2, controls += perVector)
+            {
+                byte* p = plane + offsets[0];
+                nint high = offsets[1] - offsets[0];
+                int first = count >= 16 ? Math.Min(8 * (v & ~1), count - 16) + 8 * (v & 1) : 8 * v;
+                TChunks.Dot3(b, TLoad.Load(p + o0, high), TLoad.Load(p + o1, high), TLoad.Load(p + o2, high), controls, weights).Store(acc + first);
+            }
+            return;
+        }
+        var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
+        byte* tmp = stackalloc byte[16];
+        for (int t = 0; t < count; t += 16, offsets += 4, controls += 2 * perVector)
+        {
+            byte* p = plane + offsets[0], q = plane + offsets[2];
+            nint hp = offsets[1] - offsets[0], hq = offsets[3] - offsets[2];
+            var a0 = TChunks.Dot3(b, TLoad.Load(p + o0, hp), TLoad.Load(p + o1, hp), TLoad.Load(p + o2, hp), controls, weights);
+            var a1 = TChunks.Dot3(b, TLoad.Load(q + o0, hq), TLoad.Load(q + o1, hq), TLoad.Load(q + o2, hq), controls + perVector, weights);
+            if (t + 16 <= count) rq.Row(a0, a1, 0, m, y + t);
+            else if (count >= 16) rq.Row(a0, a1, 0, m, y + count - 16);
+            else
+            {
+                rq.Row(a0, a1, 0, m, tmp);
+                for (int i = 0; i < count; i++) y[i] = tmp[i];
             }
         }
     }

@@ -12,7 +12,7 @@ public unsafe class QConv2dKernelTests
 {
     public static TheoryData<QVariant> Variants() => QGemmKernelTests.Variants();
 
-    internal static void Check(QVariant variant, QConv2dShape s, bool xSigned, bool wSigned, bool perChannelZp, QOutputKind output, int seed, int threads = 1)
+    internal static void Check(QVariant variant, QConv2dShape s, bool xSigned, bool wSigned, bool perChannelZp, QOutputKind output, int seed, int threads = 1, bool withBias = true)
     {
         var rng = new Random(seed);
         var x = new byte[s.Batch * s.InChannels * s.InPlane];
@@ -36,13 +36,14 @@ public unsafe class QConv2dKernelTests
         fixed (byte* xp = x)
         fixed (byte* wp = w)
         fixed (int* zp = wzp)
-        fixed (int* b = bias)
+        fixed (int* bp = bias)
         fixed (float* mp = mult)
         fixed (float* fb = fbias)
         fixed (byte* e = expected)
         fixed (byte* y = actual)
         fixed (byte* sp = scratch)
         {
+            int* b = withBias ? bp : null;
             var ep = output switch
             {
                 QOutputKind.Int32 => QEpilogue.Exact(b),
@@ -170,6 +171,77 @@ public unsafe class QConv2dKernelTests
                 Check(variant, s, xSigned, wSigned, perChannel, seed % 3 == 0 ? QOutputKind.Int8 : QOutputKind.UInt8, seed);
             }
         Check(variant, new QConv2dShape(1, 12, 9, 30, 12, 3, 3, 12, 1, 1, 2, 2, 2, 2, 2, 2), false, true, false, QOutputKind.Float32, 600);
+    }
+
+    /// <summary>True when the x86 depthwise kernel runs this shape as one flat plane (null: no x86 kernel for the variant).</summary>
+    private static bool? UsesFlatPlane(QVariant variant, QConv2dShape s, bool xSigned, QOutputKind output)
+    {
+        var w = new byte[s.OutChannels * s.Depth];
+        new Random(s.OutW * 31 + s.OutH).NextBytes(w);
+        var reference = new QDepthwiseConv(s, w, true, [], xSigned, output, 1);
+        return QDepthwiseConvX86.TryCreate(variant, s, reference.TapWeights, xSigned, output, 1)?.UsesFlatPlane;
+    }
+
+    /// <summary>
+    /// Depthwise planes narrower than a vector (the x86 flat plane path: per-vector gathers across rows, fused byte
+    /// requant, the last partial 16-output step): every width 1–20 against every height 1–30, with 1–8 channels,
+    /// batch 1–2, pads 0–2 (asymmetric), 3×3 / 3×1 / 3×2 / 3×4 filters, strides 1–2, dilation 2, with and without
+    /// bias, every output kind, u8 / s8 data and weights; asserts that stride-1 3×3 convs with pads ≤ 1 narrower than
+    /// 8 outputs take the flat path on the native x86 variants and wider ones do not.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void NarrowDepthwisePlanesMatchReference(QVariant variant)
+    {
+        var kinds = Enum.GetValues<QOutputKind>();
+        bool x86 = QVariants.IsNative(variant) && variant is QVariant.AvxVnni or QVariant.Avx2 or QVariant.Avx512 && System.Runtime.Intrinsics.X86.Avx2.IsSupported;
+        int seed = 900, flat = 0;
+        for (int wdt = 1; wdt <= 20; wdt++)
+            for (int h = 1; h <= 30; h++)
+            {
+                seed++;
+                var (kh, kw) = (seed % 7) switch { 1 => (3, 1), 2 => (3, 2), 3 => (3, 4), _ => (3, 3) };
+                int stride = seed % 5 == 0 ? 2 : 1, dil = seed % 13 == 0 ? 2 : 1;
+                int padTop = seed % 3, padBottom = (seed / 3) % 3, padLeft = Math.Min((seed / 2) % 3, kw - 1), padRight = Math.Min((seed / 5) % 3, kw - 1);
+                if (seed % 4 == 0) (padTop, padBottom, padLeft, padRight) = (1, 1, Math.Min(1, kw - 1), Math.Min(1, kw - 1));
+                int c = 1 + seed % 8;
+                var s = new QConv2dShape(1 + seed % 9 / 8, c, h, wdt, c, kh, kw, c, stride, stride, padTop, padLeft, padBottom, padRight, dil, dil);
+                if (h + padTop + padBottom < (kh - 1) * dil + 1 || wdt + padLeft + padRight < (kw - 1) * dil + 1) continue;
+                var output = kinds[seed % kinds.Length];
+                bool xSigned = (seed & 1) != 0;
+                if (x86)
+                {
+                    bool? uses = UsesFlatPlane(variant, s, xSigned, output);
+                    Assert.NotNull(uses);
+                    if (s.OutW >= QDepthwiseConvX86.FlatMaxWidth) Assert.False(uses);
+                    if (s.OutW < QDepthwiseConvX86.FlatMaxWidth && kw == 3 && stride == 1 && dil == 1 && Math.Max(padLeft, padRight) <= 1) Assert.True(uses, $"{s}");
+                    if (uses == true) flat++;
+                }
+                Check(variant, s, xSigned, (seed & 2) != 0, seed % 3 == 0, output, seed, withBias: seed % 6 != 5);
+            }
+        if (x86) Assert.True(flat > 150, $"{flat} flat planes");
+        // the models' shapes: DS-CNN 25×5 (u8 / s8 symmetric weights, per-channel and uint8 weights), MobileNetV2 7×7
+        foreach (var (c, h, w, output) in new[] { (64, 25, 5, QOutputKind.UInt8), (64, 25, 5, QOutputKind.Int8), (64, 25, 5, QOutputKind.Float32), (96, 7, 7, QOutputKind.UInt8), (40, 3, 3, QOutputKind.Int32) })
+        {
+            var s = new QConv2dShape(1, c, h, w, c, 3, 3, c, 1, 1, 1, 1, 1, 1);
+            if (x86) Assert.True(UsesFlatPlane(variant, s, false, output));
+            Check(variant, s, false, true, false, output, ++seed);
+            Check(variant, s, true, false, true, output, ++seed, withBias: false);
+        }
+        // a narrow plane past FlatMaxPlane keeps the row path
+        var tall = new QConv2dShape(1, 2, QDepthwiseConvX86.FlatMaxPlane / 5 + 3, 5, 2, 3, 3, 2, 1, 1, 1, 1, 1, 1);
+        if (x86) Assert.False(UsesFlatPlane(variant, tall, false, QOutputKind.UInt8));
+        Check(variant, tall, false, true, false, QOutputKind.UInt8, ++seed);
+        // two threads (enough MACs to split the channels)
+        if (QVariants.IsNative(variant))
+        {
+            var big = new QConv2dShape(1, 960, 7, 7, 960, 3, 3, 960, 1, 1, 1, 1, 1, 1);
+            var ds = new QConv2dShape(2, 400, 25, 5, 400, 3, 3, 400, 1, 1, 1, 1, 1, 1);
+            if (x86) Assert.True(UsesFlatPlane(variant, big, false, QOutputKind.UInt8) == true && UsesFlatPlane(variant, ds, true, QOutputKind.Int8) == true);
+            Check(variant, big, false, true, true, QOutputKind.UInt8, 990, threads: 2);
+            Check(variant, ds, true, true, false, QOutputKind.Int8, 991, threads: 2);
+            Check(variant, ds, false, false, true, QOutputKind.Float32, 992, threads: 2, withBias: false);
+        }
     }
 
     [Theory]
