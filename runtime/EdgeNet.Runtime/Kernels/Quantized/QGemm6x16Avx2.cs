@@ -18,45 +18,11 @@ public sealed unsafe class QGemm6x16Avx2 : QMicrokernel
     public override int GroupK => 2;
     public override bool Wide => true;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // vpmaddwd is symmetric in its operands, so both orientations are one tap at offset 0 with 64-byte k groups
     public override void Run(int groups, byte* a, byte* b, int* c, bool activationsLeft)
     {
-        Vector256<int> c00 = Vector256<int>.Zero, c01 = Vector256<int>.Zero, c10 = Vector256<int>.Zero, c11 = Vector256<int>.Zero, c20 = Vector256<int>.Zero, c21 = Vector256<int>.Zero, c30 = Vector256<int>.Zero, c31 = Vector256<int>.Zero, c40 = Vector256<int>.Zero, c41 = Vector256<int>.Zero, c50 = Vector256<int>.Zero, c51 = Vector256<int>.Zero;
-        for (int g = 0; g < groups; g++, a += 24, b += 64)
-        {
-            var b0 = Vector256.Load((short*)b);
-            var b1 = Vector256.Load((short*)(b + 32));
-                var a0 = Vector256.Create(*(int*)(a + 0)).AsInt16();
-                c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(b0, a0));
-                c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(b1, a0));
-                var a1 = Vector256.Create(*(int*)(a + 4)).AsInt16();
-                c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(b0, a1));
-                c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(b1, a1));
-                var a2 = Vector256.Create(*(int*)(a + 8)).AsInt16();
-                c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(b0, a2));
-                c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(b1, a2));
-                var a3 = Vector256.Create(*(int*)(a + 12)).AsInt16();
-                c30 = Avx2.Add(c30, Avx2.MultiplyAddAdjacent(b0, a3));
-                c31 = Avx2.Add(c31, Avx2.MultiplyAddAdjacent(b1, a3));
-                var a4 = Vector256.Create(*(int*)(a + 16)).AsInt16();
-                c40 = Avx2.Add(c40, Avx2.MultiplyAddAdjacent(b0, a4));
-                c41 = Avx2.Add(c41, Avx2.MultiplyAddAdjacent(b1, a4));
-                var a5 = Vector256.Create(*(int*)(a + 20)).AsInt16();
-                c50 = Avx2.Add(c50, Avx2.MultiplyAddAdjacent(b0, a5));
-                c51 = Avx2.Add(c51, Avx2.MultiplyAddAdjacent(b1, a5));
-        }
-        c00.Store(c + 0);
-        c01.Store(c + 8);
-        c10.Store(c + 16);
-        c11.Store(c + 24);
-        c20.Store(c + 32);
-        c21.Store(c + 40);
-        c30.Store(c + 48);
-        c31.Store(c + 56);
-        c40.Store(c + 64);
-        c41.Store(c + 72);
-        c50.Store(c + 80);
-        c51.Store(c + 88);
+        int origin = 0;
+        RunTaps(1, groups, a, b, &origin, 64, c, 16);
     }
 
     public override bool HasTaps => true;
@@ -102,39 +68,13 @@ public sealed unsafe class QGemm6x16Avx2 : QMicrokernel
 
     public override bool HasRequantizedTile => true;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // a plain tile is one tap at offset 0 with 64-byte k groups
     internal override void RunRequantized(int groups, byte* a, byte* b, int* offsets, float* mult, int multStride, in QTileRequant rq, byte* c, nint ldc)
     {
-        Vector256<int> c00 = Vector256<int>.Zero, c01 = Vector256<int>.Zero, c10 = Vector256<int>.Zero, c11 = Vector256<int>.Zero, c20 = Vector256<int>.Zero, c21 = Vector256<int>.Zero, c30 = Vector256<int>.Zero, c31 = Vector256<int>.Zero, c40 = Vector256<int>.Zero, c41 = Vector256<int>.Zero, c50 = Vector256<int>.Zero, c51 = Vector256<int>.Zero;
-        for (int g = 0; g < groups; g++, a += 24, b += 64)
-        {
-            var b0 = Vector256.Load((short*)b);
-            var b1 = Vector256.Load((short*)(b + 32));
-            var a0 = Vector256.Create(*(int*)(a + 0)).AsInt16();
-            c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(b0, a0));
-            c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(b1, a0));
-            var a1 = Vector256.Create(*(int*)(a + 4)).AsInt16();
-            c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(b0, a1));
-            c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(b1, a1));
-            var a2 = Vector256.Create(*(int*)(a + 8)).AsInt16();
-            c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(b0, a2));
-            c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(b1, a2));
-            var a3 = Vector256.Create(*(int*)(a + 12)).AsInt16();
-            c30 = Avx2.Add(c30, Avx2.MultiplyAddAdjacent(b0, a3));
-            c31 = Avx2.Add(c31, Avx2.MultiplyAddAdjacent(b1, a3));
-            var a4 = Vector256.Create(*(int*)(a + 16)).AsInt16();
-            c40 = Avx2.Add(c40, Avx2.MultiplyAddAdjacent(b0, a4));
-            c41 = Avx2.Add(c41, Avx2.MultiplyAddAdjacent(b1, a4));
-            var a5 = Vector256.Create(*(int*)(a + 20)).AsInt16();
-            c50 = Avx2.Add(c50, Avx2.MultiplyAddAdjacent(b0, a5));
-            c51 = Avx2.Add(c51, Avx2.MultiplyAddAdjacent(b1, a5));
-        }
-        rq.Row(c00, c01, offsets[0], mult[0 * multStride], c + 0 * ldc);
-        rq.Row(c10, c11, offsets[1], mult[1 * multStride], c + 1 * ldc);
-        rq.Row(c20, c21, offsets[2], mult[2 * multStride], c + 2 * ldc);
-        rq.Row(c30, c31, offsets[3], mult[3 * multStride], c + 3 * ldc);
-        rq.Row(c40, c41, offsets[4], mult[4 * multStride], c + 4 * ldc);
-        rq.Row(c50, c51, offsets[5], mult[5 * multStride], c + 5 * ldc);
+        int origin = 0;
+        float* rowMult = stackalloc float[6];
+        for (int i = 0; i < 6; i++) rowMult[i] = mult[i * multStride];
+        RunTapsRequantized(1, groups, a, b, &origin, 64, offsets, rowMult, rq, c, ldc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

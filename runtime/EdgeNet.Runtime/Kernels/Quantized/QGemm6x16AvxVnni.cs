@@ -47,29 +47,10 @@ public sealed unsafe class QGemm6x16AvxVnni : QMicrokernel
         }
         else
         {
-            for (int g = 0; g < groups; g++, a += 24, b += 64)
-            {
-                var b0 = Vector256.Load((int*)b);
-                var b1 = Vector256.Load((int*)(b + 32));
-                var a0 = Vector256.Create(*(int*)(a + 0));
-                c00 = AvxVnni.MultiplyWideningAndAdd(c00, b0.AsByte(), a0.AsSByte());
-                c01 = AvxVnni.MultiplyWideningAndAdd(c01, b1.AsByte(), a0.AsSByte());
-                var a1 = Vector256.Create(*(int*)(a + 4));
-                c10 = AvxVnni.MultiplyWideningAndAdd(c10, b0.AsByte(), a1.AsSByte());
-                c11 = AvxVnni.MultiplyWideningAndAdd(c11, b1.AsByte(), a1.AsSByte());
-                var a2 = Vector256.Create(*(int*)(a + 8));
-                c20 = AvxVnni.MultiplyWideningAndAdd(c20, b0.AsByte(), a2.AsSByte());
-                c21 = AvxVnni.MultiplyWideningAndAdd(c21, b1.AsByte(), a2.AsSByte());
-                var a3 = Vector256.Create(*(int*)(a + 12));
-                c30 = AvxVnni.MultiplyWideningAndAdd(c30, b0.AsByte(), a3.AsSByte());
-                c31 = AvxVnni.MultiplyWideningAndAdd(c31, b1.AsByte(), a3.AsSByte());
-                var a4 = Vector256.Create(*(int*)(a + 16));
-                c40 = AvxVnni.MultiplyWideningAndAdd(c40, b0.AsByte(), a4.AsSByte());
-                c41 = AvxVnni.MultiplyWideningAndAdd(c41, b1.AsByte(), a4.AsSByte());
-                var a5 = Vector256.Create(*(int*)(a + 20));
-                c50 = AvxVnni.MultiplyWideningAndAdd(c50, b0.AsByte(), a5.AsSByte());
-                c51 = AvxVnni.MultiplyWideningAndAdd(c51, b1.AsByte(), a5.AsSByte());
-            }
+            // weights on the left: the activations (u8) are the panel, as in RunTaps with one tap at offset 0
+            int origin = 0;
+            RunTaps(1, groups, a, b, &origin, 64, c, 16);
+            return;
         }
         c00.Store(c + 0);
         c01.Store(c + 8);
@@ -170,39 +151,13 @@ public sealed unsafe class QGemm6x16AvxVnni : QMicrokernel
 
     public override bool HasRequantizedTile => true;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // a plain tile is one tap at offset 0 with 64-byte k groups
     internal override void RunRequantized(int groups, byte* a, byte* b, int* offsets, float* mult, int multStride, in QTileRequant rq, byte* c, nint ldc)
     {
-        Vector256<int> c00 = Vector256<int>.Zero, c01 = Vector256<int>.Zero, c10 = Vector256<int>.Zero, c11 = Vector256<int>.Zero, c20 = Vector256<int>.Zero, c21 = Vector256<int>.Zero, c30 = Vector256<int>.Zero, c31 = Vector256<int>.Zero, c40 = Vector256<int>.Zero, c41 = Vector256<int>.Zero, c50 = Vector256<int>.Zero, c51 = Vector256<int>.Zero;
-        for (int g = 0; g < groups; g++, a += 24, b += 64)
-        {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 32);
-            var a0 = Vector256.Create(*(int*)(a + 0));
-            c00 = AvxVnni.MultiplyWideningAndAdd(c00, b0, a0.AsSByte());
-            c01 = AvxVnni.MultiplyWideningAndAdd(c01, b1, a0.AsSByte());
-            var a1 = Vector256.Create(*(int*)(a + 4));
-            c10 = AvxVnni.MultiplyWideningAndAdd(c10, b0, a1.AsSByte());
-            c11 = AvxVnni.MultiplyWideningAndAdd(c11, b1, a1.AsSByte());
-            var a2 = Vector256.Create(*(int*)(a + 8));
-            c20 = AvxVnni.MultiplyWideningAndAdd(c20, b0, a2.AsSByte());
-            c21 = AvxVnni.MultiplyWideningAndAdd(c21, b1, a2.AsSByte());
-            var a3 = Vector256.Create(*(int*)(a + 12));
-            c30 = AvxVnni.MultiplyWideningAndAdd(c30, b0, a3.AsSByte());
-            c31 = AvxVnni.MultiplyWideningAndAdd(c31, b1, a3.AsSByte());
-            var a4 = Vector256.Create(*(int*)(a + 16));
-            c40 = AvxVnni.MultiplyWideningAndAdd(c40, b0, a4.AsSByte());
-            c41 = AvxVnni.MultiplyWideningAndAdd(c41, b1, a4.AsSByte());
-            var a5 = Vector256.Create(*(int*)(a + 20));
-            c50 = AvxVnni.MultiplyWideningAndAdd(c50, b0, a5.AsSByte());
-            c51 = AvxVnni.MultiplyWideningAndAdd(c51, b1, a5.AsSByte());
-        }
-        rq.Row(c00, c01, offsets[0], mult[0 * multStride], c + 0 * ldc);
-        rq.Row(c10, c11, offsets[1], mult[1 * multStride], c + 1 * ldc);
-        rq.Row(c20, c21, offsets[2], mult[2 * multStride], c + 2 * ldc);
-        rq.Row(c30, c31, offsets[3], mult[3 * multStride], c + 3 * ldc);
-        rq.Row(c40, c41, offsets[4], mult[4 * multStride], c + 4 * ldc);
-        rq.Row(c50, c51, offsets[5], mult[5 * multStride], c + 5 * ldc);
+        int origin = 0;
+        float* rowMult = stackalloc float[6];
+        for (int i = 0; i < 6; i++) rowMult[i] = mult[i * multStride];
+        RunTapsRequantized(1, groups, a, b, &origin, 64, offsets, rowMult, rq, c, ldc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
