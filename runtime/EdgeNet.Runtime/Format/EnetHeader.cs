@@ -6,10 +6,20 @@ namespace EdgeNet.Format;
 internal readonly record struct EnetHeader(uint Version, uint HeaderSize, ulong ManifestOffset, ulong ManifestLength, ulong WeightsOffset, ulong WeightsLength, ulong FileLength, ulong Checksum)
 {
     public const int Size = 64;
-    public const uint CurrentVersion = 1;
+    /// <summary>The version <see cref="EnetWriter"/> writes by default.</summary>
+    public const uint CurrentVersion = 2;
+    /// <summary>The oldest version this reader still loads.</summary>
+    public const uint OldestVersion = 1;
     public const int ChecksumOffset = 56;
     /// <summary>The weights section and every weight in it start at a multiple of this (cache line, widest vector).</summary>
     public const int Alignment = 64;
+    /// <summary>
+    /// Version 2: a tensor of at least this many bytes lies in the mapped weights section at a multiple of
+    /// <see cref="Alignment"/>; a smaller one is packed, at a multiple of its element size, into the compressed manifest.
+    /// </summary>
+    public const int BigTensorBytes = 1024;
+    /// <summary>Version 2: the largest manifest a reader decompresses (a claim beyond it is a decompression bomb).</summary>
+    public const int MaxManifestBytes = 64 << 20;
     public static ReadOnlySpan<byte> Magic => "ENET\r\n\u001a\n"u8;
 
     public void WriteTo(Span<byte> b)
@@ -30,8 +40,8 @@ internal readonly record struct EnetHeader(uint Version, uint HeaderSize, ulong 
         if (b.Length < Size || !b[..8].SequenceEqual(Magic))
             throw new ModelFormatException($"'{file}' is not an .enet file (bad magic)");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(b[8..]);
-        if (version != CurrentVersion)
-            throw new ModelFormatException($"'{file}' is .enet format version {version}, an unsupported version: this EdgeNet reads version {CurrentVersion}");
+        if (version is < OldestVersion or > CurrentVersion)
+            throw new ModelFormatException($"'{file}' is .enet format version {version}, an unsupported version: this EdgeNet reads versions {OldestVersion} to {CurrentVersion}");
         return new EnetHeader(version, BinaryPrimitives.ReadUInt32LittleEndian(b[12..]),
             BinaryPrimitives.ReadUInt64LittleEndian(b[16..]), BinaryPrimitives.ReadUInt64LittleEndian(b[24..]),
             BinaryPrimitives.ReadUInt64LittleEndian(b[32..]), BinaryPrimitives.ReadUInt64LittleEndian(b[40..]),

@@ -40,25 +40,30 @@ public static class EnetReader
                 || header.WeightsOffset > (ulong)length || header.WeightsLength != (ulong)length - header.WeightsOffset)
                 throw new ModelFormatException($"'{name}': section offsets in the header are out of range");
 
-            Manifest manifest;
-            try { manifest = Manifest.Parser.ParseFrom(span.Slice((int)header.ManifestOffset, (int)header.ManifestLength)); }
-            catch (Google.Protobuf.InvalidProtocolBufferException e) { throw new ModelFormatException($"'{name}': the manifest does not parse: {e.Message}", e); }
-            if (manifest.Graph is null) throw new ModelFormatException($"'{name}': the manifest has no graph");
-            if (manifest.FormatVersion != header.Version)
-                throw new ModelFormatException($"'{name}': the manifest says format version {manifest.FormatVersion}, the header {header.Version}");
-
             var weights = memory.Slice((int)header.WeightsOffset, (int)header.WeightsLength);
-            var graph = new GraphReader(weights, name, null).Read(manifest.Graph);
-            var model = new Model { Graph = graph, ProducerName = manifest.Producer };
-            foreach (var (k, v) in manifest.Opsets) model.Opsets[k] = v;
-            foreach (var (k, v) in manifest.Metadata) model.Metadata[k] = v;
-            return model;
+            var region = span.Slice((int)header.ManifestOffset, (int)header.ManifestLength);
+            return header.Version == 1 ? ReadVersion1(region, weights, name) : EnetV2Reader.Read(region, weights, name);
         }
         catch
         {
             mapped.Release(); // nothing built from the mapping escapes a failed load
             throw;
         }
+    }
+
+    private static Model ReadVersion1(ReadOnlySpan<byte> region, Memory<byte> weights, string name)
+    {
+        Manifest manifest;
+        try { manifest = Manifest.Parser.ParseFrom(region); }
+        catch (Google.Protobuf.InvalidProtocolBufferException e) { throw new ModelFormatException($"'{name}': the manifest does not parse: {e.Message}", e); }
+        if (manifest.Graph is null) throw new ModelFormatException($"'{name}': the manifest has no graph");
+        if (manifest.FormatVersion != 1)
+            throw new ModelFormatException($"'{name}': the manifest says format version {manifest.FormatVersion}, the header 1");
+        var graph = new GraphReader(weights, name, null).Read(manifest.Graph);
+        var model = new Model { Graph = graph, ProducerName = manifest.Producer };
+        foreach (var (k, v) in manifest.Opsets) model.Opsets[k] = v;
+        foreach (var (k, v) in manifest.Metadata) model.Metadata[k] = v;
+        return model;
     }
 
     /// <summary>A file shorter than the header: truncated if what is there starts like an .enet file, else not one.</summary>

@@ -4,27 +4,19 @@ using Google.Protobuf;
 
 namespace EdgeNet.Format;
 
-/// <summary>Writes a Model as an .enet file: header, protobuf manifest, 64-byte aligned weights, CRC-64 over all of it.</summary>
+/// <summary>
+/// Writes a Model as an .enet file: header, manifest, weights, CRC-64 over all of it. Version 2 (the default) stores a
+/// Brotli-compressed manifest with a string table and packs small tensors; version 1 (64-byte aligned tensors, plain
+/// manifest) is still written on request, for readers that only know it.
+/// </summary>
 public static class EnetWriter
 {
-    public static void Write(Model model, string path)
+    public static void Write(Model model, string path) => Write(model, path, EnetHeader.CurrentVersion);
+
+    /// <summary>Writes format <paramref name="formatVersion"/> (1 or 2).</summary>
+    public static void Write(Model model, string path, uint formatVersion)
     {
-        var weights = new WeightsSection();
-        var manifest = new Manifest { FormatVersion = EnetHeader.CurrentVersion, Producer = model.ProducerName, Graph = WriteGraph(model.Graph, weights) };
-        foreach (var (k, v) in model.Opsets) manifest.Opsets[k] = v;
-        foreach (var (k, v) in model.Metadata) manifest.Metadata[k] = v;
-        byte[] manifestBytes = manifest.ToByteArray();
-
-        ulong manifestOffset = EnetHeader.Size;
-        ulong weightsOffset = Align((ulong)EnetHeader.Size + (ulong)manifestBytes.Length);
-        ulong total = weightsOffset + (ulong)weights.Length;
-        var file = new byte[total];
-        manifestBytes.CopyTo(file.AsSpan((int)manifestOffset));
-        weights.Bytes.CopyTo(file.AsSpan((int)weightsOffset));
-        var header = new EnetHeader(EnetHeader.CurrentVersion, EnetHeader.Size, manifestOffset, (ulong)manifestBytes.Length, weightsOffset, (ulong)weights.Length, total, 0);
-        header.WriteTo(file);
-        (header with { Checksum = EnetHeader.ChecksumOf(file) }).WriteTo(file);
-
+        byte[] file = Encode(model, formatVersion);
         // Write beside the target (same file system, so the rename is atomic), flush to disk, then rename: readers and
         // a crash mid-write see the old file or the new one, never a mix. The old file's inode lives on for anyone
         // who has it mapped.
@@ -44,6 +36,34 @@ public static class EnetWriter
             TryDelete(temp);
             throw;
         }
+    }
+
+    /// <summary>The bytes of the whole file.</summary>
+    internal static byte[] Encode(Model model, uint formatVersion)
+    {
+        if (formatVersion == 2) return EnetV2Writer.Encode(model);
+        if (formatVersion != 1) throw new ArgumentOutOfRangeException(nameof(formatVersion), formatVersion, $"EdgeNet writes .enet versions {EnetHeader.OldestVersion} to {EnetHeader.CurrentVersion}");
+        var weights = new WeightsSection();
+        var manifest = new Manifest { FormatVersion = 1, Producer = model.ProducerName, Graph = WriteGraph(model.Graph, weights) };
+        foreach (var (k, v) in model.Opsets) manifest.Opsets[k] = v;
+        foreach (var (k, v) in model.Metadata) manifest.Metadata[k] = v;
+        return Assemble(1, manifest.ToByteArray(), weights.Bytes);
+    }
+
+    /// <summary>Header, manifest region at 64, zero padding, weights at the next multiple of 64, then the checksum.</summary>
+    internal static byte[] Assemble(uint version, ReadOnlySpan<byte> manifest, ReadOnlySpan<byte> weights)
+    {
+        ulong manifestOffset = EnetHeader.Size;
+        ulong weightsOffset = Align((ulong)EnetHeader.Size + (ulong)manifest.Length);
+        ulong total = weightsOffset + (ulong)weights.Length;
+        if (total > int.MaxValue) throw new InvalidOperationException($"The model needs {total} bytes; .enet files are limited to 2 GiB");
+        var file = new byte[total];
+        manifest.CopyTo(file.AsSpan((int)manifestOffset));
+        weights.CopyTo(file.AsSpan((int)weightsOffset));
+        var header = new EnetHeader(version, EnetHeader.Size, manifestOffset, (ulong)manifest.Length, weightsOffset, (ulong)weights.Length, total, 0);
+        header.WriteTo(file);
+        (header with { Checksum = EnetHeader.ChecksumOf(file) }).WriteTo(file);
+        return file;
     }
 
     private static void TryDelete(string path)
