@@ -25,8 +25,7 @@ internal static class EnetV2Reader
         if (def.Metadata.Count % 2 != 0) throw new ModelFormatException($"'{file}': the metadata has a key without a value");
 
         // the small tensors: one pinned array (kernels may hold pointers to weights, as into the mapping)
-        var packed = GC.AllocateUninitializedArray<byte>(def.Packed.Length, pinned: true);
-        def.Packed.Span.CopyTo(packed);
+        var packed = Unshuffle(def.Packed.Span, def.PackedGroups, file);
         var context = new Context(weights, packed, file, strings);
         var graph = new GraphReader(context, null).Read(def.Graph);
         context.CheckOverlaps();
@@ -34,6 +33,26 @@ internal static class EnetV2Reader
         for (int i = 0; i < def.OpsetDomains.Count; i++) model.Opsets[context.String(def.OpsetDomains[i])] = def.OpsetVersions[i];
         for (int i = 0; i < def.Metadata.Count; i += 2) model.Metadata[context.String(def.Metadata[i])] = context.String(def.Metadata[i + 1]);
         return model;
+    }
+
+    /// <summary>Undoes the writer's byte planes, group by group, into one pinned array.</summary>
+    private static byte[] Unshuffle(ReadOnlySpan<byte> shuffled, IList<uint> groups, string file)
+    {
+        if (groups.Count % 2 != 0) throw new ModelFormatException($"'{file}': the packed groups list has an element size without a length");
+        var packed = GC.AllocateUninitializedArray<byte>(shuffled.Length, pinned: true);
+        long at = 0;
+        for (int g = 0; g < groups.Count; g += 2)
+        {
+            uint k = groups[g], length = groups[g + 1];
+            if (k is not (1 or 2 or 4 or 8) || length % k != 0 || length > shuffled.Length - at)
+                throw new ModelFormatException($"'{file}': packed group {g / 2} ({length} bytes of {k}-byte elements at {at}) does not fit the {shuffled.Length} packed bytes");
+            int n = (int)(length / k), start = (int)at;
+            for (int j = 0; j < k; j++)
+                for (int i = 0; i < n; i++) packed[start + i * (int)k + j] = shuffled[start + j * n + i];
+            at += length;
+        }
+        if (at != shuffled.Length) throw new ModelFormatException($"'{file}': the packed groups cover {at} of the {shuffled.Length} packed bytes");
+        return packed;
     }
 
     private static ModelDef Parse(byte[] raw, string file)

