@@ -18,7 +18,7 @@ public sealed class EnetFormatTests : IDisposable
     /// and floats attributes), an If with a run-time condition (subgraphs, branch-local weights), a tensor attribute
     /// (ConstantOfShape's value), int64 weights, metadata and extra opsets.
     /// </summary>
-    private static Model Sample(float scale = 1)
+    internal static Model Sample(float scale = 1)
     {
         var b = new GraphBuilder(13);
         var x = b.Input("x", 1, 2, 5, 5);
@@ -51,7 +51,9 @@ public sealed class EnetFormatTests : IDisposable
         var ifNode = b.Node("If", [cond], "", IR.Attribute.Of("then_branch", Branch("Add", 0.5f)), IR.Attribute.Of("else_branch", Branch("Mul", -2)));
         var flat = b.Op("Reshape", ifNode.Outputs[0], b.Ints(0, -1));
         var filled = b.Op("ConstantOfShape", [b.Ints(2, 3)], IR.Attribute.Of("value", Tensor.FromArray([1], new[] { 2.5f })));
-        var m = b.Model(flat, b.Op("Add", filled, b.Scalar(1)));
+        // two weights of at least 1 KiB (mapped, 64-byte aligned in version 2); the rest are small (packed)
+        var projected = b.Op("MatMul", b.Op("MatMul", flat, b.Random(7, 75, 4)), b.Random(8, 4, 80));
+        var m = b.Model(flat, b.Op("Add", filled, b.Scalar(1)), projected);
         m.ProducerName = "EnetFormatTests";
         m.Metadata["purpose"] = "round trip";
         m.Opsets["edgenet"] = 1;
@@ -66,10 +68,10 @@ public sealed class EnetFormatTests : IDisposable
         return new() { ["x"] = x, ["cond"] = new Tensor(DataType.Bool, [], new byte[] { (byte)(cond ? 1 : 0) }) };
     }
 
-    private string Written(Model? model = null)
+    private string Written(Model? model = null, uint version = EnetHeader.CurrentVersion)
     {
         string path = Path.Combine(_dir, "model.enet");
-        EnetWriter.Write(model ?? Sample(), path);
+        EnetWriter.Write(model ?? Sample(), path, version);
         return path;
     }
 
@@ -88,10 +90,12 @@ public sealed class EnetFormatTests : IDisposable
         }
     }
 
-    [Fact]
-    public void RoundTripKeepsGraphMetadataAndOutputs()
+    [Theory]
+    [InlineData(1u)]
+    [InlineData(2u)]
+    public void RoundTripKeepsGraphMetadataAndOutputs(uint version)
     {
-        var loaded = EnetReader.Load(Written());
+        var loaded = EnetReader.Load(Written(version: version));
         var original = Sample();
         AssertSameOutputs(original, loaded);
         Assert.Equal(original.Graph.Nodes.Select(n => n.OpType), loaded.Graph.Nodes.Select(n => n.OpType));
@@ -108,23 +112,85 @@ public sealed class EnetFormatTests : IDisposable
         Assert.Equal(2.5f, loaded.Graph.Nodes.Single(n => n.OpType == "ConstantOfShape").GetTensor("value")!.ToFloatArray()[0]);
     }
 
+    private static IEnumerable<Tensor> AllWeights(Model m) => m.Graph.Initializers.Select(v => v.Constant!)
+        .Concat(m.Graph.Nodes.SelectMany(n => n.Attributes.Values).SelectMany(a => (a.Graph?.Initializers.Select(v => v.Constant!) ?? []).Concat(a.Tensor is null ? [] : [a.Tensor])));
+
     [Fact]
-    public unsafe void WeightsAreMappedAt64ByteBoundaries()
+    public unsafe void Version1WeightsAreMappedAt64ByteBoundaries()
     {
-        string path = Written();
+        string path = Written(version: 1);
         var loaded = EnetReader.Load(path);
         var bytes = File.ReadAllBytes(path);
         ulong weightsOffset = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(32));
         Assert.Equal(0UL, weightsOffset % 64);
-        var all = loaded.Graph.Initializers.Select(v => v.Constant!)
-            .Concat(loaded.Graph.Nodes.SelectMany(n => n.Attributes.Values).SelectMany(a => a.Graph?.Initializers.Select(v => v.Constant!) ?? []));
         int count = 0;
-        foreach (var t in all)
+        foreach (var t in AllWeights(loaded))
         {
             fixed (byte* p = t.Data.Span) Assert.Equal(0L, (long)p % 64);
+            Assert.False(System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(t.Data, out _), "version 1 maps every weight");
             count++;
         }
-        Assert.True(count >= 6, $"{count} weights");
+        Assert.True(count >= 8, $"{count} weights");
+    }
+
+    /// <summary>
+    /// Version 2: weights of at least 1 KiB are slices of the mapping (no copy) at 64-byte aligned addresses; smaller
+    /// ones live in one pinned array, each at a multiple of its element size.
+    /// </summary>
+    [Fact]
+    public unsafe void Version2MapsBigWeightsAlignedAndPacksSmallOnes()
+    {
+        var loaded = EnetReader.Load(Written());
+        int big = 0, small = 0;
+        foreach (var t in AllWeights(loaded))
+        {
+            bool inArray = System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(t.Data, out _);
+            fixed (byte* p = t.Data.Span)
+            {
+                if (t.Data.Length >= EnetHeader.BigTensorBytes)
+                {
+                    Assert.False(inArray, "a big weight is a slice of the mapping");
+                    Assert.Equal(0L, (long)p % 64);
+                    big++;
+                }
+                else
+                {
+                    Assert.True(inArray, "a small weight is unpacked into managed memory");
+                    Assert.Equal(0L, (long)p % t.DataType.SizeOf());
+                    small++;
+                }
+            }
+        }
+        Assert.Equal(2, big);
+        Assert.True(small >= 6, $"{small} small weights");
+    }
+
+    /// <summary>
+    /// The v1 file committed beside this test (ds_cnn quantized to int8, written by the version 1 writer before
+    /// version 2 existed) still loads and runs, and gives the same outputs bit for bit once rewritten as version 2.
+    /// </summary>
+    [Fact]
+    public void CommittedVersion1FileStillLoadsAndRuns()
+    {
+        string fixture = Path.Combine(RealModels.RepoPaths.Root, "tests/EdgeNet.Tests/Format/Fixtures/ds_cnn-int8-v1.enet");
+        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(fixture).AsSpan(8)));
+        var v1 = EnetReader.Load(fixture);
+        Assert.Contains(v1.Graph.Nodes, n => n.OpType == "QLinearConv");
+        string data = Path.Combine(Path.GetDirectoryName(RealModels.RepoPaths.Model("generated/ds_cnn/model.onnx"))!, "test_data_set_0");
+        var (name, x) = EdgeNet.Onnx.TensorFiles.ReadPb(Path.Combine(data, "input_0.pb"));
+        var expected = EdgeNet.Onnx.TensorFiles.ReadPb(Path.Combine(data, "output_0.pb")).Tensor.ToFloatArray();
+        var feeds = new Dictionary<string, Tensor> { [v1.Graph.Inputs[0].Name] = x };
+        var fromV1 = new Session(v1).Run(feeds)[0].ToFloatArray();
+        // int8 against the fp32 reference output: same class, close logits
+        Assert.Equal(Array.IndexOf(expected, expected.Max()), Array.IndexOf(fromV1, fromV1.Max()));
+        double err = 0, sig = 0;
+        for (int i = 0; i < expected.Length; i++) { err += Math.Pow(expected[i] - fromV1[i], 2); sig += expected[i] * expected[i]; }
+        Assert.True(10 * Math.Log10(sig / err) > 25, $"SNR {10 * Math.Log10(sig / err):F1} dB (input '{name}')");
+
+        string v2Path = Written(v1);
+        Assert.Equal(2u, BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(v2Path).AsSpan(8)));
+        Assert.True(new FileInfo(v2Path).Length < new FileInfo(fixture).Length, "version 2 is smaller");
+        Assert.Equal(fromV1, new Session(EnetReader.Load(v2Path)).Run(feeds)[0].ToFloatArray());
     }
 
     [Fact]
@@ -137,12 +203,14 @@ public sealed class EnetFormatTests : IDisposable
         Assert.Equal(0x995DC9BBDF1939FAUL, Crc64.End(Crc64.Update(crc, "56789"u8)));
     }
 
-    [Fact]
-    public void HeaderMatchesTheDocumentedLayout()
+    [Theory]
+    [InlineData(1u)]
+    [InlineData(2u)]
+    public void HeaderMatchesTheDocumentedLayout(uint version)
     {
-        var file = File.ReadAllBytes(Written()).AsSpan();
+        var file = File.ReadAllBytes(Written(version: version)).AsSpan();
         Assert.Equal("ENET\r\n\u001a\n"u8.ToArray(), file[..8].ToArray());
-        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(file[8..]));
+        Assert.Equal(version, BinaryPrimitives.ReadUInt32LittleEndian(file[8..]));
         Assert.Equal(64u, BinaryPrimitives.ReadUInt32LittleEndian(file[12..]));
         ulong manifestOffset = BinaryPrimitives.ReadUInt64LittleEndian(file[16..]);
         ulong manifestLength = BinaryPrimitives.ReadUInt64LittleEndian(file[24..]);
@@ -155,18 +223,38 @@ public sealed class EnetFormatTests : IDisposable
         Assert.True(file[(int)(64 + manifestLength)..(int)weightsOffset].IndexOfAnyExcept((byte)0) < 0, "padding is zeros");
         ulong crc = Crc64.End(Crc64.Update(Crc64.Update(Crc64.Begin, file[..56]), file[64..]));
         Assert.Equal(crc, BinaryPrimitives.ReadUInt64LittleEndian(file[56..]));
-        var manifest = EdgeNet.Format.Proto.Manifest.Parser.ParseFrom(file.Slice(64, (int)manifestLength));
-        Assert.Equal(1u, manifest.FormatVersion);
-        Assert.All(manifest.Graph.Weights, w => Assert.Equal(0UL, w.Offset % 64));
+        if (version == 1)
+        {
+            var manifest = EdgeNet.Format.Proto.Manifest.Parser.ParseFrom(file.Slice(64, (int)manifestLength));
+            Assert.Equal(1u, manifest.FormatVersion);
+            Assert.All(manifest.Graph.Weights, w => Assert.Equal(0UL, w.Offset % 64));
+            return;
+        }
+        // version 2: uint32 uncompressed length, then a Brotli stream of a ModelDef
+        var region = file.Slice(64, (int)manifestLength);
+        var raw = new byte[BinaryPrimitives.ReadUInt32LittleEndian(region)];
+        Assert.True(System.IO.Compression.BrotliDecoder.TryDecompress(region[4..], raw, out int written));
+        Assert.Equal(raw.Length, written);
+        var def = EdgeNet.Format.Proto.ModelDef.Parser.ParseFrom(raw);
+        Assert.Equal(2u, def.FormatVersion);
+        Assert.Equal("", def.Strings[0]);
+        Assert.Equal(def.Strings.Order(StringComparer.Ordinal), def.Strings); // sorted
+        var big = def.Graph.Weights.Where(w => !w.Packed).ToList();
+        Assert.Equal(2, big.Count);
+        Assert.All(big, w => Assert.Equal(0UL, w.Offset % 64));
+        Assert.Equal(weightsLength, big.Max(w => w.Offset) + 4 * 80 * 4); // the last big weight ends the file
+        Assert.Equal(def.Packed.Length, (int)def.PackedGroups.Where((_, i) => i % 2 == 1).Sum(x => x));
     }
 
     /// <summary>The header's claim of the file length after corrupting one of its bytes.</summary>
     private static ulong ClaimedLength(byte[] file) => BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(48));
 
-    [Fact]
-    public void AnyCorruptedByteIsAModelFormatErrorNamingTheProblem()
+    [Theory]
+    [InlineData(1u)]
+    [InlineData(2u)]
+    public void AnyCorruptedByteIsAModelFormatErrorNamingTheProblem(uint version)
     {
-        var good = File.ReadAllBytes(Written());
+        var good = File.ReadAllBytes(Written(version: version));
         Assert.True(good.Length > 256);
         for (int offset = 0; offset < good.Length; offset++)
         {
@@ -188,10 +276,12 @@ public sealed class EnetFormatTests : IDisposable
         }
     }
 
-    [Fact]
-    public void EveryTruncationIsReportedAsTruncated()
+    [Theory]
+    [InlineData(1u)]
+    [InlineData(2u)]
+    public void EveryTruncationIsReportedAsTruncated(uint version)
     {
-        var good = File.ReadAllBytes(Written());
+        var good = File.ReadAllBytes(Written(version: version));
         for (int length = 0; length < good.Length; length++)
         {
             var ex = LoadBytes(good.AsSpan(0, length).ToArray());
@@ -212,12 +302,15 @@ public sealed class EnetFormatTests : IDisposable
         Assert.Contains("truncated", LoadBytes([])!.Message); // an empty file: nothing tells it apart from a cut-off one
 
         var newer = File.ReadAllBytes(Written());
-        BinaryPrimitives.WriteUInt32LittleEndian(newer.AsSpan(8), 2);
+        BinaryPrimitives.WriteUInt32LittleEndian(newer.AsSpan(8), 3);
         BinaryPrimitives.WriteUInt64LittleEndian(newer.AsSpan(56), EnetHeader.ChecksumOf(newer));
         var ex = LoadBytes(newer);
         Assert.IsType<ModelFormatException>(ex);
         Assert.Contains("unsupported version", ex.Message);
-        Assert.Contains("version 2", ex.Message);
+        Assert.Contains("version 3", ex.Message);
+        BinaryPrimitives.WriteUInt32LittleEndian(newer.AsSpan(8), 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(newer.AsSpan(56), EnetHeader.ChecksumOf(newer));
+        Assert.Contains("unsupported version", LoadBytes(newer)!.Message);
 
         var missing = Record.Exception(() => EnetReader.Load(Path.Combine(_dir, "nope.enet")));
         Assert.IsType<ModelFormatException>(missing);
@@ -228,10 +321,12 @@ public sealed class EnetFormatTests : IDisposable
     /// EdgeNet error — ModelFormatException for bytes that do not parse, InvalidModelException for a parsed but
     /// invalid graph — never an IndexOutOfRange, NullReference or the like.
     /// </summary>
-    [Fact]
-    public void ManifestGarbageWithAValidChecksumFailsCleanly()
+    [Theory]
+    [InlineData(1u)]
+    [InlineData(2u)]
+    public void ManifestGarbageWithAValidChecksumFailsCleanly(uint version)
     {
-        var good = File.ReadAllBytes(Written());
+        var good = File.ReadAllBytes(Written(version: version));
         ulong manifestLength = BinaryPrimitives.ReadUInt64LittleEndian(good.AsSpan(24));
         var rng = new Random(11);
         for (int offset = 64; offset < 64 + (int)manifestLength; offset++)
