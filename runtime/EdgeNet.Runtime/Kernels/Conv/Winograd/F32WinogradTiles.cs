@@ -1,0 +1,317 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using EdgeNet.Kernels.Activation;
+
+namespace EdgeNet.Kernels.Conv.Winograd;
+
+/// <summary>
+/// The input and output tile transforms of a Winograd conv on NCHW planes, vectorised across the tiles of a tile
+/// row (lane i = tile i), for F(2,3) and F(4,3).
+/// Input: one channel plane is first copied into a "phase" layout: padded row r holds m phase rows of
+/// <see cref="PhaseLength"/> floats, phase p at [q] = x[r − padTop, m·q + p − padLeft] (zero outside the plane), so
+/// column c of the tiles starting at tile q is the contiguous run phase (c mod m) from q + c / m: every tap of α
+/// consecutive tiles is one vector load. V = Bᵀ d B is then written as frequency f's row of the channel: V_f[c, t],
+/// t = ty·tilesW + tx, rows <see cref="RowStride"/> floats apart (a vector past the last tile spills into padding).
+/// Output: the GEMM results M_f[filter, t] of one filter give Y = Aᵀ M A per tile, plus bias, then the activation;
+/// the m×m tiles are scattered into the output plane, clipped at the bottom and right edges.
+/// </summary>
+public sealed unsafe class F32WinogradTiles
+{
+    private readonly int _m, _alpha, _inH, _inW, _padTop, _padLeft, _outH, _outW;
+    private readonly Isa _isa;
+
+    public F32WinogradTiles(WinogradTransform transform, Isa isa, int inH, int inW, int padTop, int padLeft, int outH, int outW)
+    {
+        _m = transform.M;
+        _alpha = transform.Alpha;
+        _isa = isa;
+        _inH = inH; _inW = inW; _padTop = padTop; _padLeft = padLeft; _outH = outH; _outW = outW;
+        Lanes = LanesOf(isa);
+        TilesH = (outH + _m - 1) / _m;
+        TilesW = (outW + _m - 1) / _m;
+        Tiles = TilesH * TilesW;
+        RowStride = Tiles + Lanes;
+        PhaseLength = (TilesW + Lanes - 1) / Lanes * Lanes + 1;
+        PhaseRows = TilesH * _m + 2;
+    }
+
+    /// <summary>Tiles (and phase columns) one vector covers on an ISA path.</summary>
+    public static int LanesOf(Isa isa) => isa switch
+    {
+        Isa.Avx512 => 16,
+        Isa.Avx2 => 8,
+        Isa.Neon => 4,
+        _ => 1,
+    };
+
+    public int Lanes { get; }
+    public int TilesH { get; }
+    public int TilesW { get; }
+    public int Tiles { get; }
+    /// <summary>Floats between consecutive rows of a V_f matrix (tiles plus one vector of spill).</summary>
+    public int RowStride { get; }
+    public int PhaseLength { get; }
+    public int PhaseRows { get; }
+    /// <summary>Floats of the phase copy of one channel plane.</summary>
+    public int PhaseFloats => PhaseRows * _m * PhaseLength;
+
+    /// <summary>
+    /// Transforms one channel plane: <paramref name="v"/> is its row in frequency 0's V matrix, frequency f's row is
+    /// at v + f·<paramref name="frequencyStride"/>; <paramref name="phases"/>: <see cref="PhaseFloats"/> of scratch.
+    /// </summary>
+    public void Input(float* plane, float* phases, float* v, nint frequencyStride)
+    {
+        FillPhases(plane, phases);
+        switch (_isa, _m)
+        {
+            case (Isa.Avx512, 4): Input4<Lanes512, Vector512<float>>(phases, v, frequencyStride); break;
+            case (Isa.Avx512, _): Input2<Lanes512, Vector512<float>>(phases, v, frequencyStride); break;
+            case (Isa.Avx2, 4): Input4<Lanes256, Vector256<float>>(phases, v, frequencyStride); break;
+            case (Isa.Avx2, _): Input2<Lanes256, Vector256<float>>(phases, v, frequencyStride); break;
+            case (Isa.Neon, 4): Input4<Lanes128, Vector128<float>>(phases, v, frequencyStride); break;
+            case (Isa.Neon, _): Input2<Lanes128, Vector128<float>>(phases, v, frequencyStride); break;
+            case (_, 4): Input4<Lanes1, float>(phases, v, frequencyStride); break;
+            default: Input2<Lanes1, float>(phases, v, frequencyStride); break;
+        }
+    }
+
+    /// <summary>
+    /// Output tiles of one filter: <paramref name="mt"/> is its row in frequency 0's GEMM result (tiles floats,
+    /// readable one vector past the end), frequency f's at mt + f·<paramref name="frequencyStride"/>; writes the
+    /// outH×outW plane <paramref name="y"/> = act(Aᵀ M A + bias).
+    /// </summary>
+    public void Output(float* mt, nint frequencyStride, float bias, FusedActivation act, float* y)
+    {
+        switch (_isa, _m)
+        {
+            case (Isa.Avx512, 4): Output4<Lanes512, Vector512<float>>(mt, frequencyStride, bias, act, y); break;
+            case (Isa.Avx512, _): Output2<Lanes512, Vector512<float>>(mt, frequencyStride, bias, act, y); break;
+            case (Isa.Avx2, 4): Output4<Lanes256, Vector256<float>>(mt, frequencyStride, bias, act, y); break;
+            case (Isa.Avx2, _): Output2<Lanes256, Vector256<float>>(mt, frequencyStride, bias, act, y); break;
+            case (Isa.Neon, 4): Output4<Lanes128, Vector128<float>>(mt, frequencyStride, bias, act, y); break;
+            case (Isa.Neon, _): Output2<Lanes128, Vector128<float>>(mt, frequencyStride, bias, act, y); break;
+            case (_, 4): Output4<Lanes1, float>(mt, frequencyStride, bias, act, y); break;
+            default: Output2<Lanes1, float>(mt, frequencyStride, bias, act, y); break;
+        }
+    }
+
+    /// <summary>phases[(r·m + p)·L + q] = x[r − padTop, m·q + p − padLeft], 0 outside the plane.</summary>
+    private void FillPhases(float* plane, float* phases)
+    {
+        int m = _m, len = PhaseLength, rowFloats = m * len;
+        for (int r = 0; r < PhaseRows; r++)
+        {
+            float* dst = phases + (nint)r * rowFloats;
+            int ih = r - _padTop;
+            if ((uint)ih >= (uint)_inH)
+            {
+                new Span<float>(dst, rowFloats).Clear();
+                continue;
+            }
+            float* src = plane + (nint)ih * _inW;
+            for (int p = 0; p < m; p++, dst += len)
+            {
+                // columns m·q + p − padLeft inside [0, inW) for q in [q0, q1)
+                int first = p - _padLeft;
+                int q0 = first >= 0 ? 0 : (-first + m - 1) / m;
+                int q1 = Math.Clamp((_inW - first + m - 1) / m, q0, len);
+                int q = 0;
+                for (; q < q0; q++) dst[q] = 0;
+                float* s = src + first;
+                if (m == 4)
+                    for (; q < q1; q++) dst[q] = s[4 * q];
+                else
+                    for (; q < q1; q++) dst[q] = s[2 * q];
+                for (; q < len; q++) dst[q] = 0;
+            }
+        }
+    }
+
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Input4<L, V>(float* phases, float* v, nint fs) where L : IWinogradLanes<V> where V : unmanaged
+    {
+        int lanes = L.Count, len = PhaseLength, rowFloats = 4 * len, tilesW = TilesW;
+        float* h = stackalloc float[36 * lanes];
+        for (int ty = 0; ty < TilesH; ty++)
+            for (int tx = 0; tx < tilesW; tx += lanes)
+            {
+                float* row = phases + (nint)ty * 4 * rowFloats + tx;
+                // rows: h[r, ·] = Bᵀ d[r, ·]ᵀ (the column transform of each row, d B)
+                for (int r = 0; r < 6; r++, row += rowFloats)
+                {
+                    V d0 = L.Load(row), d1 = L.Load(row + len), d2 = L.Load(row + 2 * len), d3 = L.Load(row + 3 * len);
+                    V d4 = L.Load(row + 1), d5 = L.Load(row + len + 1);
+                    BT6<L, V>(d0, d1, d2, d3, d4, d5, h + r * 6 * lanes, lanes);
+                }
+                // columns: V[·, j] = Bᵀ h[·, j]
+                float* dst = v + ty * tilesW + tx;
+                for (int j = 0; j < 6; j++)
+                {
+                    float* col = h + j * lanes;
+                    V e0 = L.Load(col), e1 = L.Load(col + 6 * lanes), e2 = L.Load(col + 12 * lanes);
+                    V e3 = L.Load(col + 18 * lanes), e4 = L.Load(col + 24 * lanes), e5 = L.Load(col + 30 * lanes);
+                    BT6Strided<L, V>(e0, e1, e2, e3, e4, e5, dst + j * fs, 6 * fs);
+                }
+            }
+    }
+
+    /// <summary>o = Bᵀ d for F(4,3), stored o_i at out + i·step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BT6<L, V>(V d0, V d1, V d2, V d3, V d4, V d5, float* out0, int step) where L : IWinogradLanes<V> where V : unmanaged
+    {
+        V s = L.Sub(d4, d2);
+        V t = L.Sub(d3, d1);
+        L.Store(out0, L.MulAdd(d2, -5, L.MulAdd(d0, 4, d4)));
+        L.Store(out0 + step, L.MulAdd(L.Add(d1, d2), -4, L.Add(d3, d4)));
+        L.Store(out0 + 2 * step, L.MulAdd(L.Sub(d1, d2), 4, L.Sub(d4, d3)));
+        L.Store(out0 + 3 * step, L.MulAdd(t, 2, s));
+        L.Store(out0 + 4 * step, L.MulAdd(t, -2, s));
+        L.Store(out0 + 5 * step, L.MulAdd(d3, -5, L.MulAdd(d1, 4, d5)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BT6Strided<L, V>(V d0, V d1, V d2, V d3, V d4, V d5, float* out0, nint step) where L : IWinogradLanes<V> where V : unmanaged
+    {
+        V s = L.Sub(d4, d2);
+        V t = L.Sub(d3, d1);
+        L.Store(out0, L.MulAdd(d2, -5, L.MulAdd(d0, 4, d4)));
+        L.Store(out0 + step, L.MulAdd(L.Add(d1, d2), -4, L.Add(d3, d4)));
+        L.Store(out0 + 2 * step, L.MulAdd(L.Sub(d1, d2), 4, L.Sub(d4, d3)));
+        L.Store(out0 + 3 * step, L.MulAdd(t, 2, s));
+        L.Store(out0 + 4 * step, L.MulAdd(t, -2, s));
+        L.Store(out0 + 5 * step, L.MulAdd(d3, -5, L.MulAdd(d1, 4, d5)));
+    }
+
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Input2<L, V>(float* phases, float* v, nint fs) where L : IWinogradLanes<V> where V : unmanaged
+    {
+        int lanes = L.Count, len = PhaseLength, rowFloats = 2 * len, tilesW = TilesW;
+        float* h = stackalloc float[16 * lanes];
+        for (int ty = 0; ty < TilesH; ty++)
+            for (int tx = 0; tx < tilesW; tx += lanes)
+            {
+                float* row = phases + (nint)ty * 2 * rowFloats + tx;
+                for (int r = 0; r < 4; r++, row += rowFloats)
+                {
+                    V d0 = L.Load(row), d1 = L.Load(row + len), d2 = L.Load(row + 1), d3 = L.Load(row + len + 1);
+                    float* o = h + r * 4 * lanes;
+                    L.Store(o, L.Sub(d0, d2));
+                    L.Store(o + lanes, L.Add(d1, d2));
+                    L.Store(o + 2 * lanes, L.Sub(d2, d1));
+                    L.Store(o + 3 * lanes, L.Sub(d1, d3));
+                }
+                float* dst = v + ty * tilesW + tx;
+                for (int j = 0; j < 4; j++)
+                {
+                    float* col = h + j * lanes;
+                    V e0 = L.Load(col), e1 = L.Load(col + 4 * lanes), e2 = L.Load(col + 8 * lanes), e3 = L.Load(col + 12 * lanes);
+                    float* o = dst + j * fs;
+                    L.Store(o, L.Sub(e0, e2));
+                    L.Store(o + 4 * fs, L.Add(e1, e2));
+                    L.Store(o + 8 * fs, L.Sub(e2, e1));
+                    L.Store(o + 12 * fs, L.Sub(e1, e3));
+                }
+            }
+    }
+
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Output4<L, V>(float* mt, nint fs, float bias, FusedActivation act, float* y) where L : IWinogradLanes<V> where V : unmanaged
+    {
+        int lanes = L.Count, tilesW = TilesW;
+        float* h = stackalloc float[24 * lanes];
+        float* o = stackalloc float[16 * lanes];
+        V b = L.Broadcast(bias);
+        for (int ty = 0; ty < TilesH; ty++)
+            for (int tx = 0; tx < tilesW; tx += lanes)
+            {
+                float* src = mt + ty * tilesW + tx;
+                // rows i of the α×α frequencies: h[i, q] = (M A)[i, q]
+                for (int i = 0; i < 6; i++)
+                {
+                    float* s = src + i * 6 * fs;
+                    V m0 = L.Load(s), m1 = L.Load(s + fs), m2 = L.Load(s + 2 * fs), m3 = L.Load(s + 3 * fs), m4 = L.Load(s + 4 * fs), m5 = L.Load(s + 5 * fs);
+                    AT6<L, V>(m0, m1, m2, m3, m4, m5, h + i * 4 * lanes, lanes);
+                }
+                // columns q: Y[r, q] = (Aᵀ h)[r, q]
+                for (int q = 0; q < 4; q++)
+                {
+                    float* c = h + q * lanes;
+                    V m0 = L.Load(c), m1 = L.Load(c + 4 * lanes), m2 = L.Load(c + 8 * lanes), m3 = L.Load(c + 12 * lanes), m4 = L.Load(c + 16 * lanes), m5 = L.Load(c + 20 * lanes);
+                    V s12 = L.Add(m1, m2), d12 = L.Sub(m1, m2), s34 = L.Add(m3, m4), d34 = L.Sub(m3, m4);
+                    L.Store(o + q * lanes, L.Activate(L.Add(L.Add(L.Add(m0, s12), s34), b), act));
+                    L.Store(o + (4 + q) * lanes, L.Activate(L.Add(L.MulAdd(d34, 2, d12), b), act));
+                    L.Store(o + (8 + q) * lanes, L.Activate(L.Add(L.MulAdd(s34, 4, s12), b), act));
+                    L.Store(o + (12 + q) * lanes, L.Activate(L.Add(L.MulAdd(d34, 8, L.Add(d12, m5)), b), act));
+                }
+                Scatter(o, lanes, ty, tx, y);
+            }
+    }
+
+    /// <summary>o = Aᵀ m for F(4,3), stored o_i at out + i·step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AT6<L, V>(V m0, V m1, V m2, V m3, V m4, V m5, float* out0, int step) where L : IWinogradLanes<V> where V : unmanaged
+    {
+        V s12 = L.Add(m1, m2), d12 = L.Sub(m1, m2), s34 = L.Add(m3, m4), d34 = L.Sub(m3, m4);
+        L.Store(out0, L.Add(L.Add(m0, s12), s34));
+        L.Store(out0 + step, L.MulAdd(d34, 2, d12));
+        L.Store(out0 + 2 * step, L.MulAdd(s34, 4, s12));
+        L.Store(out0 + 3 * step, L.MulAdd(d34, 8, L.Add(d12, m5)));
+    }
+
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Output2<L, V>(float* mt, nint fs, float bias, FusedActivation act, float* y) where L : IWinogradLanes<V> where V : unmanaged
+    {
+        int lanes = L.Count, tilesW = TilesW;
+        float* h = stackalloc float[8 * lanes];
+        float* o = stackalloc float[4 * lanes];
+        V b = L.Broadcast(bias);
+        for (int ty = 0; ty < TilesH; ty++)
+            for (int tx = 0; tx < tilesW; tx += lanes)
+            {
+                float* src = mt + ty * tilesW + tx;
+                for (int i = 0; i < 4; i++)
+                {
+                    float* s = src + i * 4 * fs;
+                    V m0 = L.Load(s), m1 = L.Load(s + fs), m2 = L.Load(s + 2 * fs), m3 = L.Load(s + 3 * fs);
+                    L.Store(h + i * 2 * lanes, L.Add(L.Add(m0, m1), m2));
+                    L.Store(h + (i * 2 + 1) * lanes, L.Sub(L.Sub(m1, m2), m3));
+                }
+                for (int q = 0; q < 2; q++)
+                {
+                    float* c = h + q * lanes;
+                    V m0 = L.Load(c), m1 = L.Load(c + 2 * lanes), m2 = L.Load(c + 4 * lanes), m3 = L.Load(c + 6 * lanes);
+                    L.Store(o + q * lanes, L.Activate(L.Add(L.Add(L.Add(m0, m1), m2), b), act));
+                    L.Store(o + (2 + q) * lanes, L.Activate(L.Add(L.Sub(L.Sub(m1, m2), m3), b), act));
+                }
+                Scatter(o, lanes, ty, tx, y);
+            }
+    }
+
+    /// <summary>y[m·ty + r, m·(tx + l) + q] = o[(r·m + q)·lanes + l] inside the plane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Scatter(float* o, int lanes, int ty, int tx, float* y)
+    {
+        int m = _m, rows = Math.Min(m, _outH - m * ty), count = Math.Min(lanes, TilesW - tx);
+        int ow0 = m * tx, outW = _outW;
+        bool fullRight = m * (tx + count) <= outW;
+        for (int r = 0; r < rows; r++)
+        {
+            float* dst = y + (nint)(m * ty + r) * outW + ow0;
+            float* src = o + r * m * lanes;
+            if (fullRight)
+            {
+                for (int l = 0; l < count; l++, dst += m)
+                    for (int q = 0; q < m; q++) dst[q] = src[q * lanes + l];
+            }
+            else
+            {
+                for (int l = 0; l < count; l++, dst += m)
+                    for (int q = 0; q < m && ow0 + l * m + q < outW; q++) dst[q] = src[q * lanes + l];
+            }
+        }
+    }
+}
