@@ -113,10 +113,12 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
 
     /// <summary>
     /// The output tile side (4 or 2) Winograd should use for this conv, or 0 when it should not: only 3×3, stride 1,
-    /// dilation 1, group 1, 2-D convs, and only when the estimated cost (in multiply-add lanes) of the best tile is
-    /// below <see cref="Margin"/> of the direct GEMM's. A tile's cost is its α² GEMMs (tiles rounded up to whole NR
-    /// panels), the input transform per channel and tile, the output transform per filter and tile, and the extra
-    /// transformed weight bytes, which are streamed from memory on every run (<see cref="CostPerWeightByte"/>).
+    /// dilation 1, group 1, 2-D convs, with at most <see cref="MaxWeightBytes"/> of transformed weights, and only when
+    /// the estimated time of the best tile is below <see cref="Margin"/> of the direct GEMM's. Times are in GEMM
+    /// multiply-add lanes (about 95 per ns on one AVX-512 core): the α² GEMMs with tiles rounded up to whole NR
+    /// panels and filters to MR rows; the direct GEMM's 9·C·M·positions at <see cref="DirectEfficiency"/>; the
+    /// transforms per tile and channel (input) or filter (output), measured on ResNet-18's stages, half of it growing
+    /// with the lanes lost when a tile row is not a whole number of vectors; and the transformed weight bytes.
     /// </summary>
     internal static int Choose(ConvShape s, F32GemmMicrokernel uk, int lanes)
     {
@@ -124,7 +126,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         if (s.Group != 1 || g.Rank != 2 || g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1) return 0;
         if (s.Batch == 0 || s.InChannels == 0 || s.OutChannels == 0 || g.OutVolume == 0) return 0;
         double c = s.InChannels, f = s.OutChannels;
-        double direct = 9.0 * c * f * g.OutVolume;
+        double direct = 9.0 * c * f * g.OutVolume / DirectEfficiency;
         int best = 0;
         double bestCost = direct * Margin;
         foreach (int m in (ReadOnlySpan<int>)[4, 2])
@@ -132,28 +134,30 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
             int alpha = m + 2, freq = alpha * alpha;
             if ((long)freq * s.InChannels * s.OutChannels * sizeof(float) > MaxWeightBytes) continue;
             int tilesW = (g.OutW + m - 1) / m, tiles = (g.OutH + m - 1) / m * tilesW;
-            int panels = (tiles + uk.NR - 1) / uk.NR;
-            double gemm = (double)freq * c * panels * uk.NR * RoundUp(s.OutChannels, uk.MR);
-            // transforms: per tile row, ⌈tilesW / lanes⌉ vectors do the work of tilesW tiles
-            double rowWaste = (double)RoundUp(tilesW, lanes) / tilesW;
-            double transforms = tiles * rowWaste * (c * InputCost(m) + f * OutputCost(m)) + (double)c * g.InVolume * PhaseCost;
-            double weights = (freq - 9.0) * c * f * sizeof(float) * CostPerWeightByte;
+            double gemm = (double)freq * c * RoundUp(tiles, uk.NR) * RoundUp(s.OutChannels, uk.MR);
+            double rowWaste = 0.5 + 0.5 * RoundUp(tilesW, lanes) / tilesW;
+            double transforms = tiles * rowWaste * (c * InputCost(m) + f * OutputCost(m));
+            double weights = freq * c * f * sizeof(float) * CostPerWeightByte;
             double cost = gemm + transforms + weights;
             if (cost < bestCost) { best = m; bestCost = cost; }
         }
         return best;
     }
 
-    /// <summary>Winograd must beat the direct GEMM's estimate by this factor (the estimates are rough).</summary>
-    private const double Margin = 0.8;
-    /// <summary>Multiply-add lanes the input transform costs per tile and channel (vector loads, adds, spills).</summary>
-    private static double InputCost(int m) => m == 4 ? 200 : 60;
-    /// <summary>Multiply-add lanes the output transform costs per tile and filter (including the scalar scatter).</summary>
-    private static double OutputCost(int m) => m == 4 ? 200 : 60;
-    /// <summary>Scalar phase copy of the input, per input element.</summary>
-    private const double PhaseCost = 8;
-    /// <summary>Multiply-add lanes one transformed weight byte costs to stream from memory (about 5 B/ns against 80 lanes/ns).</summary>
-    private const double CostPerWeightByte = 16;
+    /// <summary>Winograd must beat the direct GEMM's estimate by this factor.</summary>
+    private const double Margin = 0.9;
+    /// <summary>Share of the microkernel's peak the direct conv kernels reach on these shapes (about 85 of 95 GMAC/s).</summary>
+    private const double DirectEfficiency = 0.9;
+    /// <summary>GEMM lanes one tile of one channel costs in the input transform (phase copy, transform, V stores).</summary>
+    private static double InputCost(int m) => m == 4 ? 950 : 600;
+    /// <summary>GEMM lanes one tile of one filter costs in the output transform (loads, transform, activation, stores).</summary>
+    private static double OutputCost(int m) => m == 4 ? 750 : 350;
+    /// <summary>
+    /// GEMM lanes one transformed weight byte costs: in a whole model the weights come from memory on every run, and
+    /// the α² GEMMs use each weight only once per tile (ResNet-18's 256×14² stage with F(2,3): 49 multiply-adds per
+    /// 4 bytes), so with few tiles they wait for memory (about 10 GB/s against 95 lanes/ns) rather than compute.
+    /// </summary>
+    private const double CostPerWeightByte = 10;
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeNet.Kernels.Activation;
+using EdgeNet.Kernels.Gemm;
 
 namespace EdgeNet.Kernels.Conv.Winograd;
 
@@ -19,6 +21,8 @@ public sealed unsafe class F32WinogradTiles
 {
     private readonly int _m, _alpha, _inH, _inW, _padTop, _padLeft, _outH, _outW;
     private readonly Isa _isa;
+    /// <summary>AVX-512 permutes deinterleave the phases and interleave the output tiles (else scalar moves).</summary>
+    private readonly bool _permute;
 
     public F32WinogradTiles(WinogradTransform transform, Isa isa, int inH, int inW, int padTop, int padLeft, int outH, int outW)
     {
@@ -31,7 +35,9 @@ public sealed unsafe class F32WinogradTiles
         TilesW = (outW + _m - 1) / _m;
         Tiles = TilesH * TilesW;
         RowStride = Tiles + Lanes;
+        _permute = isa == Isa.Avx512 && Avx512F.IsSupported;
         PhaseLength = (TilesW + Lanes - 1) / Lanes * Lanes + 1;
+        if (_permute) PhaseLength = (PhaseLength + 15) / 16 * 16;
         PhaseRows = TilesH * _m + 2;
     }
 
@@ -52,8 +58,8 @@ public sealed unsafe class F32WinogradTiles
     public int RowStride { get; }
     public int PhaseLength { get; }
     public int PhaseRows { get; }
-    /// <summary>Floats of the phase copy of one channel plane.</summary>
-    public int PhaseFloats => PhaseRows * _m * PhaseLength;
+    /// <summary>Floats of the phase copy of one channel plane (and, on the permute path, one zero-bordered padded row).</summary>
+    public int PhaseFloats => PhaseRows * _m * PhaseLength + (_permute ? _m * PhaseLength + 64 : 0);
 
     /// <summary>
     /// Transforms one channel plane: <paramref name="v"/> is its row in frequency 0's V matrix, frequency f's row is
@@ -98,6 +104,11 @@ public sealed unsafe class F32WinogradTiles
     /// <summary>phases[(r·m + p)·L + q] = x[r − padTop, m·q + p − padLeft], 0 outside the plane.</summary>
     private void FillPhases(float* plane, float* phases)
     {
+        if (_permute)
+        {
+            FillPhasesPermute(plane, phases);
+            return;
+        }
         int m = _m, len = PhaseLength, rowFloats = m * len;
         for (int r = 0; r < PhaseRows; r++)
         {
@@ -123,6 +134,57 @@ public sealed unsafe class F32WinogradTiles
                 else
                     for (; q < q1; q++) dst[q] = s[2 * q];
                 for (; q < len; q++) dst[q] = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="FillPhases"/> with AVX-512: each input row is copied into a zero-bordered padded row, whose 64 (F(4,3))
+    /// or 32 (F(2,3)) float chunks are split into the phases by two-source permutes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FillPhasesPermute(float* plane, float* phases)
+    {
+        int m = _m, len = PhaseLength, rowFloats = m * len;
+        float* padded = phases + (nint)PhaseRows * rowFloats;
+        new Span<float>(padded, rowFloats + 64).Clear();
+        var index = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var one = Vector512.Create(1);
+        for (int r = 0; r < PhaseRows; r++)
+        {
+            float* dst = phases + (nint)r * rowFloats;
+            int ih = r - _padTop;
+            if ((uint)ih >= (uint)_inH)
+            {
+                new Span<float>(dst, rowFloats).Clear();
+                continue;
+            }
+            F32GemmEpilogue.Copy(plane + (nint)ih * _inW, padded + _padLeft, _inW);
+            if (m == 4)
+            {
+                for (int q = 0; q < len; q += 16)
+                {
+                    float* s = padded + 4 * q;
+                    var v0 = Vector512.Load(s); var v1 = Vector512.Load(s + 16); var v2 = Vector512.Load(s + 32); var v3 = Vector512.Load(s + 48);
+                    var idx = index;
+                    for (int p = 0; p < 4; p++, idx += one)
+                    {
+                        var lo = Avx512F.PermuteVar16x32x2(v0, idx, v1);
+                        var hi = Avx512F.PermuteVar16x32x2(v2, idx, v3);
+                        Vector512.WithUpper(lo, hi.GetLower()).Store(dst + p * len + q);
+                    }
+                }
+            }
+            else
+            {
+                for (int q = 0; q < len; q += 16)
+                {
+                    float* s = padded + 2 * q;
+                    var v0 = Vector512.Load(s); var v1 = Vector512.Load(s + 16);
+                    Avx512F.PermuteVar16x32x2(v0, even, v1).Store(dst + q);
+                    Avx512F.PermuteVar16x32x2(v0, even + one, v1).Store(dst + len + q);
+                }
             }
         }
     }
@@ -291,10 +353,53 @@ public sealed unsafe class F32WinogradTiles
             }
     }
 
+    /// <summary><see cref="Scatter"/> with AVX-512 (16 lanes): each output row of 16 tiles is interleaved by
+    /// two-source permutes into a stack row, then copied (clipped) to the plane.</summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ScatterPermute(float* o, int ty, int tx, float* y)
+    {
+        int m = _m, rows = Math.Min(m, _outH - m * ty), ow0 = m * tx, count = Math.Min(m * 16, _outW - ow0);
+        float* row = stackalloc float[64];
+        for (int r = 0; r < rows; r++)
+        {
+            float* src = o + r * m * 16;
+            if (m == 4)
+            {
+                // pairs (q0, q1) and (q2, q3) of tiles 0..7 and 8..15, then quads
+                var pairLo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+                var pairHi = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+                var quadLo = Vector512.Create(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+                var quadHi = Vector512.Create(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+                var o0 = Vector512.Load(src); var o1 = Vector512.Load(src + 16); var o2 = Vector512.Load(src + 32); var o3 = Vector512.Load(src + 48);
+                var a = Avx512F.PermuteVar16x32x2(o0, pairLo, o1);
+                var b = Avx512F.PermuteVar16x32x2(o2, pairLo, o3);
+                var c = Avx512F.PermuteVar16x32x2(o0, pairHi, o1);
+                var d = Avx512F.PermuteVar16x32x2(o2, pairHi, o3);
+                Avx512F.PermuteVar16x32x2(a, quadLo, b).Store(row);
+                Avx512F.PermuteVar16x32x2(a, quadHi, b).Store(row + 16);
+                Avx512F.PermuteVar16x32x2(c, quadLo, d).Store(row + 32);
+                Avx512F.PermuteVar16x32x2(c, quadHi, d).Store(row + 48);
+            }
+            else
+            {
+                var o0 = Vector512.Load(src); var o1 = Vector512.Load(src + 16);
+                Avx512F.PermuteVar16x32x2(o0, Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), o1).Store(row);
+                Avx512F.PermuteVar16x32x2(o0, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), o1).Store(row + 16);
+            }
+            F32GemmEpilogue.Copy(row, y + (nint)(m * ty + r) * _outW + ow0, count);
+        }
+    }
+
     /// <summary>y[m·ty + r, m·(tx + l) + q] = o[(r·m + q)·lanes + l] inside the plane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Scatter(float* o, int lanes, int ty, int tx, float* y)
     {
+        if (_permute)
+        {
+            ScatterPermute(o, ty, tx, y);
+            return;
+        }
         int m = _m, rows = Math.Min(m, _outH - m * ty), count = Math.Min(lanes, TilesW - tx);
         int ow0 = m * tx, outW = _outW;
         bool fullRight = m * (tx + count) <= outW;
