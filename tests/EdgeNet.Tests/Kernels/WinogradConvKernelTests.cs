@@ -19,7 +19,7 @@ namespace EdgeNet.Tests.Kernels;
 /// path, 1 and 2 threads, over channels 1..70, planes 1..30 (tile tails), pads 0/1/asymmetric, bias or not, fused
 /// activations and batch 2; plus the cost model's choices (ResNet-18's stages) and zero allocation per run.
 /// </summary>
-public class WinogradConvKernelTests
+public class WinogradConvKernelTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static IEnumerable<Case> Cases()
     {
@@ -148,6 +148,61 @@ public class WinogradConvKernelTests
                 var (_, run, _) = Build(c, shape, x, w, bias, act, m, IsaSupport.Best, threads);
                 Allocations.AssertNoneAfterWarmUp(run, batch: 10, maxBatches: 40);
             }
+    }
+
+    /// <summary>
+    /// The error of fp32 Winograd against an fp64 direct conv on ResNet-like stages (activations in [0, 1) as after a
+    /// ReLU, He-scaled weights), next to the error of the direct fp32 GEMM path, as a share of the largest |y|: the
+    /// bounds README.md quotes.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 28, 4, 5e-6)]
+    [InlineData(64, 28, 2, 1.5e-6)]
+    [InlineData(256, 14, 4, 1.5e-5)]
+    [InlineData(256, 14, 2, 1.5e-6)]
+    public void ErrorAgainstFp64StaysWithinDocumentedBound(int channels, int size, int m, double bound)
+    {
+        var c = Conv(1, channels, channels, [size, size], [1, 1], [1, 1]);
+        var g = ConvKernelTests.Geometry(c);
+        var rng = new Random(channels + size);
+        var x = new float[channels * size * size];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
+        var w = new float[channels * channels * 9];
+        double scale = Math.Sqrt(2.0 / (9 * channels)) * Math.Sqrt(3);
+        for (int i = 0; i < w.Length; i++) w[i] = (float)((rng.NextDouble() * 2 - 1) * scale);
+        var exact = new double[channels * g.OutVolume];
+        for (int o = 0; o < channels; o++)
+            for (int ch = 0; ch < channels; ch++)
+                for (int oh = 0; oh < size; oh++)
+                    for (int ow = 0; ow < size; ow++)
+                    {
+                        double sum = 0;
+                        for (int kh = 0; kh < 3; kh++)
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                int ih = oh + kh - 1, iw = ow + kw - 1;
+                                if ((uint)ih < (uint)size && (uint)iw < (uint)size)
+                                    sum += (double)x[(ch * size + ih) * size + iw] * w[((o * channels + ch) * 3 + kh) * 3 + kw];
+                            }
+                        exact[(o * size + oh) * size + ow] += sum;
+                    }
+        double peak = exact.Max(Math.Abs);
+        var shape = new ConvShape(1, channels, channels, 1, g);
+        var (_, run, result) = Build(c, shape, x, w, null, FusedActivation.None, m, IsaSupport.Best, 1);
+        run();
+        double wino = MaxError(exact, result()) / peak;
+        var direct = new float[exact.Length];
+        F32ConvReference.Run(shape, x, w, null, direct, FusedActivation.None);
+        double plain = MaxError(exact, direct) / peak;
+        output.WriteLine($"{channels}x{size}² F({m},3): max |error| / max |y| = {wino:E2} (direct fp32 {plain:E2})");
+        Assert.True(wino <= bound, $"F({m},3) error {wino:E2} above {bound:E2}");
+    }
+
+    private static double MaxError(double[] exact, float[] actual)
+    {
+        double max = 0;
+        for (int i = 0; i < exact.Length; i++) max = Math.Max(max, Math.Abs(exact[i] - actual[i]));
+        return max;
     }
 
     private static ConvShape Shape(int c, int m, int size, int stride = 1, int dilation = 1, int group = 1) =>
