@@ -42,7 +42,7 @@ public static class ModelProfile
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total {best.Sum():F3} ms"));
         foreach (var group in plan.Steps.Select((step, i) => (step, i)).GroupBy(x => x.step.Node.OpType).OrderByDescending(g => g.Sum(x => best[x.i])))
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{group.Key,-24} {group.Count(),4} kernels {group.Sum(x => best[x.i]),10:F3} ms"));
-        foreach (var (step, i) in plan.Steps.Select((step, i) => (step, i)).OrderByDescending(x => best[x.i]).Take(40))
+        foreach (var (step, i) in plan.Steps.Select((step, i) => (step, i)).OrderByDescending(x => best[x.i]).Take(12))
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {best[i],9:F3} ms  {step.Node.OpType,-12} {step.Kernel.GetType().Name,-24} {step.Macs / Math.Max(1e-9, best[i]) / 1e6:F1} GMAC/s  {step.Node.Name}"));
     }
 }
