@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using EdgeNet.Kernels.Activation;
 using EdgeNet.Kernels.Gemm;
@@ -21,7 +22,8 @@ public sealed unsafe class F32WinogradTiles
 {
     private readonly int _m, _alpha, _inH, _inW, _padTop, _padLeft, _outH, _outW;
     private readonly Isa _isa;
-    /// <summary>AVX-512 permutes deinterleave the phases and interleave the output tiles (else scalar moves).</summary>
+    /// <summary>Register permutes (AVX-512 two-source permutes, AVX2 shuffles, NEON unzip/zip) deinterleave the phases
+    /// and interleave the output tiles, one vector of tiles at a time; else scalar moves.</summary>
     private readonly bool _permute;
 
     public F32WinogradTiles(WinogradTransform transform, Isa isa, int inH, int inW, int padTop, int padLeft, int outH, int outW)
@@ -35,9 +37,15 @@ public sealed unsafe class F32WinogradTiles
         TilesW = (outW + _m - 1) / _m;
         Tiles = TilesH * TilesW;
         RowStride = Tiles + Lanes;
-        _permute = isa == Isa.Avx512 && Avx512F.IsSupported;
+        _permute = isa switch
+        {
+            Isa.Avx512 => Avx512F.IsSupported,
+            Isa.Avx2 => Avx2.IsSupported,
+            Isa.Neon => AdvSimd.Arm64.IsSupported,
+            _ => false,
+        };
         PhaseLength = (TilesW + Lanes - 1) / Lanes * Lanes + 1;
-        if (_permute) PhaseLength = (PhaseLength + 15) / 16 * 16;
+        if (_permute) PhaseLength = (PhaseLength + Lanes - 1) / Lanes * Lanes;
         PhaseRows = TilesH * _m + 2;
     }
 
@@ -139,8 +147,8 @@ public sealed unsafe class F32WinogradTiles
     }
 
     /// <summary>
-    /// <see cref="FillPhases"/> with AVX-512: each input row is copied into a zero-bordered padded row, whose 64 (F(4,3))
-    /// or 32 (F(2,3)) float chunks are split into the phases by two-source permutes.
+    /// <see cref="FillPhases"/> with register permutes: each input row is copied into a zero-bordered padded row,
+    /// whose chunks of m vectors are split into the m phases.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FillPhasesPermute(float* plane, float* phases)
@@ -148,9 +156,6 @@ public sealed unsafe class F32WinogradTiles
         int m = _m, len = PhaseLength, rowFloats = m * len;
         float* padded = phases + (nint)PhaseRows * rowFloats;
         new Span<float>(padded, rowFloats + 64).Clear();
-        var index = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        var one = Vector512.Create(1);
         for (int r = 0; r < PhaseRows; r++)
         {
             float* dst = phases + (nint)r * rowFloats;
@@ -161,31 +166,101 @@ public sealed unsafe class F32WinogradTiles
                 continue;
             }
             F32GemmEpilogue.Copy(plane + (nint)ih * _inW, padded + _padLeft, _inW);
-            if (m == 4)
+            switch (_isa)
             {
-                for (int q = 0; q < len; q += 16)
+                case Isa.Avx512: SplitAvx512(padded, dst, m, len); break;
+                case Isa.Avx2: SplitAvx2(padded, dst, m, len); break;
+                default: SplitNeon(padded, dst, m, len); break;
+            }
+        }
+    }
+
+    /// <summary>dst[p·len + q] = padded[m·q + p], 16 q at a time.</summary>
+    private static void SplitAvx512(float* padded, float* dst, int m, int len)
+    {
+        var one = Vector512.Create(1);
+        if (m == 4)
+        {
+            var index = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+            for (int q = 0; q < len; q += 16)
+            {
+                float* s = padded + 4 * q;
+                var v0 = Vector512.Load(s); var v1 = Vector512.Load(s + 16); var v2 = Vector512.Load(s + 32); var v3 = Vector512.Load(s + 48);
+                var idx = index;
+                for (int p = 0; p < 4; p++, idx += one)
                 {
-                    float* s = padded + 4 * q;
-                    var v0 = Vector512.Load(s); var v1 = Vector512.Load(s + 16); var v2 = Vector512.Load(s + 32); var v3 = Vector512.Load(s + 48);
-                    var idx = index;
-                    for (int p = 0; p < 4; p++, idx += one)
-                    {
-                        var lo = Avx512F.PermuteVar16x32x2(v0, idx, v1);
-                        var hi = Avx512F.PermuteVar16x32x2(v2, idx, v3);
-                        Vector512.WithUpper(lo, hi.GetLower()).Store(dst + p * len + q);
-                    }
+                    var lo = Avx512F.PermuteVar16x32x2(v0, idx, v1);
+                    var hi = Avx512F.PermuteVar16x32x2(v2, idx, v3);
+                    Vector512.WithUpper(lo, hi.GetLower()).Store(dst + p * len + q);
                 }
             }
-            else
+            return;
+        }
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        for (int q = 0; q < len; q += 16)
+        {
+            float* s = padded + 2 * q;
+            var v0 = Vector512.Load(s); var v1 = Vector512.Load(s + 16);
+            Avx512F.PermuteVar16x32x2(v0, even, v1).Store(dst + q);
+            Avx512F.PermuteVar16x32x2(v0, even + one, v1).Store(dst + len + q);
+        }
+    }
+
+    /// <summary>dst[p·len + q] = padded[m·q + p], 8 q at a time (split into even and odd, once or twice).</summary>
+    private static void SplitAvx2(float* padded, float* dst, int m, int len)
+    {
+        for (int q = 0; q < len; q += 8)
+        {
+            float* s = padded + m * q;
+            var (e01, o01) = EvenOdd(Vector256.Load(s), Vector256.Load(s + 8));
+            if (m == 2)
             {
-                for (int q = 0; q < len; q += 16)
-                {
-                    float* s = padded + 2 * q;
-                    var v0 = Vector512.Load(s); var v1 = Vector512.Load(s + 16);
-                    Avx512F.PermuteVar16x32x2(v0, even, v1).Store(dst + q);
-                    Avx512F.PermuteVar16x32x2(v0, even + one, v1).Store(dst + len + q);
-                }
+                e01.Store(dst + q);
+                o01.Store(dst + len + q);
+                continue;
             }
+            var (e23, o23) = EvenOdd(Vector256.Load(s + 16), Vector256.Load(s + 24));
+            var (p0, p2) = EvenOdd(e01, e23);
+            var (p1, p3) = EvenOdd(o01, o23);
+            p0.Store(dst + q);
+            p1.Store(dst + len + q);
+            p2.Store(dst + 2 * len + q);
+            p3.Store(dst + 3 * len + q);
+        }
+    }
+
+    /// <summary>The even and the odd elements of the 16 floats a ‖ b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float>, Vector256<float>) EvenOdd(Vector256<float> a, Vector256<float> b)
+    {
+        // per 128-bit lane: (a0 a2 b0 b2), then the 64-bit pieces reordered to a0 a2 a4 a6 b0 b2 b4 b6
+        var even = Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+        var odd = Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+        return (even, odd);
+    }
+
+    /// <summary>dst[p·len + q] = padded[m·q + p], 4 q at a time (unzip once or twice).</summary>
+    private static void SplitNeon(float* padded, float* dst, int m, int len)
+    {
+        for (int q = 0; q < len; q += 4)
+        {
+            float* s = padded + m * q;
+            var v0 = Vector128.Load(s); var v1 = Vector128.Load(s + 4);
+            var e01 = AdvSimd.Arm64.UnzipEven(v0, v1);
+            var o01 = AdvSimd.Arm64.UnzipOdd(v0, v1);
+            if (m == 2)
+            {
+                e01.Store(dst + q);
+                o01.Store(dst + len + q);
+                continue;
+            }
+            var v2 = Vector128.Load(s + 8); var v3 = Vector128.Load(s + 12);
+            var e23 = AdvSimd.Arm64.UnzipEven(v2, v3);
+            var o23 = AdvSimd.Arm64.UnzipOdd(v2, v3);
+            AdvSimd.Arm64.UnzipEven(e01, e23).Store(dst + q);
+            AdvSimd.Arm64.UnzipEven(o01, o23).Store(dst + len + q);
+            AdvSimd.Arm64.UnzipOdd(e01, e23).Store(dst + 2 * len + q);
+            AdvSimd.Arm64.UnzipOdd(o01, o23).Store(dst + 3 * len + q);
         }
     }
 
@@ -353,42 +428,102 @@ public sealed unsafe class F32WinogradTiles
             }
     }
 
-    /// <summary><see cref="Scatter"/> with AVX-512 (16 lanes): each output row of 16 tiles is interleaved by
-    /// two-source permutes into a stack row, then copied (clipped) to the plane.</summary>
+    /// <summary><see cref="Scatter"/> with register permutes: each output row of a vector of tiles is interleaved
+    /// into a stack row, then copied (clipped) to the plane.</summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ScatterPermute(float* o, int ty, int tx, float* y)
     {
-        int m = _m, rows = Math.Min(m, _outH - m * ty), ow0 = m * tx, count = Math.Min(m * 16, _outW - ow0);
+        int m = _m, lanes = Lanes, rows = Math.Min(m, _outH - m * ty), ow0 = m * tx, count = Math.Min(m * lanes, _outW - ow0);
         float* row = stackalloc float[64];
         for (int r = 0; r < rows; r++)
         {
-            float* src = o + r * m * 16;
-            if (m == 4)
+            float* src = o + r * m * lanes;
+            switch (_isa)
             {
-                // pairs (q0, q1) and (q2, q3) of tiles 0..7 and 8..15, then quads
-                var pairLo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-                var pairHi = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-                var quadLo = Vector512.Create(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
-                var quadHi = Vector512.Create(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
-                var o0 = Vector512.Load(src); var o1 = Vector512.Load(src + 16); var o2 = Vector512.Load(src + 32); var o3 = Vector512.Load(src + 48);
-                var a = Avx512F.PermuteVar16x32x2(o0, pairLo, o1);
-                var b = Avx512F.PermuteVar16x32x2(o2, pairLo, o3);
-                var c = Avx512F.PermuteVar16x32x2(o0, pairHi, o1);
-                var d = Avx512F.PermuteVar16x32x2(o2, pairHi, o3);
-                Avx512F.PermuteVar16x32x2(a, quadLo, b).Store(row);
-                Avx512F.PermuteVar16x32x2(a, quadHi, b).Store(row + 16);
-                Avx512F.PermuteVar16x32x2(c, quadLo, d).Store(row + 32);
-                Avx512F.PermuteVar16x32x2(c, quadHi, d).Store(row + 48);
-            }
-            else
-            {
-                var o0 = Vector512.Load(src); var o1 = Vector512.Load(src + 16);
-                Avx512F.PermuteVar16x32x2(o0, Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), o1).Store(row);
-                Avx512F.PermuteVar16x32x2(o0, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), o1).Store(row + 16);
+                case Isa.Avx512: InterleaveAvx512(src, row, m); break;
+                case Isa.Avx2: InterleaveAvx2(src, row, m); break;
+                default: InterleaveNeon(src, row, m); break;
             }
             F32GemmEpilogue.Copy(row, y + (nint)(m * ty + r) * _outW + ow0, count);
         }
+    }
+
+    /// <summary>row[m·l + q] = src[q·16 + l] (16 tiles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InterleaveAvx512(float* src, float* row, int m)
+    {
+        var pairLo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var pairHi = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        if (m == 2)
+        {
+            var q0 = Vector512.Load(src); var q1 = Vector512.Load(src + 16);
+            Avx512F.PermuteVar16x32x2(q0, pairLo, q1).Store(row);
+            Avx512F.PermuteVar16x32x2(q0, pairHi, q1).Store(row + 16);
+            return;
+        }
+        // pairs (q0, q1) and (q2, q3) of tiles 0..7 and 8..15, then quads
+        var quadLo = Vector512.Create(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+        var quadHi = Vector512.Create(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+        var o0 = Vector512.Load(src); var o1 = Vector512.Load(src + 16); var o2 = Vector512.Load(src + 32); var o3 = Vector512.Load(src + 48);
+        var a = Avx512F.PermuteVar16x32x2(o0, pairLo, o1);
+        var b = Avx512F.PermuteVar16x32x2(o2, pairLo, o3);
+        var c = Avx512F.PermuteVar16x32x2(o0, pairHi, o1);
+        var d = Avx512F.PermuteVar16x32x2(o2, pairHi, o3);
+        Avx512F.PermuteVar16x32x2(a, quadLo, b).Store(row);
+        Avx512F.PermuteVar16x32x2(a, quadHi, b).Store(row + 16);
+        Avx512F.PermuteVar16x32x2(c, quadLo, d).Store(row + 32);
+        Avx512F.PermuteVar16x32x2(c, quadHi, d).Store(row + 48);
+    }
+
+    /// <summary>row[m·l + q] = src[q·8 + l] (8 tiles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InterleaveAvx2(float* src, float* row, int m)
+    {
+        var o0 = Vector256.Load(src); var o1 = Vector256.Load(src + 8);
+        // per 128-bit lane: (o0[l], o1[l]) pairs of tiles l = 0, 1 (low) and 2, 3 (high), then 4..7
+        var a = Avx.UnpackLow(o0, o1);
+        var b = Avx.UnpackHigh(o0, o1);
+        if (m == 2)
+        {
+            Avx.Permute2x128(a, b, 0x20).Store(row);
+            Avx.Permute2x128(a, b, 0x31).Store(row + 8);
+            return;
+        }
+        var o2 = Vector256.Load(src + 16); var o3 = Vector256.Load(src + 24);
+        var c = Avx.UnpackLow(o2, o3);
+        var d = Avx.UnpackHigh(o2, o3);
+        // quads: tile l | tile l + 4 in each 256-bit register
+        var t0 = Avx.UnpackLow(a.AsDouble(), c.AsDouble()).AsSingle();
+        var t1 = Avx.UnpackHigh(a.AsDouble(), c.AsDouble()).AsSingle();
+        var t2 = Avx.UnpackLow(b.AsDouble(), d.AsDouble()).AsSingle();
+        var t3 = Avx.UnpackHigh(b.AsDouble(), d.AsDouble()).AsSingle();
+        Avx.Permute2x128(t0, t1, 0x20).Store(row);
+        Avx.Permute2x128(t2, t3, 0x20).Store(row + 8);
+        Avx.Permute2x128(t0, t1, 0x31).Store(row + 16);
+        Avx.Permute2x128(t2, t3, 0x31).Store(row + 24);
+    }
+
+    /// <summary>row[m·l + q] = src[q·4 + l] (4 tiles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InterleaveNeon(float* src, float* row, int m)
+    {
+        var o0 = Vector128.Load(src); var o1 = Vector128.Load(src + 4);
+        var a = AdvSimd.Arm64.ZipLow(o0, o1);
+        var b = AdvSimd.Arm64.ZipHigh(o0, o1);
+        if (m == 2)
+        {
+            a.Store(row);
+            b.Store(row + 4);
+            return;
+        }
+        var o2 = Vector128.Load(src + 8); var o3 = Vector128.Load(src + 12);
+        var c = AdvSimd.Arm64.ZipLow(o2, o3);
+        var d = AdvSimd.Arm64.ZipHigh(o2, o3);
+        AdvSimd.Arm64.ZipLow(a.AsDouble(), c.AsDouble()).AsSingle().Store(row);
+        AdvSimd.Arm64.ZipHigh(a.AsDouble(), c.AsDouble()).AsSingle().Store(row + 4);
+        AdvSimd.Arm64.ZipLow(b.AsDouble(), d.AsDouble()).AsSingle().Store(row + 8);
+        AdvSimd.Arm64.ZipHigh(b.AsDouble(), d.AsDouble()).AsSingle().Store(row + 12);
     }
 
     /// <summary>y[m·ty + r, m·(tx + l) + q] = o[(r·m + q)·lanes + l] inside the plane.</summary>
