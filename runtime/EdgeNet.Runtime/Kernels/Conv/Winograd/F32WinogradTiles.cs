@@ -44,8 +44,8 @@ public sealed unsafe class F32WinogradTiles
             Isa.Neon => AdvSimd.Arm64.IsSupported,
             _ => false,
         };
-        PhaseLength = (TilesW + Lanes - 1) / Lanes * Lanes + 1;
-        if (_permute) PhaseLength = (PhaseLength + Lanes - 1) / Lanes * Lanes;
+        // columns q ≤ tilesW are read by real tiles; a vector's lanes past tilesW may read on into the next phase
+        PhaseLength = (TilesW + 1 + Lanes - 1) / Lanes * Lanes;
         PhaseRows = TilesH * _m + 2;
     }
 
@@ -67,7 +67,7 @@ public sealed unsafe class F32WinogradTiles
     public int PhaseLength { get; }
     public int PhaseRows { get; }
     /// <summary>Floats of the phase copy of one channel plane (and, on the permute path, one zero-bordered padded row).</summary>
-    public int PhaseFloats => PhaseRows * _m * PhaseLength + (_permute ? _m * PhaseLength + 64 : 0);
+    public int PhaseFloats => PhaseRows * _m * PhaseLength + (_permute ? _m * PhaseLength + 64 : Lanes);
 
     /// <summary>
     /// Transforms one channel plane: <paramref name="v"/> is its row in frequency 0's V matrix, frequency f's row is
