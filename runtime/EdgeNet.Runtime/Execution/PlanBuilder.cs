@@ -120,7 +120,7 @@ public sealed class PlanBuilder
             inputs[i] = FactsOf(v, node);
             allConstant &= inputs[i]!.Constant is not null;
         }
-        var ctx = new OpContext(node, inputs, _options.Threads, _isa);
+        var ctx = new OpContext(node, inputs, _options.Threads, _isa) { Winograd = _options.Winograd };
         op.Infer(ctx);
         for (int i = 0; i < node.Outputs.Count; i++)
             if (!ctx.OutputSet(i)) throw ShapeInferenceException.For(node, $"output {i} was not inferred");

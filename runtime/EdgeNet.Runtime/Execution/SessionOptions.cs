@@ -29,4 +29,7 @@ public sealed class SessionOptions
 
     /// <summary>Let element-wise ops overwrite an input that dies at that node (on by default).</summary>
     public bool AllowInPlace { get; set; } = true;
+
+    /// <summary>Let 3×3 stride-1 convs use Winograd F(4,3)/F(2,3) where it is estimated faster (on by default; EDGENET_WINOGRAD=0 turns it off).</summary>
+    public bool Winograd { get; set; } = Environment.GetEnvironmentVariable("EDGENET_WINOGRAD") != "0";
 }

@@ -36,6 +36,8 @@ public sealed class OpContext
     public int Threads { get; }
     /// <summary>The ISA path kernels of this session take (resolved once per session).</summary>
     public Isa Isa { get; }
+    /// <summary>Whether Conv may use Winograd kernels (<see cref="Execution.SessionOptions.Winograd"/>).</summary>
+    public bool Winograd { get; init; } = true;
 
     public int InputCount => _inputs.Length;
     public int OutputCount => _outputs.Length;

@@ -47,6 +47,7 @@ public sealed class ConvOp : OpDefinition
         var shape = new ConvShape(x[0], x[1], w[0], (int)ctx.Int("group", 1), Geometry(ctx));
         var activation = FusedActivation.Of(ctx.Node);
         return DepthwiseConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
+            ?? (Kernel?)WinogradConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
             ?? (Kernel?)SmallOutputConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
             ?? (Kernel?)ShiftedConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
             ?? (Kernel?)GemmConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
