@@ -25,6 +25,7 @@ public abstract unsafe class F32ConvGemm
     public const int MaxDepth = 512;
 
     /// <summary>The kernel for <paramref name="isa"/>, or null for the scalar path and shapes it does not take.</summary>
+    /// <param name="inVolume">floats of one image of the input (channels × spatial volume)</param>
     /// <param name="packer">im2col panels for B, or null when B is the input read in place (1×1, stride 1, no pads)</param>
     public static F32ConvGemm? Create(Isa isa, int batch, int m, int n, int k, int inVolume, F32Im2ColPacker? packer,
         ReadOnlySpan<float> weights, FusedActivation activation, int threads)

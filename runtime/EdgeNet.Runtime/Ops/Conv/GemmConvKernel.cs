@@ -54,7 +54,7 @@ internal sealed unsafe class GemmConvKernel : Kernel
         var uk = F32GemmMicrokernel.For(ctx.Isa);
         bool pointwise = g.KernelVolume == 1 && g.Strides.All(v => v == 1) && g.PadBegin.All(v => v == 0) && g.PadEnd.All(v => v == 0);
         if (s.Group == 1 && ctx.InputConstant(1) is { } constant
-            && F32ConvGemm.Create(ctx.Isa, s.Batch, mPerGroup, outVolume, depth, inVolume, pointwise ? null : new F32Im2ColPacker(g, depth),
+            && F32ConvGemm.Create(ctx.Isa, s.Batch, mPerGroup, outVolume, depth, s.InChannels * inVolume, pointwise ? null : new F32Im2ColPacker(g, depth),
                 constant.AsSpan<float>(), activation, ctx.Threads) is { } fused)
             return new GemmConvKernel(fused, uk, hasBias);
         int groupStride = F32GemmPacking.PackedASize(mPerGroup, depth, uk.MR);
