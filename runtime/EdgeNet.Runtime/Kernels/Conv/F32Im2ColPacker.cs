@@ -13,7 +13,7 @@ namespace EdgeNet.Kernels.Conv;
 /// (canonical 3-D), so a tile row is a gather along output rows, contiguous when the stride is 1.
 /// Short output rows make that gather a string of tiny runs, each with its own bounds arithmetic (DS-CNN's first
 /// conv: 40 rows × 25 runs of 5); when the whole im2col matrix of one item is small, its input offsets are computed
-/// once (<see cref="GatherTable"/>) and a tile is a plain indexed copy.
+/// once (<see cref="GatherTable"/>) and a tile is a plain indexed copy (eight lanes per masked gather with AVX2).
 /// </summary>
 public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
 {
@@ -131,6 +131,16 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
                     int* t = table + (nint)(k0 + r) * n + p0;
                     float* d = panel + (nint)r * nr;
                     int col = 0;
+                    if (Avx2.IsSupported)
+                    {
+                        // eight at a time: a masked gather reads only the lanes inside the input (the others stay 0)
+                        for (; col + 8 <= cols; col += 8)
+                        {
+                            var index = Vector256.Load(t + col);
+                            var inside = Vector256.GreaterThanOrEqual(index, Vector256<int>.Zero).AsSingle();
+                            Avx2.GatherMaskVector256(Vector256<float>.Zero, source, index, inside, 4).Store(d + col);
+                        }
+                    }
                     for (; col < cols; col++)
                     {
                         int o = t[col];
