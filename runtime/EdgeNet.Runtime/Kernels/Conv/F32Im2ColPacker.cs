@@ -177,6 +177,19 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
             int t = 0;
             if (stride == 1)
                 for (; t + 4 <= chunk; t += 4) Vector128.Load(src + t).Store(p + t);
+            else if (stride == 2 && Avx512F.IsSupported)
+            {
+                // even lanes of two 16-float loads in one two-source permute; the second load ends at src[2t+31],
+                // inside the row while t+17 ≤ count (then eight and four at a time as below)
+                var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                for (; t + 16 <= chunk && t + 17 <= count; t += 16)
+                    Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * t), evens, Vector512.Load(src + 2 * t + 16)).Store(p + t);
+                for (; t + 8 <= chunk && t + 9 <= count; t += 8)
+                {
+                    var even = Avx.Shuffle(Vector256.Load(src + 2 * t), Vector256.Load(src + 2 * t + 8), 0b10_00_10_00);
+                    Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle().Store(p + t);
+                }
+            }
             else if (stride == 2 && Avx2.IsSupported)
             {
                 // even lanes of two 8-float loads: in-lane shuffle, then the 64-bit quarters put in order;
