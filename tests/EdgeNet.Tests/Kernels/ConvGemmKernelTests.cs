@@ -20,13 +20,14 @@ public class ConvGemmKernelTests
     private static IEnumerable<(Case Case, bool Fused)> Cases()
     {
         // pointwise: rows not a multiple of any MR (1, 5, 13, 17), positions with and without a partial panel,
-        // prime K, batch 2, K at the limit (512), and the mobile-net shapes (K 16, 32; 112×112 scaled down)
+        // prime K, batch 2, K 512 and at the limit (1024), and the mobile-net shapes (K 16, 32; 112×112 scaled down)
         yield return (new(1, 16, 96, 1, [23, 29], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), true);
         yield return (new(2, 7, 13, 1, [9, 11], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), true);
         yield return (new(1, 32, 17, 1, [16, 16], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0], Bias: false), true);
         yield return (new(1, 64, 64, 1, [25, 5], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), true);
         yield return (new(1, 31, 5, 1, [3, 43], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), true);
         yield return (new(2, 512, 9, 1, [4, 33], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), true);
+        yield return (new(1, 1024, 11, 1, [5, 30], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), true);
         yield return (new(1, 2, 1, 1, [1, 1], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), true);
         // enough multiply-adds for two threads (column blocks claimed by both parts)
         yield return (new(1, 32, 48, 1, [40, 30], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), true);
@@ -43,7 +44,7 @@ public class ConvGemmKernelTests
         yield return (new(2, 3, 9, 1, [50], [7], [3], [1], [3], [3]), true);
         yield return (new(1, 3, 40, 1, [60, 50], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]), true);
         // not this kernel: K past the limit, groups, weights as an input
-        yield return (new(1, 600, 8, 1, [5, 30], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), false);
+        yield return (new(1, 1030, 8, 1, [5, 30], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), false);
         yield return (new(1, 8, 12, 4, [10, 10], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]), false);
         yield return (new(1, 8, 12, 1, [10, 10], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0], ConstWeights: false), false);
     }
