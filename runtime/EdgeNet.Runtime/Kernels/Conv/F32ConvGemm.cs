@@ -228,6 +228,26 @@ internal static unsafe class F32ConvTile<TS, TV> where TS : IF32Simd<TV> where T
             if (rows > 6) { TV s = TS.Splat(a[6]); c60 = TS.MultiplyAdd(b0, s, c60); c61 = TS.MultiplyAdd(b1, s, c61); }
             if (rows > 7) { TV s = TS.Splat(a[7]); c70 = TS.MultiplyAdd(b0, s, c70); c71 = TS.MultiplyAdd(b1, s, c71); }
         }
+        if (typeof(TA) == typeof(AnyActivation))
+        {
+            // an activation that is a call (HardSwish, Sigmoid, ...) would spill the other accumulators around each
+            // call: store the biased sums, then activate the tile row by row while it is in L1
+            Finish<NoActivation>(c00, c01, bias, 0, c, lo, hi, act);
+            if (rows > 1) Finish<NoActivation>(c10, c11, bias, 1, c + ldc, lo, hi, act);
+            if (rows > 2) Finish<NoActivation>(c20, c21, bias, 2, c + 2 * ldc, lo, hi, act);
+            if (rows > 3) Finish<NoActivation>(c30, c31, bias, 3, c + 3 * ldc, lo, hi, act);
+            if (rows > 4) Finish<NoActivation>(c40, c41, bias, 4, c + 4 * ldc, lo, hi, act);
+            if (rows > 5) Finish<NoActivation>(c50, c51, bias, 5, c + 5 * ldc, lo, hi, act);
+            if (rows > 6) Finish<NoActivation>(c60, c61, bias, 6, c + 6 * ldc, lo, hi, act);
+            if (rows > 7) Finish<NoActivation>(c70, c71, bias, 7, c + 7 * ldc, lo, hi, act);
+            for (int r = 0; r < rows; r++)
+            {
+                ref float row = ref Unsafe.AsRef<float>(c + r * ldc);
+                TS.Store(TS.Activate(TS.Load(ref row, 0), act), ref row, 0);
+                TS.Store(TS.Activate(TS.Load(ref row, v), act), ref row, v);
+            }
+            return;
+        }
         Finish<TA>(c00, c01, bias, 0, c, lo, hi, act);
         if (rows > 1) Finish<TA>(c10, c11, bias, 1, c + ldc, lo, hi, act);
         if (rows > 2) Finish<TA>(c20, c21, bias, 2, c + 2 * ldc, lo, hi, act);
