@@ -70,11 +70,11 @@ public static class ConvBench
         var node = new Node { OpType = "Conv", Name = "n", OpsetVersion = 13 };
         node.Inputs.Add(x);
         node.Inputs.Add(g.AddConstant("w", Tensor.FromArray([m, c / group, kh, kw], weights)));
-        if (Environment.GetEnvironmentVariable("NOBIAS") != "1") node.Inputs.Add(g.AddConstant("b", Tensor.FromArray([m], bias)));
+        node.Inputs.Add(g.AddConstant("b", Tensor.FromArray([m], bias)));
         node.SetAttribute(IR.Attribute.Of("strides", new long[] { s, s }));
         node.SetAttribute(IR.Attribute.Of("pads", new long[] { pt, pl, pb, pr }));
         node.SetAttribute(IR.Attribute.Of("group", (long)group));
-        if (Environment.GetEnvironmentVariable("NOBIAS") != "1") new FusedActivation(ActivationKind.Clip, 0, 6).WriteTo(node);
+        new FusedActivation(ActivationKind.Clip, 0, 6).WriteTo(node);
         var y = g.GetOrAddValue("y");
         node.Outputs.Add(y);
         y.Producer = node;
