@@ -2,9 +2,10 @@ using System.Globalization;
 using EdgeNet.Benchmarks;
 
 // Side-by-side model timing: EdgeNet and ONNX Runtime on the same model, same inputs, same process, alternating.
-//   edgenet-vs-ort [--threads N] [--runs N] [--markdown] MODEL[:NAME=DIMS,...]...
+//   edgenet-vs-ort [--threads N] [--runs N] [--markdown] [--ort-profile] MODEL[:NAME=DIMS,...]...
+// --ort-profile prints a per-layer table instead (median µs per node in each engine; see LayerProfile).
 int threads = 1, runs = 50;
-bool markdown = false;
+bool markdown = false, layers = false;
 var specs = new List<ModelSpec>();
 for (int i = 0; i < args.Length; i++)
 {
@@ -13,13 +14,19 @@ for (int i = 0; i < args.Length; i++)
         case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--markdown": markdown = true; break;
+        case "--ort-profile": layers = true; break;
         default: specs.Add(ModelSpec.Parse(args[i])); break;
     }
 }
 if (specs.Count == 0)
 {
-    Console.Error.WriteLine("usage: edgenet-vs-ort [--threads N] [--runs N] [--markdown] MODEL[:NAME=1x16000,...]...");
+    Console.Error.WriteLine("usage: edgenet-vs-ort [--threads N] [--runs N] [--markdown] [--ort-profile] MODEL[:NAME=1x16000,...]...");
     return 2;
+}
+if (layers)
+{
+    foreach (var spec in specs) LayerProfile.Run(spec, threads, runs);
+    return 0;
 }
 
 if (markdown)

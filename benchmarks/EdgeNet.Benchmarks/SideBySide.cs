@@ -61,12 +61,24 @@ internal sealed class SideBySide : IDisposable
 
     public Timing Measure(int runs)
     {
-        // warm up past the JIT's tiering (methods called 30+ times are recompiled optimized after a short delay)
+        // warm up past the JIT's tiering (methods called 30+ times are recompiled optimized after a short delay, on a
+        // background thread that a loaded machine may starve for seconds): at least 50 runs and 500 ms, then until the
+        // medians of two successive rounds of 10 EdgeNet runs agree within 5% (at most 20 s)
         long warmStart = Stopwatch.GetTimestamp();
-        for (int i = 0; i < 50 || Stopwatch.GetElapsedTime(warmStart).TotalMilliseconds < 500; i++)
+        var round = new double[10];
+        double previous = double.MaxValue;
+        for (int i = 0; ; i++)
         {
+            long t0 = Stopwatch.GetTimestamp();
             _edge.Run();
+            round[i % round.Length] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             _ort.RunWithBinding(_runOptions, _binding);
+            if (i % round.Length != round.Length - 1) continue;
+            double median = Median((double[])round.Clone());
+            bool steady = Math.Abs(median - previous) <= 0.05 * previous;
+            previous = median;
+            double elapsed = Stopwatch.GetElapsedTime(warmStart).TotalMilliseconds;
+            if ((i >= 50 && elapsed >= 500 && steady) || elapsed >= 20_000) break;
         }
         var edge = new double[runs];
         var ort = new double[runs];

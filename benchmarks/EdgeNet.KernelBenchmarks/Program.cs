@@ -5,11 +5,23 @@ using EdgeNet.KernelBenchmarks;
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --filter '*' --job short
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --ratio 256x256x256 512x512x512
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --profile MODEL.onnx [NAME=1x3x224x224] [--threads 2]
+//   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --conv [NAME]   (single Conv nodes of mobile-net shapes)
+//   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --dw   (depthwise kernels on mobile-net shapes)
 // The GFLOP/s column divides each case's 2·M·N·K (or the FMA loop's FLOPs) by its mean time; --ratio times the
 // FMA peak and the GEMMs back to back (see PeakRatio).
 if (args.Length > 0 && args[0] == "--profile")
 {
     ModelProfile.Run(args[1..]);
+    return;
+}
+if (args.Length > 0 && args[0] == "--conv")
+{
+    ConvBench.Run(args[1..]);
+    return;
+}
+if (args.Length > 0 && args[0] == "--dw")
+{
+    DepthwiseBench.Run(args[1..]);
     return;
 }
 if (args.Length > 0 && args[0] == "--int8")

@@ -36,6 +36,15 @@ public abstract class F32DwConv
     private static F32DwConv? CreatePlane(Isa isa, ConvGeometry g) => (isa, F32RowSplit.Of(g).VectorBits(isa)) switch
     {
         (Isa.Scalar, _) => null,
+        // 3×3 stride 2 halving the plane (mobile nets' downsampling): four phase planes, every lane an output
+        _ when F32DwConvPhase<F32Sse, Vector128<float>>.Fits(g) && g.OutH * g.OutW >= 4 =>
+            (isa, g.OutH * g.OutW) switch
+            {
+                (Isa.Avx512, >= 16) when g.OutW >= 8 => new F32DwConvPhase<F32Avx512, Vector512<float>>(g),
+                (Isa.Avx512 or Isa.Avx2, >= 8) => new F32DwConvPhase<F32Avx2, Vector256<float>>(g),
+                (Isa.Avx512 or Isa.Avx2, _) => new F32DwConvPhase<F32Sse, Vector128<float>>(g),
+                _ => new F32DwConvPhase<F32Neon, Vector128<float>>(g),
+            },
         // unstrided "same-width" convs need no padded plane (the widest vector that fits the whole output)
         // (stride 2 computes the unstrided row and keeps its even columns: twice the multiply-adds, but contiguous
         // loads where the padded kernel shuffles every tap's load, and no copy of the plane; MobileNetV2 -20..30%)

@@ -13,7 +13,7 @@ namespace EdgeNet.Kernels.Conv;
 /// (canonical 3-D), so a tile row is a gather along output rows, contiguous when the stride is 1.
 /// Short output rows make that gather a string of tiny runs, each with its own bounds arithmetic (DS-CNN's first
 /// conv: 40 rows × 25 runs of 5); when the whole im2col matrix of one item is small, its input offsets are computed
-/// once (<see cref="GatherTable"/>) and a tile is a plain indexed copy.
+/// once (<see cref="GatherTable"/>) and a tile is a plain indexed copy (eight lanes per masked gather with AVX2).
 /// </summary>
 public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
 {
@@ -131,6 +131,16 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
                     int* t = table + (nint)(k0 + r) * n + p0;
                     float* d = panel + (nint)r * nr;
                     int col = 0;
+                    if (Avx2.IsSupported)
+                    {
+                        // eight at a time: a masked gather reads only the lanes inside the input (the others stay 0)
+                        for (; col + 8 <= cols; col += 8)
+                        {
+                            var index = Vector256.Load(t + col);
+                            var inside = Vector256.GreaterThanOrEqual(index, Vector256<int>.Zero).AsSingle();
+                            Avx2.GatherMaskVector256(Vector256<float>.Zero, source, index, inside, 4).Store(d + col);
+                        }
+                    }
                     for (; col < cols; col++)
                     {
                         int o = t[col];
@@ -167,6 +177,19 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
             int t = 0;
             if (stride == 1)
                 for (; t + 4 <= chunk; t += 4) Vector128.Load(src + t).Store(p + t);
+            else if (stride == 2 && Avx512F.IsSupported)
+            {
+                // even lanes of two 16-float loads in one two-source permute; the second load ends at src[2t+31],
+                // inside the row while t+17 ≤ count (then eight and four at a time as below)
+                var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                for (; t + 16 <= chunk && t + 17 <= count; t += 16)
+                    Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * t), evens, Vector512.Load(src + 2 * t + 16)).Store(p + t);
+                for (; t + 8 <= chunk && t + 9 <= count; t += 8)
+                {
+                    var even = Avx.Shuffle(Vector256.Load(src + 2 * t), Vector256.Load(src + 2 * t + 8), 0b10_00_10_00);
+                    Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle().Store(p + t);
+                }
+            }
             else if (stride == 2 && Avx2.IsSupported)
             {
                 // even lanes of two 8-float loads: in-lane shuffle, then the 64-bit quarters put in order;

@@ -16,11 +16,21 @@ namespace EdgeNet.Ops.Conv;
 /// </summary>
 internal sealed unsafe class GemmConvKernel : Kernel
 {
-    private readonly F32GemmDriver _driver;
+    private readonly F32GemmDriver? _driver;
+    /// <summary>One group, constant weights, K ≤ <see cref="F32ConvGemm.MaxDepth"/>: tiles finished in registers.</summary>
+    private readonly F32ConvGemm? _fused;
     private readonly F32GemmMicrokernel _uk;
     private readonly float[]? _packedWeights;
     private readonly int _groups, _rows, _depth, _groupStride;
     private readonly bool _hasBias;
+
+    private GemmConvKernel(F32ConvGemm fused, F32GemmMicrokernel uk, bool hasBias)
+    {
+        _fused = fused;
+        _uk = uk;
+        _hasBias = hasBias;
+        _groups = 1;
+    }
 
     private GemmConvKernel(F32GemmDriver driver, F32GemmMicrokernel uk, float[]? packedWeights, int groups, int rows, int depth, bool hasBias)
     {
@@ -42,11 +52,15 @@ internal sealed unsafe class GemmConvKernel : Kernel
         int depth = cPerGroup * g.KernelVolume, outVolume = g.OutVolume, inVolume = g.InVolume;
         if (s.Batch == 0 || mPerGroup == 0 || depth == 0 || outVolume == 0) return null;
         var uk = F32GemmMicrokernel.For(ctx.Isa);
+        bool pointwise = g.KernelVolume == 1 && g.Strides.All(v => v == 1) && g.PadBegin.All(v => v == 0) && g.PadEnd.All(v => v == 0);
+        if (s.Group == 1 && ctx.InputConstant(1) is { } constant
+            && F32ConvGemm.Create(ctx.Isa, s.Batch, mPerGroup, outVolume, depth, s.InChannels * inVolume, pointwise ? null : new F32Im2ColPacker(g, depth),
+                constant.AsSpan<float>(), activation, ctx.Threads) is { } fused)
+            return new GemmConvKernel(fused, uk, hasBias);
         int groupStride = F32GemmPacking.PackedASize(mPerGroup, depth, uk.MR);
         float[]? packed = null;
         if (ctx.InputConstant(1) is { } w) packed = PackWeights(w.AsSpan<float>(), s.Group, mPerGroup, depth, uk.MR, groupStride);
 
-        bool pointwise = g.KernelVolume == 1 && g.Strides.All(v => v == 1) && g.PadBegin.All(v => v == 0) && g.PadEnd.All(v => v == 0);
         int items = s.Batch * s.Group;
         var aOffset = new int[items];
         var bOffset = new int[items];
@@ -77,11 +91,23 @@ internal sealed unsafe class GemmConvKernel : Kernel
         return packed;
     }
 
-    public override int ScratchBytes => (_packedWeights is null ? _groups * _groupStride * sizeof(float) : 0) + _driver.ScratchBytes;
+    /// <summary>Whether this conv runs on <see cref="F32ConvGemm"/> (tests assert the path).</summary>
+    internal bool IsFused => _fused is not null;
+
+    public override int ScratchBytes => _fused?.ScratchBytes ?? (_packedWeights is null ? _groups * _groupStride * sizeof(float) : 0) + _driver!.ScratchBytes;
 
     public override void Execute(ExecutionContext ctx)
     {
         var bias = _hasBias ? Input<float>(ctx, 2) : default;
+        if (_fused is not null)
+        {
+            fixed (float* x = Input<float>(ctx, 0))
+            fixed (float* b = bias)
+            fixed (float* y = Output<float>(ctx, 0))
+            fixed (byte* scratch = Scratch)
+                _fused.Run(ctx, x, y, _hasBias ? b : null, (float*)scratch);
+            return;
+        }
         fixed (float* x = Input<float>(ctx, 0))
         fixed (float* wIn = Input<float>(ctx, 1))
         fixed (float* b = bias)
@@ -98,7 +124,7 @@ internal sealed unsafe class GemmConvKernel : Kernel
                     F32GemmPacking.PackA(wIn + (nint)grp * _rows * _depth, _rows, _depth, _depth, false, 1, _uk.MR, a + (nint)grp * _groupStride);
                 scratch += _groups * _groupStride;
             }
-            _driver.Run(ctx, a, x, y, _hasBias ? b : null, 1, scratch);
+            _driver!.Run(ctx, a, x, y, _hasBias ? b : null, 1, scratch);
         }
     }
 }
