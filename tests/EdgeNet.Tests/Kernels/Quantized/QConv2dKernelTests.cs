@@ -306,6 +306,43 @@ public unsafe class QConv2dKernelTests
         }
     }
 
+    /// <summary>
+    /// GEMM convs (pointwise columns and im2col) with symmetric weights, whose last position panel is packed from the
+    /// block's last 16 positions (overlapping the previous one) and whose partial last channel tile runs through the
+    /// stage: positions just past a panel (17, 49, 125, 196), several position blocks with a tail (K = 1024), channel
+    /// counts that leave 1–5 rows in the last tile, every output kind, per-tensor and per-channel multipliers, u8/s8,
+    /// uint8 weights at zero point 128, two threads.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void GemmConvTailsMatchReference(QVariant variant)
+    {
+        var kinds = Enum.GetValues<QOutputKind>();
+        var shapes = new[]
+        {
+            new QConv2dShape(1, 64, 25, 5, 64, 1, 1),                    // DS-CNN pointwise: 125 positions, 64 channels
+            new QConv2dShape(1, 1, 49, 10, 64, 10, 4, 1, 2, 2, 4, 1, 5, 1), // DS-CNN stem (im2col)
+            new QConv2dShape(1, 96, 14, 14, 160, 1, 1),                  // 196 positions, 160 channels
+            new QConv2dShape(1, 160, 7, 7, 62, 1, 1),                    // 49 positions, 2 rows in the last tile
+            new QConv2dShape(1, 13, 17, 1, 7, 1, 1),                     // 17 positions
+            new QConv2dShape(1, 5, 3, 5, 11, 1, 1),                      // 15 positions: below one panel
+            new QConv2dShape(2, 1024, 15, 20, 9, 1, 1),                  // two position blocks, the last with a tail
+            new QConv2dShape(1, 3, 19, 23, 17, 3, 3, 1, 2, 2, 1, 1, 1, 1),  // im2col stride 2, few channels
+            new QConv2dShape(1, 24, 9, 11, 29, 1, 1, 1, 2, 2),           // 1×1 stride 2 (im2col or shifted)
+        };
+        int seed = 1200;
+        foreach (var s in shapes)
+            foreach (bool xSigned in new[] { false, true })
+            {
+                seed++;
+                bool wSigned = seed % 3 != 0;
+                Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed);
+                Check(variant, s, xSigned, wSigned, false, kinds[seed % kinds.Length], seed + 50);
+                if (QVariants.IsNative(variant))
+                    Check(variant, s, xSigned, wSigned, false, QOutputKind.UInt8, seed + 100, threads: 2);
+            }
+    }
+
     [Fact]
     public void BadGeometryThrows()
     {
