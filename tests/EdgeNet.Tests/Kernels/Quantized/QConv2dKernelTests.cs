@@ -329,7 +329,13 @@ public unsafe class QConv2dKernelTests
             new QConv2dShape(2, 1024, 15, 20, 9, 1, 1),                  // two position blocks, the last with a tail
             new QConv2dShape(1, 3, 19, 23, 17, 3, 3, 1, 2, 2, 1, 1, 1, 1),  // im2col stride 2, few channels
             new QConv2dShape(1, 24, 9, 11, 29, 1, 1, 1, 2, 2),           // 1×1 stride 2 (im2col or shifted)
+            // KW a multiple of 4: im2col by 4-byte lane copies from the padded image
+            new QConv2dShape(1, 3, 20, 17, 10, 3, 8, 1, 1, 2, 1, 3, 0, 2),
+            new QConv2dShape(2, 4, 9, 12, 8, 2, 4, 2, 1, 1, 0, 0, 1, 1),
+            new QConv2dShape(1, 2, 13, 9, 6, 3, 4, 1, 2, 1, 1, 2, 1, 1, 2, 1),
         };
+        Assert.True(new QIm2ColPacker(shapes[1]).UsesLaneCopies);
+        Assert.False(new QIm2ColPacker(shapes[7]).UsesLaneCopies);
         int seed = 1200;
         foreach (var s in shapes)
             foreach (bool xSigned in new[] { false, true })
@@ -338,6 +344,8 @@ public unsafe class QConv2dKernelTests
                 bool wSigned = seed % 3 != 0;
                 Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed);
                 Check(variant, s, xSigned, wSigned, false, kinds[seed % kinds.Length], seed + 50);
+                // weight zero points: per-position sums, no overlapped panel, no lane copies
+                Check(variant, s, xSigned, wSigned, true, kinds[(seed + 1) % kinds.Length], seed + 150);
                 if (QVariants.IsNative(variant))
                     Check(variant, s, xSigned, wSigned, false, QOutputKind.UInt8, seed + 100, threads: 2);
             }
