@@ -70,6 +70,34 @@ public class QuantizedOpTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
+    public void PlaneSumEqualsScalarSum(int n)
+    {
+        var rng = new Random(n + 300);
+        foreach (int len in new[] { n, n + 3136 })
+        {
+            var q = new byte[len];
+            rng.NextBytes(q);
+            if (len > 0) q[0] = 255;
+            Assert.Equal(q.Sum(v => (long)v), QGlobalAveragePoolOp.PlaneSum(q, signed: false));
+            Assert.Equal(q.Sum(v => (long)(sbyte)v), QGlobalAveragePoolOp.PlaneSum(q, signed: true));
+        }
+    }
+
+    [Fact]
+    public void VectorQuantizeHandlesNaNInfinityAndHugeValues()
+    {
+        var x = new float[40];
+        for (int i = 0; i < x.Length; i++) x[i] = (i % 5) switch { 0 => float.NaN, 1 => float.PositiveInfinity, 2 => float.NegativeInfinity, 3 => 3e9f, _ => -3e9f };
+        foreach (var (qmin, qmax, zp) in new[] { (0, 255, 7), (-128, 127, -5), (20, 200, 128) })
+        {
+            var vector = new byte[x.Length];
+            QuantizeMath.Quantize(x, 0.5f, zp, qmin, qmax, vector, vector: true);
+            for (int i = 0; i < x.Length; i++) Assert.Equal((byte)QuantizeMath.Quantize(x[i], 0.5f, zp, qmin, qmax), vector[i]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
     public void VectorQAddEqualsScalar(int n)
     {
         var rng = new Random(n + 100);
