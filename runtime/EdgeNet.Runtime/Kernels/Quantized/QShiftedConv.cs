@@ -263,12 +263,12 @@ internal sealed unsafe class QShiftedConv : IParallelWork
         var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
         for (int tile = 0; tile < _tiles; tile++)
             _uk.RunTapsRequantized(_taps, _quads, wPanel, _plane + (nint)tile * nr * 4, offsets, _quadBytes, rowOffsets, mult, rq, stage + tile * nr, ld);
-        int ow = _s.OutW;
+        int ow = _s.OutW, oh1 = _s.OutH, outPlane = _s.OutPlane;
         for (int r = 0; r < rows; r++)
         {
             byte* src = stage + r * ld;
-            byte* d = _y + (nint)(ch0 + r) * _s.OutPlane;
-            for (int oh = 0; oh < _s.OutH; oh++)
+            byte* d = _y + (nint)(ch0 + r) * outPlane;
+            for (int oh = 0; oh < oh1; oh++)
                 new ReadOnlySpan<byte>(src + oh * _wq, ow).CopyTo(new Span<byte>(d + oh * ow, ow));
         }
     }
@@ -276,8 +276,8 @@ internal sealed unsafe class QShiftedConv : IParallelWork
     /// <summary>int32 / float output: the offset in place on each output row's values, then the shared writer.</summary>
     private void RowGeneric(int* acc, int ch)
     {
-        int off = _chanOffset[ch], ow = _s.OutW;
-        for (int oh = 0; oh < _s.OutH; oh++)
+        int off = _chanOffset[ch], ow = _s.OutW, oh1 = _s.OutH;
+        for (int oh = 0; oh < oh1; oh++)
         {
             int* src = acc + oh * _wq;
             int t = 0;
