@@ -602,12 +602,12 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                     g3a = TChunks.GatherA(v3, weights); g3b = TChunks.GatherB(v3, weights);
                     var hi0 = TChunks.Dot3Gathered(b, g0a, g0b, g1a, g1b, g2a, g2b, weights);
                     var hi1 = TChunks.Dot3Gathered(b, g1a, g1b, g2a, g2b, g3a, g3b, weights);
-                    rq.Row(lo0, hi0, 0, m, y + t);
                     byte* y1 = y + outW + t;
-                    if (y1 + 16 <= end) rq.Row(lo1, hi1, 0, m, y1);
+                    if (y1 + 16 <= end) rq.Rows2(lo0, hi0, m, y + t, lo1, hi1, m, y1);
                     else
                     {
-                        rq.Row(lo1, hi1, 0, m, tmp);
+                        rq.Row(lo0, hi0, m, y + t);
+                        rq.Row(lo1, hi1, m, tmp);
                         for (int i = 0; i < outW - t; i++) y1[i] = tmp[i];
                     }
                 }
@@ -619,10 +619,10 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             {
                 var a0 = TChunks.Dot3(b, TLoad.Load(p + o0, high), TLoad.Load(p + o1, high), TLoad.Load(p + o2, high), weights);
                 var a1 = TChunks.Dot3(b, TLoad.Load(p + step + o0, high), TLoad.Load(p + step + o1, high), TLoad.Load(p + step + o2, high), weights);
-                if (y + t + 16 <= end) rq.Row(a0, a1, 0, m, y + t);
+                if (y + t + 16 <= end) rq.Row(a0, a1, m, y + t);
                 else
                 {
-                    rq.Row(a0, a1, 0, m, tmp);
+                    rq.Row(a0, a1, m, tmp);
                     for (int i = 0; i < outW - t; i++) y[t + i] = tmp[i];
                 }
             }
@@ -663,11 +663,11 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             nint hp = offsets[1] - offsets[0], hq = offsets[3] - offsets[2];
             var a0 = TChunks.Dot3(b, TLoad.Load(p + o0, hp), TLoad.Load(p + o1, hp), TLoad.Load(p + o2, hp), controls, weights);
             var a1 = TChunks.Dot3(b, TLoad.Load(q + o0, hq), TLoad.Load(q + o1, hq), TLoad.Load(q + o2, hq), controls + perVector, weights);
-            if (t + 16 <= count) rq.Row(a0, a1, 0, m, y + t);
-            else if (count >= 16) rq.Row(a0, a1, 0, m, y + count - 16);
+            if (t + 16 <= count) rq.Row(a0, a1, m, y + t);
+            else if (count >= 16) rq.Row(a0, a1, m, y + count - 16);
             else
             {
-                rq.Row(a0, a1, 0, m, tmp);
+                rq.Row(a0, a1, m, tmp);
                 for (int i = 0; i < count; i++) y[i] = tmp[i];
             }
         }

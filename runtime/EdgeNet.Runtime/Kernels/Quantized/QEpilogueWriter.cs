@@ -128,6 +128,7 @@ internal readonly struct QTileRequant
 {
     private readonly Vector256<float> _lo, _hi;
     private readonly Vector128<short> _zp;
+    private readonly Vector256<short> _zp256;
     private readonly bool _signed;
 
     public QTileRequant(in QEpilogue e, bool signed)
@@ -135,6 +136,7 @@ internal readonly struct QTileRequant
         _lo = Vector256.Create((float)(e.QMin - e.ZeroPoint));
         _hi = Vector256.Create((float)(e.QMax - e.ZeroPoint));
         _zp = Vector128.Create((short)e.ZeroPoint);
+        _zp256 = Vector256.Create((short)e.ZeroPoint);
         _signed = signed;
     }
 
@@ -151,5 +153,44 @@ internal readonly struct QTileRequant
         var hi = Sse2.Add(w16.GetUpper(), _zp);
         var bytes = _signed ? Sse2.PackSignedSaturate(lo, hi).AsByte() : Sse2.PackUnsignedSaturate(lo, hi);
         bytes.Store(d);
+    }
+
+    /// <summary>Row of accumulators that already include the offset (the depthwise planes, the tiles started at it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Row(Vector256<int> a0, Vector256<int> a1, float multiplier, byte* d)
+    {
+        var m = Vector256.Create(multiplier);
+        var f0 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(a0), m), _lo), _hi);
+        var f1 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(a1), m), _lo), _hi);
+        var w16 = Avx2.Permute4x64(Avx2.PackSignedSaturate(Avx.ConvertToVector256Int32(f0), Avx.ConvertToVector256Int32(f1)).AsInt64(), 0b11_01_10_00).AsInt16();
+        var lo = Sse2.Add(w16.GetLower(), _zp);
+        var hi = Sse2.Add(w16.GetUpper(), _zp);
+        var bytes = _signed ? Sse2.PackSignedSaturate(lo, hi).AsByte() : Sse2.PackUnsignedSaturate(lo, hi);
+        bytes.Store(d);
+    }
+
+    /// <summary>
+    /// Two rows (a: 16 values to da, b: 16 values to db) whose accumulators already include their offsets, the same
+    /// arithmetic as <see cref="Row(Vector256{int}, Vector256{int}, int, float, byte*)"/>: both rows share the zero
+    /// point add (one 256-bit int16 add each), one byte pack and one vpermd that puts row a in the low and row b in
+    /// the high 128 bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Rows2(Vector256<int> a0, Vector256<int> a1, float ma, byte* da, Vector256<int> b0, Vector256<int> b1, float mb, byte* db)
+    {
+        var m = Vector256.Create(ma);
+        var fa0 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(a0), m), _lo), _hi);
+        var fa1 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(a1), m), _lo), _hi);
+        m = Vector256.Create(mb);
+        var fb0 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(b0), m), _lo), _hi);
+        var fb1 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(b1), m), _lo), _hi);
+        // int16 [x0 0..3, x1 0..3 | x0 4..7, x1 4..7] per row, zero point added (exact: within the output range)
+        var wa = Avx2.Add(Avx2.PackSignedSaturate(Avx.ConvertToVector256Int32(fa0), Avx.ConvertToVector256Int32(fa1)), _zp256);
+        var wb = Avx2.Add(Avx2.PackSignedSaturate(Avx.ConvertToVector256Int32(fb0), Avx.ConvertToVector256Int32(fb1)), _zp256);
+        // dwords: a0 0..3, a1 0..3, b0 0..3, b1 0..3 | a0 4..7, a1 4..7, b0 4..7, b1 4..7
+        var bytes = _signed ? Avx2.PackSignedSaturate(wa, wb).AsInt32() : Avx2.PackUnsignedSaturate(wa, wb).AsInt32();
+        var rows = Avx2.PermuteVar8x32(bytes, Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsByte();
+        rows.GetLower().Store(da);
+        rows.GetUpper().Store(db);
     }
 }

@@ -262,7 +262,7 @@ internal sealed unsafe class QShiftedConv : IParallelWork
         }
         var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
         for (int tile = 0; tile < _tiles; tile++)
-            _uk.RunTapsRequantized(_taps, _quads, wPanel, _plane + (nint)tile * nr * 4, offsets, _quadBytes, rowOffsets, mult, rq, stage + tile * nr, ld);
+            _uk.RunTapsRequantized(_taps, _quads, wPanel, _plane + (nint)tile * nr * 4, offsets, _quadBytes, rowOffsets, mult, 1, rq, stage + tile * nr, ld);
         int ow = _s.OutW, oh1 = _s.OutH, outPlane = _s.OutPlane;
         for (int r = 0; r < rows; r++)
         {
