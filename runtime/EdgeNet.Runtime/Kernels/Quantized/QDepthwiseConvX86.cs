@@ -72,6 +72,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     private void* _y;
     private int _za;
     private QEpilogue _e;
+    private QTileRequant _requant;
     private int _next;
 
     private QDepthwiseConvX86(QConv2dShape s, bool vnni, int[] w, bool inputSigned, QOutputKind output, int threads)
@@ -298,6 +299,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         _x = x; _y = y; _e = e;
         _scratch = (byte*)(((nint)scratch + 63) & ~(nint)63);
         _za = _inputSigned ? xZeroPoint + 128 : xZeroPoint;
+        if (_output is QOutputKind.UInt8 or QOutputKind.Int8) _requant = new QTileRequant(e, _output == QOutputKind.Int8, _s.OutChannels);
         _next = 0;
         if (ctx is null || Threads == 1) for (int p = 0; p < Threads; p++) Execute(p);
         else ctx.Parallel(this, Threads, Threads);
@@ -563,7 +565,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         where TLoad : struct, ILoad where TChunks : struct, IChunks
     {
         var weights = new Weights3(controls, w, typeof(TChunks) == typeof(WideChunks));
-        var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
+        var rq = _requant;
         var b = Vector256.Create(bias);
         int sw = _s.StrideW, outW = _s.OutW, outH = _s.OutH;
         nint high = 4 * sw, step = 8 * sw, rowStep = (nint)_s.StrideH * _pw;
@@ -655,7 +657,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             }
             return;
         }
-        var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
+        var rq = _requant;
         byte* tmp = stackalloc byte[16];
         for (int t = 0; t < count; t += 16, offsets += 4, controls += 2 * perVector)
         {

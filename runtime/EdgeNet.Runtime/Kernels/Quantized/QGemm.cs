@@ -131,7 +131,7 @@ public sealed unsafe class QGemm : IParallelWork
         if (_items == 0) return;
         _act = act; _ldAct = ld; _c = c; _ldc = ldc; _e = e;
         _zaRaw = actZeroPoint;
-        if (_fusedTile) _requant = new QTileRequant(e, _output == QOutputKind.Int8);
+        if (_fusedTile) _requant = new QTileRequant(e, _output == QOutputKind.Int8, _channels);
         scratch = (byte*)(((nint)scratch + 63) & ~(nint)63);
         _chanOffset = (int*)scratch;
         _scratch = scratch + ChannelBytes;

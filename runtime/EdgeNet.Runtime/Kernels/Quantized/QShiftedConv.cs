@@ -41,6 +41,7 @@ internal sealed unsafe class QShiftedConv : IParallelWork
     private byte* _plane, _stages, _y;
     private int* _chanOffset;
     private QEpilogue _e;
+    private QTileRequant _requant;
     private int _next;
 
     /// <summary>True when this path applies: group 1, not a plain pointwise conv, symmetric weights, at most 4/3 the dense k groups (few input channels), an x86 variant with <see cref="QMicrokernel.HasTaps"/>.</summary>
@@ -125,6 +126,7 @@ internal sealed unsafe class QShiftedConv : IParallelWork
         _plane = zpRow + _zpRowBytes;
         _stages = _plane + _planeBytes;
         _e = e;
+        if (_output is QOutputKind.UInt8 or QOutputKind.Int8 && Avx2.IsSupported) _requant = new QTileRequant(e, _output == QOutputKind.Int8, _s.OutChannels);
         int za = _xSigned ? xZeroPoint + 128 : xZeroPoint;
         fixed (int* sums = _w.Sums)
             for (int ch = 0; ch < _s.OutChannels; ch++)
@@ -260,7 +262,7 @@ internal sealed unsafe class QShiftedConv : IParallelWork
             rowOffsets[r] = r < rows ? _chanOffset[ch0 + r] : 0;
             mult[r] = r < rows ? _e.Multiplier[(ch0 + r) * _e.MultiplierStride] : 0f;
         }
-        var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
+        var rq = _requant;
         for (int tile = 0; tile < _tiles; tile++)
             _uk.RunTapsRequantized(_taps, _quads, wPanel, _plane + (nint)tile * nr * 4, offsets, _quadBytes, rowOffsets, mult, 1, rq, stage + tile * nr, ld);
         int ow = _s.OutW, oh1 = _s.OutH, outPlane = _s.OutPlane;

@@ -12,7 +12,9 @@ public unsafe class QConv2dKernelTests
 {
     public static TheoryData<QVariant> Variants() => QGemmKernelTests.Variants();
 
-    internal static void Check(QVariant variant, QConv2dShape s, bool xSigned, bool wSigned, bool perChannelZp, QOutputKind output, int seed, int threads = 1, bool withBias = true)
+    /// <param name="firstMultiplier">when non-zero, channel 0's multiplier (above 0.5: the requantized tiles keep the float clamp)</param>
+    internal static void Check(QVariant variant, QConv2dShape s, bool xSigned, bool wSigned, bool perChannelZp, QOutputKind output, int seed, int threads = 1,
+        bool withBias = true, float firstMultiplier = 0)
     {
         var rng = new Random(seed);
         var x = new byte[s.Batch * s.InChannels * s.InPlane];
@@ -25,6 +27,7 @@ public unsafe class QConv2dKernelTests
             : seed % 2 == 0 ? [] : [wSigned ? 0 : 128];
         var bias = Enumerable.Range(0, s.OutChannels).Select(_ => rng.Next(-5000, 5000)).ToArray();
         var mult = Enumerable.Range(0, s.OutChannels).Select(_ => (float)(rng.NextDouble() * 0.01 + 0.0005)).ToArray();
+        if (firstMultiplier != 0) mult[0] = firstMultiplier;
         var fbias = Enumerable.Range(0, s.OutChannels).Select(_ => (float)rng.NextDouble()).ToArray();
         int outBytes = output is QOutputKind.Int32 or QOutputKind.Float32 ? 4 : 1;
         int count = s.Batch * s.OutChannels * s.OutPlane;
@@ -197,6 +200,7 @@ public unsafe class QConv2dKernelTests
                 var x86Kernel = QDepthwiseConvX86.TryCreate(variant, s, new QDepthwiseConv(s, w, true, [], xSigned, output, 1).TapWeights, xSigned, output, 1);
                 if (x86Kernel?.UsesPairedRows == true) paired++;
                 Check(variant, s, xSigned, seed % 3 != 0, seed % 5 == 0, output, seed, threads: seed % 7 == 0 ? 2 : 1);
+                Check(variant, s, xSigned, seed % 3 != 0, false, output, seed + 40, firstMultiplier: 0.9f);
             }
         if (x86) Assert.True(paired >= 40, $"{paired} paired planes");
     }
@@ -326,6 +330,7 @@ public unsafe class QConv2dKernelTests
                     Assert.Equal(shifted, new QConv2d(variant, s, new byte[s.OutChannels * s.Depth], wSigned, [wSigned ? 0 : 128], xSigned, QOutputKind.UInt8, 1).UsesShiftedViews);
                 Check(variant, s, xSigned, wSigned, false, kinds[seed % kinds.Length], seed);
                 Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed + 50);
+                Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.Int8 : QOutputKind.UInt8, seed + 80, firstMultiplier: -0.6f);
             }
         if (QVariants.IsNative(variant))
         {
@@ -374,6 +379,8 @@ public unsafe class QConv2dKernelTests
                 Check(variant, s, xSigned, wSigned, false, kinds[seed % kinds.Length], seed + 50);
                 // weight zero points: per-position sums, no overlapped panel, no lane copies
                 Check(variant, s, xSigned, wSigned, true, kinds[(seed + 1) % kinds.Length], seed + 150);
+                // a multiplier above 0.5: the float clamp in the requantized tiles
+                Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.Int8 : QOutputKind.UInt8, seed + 200, firstMultiplier: 0.75f);
                 if (QVariants.IsNative(variant))
                     Check(variant, s, xSigned, wSigned, false, QOutputKind.UInt8, seed + 100, threads: 2);
             }
