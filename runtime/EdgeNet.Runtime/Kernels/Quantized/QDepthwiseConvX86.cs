@@ -44,7 +44,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     /// <summary>Σ (w − w_zp) per channel.</summary>
     private readonly int[] _weightSums;
     private readonly bool _sameControl3;
-    /// <summary><see cref="Plane3Bytes{TLoad, TChunks}"/> runs two output rows per step (stride 1, dilation 1 along H).</summary>
+    /// <summary><see cref="Plane3Bytes{TLoad, TChunks}"/> runs two output rows per step (stride 1–2, dilation 1 along H).</summary>
     private readonly bool _pairRows;
     /// <summary>Byte output through <see cref="Plane3Bytes{TLoad, TChunks}"/>: rows wide enough that 16-output steps waste little.</summary>
     private readonly bool _fusedBytes;
@@ -140,7 +140,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             flatLastRead = (long)_flatOffsets.Max() + _offsets.Max() + 16;
             BuildBlockCopy(s, _pw, ph, out _blockOffsets, out _blockControls);
         }
-        _pairRows = s.StrideH == 1 && s.DilationH == 1;
+        _pairRows = s.StrideH <= 2 && s.DilationH == 1;
         int v8 = (s.OutW + 7) / 8, v16 = (s.OutW + 15) / 16;
         _fusedBytes = output is QOutputKind.UInt8 or QOutputKind.Int8 && 2 * v16 <= v8 + (s.OutW >= 32 ? 1 : 0);
         // the fused byte planes (Plane3Bytes) run 16 outputs a step
@@ -575,24 +575,34 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         int oh = 0;
         if (_pairRows)
         {
-            // stride 1, dilation 1: rows oh and oh + 1 read plane rows oh .. oh + 3, so 4 loads and gathers serve both
-            // (6 each). Steps run backwards: row oh's last step spills into row oh + 1's first outputs, stored after it.
+            // dilation 1: rows oh and oh + 1 read plane rows sh·oh .. sh·oh + sh + 2, so 4 (stride 1) or 5 (stride 2)
+            // loads and gathers serve both (6 each). Steps run backwards: row oh's last step spills into row oh + 1's
+            // first outputs, stored after it.
             nint pw = _pw;
+            bool stride1 = _s.StrideH == 1;
             int last = (outW - 1) / 16 * 16;
             for (; oh + 2 <= outH; oh += 2, plane += 2 * rowStep, y += 2 * outW)
                 for (int t = last; t >= 0; t -= 16)
                 {
                     byte* p = plane + (nint)t * sw + o0;
-                    var v0 = TLoad.Load(p, high);
-                    var v1 = TLoad.Load(p + pw, high);
-                    var v2 = TLoad.Load(p + 2 * pw, high);
-                    var v3 = TLoad.Load(p + 3 * pw, high);
-                    var g0a = TChunks.GatherA(v0, weights); var g0b = TChunks.GatherB(v0, weights);
-                    var g1a = TChunks.GatherA(v1, weights); var g1b = TChunks.GatherB(v1, weights);
-                    var g2a = TChunks.GatherA(v2, weights); var g2b = TChunks.GatherB(v2, weights);
-                    var g3a = TChunks.GatherA(v3, weights); var g3b = TChunks.GatherB(v3, weights);
-                    var lo0 = TChunks.Dot3Gathered(b, g0a, g0b, g1a, g1b, g2a, g2b, weights);
-                    var lo1 = TChunks.Dot3Gathered(b, g1a, g1b, g2a, g2b, g3a, g3b, weights);
+                    Vector256<byte> v0, v1, v2, v3, g0a, g0b, g1a, g1b, g2a, g2b, g3a, g3b;
+                    Vector256<int> lo0, lo1, hi0, hi1;
+                    v0 = TLoad.Load(p, high);
+                    v1 = TLoad.Load(p + pw, high);
+                    v2 = TLoad.Load(p + 2 * pw, high);
+                    v3 = TLoad.Load(p + 3 * pw, high);
+                    g0a = TChunks.GatherA(v0, weights); g0b = TChunks.GatherB(v0, weights);
+                    g1a = TChunks.GatherA(v1, weights); g1b = TChunks.GatherB(v1, weights);
+                    g2a = TChunks.GatherA(v2, weights); g2b = TChunks.GatherB(v2, weights);
+                    g3a = TChunks.GatherA(v3, weights); g3b = TChunks.GatherB(v3, weights);
+                    lo0 = TChunks.Dot3Gathered(b, g0a, g0b, g1a, g1b, g2a, g2b, weights);
+                    if (stride1) lo1 = TChunks.Dot3Gathered(b, g1a, g1b, g2a, g2b, g3a, g3b, weights);
+                    else
+                    {
+                        v0 = TLoad.Load(p + 4 * pw, high);
+                        g0a = TChunks.GatherA(v0, weights); g0b = TChunks.GatherB(v0, weights);
+                        lo1 = TChunks.Dot3Gathered(b, g2a, g2b, g3a, g3b, g0a, g0b, weights);
+                    }
                     p += step;
                     v0 = TLoad.Load(p, high);
                     v1 = TLoad.Load(p + pw, high);
@@ -602,8 +612,14 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                     g1a = TChunks.GatherA(v1, weights); g1b = TChunks.GatherB(v1, weights);
                     g2a = TChunks.GatherA(v2, weights); g2b = TChunks.GatherB(v2, weights);
                     g3a = TChunks.GatherA(v3, weights); g3b = TChunks.GatherB(v3, weights);
-                    var hi0 = TChunks.Dot3Gathered(b, g0a, g0b, g1a, g1b, g2a, g2b, weights);
-                    var hi1 = TChunks.Dot3Gathered(b, g1a, g1b, g2a, g2b, g3a, g3b, weights);
+                    hi0 = TChunks.Dot3Gathered(b, g0a, g0b, g1a, g1b, g2a, g2b, weights);
+                    if (stride1) hi1 = TChunks.Dot3Gathered(b, g1a, g1b, g2a, g2b, g3a, g3b, weights);
+                    else
+                    {
+                        v0 = TLoad.Load(p + 4 * pw, high);
+                        g0a = TChunks.GatherA(v0, weights); g0b = TChunks.GatherB(v0, weights);
+                        hi1 = TChunks.Dot3Gathered(b, g2a, g2b, g3a, g3b, g0a, g0b, weights);
+                    }
                     byte* y1 = y + outW + t;
                     if (y1 + 16 <= end) rq.Rows2(lo0, hi0, m, y + t, lo1, hi1, m, y1);
                     else

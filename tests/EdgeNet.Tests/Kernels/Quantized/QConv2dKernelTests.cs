@@ -177,8 +177,8 @@ public unsafe class QConv2dKernelTests
     }
 
     /// <summary>
-    /// Stride-1 depthwise byte planes that the x86 kernel runs two output rows per step (shared loads and gathers,
-    /// steps backwards so row spills are rewritten): heights 1–7 (odd: a last single row), widths 8–40 (one to three
+    /// Stride-1 and stride-2 depthwise byte planes that the x86 kernel runs two output rows per step (shared loads and
+    /// gathers, steps backwards so row spills are rewritten): heights 1–7 (odd: a last single row), widths 8–40 (one to three
     /// 16-output steps, spills into the next row and past the plane's end), pads 0–2, u8/s8, uint8 / int8 output,
     /// two threads; asserts that the native x86 variants take the paired path.
     /// </summary>
@@ -188,12 +188,15 @@ public unsafe class QConv2dKernelTests
     {
         bool x86 = QVariants.IsNative(variant) && variant is QVariant.AvxVnni or QVariant.Avx2 or QVariant.Avx512 && System.Runtime.Intrinsics.X86.Avx2.IsSupported;
         int seed = 1400, paired = 0;
+        foreach (int stride in new[] { 1, 2 })
         foreach (int h in new[] { 1, 2, 3, 4, 5, 7 })
             foreach (int wdt in new[] { 8, 9, 14, 15, 16, 17, 31, 32, 33, 40 })
             {
                 seed++;
-                int pad = seed % 3, c = 1 + seed % 5;
-                var s = new QConv2dShape(1 + seed % 2, c, h + 2 - 2 * pad + 2, wdt + 2 - 2 * pad, c, 3, 3, c, 1, 1, pad, pad, pad, pad);
+                int pad = stride == 1 ? seed % 3 : seed % 2, c = 1 + seed % 5;
+                // output (h + 2) × wdt (stride 1), h × wdt (stride 2: one more input row on odd seeds)
+                int inH = stride == 1 ? h + 4 - 2 * pad : 2 * (h - 1) + 3 - 2 * pad + seed % 2;
+                var s = new QConv2dShape(1 + seed % 2, c, inH, stride * (wdt - 1) + 3 - 2 * pad, c, 3, 3, c, stride, stride, pad, pad, pad, pad);
                 bool xSigned = (seed & 1) != 0;
                 var output = seed % 4 == 0 ? QOutputKind.Int8 : QOutputKind.UInt8;
                 var w = new byte[s.OutChannels * s.Depth];
@@ -202,7 +205,7 @@ public unsafe class QConv2dKernelTests
                 Check(variant, s, xSigned, seed % 3 != 0, seed % 5 == 0, output, seed, threads: seed % 7 == 0 ? 2 : 1);
                 Check(variant, s, xSigned, seed % 3 != 0, false, output, seed + 40, firstMultiplier: 0.9f);
             }
-        if (x86) Assert.True(paired >= 40, $"{paired} paired planes");
+        if (x86) Assert.True(paired >= 80, $"{paired} paired planes");
     }
 
     /// <summary>True when the x86 depthwise kernel runs this shape as one flat plane (null: no x86 kernel for the variant).</summary>
