@@ -29,13 +29,14 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s, bool allowTable = true)
     /// <summary>Largest zero-point padded image (bytes) the lane-copy path builds per pack call.</summary>
     public const int LaneCopyMaxBytes = 1 << 16;
 
-    // Lane copies: with KW a multiple of 4 and dilation 1 along W, the 4 k values of a byte-layout lane (c, kh,
-    // kw = 4j .. 4j + 3) are 4 consecutive bytes of one row of the zero-point padded image, so a lane is one 4-byte
-    // copy from (group offset + position base) instead of 4 gathered bytes and an interleave (DS-CNN's 10×4 stem).
+    // Lane copies: with KW a multiple of 4 and dilation 1 along W, the k values of a lane (c, kh, kw = GroupK·j ..)
+    // are consecutive bytes of one row of the zero-point padded image, so a lane is one 4-byte copy (byte layout) or
+    // one 2-byte read widened to two int16 (Avx2 layout) from (k offset + position base) instead of gathered bytes and
+    // an interleave (DS-CNN's 10×4 stem).
     private readonly int _pw = Math.Max(s.InW + s.PadLeft + s.PadRight, (s.OutW - 1) * s.StrideW + s.KW);
     private readonly int _ph = Math.Max(s.InH + s.PadTop + s.PadBottom, (s.OutH - 1) * s.StrideH + (s.KH - 1) * s.DilationH + 1);
     private readonly int[]? _laneBase = allowTable ? LaneBases(s) : null;
-    private readonly int[]? _groupOffsets = allowTable ? GroupOffsets(s) : null;
+    private readonly int[]? _kOffsets = allowTable ? KOffsets(s) : null;
 
     /// <summary>True when byte-layout panels are packed by 4-byte lane copies from a padded image.</summary>
     public bool UsesLaneCopies => _laneBase is not null;
@@ -56,15 +57,15 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s, bool allowTable = true)
         return b;
     }
 
-    /// <summary>Per 4-value k group (c, kh, 4j): its offset in the padded image.</summary>
-    private static int[]? GroupOffsets(QConv2dShape s)
+    /// <summary>Per k (c, kh, kw): its offset in the padded image (a lane of group g starts at k = g·GroupK).</summary>
+    private static int[]? KOffsets(QConv2dShape s)
     {
         if (!LaneCopyApplies(s, out int pw, out int ph)) return null;
-        var o = GC.AllocateArray<int>(s.Depth / 4, pinned: true);
-        for (int g = 0; g < o.Length; g++)
+        var o = GC.AllocateArray<int>(s.Depth, pinned: true);
+        for (int k = 0; k < o.Length; k++)
         {
-            int k = 4 * g, c = k / (s.KH * s.KW), kh = k % (s.KH * s.KW) / s.KW, kw = k % s.KW;
-            o[g] = c * ph * pw + kh * s.DilationH * pw + kw;
+            int c = k / (s.KH * s.KW), kh = k % (s.KH * s.KW) / s.KW, kw = k % s.KW;
+            o[k] = c * ph * pw + kh * s.DilationH * pw + kw;
         }
         return o;
     }
@@ -112,9 +113,9 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s, bool allowTable = true)
 
     internal override void Pack(byte* src, nint ld, int pos0, int count, int lanes, int depth, in QPackFormat f, byte padRaw, byte* dst, int* sums, byte* scratch)
     {
-        if (_laneBase is not null && !f.Wide && f.GroupK == 4 && sums is null)
+        if (_laneBase is not null && sums is null && (f.Wide ? f.GroupK == 2 : f.GroupK == 4))
         {
-            PackLanes(src, pos0, count, lanes, f.StoreMask, padRaw, dst, scratch + 4 * ((count + 63) & ~63));
+            PackLanes(src, pos0, count, lanes, f, padRaw, dst, scratch + 4 * ((count + 63) & ~63));
             return;
         }
         int gk = f.GroupK, groups = (depth + gk - 1) / gk;
@@ -135,8 +136,11 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s, bool allowTable = true)
         }
     }
 
-    /// <summary>Byte-layout panels by 4-byte lane copies from the zero-point padded image built in scratch.</summary>
-    private void PackLanes(byte* src, int pos0, int count, int lanes, byte storeMask, byte padRaw, byte* dst, byte* padded)
+    /// <summary>
+    /// Panels by lane copies from the zero-point padded image built in scratch: 4 bytes (byte layout) or 2 bytes
+    /// zero-extended to two int16 (the Avx2 int16 layout) per lane.
+    /// </summary>
+    private void PackLanes(byte* src, int pos0, int count, int lanes, in QPackFormat f, byte padRaw, byte* dst, byte* padded)
     {
         int cg = s.InPerGroup, plane = _ph * _pw;
         new Span<byte>(padded, cg * plane).Fill(padRaw);
@@ -144,10 +148,11 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s, bool allowTable = true)
             for (int ih = 0; ih < s.InH; ih++)
                 new ReadOnlySpan<byte>(src + (nint)c * s.InPlane + (nint)ih * s.InW, s.InW)
                     .CopyTo(new Span<byte>(padded + (nint)c * plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW));
-        uint mask = storeMask * 0x01010101u;
-        int groups = _groupOffsets!.Length, panels = (count + lanes - 1) / lanes;
+        bool wide = f.Wide;
+        uint mask = wide ? (uint)f.SignMask * 0x00010001u : f.StoreMask * 0x01010101u;
+        int gk = f.GroupK, groups = _kOffsets!.Length / gk, panels = (count + lanes - 1) / lanes;
         fixed (int* bases = _laneBase)
-        fixed (int* goffs = _groupOffsets)
+        fixed (int* koffs = _kOffsets)
             for (int pn = 0; pn < panels; pn++)
             {
                 int first = pn * lanes, n = Math.Min(lanes, count - first);
@@ -155,7 +160,19 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s, bool allowTable = true)
                 uint* d = (uint*)(dst + (nint)pn * lanes * groups * 4);
                 for (int g = 0; g < groups; g++, d += lanes)
                 {
-                    byte* gs = padded + goffs[g];
+                    byte* gs = padded + koffs[g * gk];
+                    if (wide)
+                    {
+                        // two bytes → two zero-extended int16 (raw ^ sign mask is the uint8 value)
+                        int w = 0;
+                        for (; w < n; w++)
+                        {
+                            uint v = *(ushort*)(gs + pb[w]);
+                            d[w] = ((v & 0xFF) | ((v & 0xFF00) << 8)) ^ mask;
+                        }
+                        for (; w < lanes; w++) d[w] = 0;
+                        continue;
+                    }
                     int l = 0;
                     for (; l + 4 <= n; l += 4)
                     {
