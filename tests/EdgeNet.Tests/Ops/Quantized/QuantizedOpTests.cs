@@ -106,13 +106,15 @@ public class QuantizedOpTests
         rng.NextBytes(a);
         rng.NextBytes(b);
         foreach (var (aSigned, bSigned, qmin, qmax) in new[] { (false, false, 0, 255), (true, false, 30, 255), (true, true, -128, 127), (false, true, -128, 100) })
-        {
-            var vector = new byte[n];
-            var scalar = new byte[n];
-            QAddOp.Run(a, aSigned, 3, 0.021f, b, bSigned, -2, 0.034f, vector, 0.05f, qmin < 0 ? 1 : 120, qmin, qmax, vector: true);
-            QAddOp.Run(a, aSigned, 3, 0.021f, b, bSigned, -2, 0.034f, scalar, 0.05f, qmin < 0 ? 1 : 120, qmin, qmax, vector: false);
-            Assert.Equal(scalar, vector);
-        }
+            // 1e-30 saturates every sum, 0 makes ±infinity and NaN (0 / 0): both forms clamp them alike
+            foreach (float sy in new[] { 0.05f, 1e-30f, 0f })
+            {
+                var vector = new byte[n];
+                var scalar = new byte[n];
+                QAddOp.Run(a, aSigned, 3, 0.021f, b, bSigned, -2, 0.034f, vector, sy, qmin < 0 ? 1 : 120, qmin, qmax, vector: true);
+                QAddOp.Run(a, aSigned, 3, 0.021f, b, bSigned, -2, 0.034f, scalar, sy, qmin < 0 ? 1 : 120, qmin, qmax, vector: false);
+                Assert.Equal(scalar, vector);
+            }
     }
 
     // ------------------------------------------------------------------ QLinearConv / QLinearMatMul through a session
