@@ -44,6 +44,8 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     /// <summary>Σ (w − w_zp) per channel.</summary>
     private readonly int[] _weightSums;
     private readonly bool _sameControl3;
+    /// <summary><see cref="Plane3Bytes{TLoad, TChunks}"/> runs two output rows per step (stride 1–2, dilation 1 along H).</summary>
+    private readonly bool _pairRows;
     /// <summary>Byte output through <see cref="Plane3Bytes{TLoad, TChunks}"/>: rows wide enough that 16-output steps waste little.</summary>
     private readonly bool _fusedBytes;
     /// <summary>Stride 1: both halves gather from one broadcast 16-byte load (upper-half indices shifted by 4).</summary>
@@ -70,6 +72,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     private void* _y;
     private int _za;
     private QEpilogue _e;
+    private QTileRequant _requant;
     private int _next;
 
     private QDepthwiseConvX86(QConv2dShape s, bool vnni, int[] w, bool inputSigned, QOutputKind output, int threads)
@@ -137,6 +140,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             flatLastRead = (long)_flatOffsets.Max() + _offsets.Max() + 16;
             BuildBlockCopy(s, _pw, ph, out _blockOffsets, out _blockControls);
         }
+        _pairRows = s.StrideH <= 2 && s.DilationH == 1;
         int v8 = (s.OutW + 7) / 8, v16 = (s.OutW + 15) / 16;
         _fusedBytes = output is QOutputKind.UInt8 or QOutputKind.Int8 && 2 * v16 <= v8 + (s.OutW >= 32 ? 1 : 0);
         // the fused byte planes (Plane3Bytes) run 16 outputs a step
@@ -153,6 +157,9 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
 
     /// <summary>Largest flat plane (its tables take 8 bytes per output, the plane fill 2.25 bytes per padded byte).</summary>
     internal const int FlatMaxPlane = 8192;
+
+    /// <summary>True when byte output runs two rows per step through <see cref="Plane3Bytes{TLoad, TChunks}"/>.</summary>
+    internal bool UsesPairedRows => _pairRows && _sameControl3 && _fusedBytes && _flatOffsets is null;
 
     /// <summary>True when the output plane runs as one flat index (<see cref="FlatPlane{TLoad, TChunks}"/>).</summary>
     internal bool UsesFlatPlane => _flatOffsets is not null;
@@ -292,6 +299,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         _x = x; _y = y; _e = e;
         _scratch = (byte*)(((nint)scratch + 63) & ~(nint)63);
         _za = _inputSigned ? xZeroPoint + 128 : xZeroPoint;
+        if (_output is QOutputKind.UInt8 or QOutputKind.Int8) _requant = new QTileRequant(e, _output == QOutputKind.Int8, _s.OutChannels);
         _next = 0;
         if (ctx is null || Threads == 1) for (int p = 0; p < Threads; p++) Execute(p);
         else ctx.Parallel(this, Threads, Threads);
@@ -305,70 +313,73 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         int items = s.Batch * s.OutChannels;
         // every channel writes the same interior, so the zero-point padding filled here stays
         new Span<byte>(plane, _planeBytes).Fill((byte)_za);
-        int item;
         byte mask = _inputSigned ? (byte)0x80 : (byte)0;
+        int channels = s.OutChannels, inPlane = s.InPlane, inH = s.InH, inW = s.InW, padTop = s.PadTop, padLeft = s.PadLeft;
+        // one thread takes every channel in one claim; threads claim runs of channels (fewer atomics, no per-channel division)
+        int claim = Threads == 1 ? items : Math.Max(1, items / (4 * Threads));
+        int start;
         fixed (byte* controls = _controls)
         fixed (int* weights = _weights)
         fixed (int* offsets = _offsets)
-            while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < items)
+        fixed (int* bo = _blockOffsets)
+        fixed (byte* bc = _blockControls)
+        fixed (byte* fc = _flatControls)
+        fixed (int* fo = _flatOffsets)
+            while ((start = System.Threading.Interlocked.Add(ref _next, claim) - claim) < items)
             {
-                int c = item % s.OutChannels;
-                byte* src = _x + (nint)item * s.InPlane;
-                if (_blockOffsets is not null)
-                    fixed (int* bo = _blockOffsets)
-                    fixed (byte* bc = _blockControls)
-                        CopyBlocks(src, plane, bo, bc, _blockOffsets.Length, mask, (byte)_za);
-                else
-                    for (int ih = 0; ih < s.InH; ih++) CopyRow(src + (nint)ih * s.InW, plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW, mask);
-                int bias = unchecked((_e.Bias is null ? 0 : _e.Bias[c]) - _za * _weightSums[c]);
-                if (_flatOffsets is not null)
+                for (int item = start, stop = Math.Min(items, start + claim), c = start % channels; item < stop; item++, c = c + 1 == channels ? 0 : c + 1)
                 {
-                    bool bytes = _output is QOutputKind.UInt8 or QOutputKind.Int8;
-                    byte* yc = (byte*)_y + (nint)item * s.OutPlane;
-                    float m = bytes ? _e.Multiplier[c * _e.MultiplierStride] : 0f;
-                    fixed (byte* fc = _flatControls)
-                    fixed (int* fo = _flatOffsets)
+                    byte* src = _x + (nint)item * inPlane;
+                    if (bo is not null)
+                        CopyBlocks(src, plane, bo, bc, _blockOffsets!.Length, mask, (byte)_za);
+                    else
+                        for (int ih = 0; ih < inH; ih++) CopyRow(src + (nint)ih * inW, plane + (nint)(ih + padTop) * _pw + padLeft, inW, mask);
+                    int bias = unchecked((_e.Bias is null ? 0 : _e.Bias[c]) - _za * _weightSums[c]);
+                    if (_flatOffsets is not null)
                     {
+                        bool bytes = _output is QOutputKind.UInt8 or QOutputKind.Int8;
+                        byte* yc = (byte*)_y + (nint)item * s.OutPlane;
+                        float m = bytes ? _e.Multiplier[c * _e.MultiplierStride] : 0f;
                         if (_vnni && _flatBroadcast) FlatPlane<Broadcast, VnniChunks>(plane, offsets, fo, fc, weights + c * 3, bias, acc, yc, m, bytes);
                         else if (_vnni) FlatPlane<TwoLoads, VnniChunks>(plane, offsets, fo, fc, weights + c * 3, bias, acc, yc, m, bytes);
                         else if (_flatBroadcast) FlatPlane<Broadcast, WideChunks>(plane, offsets, fo, fc, weights + c * 6, bias, acc, yc, m, bytes);
                         else FlatPlane<TwoLoads, WideChunks>(plane, offsets, fo, fc, weights + c * 6, bias, acc, yc, m, bytes);
+                        if (!bytes) QEpilogueWriter.Write(_output, acc, s.OutPlane, _y, (nint)item * s.OutPlane, c, channelsAlongRow: false, _e, padded: true);
+                        continue;
                     }
-                    if (!bytes) QEpilogueWriter.Write(_output, acc, s.OutPlane, _y, (nint)item * s.OutPlane, c, channelsAlongRow: false, _e, padded: true);
-                    continue;
-                }
-                if (_sameControl3 && _fusedBytes)
-                {
-                    byte* yc = (byte*)_y + (nint)item * s.OutPlane;
-                    float m = _e.Multiplier[c * _e.MultiplierStride];
-                    if (_vnni && _broadcast) Plane3Bytes<Broadcast, VnniChunks>(plane, offsets, controls, weights + c * 3, bias, yc, m);
-                    else if (_vnni) Plane3Bytes<TwoLoads, VnniChunks>(plane, offsets, controls, weights + c * 3, bias, yc, m);
-                    else if (_broadcast) Plane3Bytes<Broadcast, WideChunks>(plane, offsets, controls, weights + c * 6, bias, yc, m);
-                    else Plane3Bytes<TwoLoads, WideChunks>(plane, offsets, controls, weights + c * 6, bias, yc, m);
-                    continue;
-                }
-                if (_sameControl3 && _vnni)
-                {
-                    if (_broadcast) Plane3Vnni<Broadcast>(plane, offsets, controls, weights + c * 3, bias, acc);
-                    else Plane3Vnni<TwoLoads>(plane, offsets, controls, weights + c * 3, bias, acc);
-                }
-                else if (_sameControl3)
-                {
-                    if (_broadcast) Plane3Wide<Broadcast>(plane, offsets, controls, weights + c * 6, bias, acc);
-                    else Plane3Wide<TwoLoads>(plane, offsets, controls, weights + c * 6, bias, acc);
-                }
-                else
-                    for (int oh = 0; oh < s.OutH; oh++)
+                    if (_sameControl3 && _fusedBytes)
                     {
-                        byte* rowBase = plane + (nint)oh * s.StrideH * _pw;
-                        int* rowAcc = acc + (nint)oh * s.OutW;
-                        int* wc = weights + c * _chunks * (_vnni ? 1 : 2);
-                        if (_vnni && _broadcast) RowVnni<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
-                        else if (_vnni) RowVnni<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
-                        else if (_broadcast) RowWide<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
-                        else RowWide<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                        byte* yc = (byte*)_y + (nint)item * s.OutPlane;
+                        float m = _e.Multiplier[c * _e.MultiplierStride];
+                        if (_vnni && _broadcast) Plane3Bytes<Broadcast, VnniChunks>(plane, offsets, controls, weights + c * 3, bias, yc, m);
+                        else if (_vnni) Plane3Bytes<TwoLoads, VnniChunks>(plane, offsets, controls, weights + c * 3, bias, yc, m);
+                        else if (_broadcast) Plane3Bytes<Broadcast, WideChunks>(plane, offsets, controls, weights + c * 6, bias, yc, m);
+                        else Plane3Bytes<TwoLoads, WideChunks>(plane, offsets, controls, weights + c * 6, bias, yc, m);
+                        continue;
                     }
-                QEpilogueWriter.Write(_output, acc, s.OutPlane, _y, (nint)item * s.OutPlane, c, channelsAlongRow: false, _e, padded: true);
+                    if (_sameControl3 && _vnni)
+                    {
+                        if (_broadcast) Plane3Vnni<Broadcast>(plane, offsets, controls, weights + c * 3, bias, acc);
+                        else Plane3Vnni<TwoLoads>(plane, offsets, controls, weights + c * 3, bias, acc);
+                    }
+                    else if (_sameControl3)
+                    {
+                        if (_broadcast) Plane3Wide<Broadcast>(plane, offsets, controls, weights + c * 6, bias, acc);
+                        else Plane3Wide<TwoLoads>(plane, offsets, controls, weights + c * 6, bias, acc);
+                    }
+                    else
+                        for (int oh = 0, outH = s.OutH; oh < outH; oh++)
+                        {
+                            byte* rowBase = plane + (nint)oh * s.StrideH * _pw;
+                            int* rowAcc = acc + (nint)oh * s.OutW;
+                            int* wc = weights + c * _chunks * (_vnni ? 1 : 2);
+                            if (_vnni && _broadcast) RowVnni<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                            else if (_vnni) RowVnni<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                            else if (_broadcast) RowWide<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                            else RowWide<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                        }
+                    QEpilogueWriter.Write(_output, acc, s.OutPlane, _y, (nint)item * s.OutPlane, c, channelsAlongRow: false, _e, padded: true);
+                }
             }
     }
 
@@ -428,10 +439,10 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         var w1 = Vector256.Create(w[1]).AsSByte();
         var w2 = Vector256.Create(w[2]).AsSByte();
         var b = Vector256.Create(bias);
-        int sw = _s.StrideW, outW = _s.OutW;
+        int sw = _s.StrideW, outW = _s.OutW, outH = _s.OutH;
         nint high = 4 * sw, step = 8 * sw, rowStep = (nint)_s.StrideH * _pw;
         nint o0 = off[0], o1 = off[1], o2 = off[2];
-        for (int oh = 0; oh < _s.OutH; oh++, plane += rowStep, acc += outW)
+        for (int oh = 0; oh < outH; oh++, plane += rowStep, acc += outW)
         {
             byte* p = plane;
             for (int t = 0; t < outW; t += 8, p += step)
@@ -448,6 +459,16 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     private interface IChunks
     {
         static abstract Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, in Weights3 w);
+
+        /// <summary>A chunk's gather (the first vpshufb) of loaded bytes v, shared by two output rows.</summary>
+        static abstract Vector256<byte> GatherA(Vector256<byte> v, in Weights3 w);
+
+        /// <summary>The second vpshufb (int16 pairs), or zero (VNNI: unused).</summary>
+        static abstract Vector256<byte> GatherB(Vector256<byte> v, in Weights3 w);
+
+        /// <summary><see cref="Dot3"/> from already gathered chunks (filter rows 0, 1, 2).</summary>
+        static abstract Vector256<int> Dot3Gathered(Vector256<int> acc, Vector256<byte> g0a, Vector256<byte> g0b, Vector256<byte> g1a, Vector256<byte> g1b,
+            Vector256<byte> g2a, Vector256<byte> g2b, in Weights3 w);
 
         /// <summary><see cref="Dot3"/> with the gather controls of this vector (the flat plane's per-vector tables).</summary>
         static abstract Vector256<int> Dot3(Vector256<int> acc, Vector256<byte> v0, Vector256<byte> v1, Vector256<byte> v2, byte* controls, in Weights3 w);
@@ -478,6 +499,21 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v1, ca), w.W1.AsSByte());
             return AvxVnni.MultiplyWideningAndAdd(acc, Avx2.Shuffle(v2, ca), w.W2.AsSByte());
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> GatherA(Vector256<byte> v, in Weights3 w) => Avx2.Shuffle(v, w.Ca);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> GatherB(Vector256<byte> v, in Weights3 w) => default;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot3Gathered(Vector256<int> acc, Vector256<byte> g0a, Vector256<byte> g0b, Vector256<byte> g1a, Vector256<byte> g1b,
+            Vector256<byte> g2a, Vector256<byte> g2b, in Weights3 w)
+        {
+            acc = AvxVnni.MultiplyWideningAndAdd(acc, g0a, w.W0.AsSByte());
+            acc = AvxVnni.MultiplyWideningAndAdd(acc, g1a, w.W1.AsSByte());
+            return AvxVnni.MultiplyWideningAndAdd(acc, g2a, w.W2.AsSByte());
+        }
     }
 
     private readonly struct WideChunks : IChunks
@@ -501,6 +537,23 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             var a2 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, ca).AsInt16(), w.W4.AsInt16()) + Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v2, cb).AsInt16(), w.W5.AsInt16());
             return a + a1 + a2;
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> GatherA(Vector256<byte> v, in Weights3 w) => Avx2.Shuffle(v, w.Ca);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> GatherB(Vector256<byte> v, in Weights3 w) => Avx2.Shuffle(v, w.Cb);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot3Gathered(Vector256<int> acc, Vector256<byte> g0a, Vector256<byte> g0b, Vector256<byte> g1a, Vector256<byte> g1b,
+            Vector256<byte> g2a, Vector256<byte> g2b, in Weights3 w)
+        {
+            // the same sums, in the same grouping, as Dot3 (integer adds: any order is exact anyway)
+            var a = acc + Avx2.MultiplyAddAdjacent(g0a.AsInt16(), w.W0.AsInt16()) + Avx2.MultiplyAddAdjacent(g0b.AsInt16(), w.W1.AsInt16());
+            var a1 = Avx2.MultiplyAddAdjacent(g1a.AsInt16(), w.W2.AsInt16()) + Avx2.MultiplyAddAdjacent(g1b.AsInt16(), w.W3.AsInt16());
+            var a2 = Avx2.MultiplyAddAdjacent(g2a.AsInt16(), w.W4.AsInt16()) + Avx2.MultiplyAddAdjacent(g2b.AsInt16(), w.W5.AsInt16());
+            return a + a1 + a2;
+        }
     }
 
     /// <summary>
@@ -512,24 +565,82 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         where TLoad : struct, ILoad where TChunks : struct, IChunks
     {
         var weights = new Weights3(controls, w, typeof(TChunks) == typeof(WideChunks));
-        var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
+        var rq = _requant;
         var b = Vector256.Create(bias);
-        int sw = _s.StrideW, outW = _s.OutW;
+        int sw = _s.StrideW, outW = _s.OutW, outH = _s.OutH;
         nint high = 4 * sw, step = 8 * sw, rowStep = (nint)_s.StrideH * _pw;
         nint o0 = off[0], o1 = off[1], o2 = off[2];
         byte* end = y + _s.OutPlane;
         byte* tmp = stackalloc byte[16];
-        for (int oh = 0; oh < _s.OutH; oh++, plane += rowStep, y += outW)
+        int oh = 0;
+        if (_pairRows)
+        {
+            // dilation 1: rows oh and oh + 1 read plane rows sh·oh .. sh·oh + sh + 2, so 4 (stride 1) or 5 (stride 2)
+            // loads and gathers serve both (6 each). Steps run backwards: row oh's last step spills into row oh + 1's
+            // first outputs, stored after it.
+            nint pw = _pw;
+            bool stride1 = _s.StrideH == 1;
+            int last = (outW - 1) / 16 * 16;
+            for (; oh + 2 <= outH; oh += 2, plane += 2 * rowStep, y += 2 * outW)
+                for (int t = last; t >= 0; t -= 16)
+                {
+                    byte* p = plane + (nint)t * sw + o0;
+                    Vector256<byte> v0, v1, v2, v3, g0a, g0b, g1a, g1b, g2a, g2b, g3a, g3b;
+                    Vector256<int> lo0, lo1, hi0, hi1;
+                    v0 = TLoad.Load(p, high);
+                    v1 = TLoad.Load(p + pw, high);
+                    v2 = TLoad.Load(p + 2 * pw, high);
+                    v3 = TLoad.Load(p + 3 * pw, high);
+                    g0a = TChunks.GatherA(v0, weights); g0b = TChunks.GatherB(v0, weights);
+                    g1a = TChunks.GatherA(v1, weights); g1b = TChunks.GatherB(v1, weights);
+                    g2a = TChunks.GatherA(v2, weights); g2b = TChunks.GatherB(v2, weights);
+                    g3a = TChunks.GatherA(v3, weights); g3b = TChunks.GatherB(v3, weights);
+                    lo0 = TChunks.Dot3Gathered(b, g0a, g0b, g1a, g1b, g2a, g2b, weights);
+                    if (stride1) lo1 = TChunks.Dot3Gathered(b, g1a, g1b, g2a, g2b, g3a, g3b, weights);
+                    else
+                    {
+                        v0 = TLoad.Load(p + 4 * pw, high);
+                        g0a = TChunks.GatherA(v0, weights); g0b = TChunks.GatherB(v0, weights);
+                        lo1 = TChunks.Dot3Gathered(b, g2a, g2b, g3a, g3b, g0a, g0b, weights);
+                    }
+                    p += step;
+                    v0 = TLoad.Load(p, high);
+                    v1 = TLoad.Load(p + pw, high);
+                    v2 = TLoad.Load(p + 2 * pw, high);
+                    v3 = TLoad.Load(p + 3 * pw, high);
+                    g0a = TChunks.GatherA(v0, weights); g0b = TChunks.GatherB(v0, weights);
+                    g1a = TChunks.GatherA(v1, weights); g1b = TChunks.GatherB(v1, weights);
+                    g2a = TChunks.GatherA(v2, weights); g2b = TChunks.GatherB(v2, weights);
+                    g3a = TChunks.GatherA(v3, weights); g3b = TChunks.GatherB(v3, weights);
+                    hi0 = TChunks.Dot3Gathered(b, g0a, g0b, g1a, g1b, g2a, g2b, weights);
+                    if (stride1) hi1 = TChunks.Dot3Gathered(b, g1a, g1b, g2a, g2b, g3a, g3b, weights);
+                    else
+                    {
+                        v0 = TLoad.Load(p + 4 * pw, high);
+                        g0a = TChunks.GatherA(v0, weights); g0b = TChunks.GatherB(v0, weights);
+                        hi1 = TChunks.Dot3Gathered(b, g2a, g2b, g3a, g3b, g0a, g0b, weights);
+                    }
+                    byte* y1 = y + outW + t;
+                    if (y1 + 16 <= end) rq.Rows2(lo0, hi0, m, y + t, lo1, hi1, m, y1);
+                    else
+                    {
+                        rq.Row(lo0, hi0, m, y + t);
+                        rq.Row(lo1, hi1, m, tmp);
+                        for (int i = 0; i < outW - t; i++) y1[i] = tmp[i];
+                    }
+                }
+        }
+        for (; oh < outH; oh++, plane += rowStep, y += outW)
         {
             byte* p = plane;
             for (int t = 0; t < outW; t += 16, p += 2 * step)
             {
                 var a0 = TChunks.Dot3(b, TLoad.Load(p + o0, high), TLoad.Load(p + o1, high), TLoad.Load(p + o2, high), weights);
                 var a1 = TChunks.Dot3(b, TLoad.Load(p + step + o0, high), TLoad.Load(p + step + o1, high), TLoad.Load(p + step + o2, high), weights);
-                if (y + t + 16 <= end) rq.Row(a0, a1, 0, m, y + t);
+                if (y + t + 16 <= end) rq.Row(a0, a1, m, y + t);
                 else
                 {
-                    rq.Row(a0, a1, 0, m, tmp);
+                    rq.Row(a0, a1, m, tmp);
                     for (int i = 0; i < outW - t; i++) y[t + i] = tmp[i];
                 }
             }
@@ -562,7 +673,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             }
             return;
         }
-        var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
+        var rq = _requant;
         byte* tmp = stackalloc byte[16];
         for (int t = 0; t < count; t += 16, offsets += 4, controls += 2 * perVector)
         {
@@ -570,11 +681,11 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
             nint hp = offsets[1] - offsets[0], hq = offsets[3] - offsets[2];
             var a0 = TChunks.Dot3(b, TLoad.Load(p + o0, hp), TLoad.Load(p + o1, hp), TLoad.Load(p + o2, hp), controls, weights);
             var a1 = TChunks.Dot3(b, TLoad.Load(q + o0, hq), TLoad.Load(q + o1, hq), TLoad.Load(q + o2, hq), controls + perVector, weights);
-            if (t + 16 <= count) rq.Row(a0, a1, 0, m, y + t);
-            else if (count >= 16) rq.Row(a0, a1, 0, m, y + count - 16);
+            if (t + 16 <= count) rq.Row(a0, a1, m, y + t);
+            else if (count >= 16) rq.Row(a0, a1, m, y + count - 16);
             else
             {
-                rq.Row(a0, a1, 0, m, tmp);
+                rq.Row(a0, a1, m, tmp);
                 for (int i = 0; i < count; i++) y[i] = tmp[i];
             }
         }
@@ -589,10 +700,10 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         var w1a = Vector256.Create(w[2]).AsInt16(); var w1b = Vector256.Create(w[3]).AsInt16();
         var w2a = Vector256.Create(w[4]).AsInt16(); var w2b = Vector256.Create(w[5]).AsInt16();
         var b = Vector256.Create(bias);
-        int sw = _s.StrideW, outW = _s.OutW;
+        int sw = _s.StrideW, outW = _s.OutW, outH = _s.OutH;
         nint high = 4 * sw, step = 8 * sw, rowStep = (nint)_s.StrideH * _pw;
         nint o0 = off[0], o1 = off[1], o2 = off[2];
-        for (int oh = 0; oh < _s.OutH; oh++, plane += rowStep, acc += outW)
+        for (int oh = 0; oh < outH; oh++, plane += rowStep, acc += outW)
         {
             byte* p = plane;
             for (int t = 0; t < outW; t += 8, p += step)

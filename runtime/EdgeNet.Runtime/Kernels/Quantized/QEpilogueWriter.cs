@@ -123,20 +123,40 @@ internal static unsafe class QEpilogueWriter
 /// result: (float)(acc + offset) · M, clamped in float to [qmin − zp, qmax − zp] (integers, so clamping before the
 /// round-half-to-even conversion gives the same value as after), converted, packed to int16 (exact: |v| ≤ 510), zp
 /// added in int16, packed to bytes (exact: within the output range).
+/// <para>
+/// When every multiplier of the run is at most 0.5 in magnitude (<see cref="SmallMultipliers"/>, checked once per
+/// run), |(float)acc · M| ≤ 2^30, so the round-half-to-even conversion cannot overflow and the clamp moves to the
+/// bytes: convert, saturating packs with a saturating zero-point add, then vpmaxub/vpminub (vpmaxsb/vpminsb) with
+/// qmin/qmax. Exact: the saturations are monotone and the identity on the output range, so clamping after them
+/// gives clamp(round(x) + zp, qmin, qmax).
+/// </para>
 /// </summary>
 internal readonly struct QTileRequant
 {
     private readonly Vector256<float> _lo, _hi;
     private readonly Vector128<short> _zp;
-    private readonly bool _signed;
+    private readonly Vector256<short> _zp256;
+    private readonly Vector256<byte> _qmin, _qmax;
+    private readonly bool _signed, _small;
 
-    public QTileRequant(in QEpilogue e, bool signed)
+    /// <param name="channels">channels of the run (their multipliers decide <see cref="SmallMultipliers"/>).</param>
+    public unsafe QTileRequant(in QEpilogue e, bool signed, int channels)
     {
         _lo = Vector256.Create((float)(e.QMin - e.ZeroPoint));
         _hi = Vector256.Create((float)(e.QMax - e.ZeroPoint));
         _zp = Vector128.Create((short)e.ZeroPoint);
+        _zp256 = Vector256.Create((short)e.ZeroPoint);
+        _qmin = Vector256.Create((byte)e.QMin);
+        _qmax = Vector256.Create((byte)e.QMax);
         _signed = signed;
+        bool small = e.Multiplier is not null;
+        int count = e.MultiplierStride == 0 ? 1 : channels;
+        for (int c = 0; small && c < count; c++) small = MathF.Abs(e.Multiplier[c * e.MultiplierStride]) <= 0.5f; // NaN: false
+        _small = small;
     }
+
+    /// <summary>Every multiplier is at most 0.5 in magnitude: the byte-clamp form applies.</summary>
+    public bool SmallMultipliers => _small;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Row(Vector256<int> a0, Vector256<int> a1, int offset, float multiplier, byte* d)
@@ -151,5 +171,69 @@ internal readonly struct QTileRequant
         var hi = Sse2.Add(w16.GetUpper(), _zp);
         var bytes = _signed ? Sse2.PackSignedSaturate(lo, hi).AsByte() : Sse2.PackUnsignedSaturate(lo, hi);
         bytes.Store(d);
+    }
+
+    /// <summary>Row of accumulators that already include the offset (the depthwise planes, the tiles started at it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Row(Vector256<int> a0, Vector256<int> a1, float multiplier, byte* d)
+    {
+        var m = Vector256.Create(multiplier);
+        var f0 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(a0), m), _lo), _hi);
+        var f1 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(a1), m), _lo), _hi);
+        var w16 = Avx2.Permute4x64(Avx2.PackSignedSaturate(Avx.ConvertToVector256Int32(f0), Avx.ConvertToVector256Int32(f1)).AsInt64(), 0b11_01_10_00).AsInt16();
+        var lo = Sse2.Add(w16.GetLower(), _zp);
+        var hi = Sse2.Add(w16.GetUpper(), _zp);
+        var bytes = _signed ? Sse2.PackSignedSaturate(lo, hi).AsByte() : Sse2.PackUnsignedSaturate(lo, hi);
+        bytes.Store(d);
+    }
+
+    /// <summary>
+    /// Two rows (a: 16 values to da, b: 16 values to db) whose accumulators already include their offsets, the same
+    /// arithmetic as <see cref="Row(Vector256{int}, Vector256{int}, int, float, byte*)"/>: both rows share the zero
+    /// point add (one 256-bit int16 add each), one byte pack and one vpermd that puts row a in the low and row b in
+    /// the high 128 bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Rows2(Vector256<int> a0, Vector256<int> a1, float ma, byte* da, Vector256<int> b0, Vector256<int> b1, float mb, byte* db)
+    {
+        if (_small)
+        {
+            Rows2Small(a0, a1, ma, da, b0, b1, mb, db);
+            return;
+        }
+        var m = Vector256.Create(ma);
+        var fa0 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(a0), m), _lo), _hi);
+        var fa1 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(a1), m), _lo), _hi);
+        m = Vector256.Create(mb);
+        var fb0 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(b0), m), _lo), _hi);
+        var fb1 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(b1), m), _lo), _hi);
+        // int16 [x0 0..3, x1 0..3 | x0 4..7, x1 4..7] per row, zero point added (exact: within the output range)
+        var wa = Avx2.Add(Avx2.PackSignedSaturate(Avx.ConvertToVector256Int32(fa0), Avx.ConvertToVector256Int32(fa1)), _zp256);
+        var wb = Avx2.Add(Avx2.PackSignedSaturate(Avx.ConvertToVector256Int32(fb0), Avx.ConvertToVector256Int32(fb1)), _zp256);
+        // dwords: a0 0..3, a1 0..3, b0 0..3, b1 0..3 | a0 4..7, a1 4..7, b0 4..7, b1 4..7
+        var bytes = _signed ? Avx2.PackSignedSaturate(wa, wb).AsInt32() : Avx2.PackUnsignedSaturate(wa, wb).AsInt32();
+        var rows = Avx2.PermuteVar8x32(bytes, Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsByte();
+        rows.GetLower().Store(da);
+        rows.GetUpper().Store(db);
+    }
+
+    /// <summary><see cref="Rows2"/> with the clamp on the bytes (<see cref="SmallMultipliers"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void Rows2Small(Vector256<int> a0, Vector256<int> a1, float ma, byte* da, Vector256<int> b0, Vector256<int> b1, float mb, byte* db)
+    {
+        var m = Vector256.Create(ma);
+        var qa0 = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.ConvertToVector256Single(a0), m));
+        var qa1 = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.ConvertToVector256Single(a1), m));
+        m = Vector256.Create(mb);
+        var qb0 = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.ConvertToVector256Single(b0), m));
+        var qb1 = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.ConvertToVector256Single(b1), m));
+        var wa = Avx2.AddSaturate(Avx2.PackSignedSaturate(qa0, qa1), _zp256);
+        var wb = Avx2.AddSaturate(Avx2.PackSignedSaturate(qb0, qb1), _zp256);
+        Vector256<byte> bytes = _signed
+            ? Avx2.Min(Avx2.Max(Avx2.PackSignedSaturate(wa, wb), _qmin.AsSByte()), _qmax.AsSByte()).AsByte()
+            : Avx2.Min(Avx2.Max(Avx2.PackUnsignedSaturate(wa, wb), _qmin), _qmax);
+        var rows = Avx2.PermuteVar8x32(bytes.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsByte();
+        rows.GetLower().Store(da);
+        rows.GetUpper().Store(db);
     }
 }

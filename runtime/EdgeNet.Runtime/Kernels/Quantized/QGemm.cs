@@ -41,6 +41,15 @@ public sealed unsafe class QGemm : IParallelWork
     private readonly bool _byteTile;
     /// <summary>_byteTile and the microkernel requantizes full tiles in registers (<see cref="QMicrokernel.RunRequantized"/>).</summary>
     private readonly bool _fusedTile;
+    /// <summary>
+    /// WeightsLeft without weight zero points: a block whose positions end inside a panel packs its last panel from
+    /// the block's last NR positions instead (overlapping the previous panel), so every column tile is full (no scalar
+    /// packing tail, no partial-tile epilogue); the overlapped outputs are computed twice and written with equal values.
+    /// </summary>
+    private readonly bool _overlap;
+    /// <summary>_fusedTile with a partial last channel tile: it runs in registers into a stage, rows copied out.</summary>
+    private readonly bool _padRows;
+    private readonly int _stageBytes;
     private QTileRequant _requant;
 
     // per run
@@ -50,6 +59,7 @@ public sealed unsafe class QGemm : IParallelWork
     private int _zaRaw;
     private QEpilogue _e;
     private int* _chanOffset;
+    private float* _multPad;
     private int _next;
 
     /// <param name="weights">packed weights (their orientation decides the shape).</param>
@@ -93,8 +103,11 @@ public sealed unsafe class QGemm : IParallelWork
         _gemv = _right && positions == 1 && _uk.HasGemv;
         _byteTile = !_right && (output is QOutputKind.UInt8 or QOutputKind.Int8) && _nr % 16 == 0 && Avx2.IsSupported;
         _fusedTile = _byteTile && _uk.HasRequantizedTile && Avx2.IsSupported;
+        _overlap = !_right && !weights.HasZeroPoints;
+        _padRows = _fusedTile && _channels % _mr != 0;
+        _stageBytes = _padRows ? Align(_mr * _nr) : 0;
         _tileInts = _gemv ? _chSplit * _nr : _mr * _nr;
-        _partBytes = Align(_partPanelBytes) + Align(_posBlock * sizeof(int)) + Align(_tileInts * sizeof(int)) + Align(_rowBufferBytes);
+        _partBytes = Align(_partPanelBytes) + Align(_posBlock * sizeof(int)) + Align(_tileInts * sizeof(int)) + Align(_rowBufferBytes) + _stageBytes;
     }
 
     private static int Align(int bytes) => (bytes + 63) & ~63;
@@ -103,7 +116,10 @@ public sealed unsafe class QGemm : IParallelWork
     /// <summary>Threads a run uses.</summary>
     public int Threads { get; }
     /// <summary>Scratch bytes a run needs (64-byte aligned base recommended).</summary>
-    public int ScratchBytes => Align(_channels * sizeof(int)) + Threads * _partBytes + 64;
+    public int ScratchBytes => ChannelBytes + Threads * _partBytes + 64;
+
+    /// <summary>Per-channel offsets (and padded multipliers), MR entries past the channels for the partial tile.</summary>
+    private int ChannelBytes => Align((_channels + _mr) * sizeof(int)) * (_padRows ? 2 : 1);
 
     /// <summary>
     /// Runs the GEMM. act: A[M×K] (row stride ld) for WeightsRight, X[K×N] (row stride ld) or the packer's source
@@ -115,10 +131,19 @@ public sealed unsafe class QGemm : IParallelWork
         if (_items == 0) return;
         _act = act; _ldAct = ld; _c = c; _ldc = ldc; _e = e;
         _zaRaw = actZeroPoint;
-        if (_fusedTile) _requant = new QTileRequant(e, _output == QOutputKind.Int8);
+        if (_fusedTile) _requant = new QTileRequant(e, _output == QOutputKind.Int8, _channels);
         scratch = (byte*)(((nint)scratch + 63) & ~(nint)63);
         _chanOffset = (int*)scratch;
-        _scratch = scratch + Align(_channels * sizeof(int));
+        _scratch = scratch + ChannelBytes;
+        new Span<int>(_chanOffset + _channels, _mr).Clear();
+        if (_padRows)
+        {
+            // rows past the channels of the last tile read these (their bytes are never copied out)
+            _multPad = (float*)(scratch + Align((_channels + _mr) * sizeof(int)));
+            if (e.MultiplierStride != 0)
+                for (int ch = 0; ch < _channels; ch++) _multPad[ch] = e.Multiplier[ch * e.MultiplierStride];
+            new Span<float>(_multPad + _channels, _mr).Clear();
+        }
         int za = _format.SignMask != 0 ? actZeroPoint + 128 : actZeroPoint;
         int shift = _uk.ShiftActivations ? 128 : 0;
         int k = _depth;
@@ -152,6 +177,7 @@ public sealed unsafe class QGemm : IParallelWork
         int* posSums = (int*)(panels + Align(_partPanelBytes));
         int* tile = (int*)((byte*)posSums + Align(_posBlock * sizeof(int)));
         byte* rowBuffers = (byte*)tile + Align(_tileInts * sizeof(int));
+        byte* stage = rowBuffers + Align(_rowBufferBytes);
         int item;
         while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < _items)
         {
@@ -159,14 +185,23 @@ public sealed unsafe class QGemm : IParallelWork
             int p0 = pb * _posBlock, count = Math.Min(_posBlock, _positions - p0);
             int* sums = _w.HasZeroPoints ? posSums : null;
             byte padRaw = (byte)_zaRaw;
-            _packer.Pack(_act, _ldAct, p0, count, _right ? _mr : _nr, _depth, _format, padRaw, panels, sums, rowBuffers);
+            bool overlap = _overlap && count > _nr && count % _nr != 0;
+            if (overlap)
+            {
+                // whole panels, then the last panel from the block's last NR positions
+                int full = count / _nr * _nr;
+                _packer.Pack(_act, _ldAct, p0, full, _nr, _depth, _format, padRaw, panels, null, rowBuffers);
+                _packer.Pack(_act, _ldAct, p0 + count - _nr, _nr, _nr, _depth, _format, padRaw,
+                    panels + (nint)(full / _nr) * QMicrokernel.PanelBytes(_nr, _groups), null, rowBuffers);
+            }
+            else _packer.Pack(_act, _ldAct, p0, count, _right ? _mr : _nr, _depth, _format, padRaw, panels, sums, rowBuffers);
             int chLanes = _right ? _nr : _mr;
             int ch0 = cs * _chSplit * chLanes, ch1 = Math.Min(_channels, (cs + 1) * _chSplit * chLanes);
-            RunBlock(panels, sums, p0, count, ch0, ch1, tile);
+            RunBlock(panels, sums, p0, count, ch0, ch1, tile, overlap, stage);
         }
     }
 
-    private void RunBlock(byte* actPanels, int* posSums, int p0, int count, int ch0, int ch1, int* tile)
+    private void RunBlock(byte* actPanels, int* posSums, int p0, int count, int ch0, int ch1, int* tile, bool overlap, byte* stage)
     {
         int wPanelBytes = _w.PanelBytes;
         int aPanelBytes = QMicrokernel.PanelBytes(_right ? _mr : _nr, _groups);
@@ -209,21 +244,33 @@ public sealed unsafe class QGemm : IParallelWork
                     int rows = Math.Min(_mr, ch1 - i);
                     for (int j = 0; j < count; j += _nr)
                     {
-                        int cols = Math.Min(_nr, count - j);
-                        if (cols == _nr && rows == _mr && _fusedTile && posSums is null)
+                        int cols = Math.Min(_nr, count - j), pos = p0 + j;
+                        // overlapped last panel: positions count − NR .. count − 1 (posSums is null then)
+                        if (cols < _nr && overlap) { cols = _nr; pos = p0 + count - _nr; }
+                        if (cols == _nr && _fusedTile && posSums is null && (rows == _mr || _padRows))
                         {
-                            _uk.RunRequantized(_groups, wPanel, actPanels + (nint)(j / _nr) * aPanelBytes, _chanOffset + i,
-                                _e.Multiplier + i * _e.MultiplierStride, _e.MultiplierStride, _requant, (byte*)_c + i * _ldc + p0 + j, _ldc);
+                            if (rows == _mr)
+                                _uk.RunRequantized(_groups, wPanel, actPanels + (nint)(j / _nr) * aPanelBytes, _chanOffset + i,
+                                    _e.Multiplier + i * _e.MultiplierStride, _e.MultiplierStride, _requant, (byte*)_c + i * _ldc + pos, _ldc);
+                            else
+                            {
+                                // partial channel tile: the whole tile into the stage (offsets and multipliers padded), its rows copied
+                                float* mult = _e.MultiplierStride == 0 ? _e.Multiplier : _multPad + i;
+                                _uk.RunRequantized(_groups, wPanel, actPanels + (nint)(j / _nr) * aPanelBytes, _chanOffset + i,
+                                    mult, _e.MultiplierStride == 0 ? 0 : 1, _requant, stage, _nr);
+                                for (int r = 0; r < rows; r++)
+                                    Buffer.MemoryCopy(stage + r * _nr, (byte*)_c + (i + r) * _ldc + pos, _nr, _nr);
+                            }
                             continue;
                         }
                         _uk.Run(_groups, wPanel, actPanels + (nint)(j / _nr) * aPanelBytes, tile, activationsLeft: false);
                         if (cols == _nr && _byteTile)
                         {
-                            TileToBytes(tile, rows, i, p0 + j, posSums is null ? null : posSums + j, zps);
+                            TileToBytes(tile, rows, i, pos, posSums is null ? null : posSums + j, zps);
                             continue;
                         }
                         for (int r = 0; r < rows; r++)
-                            EpilogueRow(tile + r * _nr, cols, i + r, p0 + j, channelsAlongRow: false, 0, posSums is null ? null : posSums + j, zps);
+                            EpilogueRow(tile + r * _nr, cols, i + r, pos, channelsAlongRow: false, 0, posSums is null ? null : posSums + j, zps);
                     }
                 }
             }

@@ -155,16 +155,16 @@ public sealed unsafe class QGemm6x16AvxVnni : QMicrokernel
     internal override void RunRequantized(int groups, byte* a, byte* b, int* offsets, float* mult, int multStride, in QTileRequant rq, byte* c, nint ldc)
     {
         int origin = 0;
-        float* rowMult = stackalloc float[6];
-        for (int i = 0; i < 6; i++) rowMult[i] = mult[i * multStride];
-        RunTapsRequantized(1, groups, a, b, &origin, 64, offsets, rowMult, rq, c, ldc);
+        RunTapsRequantized(1, groups, a, b, &origin, 64, offsets, mult, multStride, rq, c, ldc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void RunTapsRequantized(int taps, int groupsPerTap, byte* a, byte* b, int* offsets, nint groupStride,
-        int* rowOffsets, float* mult, in QTileRequant rq, byte* c, nint ldc)
+        int* rowOffsets, float* mult, int multStride, in QTileRequant rq, byte* c, nint ldc)
     {
-        Vector256<int> c00 = Vector256<int>.Zero, c01 = Vector256<int>.Zero, c10 = Vector256<int>.Zero, c11 = Vector256<int>.Zero, c20 = Vector256<int>.Zero, c21 = Vector256<int>.Zero, c30 = Vector256<int>.Zero, c31 = Vector256<int>.Zero, c40 = Vector256<int>.Zero, c41 = Vector256<int>.Zero, c50 = Vector256<int>.Zero, c51 = Vector256<int>.Zero;
+        // the accumulators start at the rows' offsets (exact: the same wrapping int32 sum)
+        Vector256<int> c00 = Vector256.Create(rowOffsets[0]), c01 = c00, c10 = Vector256.Create(rowOffsets[1]), c11 = c10, c20 = Vector256.Create(rowOffsets[2]), c21 = c20,
+            c30 = Vector256.Create(rowOffsets[3]), c31 = c30, c40 = Vector256.Create(rowOffsets[4]), c41 = c40, c50 = Vector256.Create(rowOffsets[5]), c51 = c50;
         for (int t = 0; t < taps; t++)
         {
             byte* bp = b + offsets[t];
@@ -192,11 +192,8 @@ public sealed unsafe class QGemm6x16AvxVnni : QMicrokernel
                 c51 = AvxVnni.MultiplyWideningAndAdd(c51, b1, a5.AsSByte());
             }
         }
-        rq.Row(c00, c01, rowOffsets[0], mult[0], c + 0 * ldc);
-        rq.Row(c10, c11, rowOffsets[1], mult[1], c + 1 * ldc);
-        rq.Row(c20, c21, rowOffsets[2], mult[2], c + 2 * ldc);
-        rq.Row(c30, c31, rowOffsets[3], mult[3], c + 3 * ldc);
-        rq.Row(c40, c41, rowOffsets[4], mult[4], c + 4 * ldc);
-        rq.Row(c50, c51, rowOffsets[5], mult[5], c + 5 * ldc);
+        rq.Rows2(c00, c01, mult[0], c, c10, c11, mult[multStride], c + ldc);
+        rq.Rows2(c20, c21, mult[2 * multStride], c + 2 * ldc, c30, c31, mult[3 * multStride], c + 3 * ldc);
+        rq.Rows2(c40, c41, mult[4 * multStride], c + 4 * ldc, c50, c51, mult[5 * multStride], c + 5 * ldc);
     }
 }

@@ -26,6 +26,50 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s, bool allowTable = true)
     /// <summary>True when rows are gathered through the precomputed offset table.</summary>
     public bool UsesTable => _table is not null;
 
+    /// <summary>Largest zero-point padded image (bytes) the lane-copy path builds per pack call.</summary>
+    public const int LaneCopyMaxBytes = 1 << 16;
+
+    // Lane copies: with KW a multiple of 4 and dilation 1 along W, the k values of a lane (c, kh, kw = GroupK·j ..)
+    // are consecutive bytes of one row of the zero-point padded image, so a lane is one 4-byte copy (byte layout) or
+    // one 2-byte read widened to two int16 (Avx2 layout) from (k offset + position base) instead of gathered bytes and
+    // an interleave (DS-CNN's 10×4 stem).
+    private readonly int _pw = Math.Max(s.InW + s.PadLeft + s.PadRight, (s.OutW - 1) * s.StrideW + s.KW);
+    private readonly int _ph = Math.Max(s.InH + s.PadTop + s.PadBottom, (s.OutH - 1) * s.StrideH + (s.KH - 1) * s.DilationH + 1);
+    private readonly int[]? _laneBase = allowTable ? LaneBases(s) : null;
+    private readonly int[]? _kOffsets = allowTable ? KOffsets(s) : null;
+
+    /// <summary>True when byte-layout panels are packed by 4-byte lane copies from a padded image.</summary>
+    public bool UsesLaneCopies => _laneBase is not null;
+
+    private static bool LaneCopyApplies(QConv2dShape s, out int pw, out int ph)
+    {
+        pw = Math.Max(s.InW + s.PadLeft + s.PadRight, (s.OutW - 1) * s.StrideW + s.KW);
+        ph = Math.Max(s.InH + s.PadTop + s.PadBottom, (s.OutH - 1) * s.StrideH + (s.KH - 1) * s.DilationH + 1);
+        return s.KW % 4 == 0 && s.DilationW == 1 && (long)s.InPerGroup * ph * pw <= LaneCopyMaxBytes;
+    }
+
+    /// <summary>Per output position: its window's top-left byte in the padded image, or null when lane copies do not apply.</summary>
+    private static int[]? LaneBases(QConv2dShape s)
+    {
+        if (!LaneCopyApplies(s, out int pw, out _)) return null;
+        var b = GC.AllocateArray<int>(s.OutPlane, pinned: true);
+        for (int p = 0; p < b.Length; p++) b[p] = p / s.OutW * s.StrideH * pw + p % s.OutW * s.StrideW;
+        return b;
+    }
+
+    /// <summary>Per k (c, kh, kw): its offset in the padded image (a lane of group g starts at k = g·GroupK).</summary>
+    private static int[]? KOffsets(QConv2dShape s)
+    {
+        if (!LaneCopyApplies(s, out int pw, out int ph)) return null;
+        var o = GC.AllocateArray<int>(s.Depth, pinned: true);
+        for (int k = 0; k < o.Length; k++)
+        {
+            int c = k / (s.KH * s.KW), kh = k % (s.KH * s.KW) / s.KW, kw = k % s.KW;
+            o[k] = c * ph * pw + kh * s.DilationH * pw + kw;
+        }
+        return o;
+    }
+
     /// <summary>table[k·P + p] = offset of im2col element (k, p) from the group's first input channel, or −1 in the
     /// padding (P = output positions).</summary>
     private static int[] GatherTable(QConv2dShape s)
@@ -65,10 +109,15 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s, bool allowTable = true)
         return (lo, hi);
     }
 
-    internal override int ScratchBytes(int maxCount) => 4 * ((maxCount + 63) & ~63);
+    internal override int ScratchBytes(int maxCount) => 4 * ((maxCount + 63) & ~63) + (_laneBase is null ? 0 : s.InPerGroup * _ph * _pw + 64);
 
     internal override void Pack(byte* src, nint ld, int pos0, int count, int lanes, int depth, in QPackFormat f, byte padRaw, byte* dst, int* sums, byte* scratch)
     {
+        if (_laneBase is not null && sums is null && (f.Wide ? f.GroupK == 2 : f.GroupK == 4))
+        {
+            PackLanes(src, pos0, count, lanes, f, padRaw, dst, scratch + 4 * ((count + 63) & ~63));
+            return;
+        }
         int gk = f.GroupK, groups = (depth + gk - 1) / gk;
         int rowBytes = (count + 63) & ~63;
         if (sums is not null) new Span<int>(sums, count).Clear();
@@ -85,6 +134,57 @@ public sealed unsafe class QIm2ColPacker(QConv2dShape s, bool allowTable = true)
             }
             Interleave(rows, count, lanes, groups, g, f, dst, sums);
         }
+    }
+
+    /// <summary>
+    /// Panels by lane copies from the zero-point padded image built in scratch: 4 bytes (byte layout) or 2 bytes
+    /// zero-extended to two int16 (the Avx2 int16 layout) per lane.
+    /// </summary>
+    private void PackLanes(byte* src, int pos0, int count, int lanes, in QPackFormat f, byte padRaw, byte* dst, byte* padded)
+    {
+        int cg = s.InPerGroup, plane = _ph * _pw;
+        new Span<byte>(padded, cg * plane).Fill(padRaw);
+        for (int c = 0; c < cg; c++)
+            for (int ih = 0; ih < s.InH; ih++)
+                new ReadOnlySpan<byte>(src + (nint)c * s.InPlane + (nint)ih * s.InW, s.InW)
+                    .CopyTo(new Span<byte>(padded + (nint)c * plane + (nint)(ih + s.PadTop) * _pw + s.PadLeft, s.InW));
+        bool wide = f.Wide;
+        uint mask = wide ? (uint)f.SignMask * 0x00010001u : f.StoreMask * 0x01010101u;
+        int gk = f.GroupK, groups = _kOffsets!.Length / gk, panels = (count + lanes - 1) / lanes;
+        fixed (int* bases = _laneBase)
+        fixed (int* koffs = _kOffsets)
+            for (int pn = 0; pn < panels; pn++)
+            {
+                int first = pn * lanes, n = Math.Min(lanes, count - first);
+                int* pb = bases + pos0 + first;
+                uint* d = (uint*)(dst + (nint)pn * lanes * groups * 4);
+                for (int g = 0; g < groups; g++, d += lanes)
+                {
+                    byte* gs = padded + koffs[g * gk];
+                    if (wide)
+                    {
+                        // two bytes → two zero-extended int16 (raw ^ sign mask is the uint8 value)
+                        int w = 0;
+                        for (; w < n; w++)
+                        {
+                            uint v = *(ushort*)(gs + pb[w]);
+                            d[w] = ((v & 0xFF) | ((v & 0xFF00) << 8)) ^ mask;
+                        }
+                        for (; w < lanes; w++) d[w] = 0;
+                        continue;
+                    }
+                    int l = 0;
+                    for (; l + 4 <= n; l += 4)
+                    {
+                        d[l] = *(uint*)(gs + pb[l]) ^ mask;
+                        d[l + 1] = *(uint*)(gs + pb[l + 1]) ^ mask;
+                        d[l + 2] = *(uint*)(gs + pb[l + 2]) ^ mask;
+                        d[l + 3] = *(uint*)(gs + pb[l + 3]) ^ mask;
+                    }
+                    for (; l < n; l++) d[l] = *(uint*)(gs + pb[l]) ^ mask;
+                    for (; l < lanes; l++) d[l] = 0;
+                }
+            }
     }
 
     /// <summary>Gathers im2col row k, positions [pos0, pos0 + count), into row.</summary>

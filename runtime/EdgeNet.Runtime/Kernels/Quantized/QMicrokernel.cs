@@ -61,7 +61,7 @@ public abstract unsafe class QMicrokernel
 
     /// <summary><see cref="RunTaps"/> requantized in registers as <see cref="RunRequantized"/>: NR bytes per row to c + i·ldc.</summary>
     internal virtual void RunTapsRequantized(int taps, int groupsPerTap, byte* a, byte* b, int* offsets, nint groupStride,
-        int* rowOffsets, float* mult, in QTileRequant rq, byte* c, nint ldc) => throw new NotSupportedException();
+        int* rowOffsets, float* mult, int multStride, in QTileRequant rq, byte* c, nint ldc) => throw new NotSupportedException();
 
     public static QMicrokernel For(QVariant v) => v switch
     {

@@ -41,6 +41,7 @@ internal sealed unsafe class QShiftedConv : IParallelWork
     private byte* _plane, _stages, _y;
     private int* _chanOffset;
     private QEpilogue _e;
+    private QTileRequant _requant;
     private int _next;
 
     /// <summary>True when this path applies: group 1, not a plain pointwise conv, symmetric weights, at most 4/3 the dense k groups (few input channels), an x86 variant with <see cref="QMicrokernel.HasTaps"/>.</summary>
@@ -125,6 +126,7 @@ internal sealed unsafe class QShiftedConv : IParallelWork
         _plane = zpRow + _zpRowBytes;
         _stages = _plane + _planeBytes;
         _e = e;
+        if (_output is QOutputKind.UInt8 or QOutputKind.Int8 && Avx2.IsSupported) _requant = new QTileRequant(e, _output == QOutputKind.Int8, _s.OutChannels);
         int za = _xSigned ? xZeroPoint + 128 : xZeroPoint;
         fixed (int* sums = _w.Sums)
             for (int ch = 0; ch < _s.OutChannels; ch++)
@@ -260,15 +262,15 @@ internal sealed unsafe class QShiftedConv : IParallelWork
             rowOffsets[r] = r < rows ? _chanOffset[ch0 + r] : 0;
             mult[r] = r < rows ? _e.Multiplier[(ch0 + r) * _e.MultiplierStride] : 0f;
         }
-        var rq = new QTileRequant(_e, _output == QOutputKind.Int8);
+        var rq = _requant;
         for (int tile = 0; tile < _tiles; tile++)
-            _uk.RunTapsRequantized(_taps, _quads, wPanel, _plane + (nint)tile * nr * 4, offsets, _quadBytes, rowOffsets, mult, rq, stage + tile * nr, ld);
-        int ow = _s.OutW;
+            _uk.RunTapsRequantized(_taps, _quads, wPanel, _plane + (nint)tile * nr * 4, offsets, _quadBytes, rowOffsets, mult, 1, rq, stage + tile * nr, ld);
+        int ow = _s.OutW, oh1 = _s.OutH, outPlane = _s.OutPlane;
         for (int r = 0; r < rows; r++)
         {
             byte* src = stage + r * ld;
-            byte* d = _y + (nint)(ch0 + r) * _s.OutPlane;
-            for (int oh = 0; oh < _s.OutH; oh++)
+            byte* d = _y + (nint)(ch0 + r) * outPlane;
+            for (int oh = 0; oh < oh1; oh++)
                 new ReadOnlySpan<byte>(src + oh * _wq, ow).CopyTo(new Span<byte>(d + oh * ow, ow));
         }
     }
@@ -276,8 +278,8 @@ internal sealed unsafe class QShiftedConv : IParallelWork
     /// <summary>int32 / float output: the offset in place on each output row's values, then the shared writer.</summary>
     private void RowGeneric(int* acc, int ch)
     {
-        int off = _chanOffset[ch], ow = _s.OutW;
-        for (int oh = 0; oh < _s.OutH; oh++)
+        int off = _chanOffset[ch], ow = _s.OutW, oh1 = _s.OutH;
+        for (int oh = 0; oh < oh1; oh++)
         {
             int* src = acc + oh * _wq;
             int t = 0;

@@ -161,10 +161,10 @@ public sealed class QAddOp : OpDefinition
     {
         var fa = Vector256.ConvertToSingle(a - za) * sa;
         var fb = Vector256.ConvertToSingle(b - zb) * sb;
-        var r = Vector256.Round((fa + fb) / sy) + zy;
-        r = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(r, lo), r, lo);
-        r = Vector256.ConditionalSelect(Vector256.GreaterThan(r, hi), hi, r);
-        return Vector256.ConvertToInt32(r);
+        var r = Avx.RoundToNearestInteger(Avx.Divide(fa + fb, sy)) + zy;
+        // maxps returns its second operand when the first is NaN: NaN lanes become qmin, as in the scalar form; the
+        // clamped values are integers, so the truncating conversion is exact
+        return Avx.ConvertToVector256Int32WithTruncation(Avx.Min(Avx.Max(r, lo), hi));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 
@@ -80,13 +81,38 @@ public sealed class QGlobalAveragePoolOp : OpDefinition
             var (qmin, qmax) = QuantizeMath.Range(output);
             for (int p = 0; p < planes; p++)
             {
-                var row = x.Slice(p * plane, plane);
-                long sum = 0;
-                if (signed) foreach (byte v in row) sum += (sbyte)v;
-                else foreach (byte v in row) sum += v;
+                long sum = PlaneSum(x.Slice(p * plane, plane), signed);
                 float mean = (float)(sum - (long)plane * zx) * sx / plane;
                 y[p] = (byte)QuantizeMath.Quantize(mean, sy, zy, qmin, qmax);
             }
         }
+    }
+
+    /// <summary>Exact Σ of a plane's values (uint8, or int8 as raw ^ 0x80 minus 128 each): vpsadbw 32 bytes at a time, then 16.</summary>
+    internal static unsafe long PlaneSum(ReadOnlySpan<byte> row, bool signed)
+    {
+        long sum = 0;
+        int i = 0;
+        byte flip = signed ? (byte)0x80 : (byte)0;
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && row.Length >= 32)
+        {
+            var acc = System.Runtime.Intrinsics.Vector256<ulong>.Zero;
+            var vf = System.Runtime.Intrinsics.Vector256.Create(flip);
+            var zero = System.Runtime.Intrinsics.Vector256<byte>.Zero;
+            fixed (byte* r = row)
+                for (; i + 32 <= row.Length; i += 32)
+                    acc += System.Runtime.Intrinsics.X86.Avx2.SumAbsoluteDifferences(System.Runtime.Intrinsics.Vector256.Load(r + i) ^ vf, zero).AsUInt64();
+            sum = (long)System.Runtime.Intrinsics.Vector256.Sum(acc);
+        }
+        if (System.Runtime.Intrinsics.X86.Sse2.IsSupported && i + 16 <= row.Length)
+        {
+            // a 16-byte step for planes like 7×7 = 32 + 16 + 1
+            fixed (byte* r = row)
+                sum += (long)System.Runtime.Intrinsics.Vector128.Sum(System.Runtime.Intrinsics.X86.Sse2.SumAbsoluteDifferences(
+                    System.Runtime.Intrinsics.Vector128.Load(r + i) ^ System.Runtime.Intrinsics.Vector128.Create(flip), System.Runtime.Intrinsics.Vector128<byte>.Zero).AsUInt64());
+            i += 16;
+        }
+        for (; i < row.Length; i++) sum += row[i] ^ flip;
+        return signed ? sum - 128L * row.Length : sum;
     }
 }

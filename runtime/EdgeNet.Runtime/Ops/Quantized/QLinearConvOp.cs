@@ -100,8 +100,12 @@ public sealed class QLinearConvOp(bool linear, bool dequantize = false) : OpDefi
         if (ctx.InputConstant(W) is { } weights && QuantInputs.ConstantZeroPoints(ctx, WZeroPoint) is { } wzp)
             // an absent zero point is 0 in the weights' own domain (spelled out: the kernels read "none" for uint8 as 128)
             packed = new QConv2d(QVariants.For(ctx.Isa), shape, weights.Data.Span, wSigned, wzp.Length == 0 ? [0] : wzp, xSigned, kind, ctx.Threads);
-        return new QConvKernel(this, shape, packed, kind, xSigned, wSigned, ctx.InputType(W), ctx.HasInput(XZeroPoint), ctx.HasInput(WZeroPoint),
+        var kernel = new QConvKernel(this, shape, packed, kind, xSigned, wSigned, ctx.InputType(W), ctx.HasInput(XZeroPoint), ctx.HasInput(WZeroPoint),
             linear && ctx.HasInput(8), linear ? ctx.OutputType(0) : DataType.Int32, FusedActivation.Of(ctx.Node));
+        // constant scales (every QDQ / QLinearConv model): the per-channel multipliers once, not on every run
+        if (linear && ctx.InputConstant(1) is { } xs && ctx.InputConstant(4) is { } ws && (kind == QOutputKind.Float32 || ctx.InputConstant(6) is not null))
+            kernel.FixMultipliers(xs.AsSpan<float>()[0], ws.AsSpan<float>(), kind == QOutputKind.Float32 ? 0f : ctx.InputConstant(6)!.AsSpan<float>()[0]);
+        return kernel;
     }
 
     private sealed unsafe class QConvKernel(QLinearConvOp op, QConv2dShape shape, QConv2d? packed, QOutputKind kind, bool xSigned, bool wSigned,
@@ -109,6 +113,22 @@ public sealed class QLinearConvOp(bool linear, bool dequantize = false) : OpDefi
     {
         private readonly float[] _multipliers = new float[shape.OutChannels];
         private readonly int[] _weightZeroPoints = new int[shape.OutChannels];
+        private bool _fixedMultipliers;
+
+        /// <summary>Computes the multipliers from constant scales once (the run computes them the same way otherwise).</summary>
+        internal void FixMultipliers(float xs, ReadOnlySpan<float> ws, float ys)
+        {
+            ComputeMultipliers(xs, ws, ys);
+            _fixedMultipliers = true;
+        }
+
+        private void ComputeMultipliers(float xs, ReadOnlySpan<float> ws, float ys)
+        {
+            if (kind == QOutputKind.Float32)
+                for (int m = 0; m < ws.Length; m++) _multipliers[m] = xs * ws[m];
+            else
+                for (int m = 0; m < ws.Length; m++) _multipliers[m] = QMath.Multiplier(xs, ws[m], ys);
+        }
 
         public override int ScratchBytes => packed?.ScratchBytes ?? 0;
 
@@ -118,15 +138,12 @@ public sealed class QLinearConvOp(bool linear, bool dequantize = false) : OpDefi
             var e = default(QEpilogue);
             if (op.Linear)
             {
-                float xs = Input<float>(ctx, 1)[0];
                 var ws = Input<float>(ctx, 4);
                 e.MultiplierStride = ws.Length == 1 ? 0 : 1;
-                if (kind == QOutputKind.Float32)
-                    for (int m = 0; m < ws.Length; m++) _multipliers[m] = xs * ws[m];
-                else
+                if (!_fixedMultipliers) ComputeMultipliers(Input<float>(ctx, 1)[0], ws, kind == QOutputKind.Float32 ? 0f : Input<float>(ctx, 6)[0]);
+                if (kind != QOutputKind.Float32)
                 {
                     float ys = Input<float>(ctx, 6)[0];
-                    for (int m = 0; m < ws.Length; m++) _multipliers[m] = QMath.Multiplier(xs, ws[m], ys);
                     int yzp = QuantInputs.ZeroPoint(InputBytes(ctx, 7), output, 0);
                     var (qmin, qmax) = QuantInputs.Clamp(activation, output, ys, yzp);
                     e.ZeroPoint = yzp;

@@ -32,6 +32,7 @@ public static class QuantizeMath
     public static void Quantize(ReadOnlySpan<float> x, float scale, int zeroPoint, int qmin, int qmax, Span<byte> y, bool vector)
     {
         int n = x.Length, i = 0;
+        if (vector && System.Runtime.Intrinsics.X86.Avx2.IsSupported && n >= 16) i = Quantize256(x, scale, zeroPoint, qmin, qmax, y);
         if (vector && Vector128.IsHardwareAccelerated)
         {
             ref float xr = ref MemoryMarshal.GetReference(x);
@@ -54,6 +55,42 @@ public static class QuantizeMath
             }
         }
         for (; i < n; i++) y[i] = (byte)Quantize(x[i], scale, zeroPoint, qmin, qmax);
+    }
+
+    /// <summary>
+    /// 16 values per step in 256-bit lanes, the same expression as <see cref="QuantizeLanes"/>: vdivps, round half to
+    /// even, + zp, vmaxps with qmin first (a NaN lane yields qmin, as in the scalar form), vminps, exact truncation and
+    /// saturating packs of in-range values. Returns the count done.
+    /// </summary>
+    private static unsafe int Quantize256(ReadOnlySpan<float> x, float scale, int zeroPoint, int qmin, int qmax, Span<byte> y)
+    {
+        int n = x.Length, i = 0;
+        var s = Vector256.Create(scale);
+        var z = Vector256.Create((float)zeroPoint);
+        var lo = Vector256.Create((float)qmin);
+        var hi = Vector256.Create((float)qmax);
+        fixed (float* xp = x)
+        fixed (byte* yp = y)
+            for (; i <= n - 16; i += 16)
+            {
+                var q0 = Lanes256(Vector256.Load(xp + i), s, z, lo, hi);
+                var q1 = Lanes256(Vector256.Load(xp + i + 8), s, z, lo, hi);
+                var w16 = System.Runtime.Intrinsics.X86.Avx2.Permute4x64(System.Runtime.Intrinsics.X86.Avx2.PackSignedSaturate(q0, q1).AsInt64(), 0b11_01_10_00).AsInt16();
+                var bytes = qmin < 0
+                    ? System.Runtime.Intrinsics.X86.Sse2.PackSignedSaturate(w16.GetLower(), w16.GetUpper()).AsByte()
+                    : System.Runtime.Intrinsics.X86.Sse2.PackUnsignedSaturate(w16.GetLower(), w16.GetUpper());
+                bytes.Store(yp + i);
+            }
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Lanes256(Vector256<float> x, Vector256<float> scale, Vector256<float> zp, Vector256<float> lo, Vector256<float> hi)
+    {
+        var r = System.Runtime.Intrinsics.X86.Avx.RoundToNearestInteger(System.Runtime.Intrinsics.X86.Avx.Divide(x, scale)) + zp;
+        // maxps returns its second operand when the first is NaN: NaN lanes become qmin
+        r = System.Runtime.Intrinsics.X86.Avx.Min(System.Runtime.Intrinsics.X86.Avx.Max(r, lo), hi);
+        return System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Int32WithTruncation(r);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -12,7 +12,9 @@ public unsafe class QConv2dKernelTests
 {
     public static TheoryData<QVariant> Variants() => QGemmKernelTests.Variants();
 
-    internal static void Check(QVariant variant, QConv2dShape s, bool xSigned, bool wSigned, bool perChannelZp, QOutputKind output, int seed, int threads = 1, bool withBias = true)
+    /// <param name="firstMultiplier">when non-zero, channel 0's multiplier (above 0.5: the requantized tiles keep the float clamp)</param>
+    internal static void Check(QVariant variant, QConv2dShape s, bool xSigned, bool wSigned, bool perChannelZp, QOutputKind output, int seed, int threads = 1,
+        bool withBias = true, float firstMultiplier = 0)
     {
         var rng = new Random(seed);
         var x = new byte[s.Batch * s.InChannels * s.InPlane];
@@ -25,6 +27,7 @@ public unsafe class QConv2dKernelTests
             : seed % 2 == 0 ? [] : [wSigned ? 0 : 128];
         var bias = Enumerable.Range(0, s.OutChannels).Select(_ => rng.Next(-5000, 5000)).ToArray();
         var mult = Enumerable.Range(0, s.OutChannels).Select(_ => (float)(rng.NextDouble() * 0.01 + 0.0005)).ToArray();
+        if (firstMultiplier != 0) mult[0] = firstMultiplier;
         var fbias = Enumerable.Range(0, s.OutChannels).Select(_ => (float)rng.NextDouble()).ToArray();
         int outBytes = output is QOutputKind.Int32 or QOutputKind.Float32 ? 4 : 1;
         int count = s.Batch * s.OutChannels * s.OutPlane;
@@ -173,6 +176,38 @@ public unsafe class QConv2dKernelTests
         Check(variant, new QConv2dShape(1, 12, 9, 30, 12, 3, 3, 12, 1, 1, 2, 2, 2, 2, 2, 2), false, true, false, QOutputKind.Float32, 600);
     }
 
+    /// <summary>
+    /// Stride-1 and stride-2 depthwise byte planes that the x86 kernel runs two output rows per step (shared loads and
+    /// gathers, steps backwards so row spills are rewritten): heights 1–7 (odd: a last single row), widths 8–40 (one to three
+    /// 16-output steps, spills into the next row and past the plane's end), pads 0–2, u8/s8, uint8 / int8 output,
+    /// two threads; asserts that the native x86 variants take the paired path.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void PairedDepthwiseRowsMatchReference(QVariant variant)
+    {
+        bool x86 = QVariants.IsNative(variant) && variant is QVariant.AvxVnni or QVariant.Avx2 or QVariant.Avx512 && System.Runtime.Intrinsics.X86.Avx2.IsSupported;
+        int seed = 1400, paired = 0;
+        foreach (int stride in new[] { 1, 2 })
+        foreach (int h in new[] { 1, 2, 3, 4, 5, 7 })
+            foreach (int wdt in new[] { 8, 9, 14, 15, 16, 17, 31, 32, 33, 40 })
+            {
+                seed++;
+                int pad = stride == 1 ? seed % 3 : seed % 2, c = 1 + seed % 5;
+                // output (h + 2) × wdt (stride 1), h × wdt (stride 2: one more input row on odd seeds)
+                int inH = stride == 1 ? h + 4 - 2 * pad : 2 * (h - 1) + 3 - 2 * pad + seed % 2;
+                var s = new QConv2dShape(1 + seed % 2, c, inH, stride * (wdt - 1) + 3 - 2 * pad, c, 3, 3, c, stride, stride, pad, pad, pad, pad);
+                bool xSigned = (seed & 1) != 0;
+                var output = seed % 4 == 0 ? QOutputKind.Int8 : QOutputKind.UInt8;
+                var w = new byte[s.OutChannels * s.Depth];
+                var x86Kernel = QDepthwiseConvX86.TryCreate(variant, s, new QDepthwiseConv(s, w, true, [], xSigned, output, 1).TapWeights, xSigned, output, 1);
+                if (x86Kernel?.UsesPairedRows == true) paired++;
+                Check(variant, s, xSigned, seed % 3 != 0, seed % 5 == 0, output, seed, threads: seed % 7 == 0 ? 2 : 1);
+                Check(variant, s, xSigned, seed % 3 != 0, false, output, seed + 40, firstMultiplier: 0.9f);
+            }
+        if (x86) Assert.True(paired >= 80, $"{paired} paired planes");
+    }
+
     /// <summary>True when the x86 depthwise kernel runs this shape as one flat plane (null: no x86 kernel for the variant).</summary>
     private static bool? UsesFlatPlane(QVariant variant, QConv2dShape s, bool xSigned, QOutputKind output)
     {
@@ -298,12 +333,60 @@ public unsafe class QConv2dKernelTests
                     Assert.Equal(shifted, new QConv2d(variant, s, new byte[s.OutChannels * s.Depth], wSigned, [wSigned ? 0 : 128], xSigned, QOutputKind.UInt8, 1).UsesShiftedViews);
                 Check(variant, s, xSigned, wSigned, false, kinds[seed % kinds.Length], seed);
                 Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed + 50);
+                Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.Int8 : QOutputKind.UInt8, seed + 80, firstMultiplier: -0.6f);
             }
         if (QVariants.IsNative(variant))
         {
             Check(variant, new QConv2dShape(2, 32, 20, 21, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, true, false, QOutputKind.UInt8, 799, threads: 2);
             Check(variant, new QConv2dShape(1, 32, 28, 27, 40, 3, 3, 1, 2, 2, 1, 1, 1, 1), false, true, false, QOutputKind.Int8, 798, threads: 2);
         }
+    }
+
+    /// <summary>
+    /// GEMM convs (pointwise columns and im2col) with symmetric weights, whose last position panel is packed from the
+    /// block's last 16 positions (overlapping the previous one) and whose partial last channel tile runs through the
+    /// stage: positions just past a panel (17, 49, 125, 196), several position blocks with a tail (K = 1024), channel
+    /// counts that leave 1–5 rows in the last tile, every output kind, per-tensor and per-channel multipliers, u8/s8,
+    /// uint8 weights at zero point 128, two threads.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void GemmConvTailsMatchReference(QVariant variant)
+    {
+        var kinds = Enum.GetValues<QOutputKind>();
+        var shapes = new[]
+        {
+            new QConv2dShape(1, 64, 25, 5, 64, 1, 1),                    // DS-CNN pointwise: 125 positions, 64 channels
+            new QConv2dShape(1, 1, 49, 10, 64, 10, 4, 1, 2, 2, 4, 1, 5, 1), // DS-CNN stem (im2col)
+            new QConv2dShape(1, 96, 14, 14, 160, 1, 1),                  // 196 positions, 160 channels
+            new QConv2dShape(1, 160, 7, 7, 62, 1, 1),                    // 49 positions, 2 rows in the last tile
+            new QConv2dShape(1, 13, 17, 1, 7, 1, 1),                     // 17 positions
+            new QConv2dShape(1, 5, 3, 5, 11, 1, 1),                      // 15 positions: below one panel
+            new QConv2dShape(2, 1024, 15, 20, 9, 1, 1),                  // two position blocks, the last with a tail
+            new QConv2dShape(1, 3, 19, 23, 17, 3, 3, 1, 2, 2, 1, 1, 1, 1),  // im2col stride 2, few channels
+            new QConv2dShape(1, 24, 9, 11, 29, 1, 1, 1, 2, 2),           // 1×1 stride 2 (im2col or shifted)
+            // KW a multiple of 4: im2col by 4-byte lane copies from the padded image
+            new QConv2dShape(1, 3, 20, 17, 10, 3, 8, 1, 1, 2, 1, 3, 0, 2),
+            new QConv2dShape(2, 4, 9, 12, 8, 2, 4, 2, 1, 1, 0, 0, 1, 1),
+            new QConv2dShape(1, 2, 13, 9, 6, 3, 4, 1, 2, 1, 1, 2, 1, 1, 2, 1),
+        };
+        Assert.True(new QIm2ColPacker(shapes[1]).UsesLaneCopies);
+        Assert.False(new QIm2ColPacker(shapes[7]).UsesLaneCopies);
+        int seed = 1200;
+        foreach (var s in shapes)
+            foreach (bool xSigned in new[] { false, true })
+            {
+                seed++;
+                bool wSigned = seed % 3 != 0;
+                Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed);
+                Check(variant, s, xSigned, wSigned, false, kinds[seed % kinds.Length], seed + 50);
+                // weight zero points: per-position sums, no overlapped panel, no lane copies
+                Check(variant, s, xSigned, wSigned, true, kinds[(seed + 1) % kinds.Length], seed + 150);
+                // a multiplier above 0.5: the float clamp in the requantized tiles
+                Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.Int8 : QOutputKind.UInt8, seed + 200, firstMultiplier: 0.75f);
+                if (QVariants.IsNative(variant))
+                    Check(variant, s, xSigned, wSigned, false, QOutputKind.UInt8, seed + 100, threads: 2);
+            }
     }
 
     [Fact]

@@ -70,6 +70,34 @@ public class QuantizedOpTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
+    public void PlaneSumEqualsScalarSum(int n)
+    {
+        var rng = new Random(n + 300);
+        foreach (int len in new[] { n, n + 3136 })
+        {
+            var q = new byte[len];
+            rng.NextBytes(q);
+            if (len > 0) q[0] = 255;
+            Assert.Equal(q.Sum(v => (long)v), QGlobalAveragePoolOp.PlaneSum(q, signed: false));
+            Assert.Equal(q.Sum(v => (long)(sbyte)v), QGlobalAveragePoolOp.PlaneSum(q, signed: true));
+        }
+    }
+
+    [Fact]
+    public void VectorQuantizeHandlesNaNInfinityAndHugeValues()
+    {
+        var x = new float[40];
+        for (int i = 0; i < x.Length; i++) x[i] = (i % 5) switch { 0 => float.NaN, 1 => float.PositiveInfinity, 2 => float.NegativeInfinity, 3 => 3e9f, _ => -3e9f };
+        foreach (var (qmin, qmax, zp) in new[] { (0, 255, 7), (-128, 127, -5), (20, 200, 128) })
+        {
+            var vector = new byte[x.Length];
+            QuantizeMath.Quantize(x, 0.5f, zp, qmin, qmax, vector, vector: true);
+            for (int i = 0; i < x.Length; i++) Assert.Equal((byte)QuantizeMath.Quantize(x[i], 0.5f, zp, qmin, qmax), vector[i]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
     public void VectorQAddEqualsScalar(int n)
     {
         var rng = new Random(n + 100);
@@ -78,13 +106,15 @@ public class QuantizedOpTests
         rng.NextBytes(a);
         rng.NextBytes(b);
         foreach (var (aSigned, bSigned, qmin, qmax) in new[] { (false, false, 0, 255), (true, false, 30, 255), (true, true, -128, 127), (false, true, -128, 100) })
-        {
-            var vector = new byte[n];
-            var scalar = new byte[n];
-            QAddOp.Run(a, aSigned, 3, 0.021f, b, bSigned, -2, 0.034f, vector, 0.05f, qmin < 0 ? 1 : 120, qmin, qmax, vector: true);
-            QAddOp.Run(a, aSigned, 3, 0.021f, b, bSigned, -2, 0.034f, scalar, 0.05f, qmin < 0 ? 1 : 120, qmin, qmax, vector: false);
-            Assert.Equal(scalar, vector);
-        }
+            // 1e-30 saturates every sum, 0 makes ±infinity and NaN (0 / 0): both forms clamp them alike
+            foreach (float sy in new[] { 0.05f, 1e-30f, 0f })
+            {
+                var vector = new byte[n];
+                var scalar = new byte[n];
+                QAddOp.Run(a, aSigned, 3, 0.021f, b, bSigned, -2, 0.034f, vector, sy, qmin < 0 ? 1 : 120, qmin, qmax, vector: true);
+                QAddOp.Run(a, aSigned, 3, 0.021f, b, bSigned, -2, 0.034f, scalar, sy, qmin < 0 ? 1 : 120, qmin, qmax, vector: false);
+                Assert.Equal(scalar, vector);
+            }
     }
 
     // ------------------------------------------------------------------ QLinearConv / QLinearMatMul through a session
