@@ -43,6 +43,9 @@ public class ConvGemmKernelTests
         yield return (new(1, 3, 6, 1, [12, 12], [1, 1], [2, 2], [1, 1], [0, 0], [0, 0]), true);
         yield return (new(2, 3, 9, 1, [50], [7], [3], [1], [3], [3]), true);
         yield return (new(1, 3, 40, 1, [60, 50], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]), true);
+        // many column tiles, each asking for the input rows two tiles ahead (to the plane's end, batch 2)
+        yield return (new(2, 3, 16, 1, [97, 90], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]), true);
+        yield return (new(1, 2, 8, 1, [41, 131], [5, 3], [1, 1], [2, 1], [4, 1], [4, 1], Bias: false), true);
         // not this kernel: K past the limit, groups, weights as an input
         yield return (new(1, 1030, 8, 1, [5, 30], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), false);
         yield return (new(1, 8, 12, 4, [10, 10], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]), false);
