@@ -387,7 +387,15 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyRow(byte* src, byte* dst, int count, byte mask)
     {
-        if (count >= 16)
+        if (count >= 32 && Vector256.IsHardwareAccelerated)
+        {
+            // 32 bytes a step (half the load/xor/store count of 16: the copy is a fifth of a stride-2 channel's work)
+            var vm = Vector256.Create(mask);
+            int i = 0;
+            for (; i + 32 <= count; i += 32) (Vector256.Load(src + i) ^ vm).Store(dst + i);
+            if (i < count) (Vector256.Load(src + count - 32) ^ vm).Store(dst + count - 32);
+        }
+        else if (count >= 16)
         {
             var vm = Vector128.Create(mask);
             int i = 0;

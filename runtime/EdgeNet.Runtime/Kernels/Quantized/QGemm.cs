@@ -258,8 +258,12 @@ public sealed unsafe class QGemm : IParallelWork
                                 float* mult = _e.MultiplierStride == 0 ? _e.Multiplier : _multPad + i;
                                 _uk.RunRequantized(_groups, wPanel, actPanels + (nint)(j / _nr) * aPanelBytes, _chanOffset + i,
                                     mult, _e.MultiplierStride == 0 ? 0 : 1, _requant, stage, _nr);
+                                // NR is a multiple of 16 here: 16-byte moves instead of a MemoryCopy call per row
                                 for (int r = 0; r < rows; r++)
-                                    Buffer.MemoryCopy(stage + r * _nr, (byte*)_c + (i + r) * _ldc + pos, _nr, _nr);
+                                {
+                                    byte* src = stage + r * _nr, dst = (byte*)_c + (i + r) * _ldc + pos;
+                                    for (int t = 0; t < _nr; t += 16) Vector128.Store(Vector128.Load(src + t), dst + t);
+                                }
                             }
                             continue;
                         }

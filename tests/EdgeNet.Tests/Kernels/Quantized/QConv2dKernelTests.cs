@@ -208,6 +208,31 @@ public unsafe class QConv2dKernelTests
         if (x86) Assert.True(paired >= 80, $"{paired} paired planes");
     }
 
+    /// <summary>
+    /// Input rows around the x86 depthwise kernel's 32-byte row copies into the padded plane (31–34, 63–65, 96–97
+    /// bytes: below one step, exact steps, an overlapping last step), stride 1 and 2, u8 and s8 inputs (the xor
+    /// applied on the copy), pads 0–2; two threads on some.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void DepthwiseRowCopyWidthsMatchReference(QVariant variant)
+    {
+        bool x86 = QVariants.IsNative(variant) && variant is QVariant.AvxVnni or QVariant.Avx2 or QVariant.Avx512 && System.Runtime.Intrinsics.X86.Avx2.IsSupported;
+        int seed = 1700;
+        foreach (int inW in new[] { 31, 32, 33, 34, 63, 64, 65, 96, 97 })
+            foreach (int stride in new[] { 1, 2 })
+            {
+                seed++;
+                int pad = seed % 3, c = 2 + seed % 4;
+                var s = new QConv2dShape(1, c, 5 + seed % 3, inW, c, 3, 3, c, stride, stride, pad, pad, pad, pad);
+                if (s.OutH <= 0 || s.OutW <= 0) continue;
+                // the native x86 variants run these through the row-copy (not the flat block-copy) plane
+                if (x86) Assert.False(UsesFlatPlane(variant, s, (seed & 1) != 0, QOutputKind.UInt8) ?? true, $"{s}");
+                Check(variant, s, (seed & 1) != 0, true, seed % 3 == 0, seed % 4 == 0 ? QOutputKind.Int8 : QOutputKind.UInt8, seed, threads: seed % 5 == 0 ? 2 : 1);
+                Check(variant, s, (seed & 1) == 0, false, true, QOutputKind.Float32, seed + 50);
+            }
+    }
+
     /// <summary>True when the x86 depthwise kernel runs this shape as one flat plane (null: no x86 kernel for the variant).</summary>
     private static bool? UsesFlatPlane(QVariant variant, QConv2dShape s, bool xSigned, QOutputKind output)
     {
