@@ -112,7 +112,7 @@ public class ConvGemmKernelTests
                 var expected = new float[c.Batch * c.M * g.OutVolume];
                 F32ConvReference.Run(new ConvShape(c.Batch, c.C, c.M, 1, g), x, w, bias, expected, act);
                 bool pointwise = g.KernelVolume == 1 && c.Strides.All(s => s == 1);
-                var conv = F32ConvGemm.Create(isa, c.Batch, c.M, g.OutVolume, depth, c.C * g.InVolume, pointwise ? null : new F32Im2ColPacker(g, depth), w, act, 1)!;
+                var conv = F32ConvGemm.Create(isa, c.Batch, c.M, g.OutVolume, depth, c.C * g.InVolume, pointwise ? null : new F32Im2ColPacker(g, depth, isa), w, act, 1)!;
                 var y = new float[expected.Length];
                 var scratch = new float[conv.ScratchBytes / sizeof(float)];
                 fixed (float* px = x, py = y, pb = bias, ps = scratch)

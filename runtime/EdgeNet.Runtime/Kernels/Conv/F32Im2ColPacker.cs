@@ -26,13 +26,17 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
     private readonly ConvGeometry g;
     private readonly int _kVolume, _khw, _inPlane, _inVolume, _outPlane;
     private readonly int[]? _table;
+    private readonly int _level;
 
     /// <param name="g">the conv geometry</param>
     /// <param name="depth">the im2col rows of one item (input channels per group × kernel volume); with it, a small
     /// im2col with short output rows is packed through a precomputed offset table</param>
-    public F32Im2ColPacker(ConvGeometry g, int depth = 0)
+    /// <param name="isa">the session's kernel path: the packer's vector moves go no wider than it (so a session forced
+    /// to scalar or AVX2 runs those moves too); null = the best the CPU has</param>
+    public F32Im2ColPacker(ConvGeometry g, int depth = 0, Isa? isa = null)
     {
         this.g = g;
+        _level = MoveLevel(isa ?? IsaSupport.Best);
         _kVolume = g.KernelVolume;
         _khw = g.KH * g.KW;
         _inPlane = g.InH * g.InW;
@@ -40,6 +44,16 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
         _outPlane = g.OutH * g.OutW;
         if (depth > 0 && g.OutW <= TableMaxOutW && (long)depth * g.OutVolume <= TableMaxElements) _table = GatherTable(g, depth);
     }
+
+    /// <summary>Widest vector moves for a path: 3 = AVX-512 permutes, 2 = AVX2, 1 = 128-bit (SSE / NEON), 0 = scalar
+    /// element copies. An emulated AVX-512 path (no AVX-512 hardware) moves with AVX2.</summary>
+    private static int MoveLevel(Isa isa) => isa switch
+    {
+        Isa.Avx512 when Avx512F.IsSupported => 3,
+        Isa.Avx512 or Isa.Avx2 when Avx2.IsSupported => 2,
+        Isa.Avx512 or Isa.Avx2 or Isa.Neon => 1,
+        _ => 0,
+    };
 
     /// <summary>True when tiles are packed through the precomputed offset table.</summary>
     public bool UsesTable => _table is not null;
@@ -106,7 +120,7 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
                         hi = Math.Clamp((inW - iw0 + sw - 1) / sw, lo, run);
                     }
                     Zeros(ref d, ref jj, lo, nr, panelStride);
-                    Copy(ref d, ref jj, inRow + iw0 + lo * sw, sw, hi - lo, nr, panelStride);
+                    Copy(ref d, ref jj, inRow + iw0 + lo * sw, sw, hi - lo, nr, panelStride, _level);
                     Zeros(ref d, ref jj, run - hi, nr, panelStride);
                 }
                 else Zeros(ref d, ref jj, run, nr, panelStride);
@@ -157,7 +171,7 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
                     int* t = table + (nint)(k0 + r) * n + p0;
                     float* d = panel + (nint)r * nr;
                     int col = 0;
-                    if (Avx2.IsSupported)
+                    if (_level >= 2 && Avx2.IsSupported)
                     {
                         // eight at a time: a masked gather reads only the lanes inside the input (the others stay 0)
                         for (; col + 8 <= cols; col += 8)
@@ -193,7 +207,7 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
     }
 
     /// <summary>Appends count input values src[0], src[stride], ... (a contiguous copy when stride is 1).</summary>
-    private static void Copy(ref float* d, ref int jj, float* src, int stride, int count, int nr, nint panelStride)
+    private static void Copy(ref float* d, ref int jj, float* src, int stride, int count, int nr, nint panelStride, int level)
     {
         while (count > 0)
         {
@@ -201,9 +215,9 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
             // chunks are at most NR (16) floats: inline vector moves beat a memmove call
             float* p = d + jj;
             int t = 0;
-            if (stride == 1)
+            if (stride == 1 && level >= 1)
                 for (; t + 4 <= chunk; t += 4) Vector128.Load(src + t).Store(p + t);
-            else if (stride == 2 && Avx512F.IsSupported)
+            else if (stride == 2 && level >= 3 && Avx512F.IsSupported)
             {
                 // even lanes of two 16-float loads in one two-source permute; the second load ends at src[2t+31],
                 // inside the row while t+17 ≤ count (then eight and four at a time as below)
@@ -216,7 +230,7 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
                     Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle().Store(p + t);
                 }
             }
-            else if (stride == 2 && Avx2.IsSupported)
+            else if (stride == 2 && level >= 2 && Avx2.IsSupported)
             {
                 // even lanes of two 8-float loads: in-lane shuffle, then the 64-bit quarters put in order;
                 // the second load ends at src[2t+15], inside the row while t+9 ≤ count
@@ -230,7 +244,7 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
                 for (; t + 4 <= chunk && t + 5 <= count; t += 4)
                     Sse.Shuffle(Vector128.Load(src + 2 * t), Vector128.Load(src + 2 * t + 4), 0b10_00_10_00).Store(p + t);
             }
-            else if (stride == 2 && (Sse.IsSupported || AdvSimd.Arm64.IsSupported))
+            else if (stride == 2 && level >= 1 && (Sse.IsSupported || AdvSimd.Arm64.IsSupported))
             {
                 // even lanes of two 4-float loads; the second load ends at src[2t+7], inside the row while t+5 ≤ count
                 for (; t + 4 <= chunk && t + 5 <= count; t += 4)

@@ -54,7 +54,7 @@ internal sealed unsafe class GemmConvKernel : Kernel
         var uk = F32GemmMicrokernel.For(ctx.Isa);
         bool pointwise = g.KernelVolume == 1 && g.Strides.All(v => v == 1) && g.PadBegin.All(v => v == 0) && g.PadEnd.All(v => v == 0);
         if (s.Group == 1 && ctx.InputConstant(1) is { } constant
-            && F32ConvGemm.Create(ctx.Isa, s.Batch, mPerGroup, outVolume, depth, s.InChannels * inVolume, pointwise ? null : new F32Im2ColPacker(g, depth),
+            && F32ConvGemm.Create(ctx.Isa, s.Batch, mPerGroup, outVolume, depth, s.InChannels * inVolume, pointwise ? null : new F32Im2ColPacker(g, depth, ctx.Isa),
                 constant.AsSpan<float>(), activation, ctx.Threads) is { } fused)
             return new GemmConvKernel(fused, uk, hasBias);
         int groupStride = F32GemmPacking.PackedASize(mPerGroup, depth, uk.MR);
@@ -76,7 +76,7 @@ internal sealed unsafe class GemmConvKernel : Kernel
                 biasOffset[t] = grp * mPerGroup;
             }
         var driver = new F32GemmDriver(uk, mPerGroup, outVolume, depth,
-            pointwise ? GemmBSource.RowMajor : GemmBSource.Tiled, inVolume, pointwise ? null : new F32Im2ColPacker(g, depth),
+            pointwise ? GemmBSource.RowMajor : GemmBSource.Tiled, inVolume, pointwise ? null : new F32Im2ColPacker(g, depth, ctx.Isa),
             aOffset, bOffset, cOffset, biasOffset, biasRowStride: 1, biasColStride: 0, activation, ctx.Threads);
         return new GemmConvKernel(driver, uk, packed, s.Group, mPerGroup, depth, hasBias);
     }
