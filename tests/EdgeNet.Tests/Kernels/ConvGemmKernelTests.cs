@@ -46,7 +46,11 @@ public class ConvGemmKernelTests
         // many column tiles, each asking for the input rows two tiles ahead (to the plane's end, batch 2)
         yield return (new(2, 3, 16, 1, [97, 90], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]), true);
         yield return (new(1, 2, 8, 1, [41, 131], [5, 3], [1, 1], [2, 1], [4, 1], [4, 1], Bias: false), true);
-        // not this kernel: K past the limit, groups, weights as an input
+        // im2col at the depth limit (K = 8·4·4 = 128)
+        yield return (new(1, 8, 12, 1, [20, 21], [4, 4], [1, 1], [1, 1], [1, 2], [2, 1]), true);
+        // not this kernel: K past the limit, im2col deeper than MaxIm2ColDepth (ResNet's 7×7/2 stem, K = 147),
+        // groups, weights as an input
+        yield return (new(1, 3, 16, 1, [40, 38], [7, 7], [2, 2], [1, 1], [3, 3], [3, 3]), false);
         yield return (new(1, 1030, 8, 1, [5, 30], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]), false);
         yield return (new(1, 8, 12, 4, [10, 10], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]), false);
         yield return (new(1, 8, 12, 1, [10, 10], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0], ConstWeights: false), false);

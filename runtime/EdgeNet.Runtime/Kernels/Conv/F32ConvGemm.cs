@@ -25,6 +25,12 @@ public abstract unsafe class F32ConvGemm
     /// (MobileNetV2's 576-deep projections at 14×14 run 5% faster here than transposed).</summary>
     public const int MaxDepth = 1024;
 
+    /// <summary>Deepest K taken with im2col panels: a column block is then at least two NR = 32 panels (blocks of one
+    /// panel re-enter the packer every 32 columns: ResNet-18's 7×7/2 stem, K = 147, ran 2.75 ms here against 2.0 ms on
+    /// the blocked driver, its 3×3/2 layer2 conv, K = 576, 1.07 against 0.96 ms; MobileNetV2's stem, K = 27, and
+    /// DS-CNN's first conv, K = 40, are faster here).</summary>
+    public const int MaxIm2ColDepth = 128;
+
     /// <summary>The kernel for <paramref name="isa"/>, or null for the scalar path and shapes it does not take.</summary>
     /// <param name="inVolume">floats of one image of the input (channels × spatial volume)</param>
     /// <param name="packer">im2col panels for B, or null when B is the input read in place (1×1, stride 1, no pads)</param>
@@ -32,6 +38,7 @@ public abstract unsafe class F32ConvGemm
         ReadOnlySpan<float> weights, FusedActivation activation, int threads)
     {
         if (k <= 0 || k > MaxDepth || m <= 0 || n <= 0 || batch <= 0) return null;
+        if (packer is not null && k > MaxIm2ColDepth) return null;
         return isa switch
         {
             Isa.Avx512 => new F32ConvGemm<F32Avx512, Vector512<float>>(8, batch, m, n, k, inVolume, packer, weights, activation, threads),
