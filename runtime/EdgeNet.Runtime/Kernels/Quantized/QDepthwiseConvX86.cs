@@ -565,6 +565,32 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     }
 
     /// <summary>
+    /// One 8-output chunk of two output rows: plane rows p, p + pw, … (4 at stride 1, 5 at stride 2) loaded and
+    /// gathered once, filter rows 0–2 dotted for row 0 from plane rows 0–2 and for row 1 from rows 1–3 (stride 1) or
+    /// 2–4 (stride 2).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowPair<TLoad, TChunks>(byte* p, nint pw, nint high, bool stride1, Vector256<int> b, in Weights3 weights,
+        out Vector256<int> row0, out Vector256<int> row1) where TLoad : struct, ILoad where TChunks : struct, IChunks
+    {
+        var v0 = TLoad.Load(p, high);
+        var v1 = TLoad.Load(p + pw, high);
+        var v2 = TLoad.Load(p + 2 * pw, high);
+        var v3 = TLoad.Load(p + 3 * pw, high);
+        Vector256<byte> g0a = TChunks.GatherA(v0, weights), g0b = TChunks.GatherB(v0, weights);
+        Vector256<byte> g1a = TChunks.GatherA(v1, weights), g1b = TChunks.GatherB(v1, weights);
+        Vector256<byte> g2a = TChunks.GatherA(v2, weights), g2b = TChunks.GatherB(v2, weights);
+        Vector256<byte> g3a = TChunks.GatherA(v3, weights), g3b = TChunks.GatherB(v3, weights);
+        row0 = TChunks.Dot3Gathered(b, g0a, g0b, g1a, g1b, g2a, g2b, weights);
+        if (stride1) row1 = TChunks.Dot3Gathered(b, g1a, g1b, g2a, g2b, g3a, g3b, weights);
+        else
+        {
+            var v4 = TLoad.Load(p + 4 * pw, high);
+            row1 = TChunks.Dot3Gathered(b, g2a, g2b, g3a, g3b, TChunks.GatherA(v4, weights), TChunks.GatherB(v4, weights), weights);
+        }
+    }
+
+    /// <summary>
     /// <see cref="Plane3Vnni{TLoad}"/> / <see cref="Plane3Wide{TLoad}"/> with byte output fused: 16 outputs a step,
     /// requantized in registers (<see cref="QTileRequant"/>) and stored into the channel's output plane. A row's
     /// extra bytes land on the next row's first outputs, rewritten next; the last row ends with an exact copy.
@@ -593,41 +619,8 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                 for (int t = last; t >= 0; t -= 16)
                 {
                     byte* p = plane + (nint)t * sw + o0;
-                    Vector256<byte> v0, v1, v2, v3, g0a, g0b, g1a, g1b, g2a, g2b, g3a, g3b;
-                    Vector256<int> lo0, lo1, hi0, hi1;
-                    v0 = TLoad.Load(p, high);
-                    v1 = TLoad.Load(p + pw, high);
-                    v2 = TLoad.Load(p + 2 * pw, high);
-                    v3 = TLoad.Load(p + 3 * pw, high);
-                    g0a = TChunks.GatherA(v0, weights); g0b = TChunks.GatherB(v0, weights);
-                    g1a = TChunks.GatherA(v1, weights); g1b = TChunks.GatherB(v1, weights);
-                    g2a = TChunks.GatherA(v2, weights); g2b = TChunks.GatherB(v2, weights);
-                    g3a = TChunks.GatherA(v3, weights); g3b = TChunks.GatherB(v3, weights);
-                    lo0 = TChunks.Dot3Gathered(b, g0a, g0b, g1a, g1b, g2a, g2b, weights);
-                    if (stride1) lo1 = TChunks.Dot3Gathered(b, g1a, g1b, g2a, g2b, g3a, g3b, weights);
-                    else
-                    {
-                        v0 = TLoad.Load(p + 4 * pw, high);
-                        g0a = TChunks.GatherA(v0, weights); g0b = TChunks.GatherB(v0, weights);
-                        lo1 = TChunks.Dot3Gathered(b, g2a, g2b, g3a, g3b, g0a, g0b, weights);
-                    }
-                    p += step;
-                    v0 = TLoad.Load(p, high);
-                    v1 = TLoad.Load(p + pw, high);
-                    v2 = TLoad.Load(p + 2 * pw, high);
-                    v3 = TLoad.Load(p + 3 * pw, high);
-                    g0a = TChunks.GatherA(v0, weights); g0b = TChunks.GatherB(v0, weights);
-                    g1a = TChunks.GatherA(v1, weights); g1b = TChunks.GatherB(v1, weights);
-                    g2a = TChunks.GatherA(v2, weights); g2b = TChunks.GatherB(v2, weights);
-                    g3a = TChunks.GatherA(v3, weights); g3b = TChunks.GatherB(v3, weights);
-                    hi0 = TChunks.Dot3Gathered(b, g0a, g0b, g1a, g1b, g2a, g2b, weights);
-                    if (stride1) hi1 = TChunks.Dot3Gathered(b, g1a, g1b, g2a, g2b, g3a, g3b, weights);
-                    else
-                    {
-                        v0 = TLoad.Load(p + 4 * pw, high);
-                        g0a = TChunks.GatherA(v0, weights); g0b = TChunks.GatherB(v0, weights);
-                        hi1 = TChunks.Dot3Gathered(b, g2a, g2b, g3a, g3b, g0a, g0b, weights);
-                    }
+                    RowPair<TLoad, TChunks>(p, pw, high, stride1, b, weights, out var lo0, out var lo1);
+                    RowPair<TLoad, TChunks>(p + step, pw, high, stride1, b, weights, out var hi0, out var hi1);
                     byte* y1 = y + outW + t;
                     if (y1 + 16 <= end) rq.Rows2(lo0, hi0, m, y + t, lo1, hi1, m, y1);
                     else
