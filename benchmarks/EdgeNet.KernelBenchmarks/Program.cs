@@ -7,6 +7,7 @@ using EdgeNet.KernelBenchmarks;
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --profile MODEL.onnx [NAME=1x3x224x224] [--threads 2]
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --conv [NAME]   (single Conv nodes of mobile-net shapes)
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --dw   (depthwise kernels on mobile-net shapes)
+//   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --mac-peak   (register-only MAC ceilings: int8 vs fp32)
 // The GFLOP/s column divides each case's 2·M·N·K (or the FMA loop's FLOPs) by its mean time; --ratio times the
 // FMA peak and the GEMMs back to back (see PeakRatio).
 if (args.Length > 0 && args[0] == "--profile")
@@ -27,6 +28,11 @@ if (args.Length > 0 && args[0] == "--dw")
 if (args.Length > 0 && args[0] == "--int8")
 {
     Int8Ratio.Run(args[1..]);
+    return;
+}
+if (args.Length > 0 && args[0] == "--mac-peak")
+{
+    MacPeak.Run();
     return;
 }
 if (args.Length > 0 && args[0] == "--ratio")
