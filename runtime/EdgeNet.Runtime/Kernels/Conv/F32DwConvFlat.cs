@@ -39,6 +39,8 @@ internal sealed unsafe class F32DwConvFlat<TS, TV> : F32DwConv where TS : IF32Si
     private readonly int[] _masks;
     private readonly int _maskBase;
     private readonly bool _three;
+    /// <summary>Per 3×3 vector: whether only its columns leave the row, so the masks of taps (0, kw) serve every row.</summary>
+    private readonly bool[] _columnsOnly;
 
     public F32DwConvFlat(ConvGeometry g)
     {
@@ -62,6 +64,8 @@ internal sealed unsafe class F32DwConvFlat<TS, TV> : F32DwConv where TS : IF32Si
         }
         _starts = [.. starts];
         _maskAt = new int[_starts.Length];
+        _columnsOnly = new bool[_starts.Length];
+        _three = g.KH == 3 && g.KW == 3 && g.DW == 1;
         var masks = new List<int>();
         var lanes = new int[_taps * v];
         for (int k = 0; k < _starts.Length; k++)
@@ -78,8 +82,18 @@ internal sealed unsafe class F32DwConvFlat<TS, TV> : F32DwConv where TS : IF32Si
                     edge |= !inside;
                 }
             }
-            _maskAt[k] = edge ? masks.Count : -1;
-            if (edge) masks.AddRange(lanes);
+            // 3×3 vectors whose lanes all keep their rows' taps (only columns leave the row) need one mask per column
+            bool rowsInside = true;
+            for (int l = 0; l < v && _three; l++)
+                for (int kh = 0; kh < 3; kh++)
+                {
+                    int ih = (_starts[k] + l) / w + kh * g.DH - g.PadTop;
+                    rowsInside &= ih >= 0 && ih < g.InH;
+                }
+            _maskAt[k] = !edge ? -1 : masks.Count;
+            _columnsOnly[k] = edge && _three && rowsInside;
+            if (_columnsOnly[k]) masks.AddRange(lanes.AsSpan(0, 3 * v));
+            else if (edge) masks.AddRange(lanes);
         }
         // pinned and 64-byte aligned: a vector of masks never straddles two cache lines
         _masks = GC.AllocateArray<int>(masks.Count + 16, pinned: true);
@@ -89,7 +103,6 @@ internal sealed unsafe class F32DwConvFlat<TS, TV> : F32DwConv where TS : IF32Si
         _maxReach = _starts[^1] + v - 1 + _offsets.Max();
         _guard = Math.Max(0, -_minReach);
         _scratchFloats = _guard + Math.Max(_plane, _maxReach + 1);
-        _three = g.KH == 3 && g.KW == 3 && g.DW == 1;
     }
 
     /// <summary>Whether the kernel takes a geometry with vectors of <paramref name="lanes"/> floats: 1-D/2-D, stride 1,
@@ -197,6 +210,7 @@ internal sealed unsafe class F32DwConvFlat<TS, TV> : F32DwConv where TS : IF32Si
         var activation = run.Activation;
         var (lo, hi) = ClipActivation.Bounds<TS, TV>(activation);
         int vectors = _starts.Length, count = _count;
+        ref bool columnsOnly = ref MemoryMarshal.GetArrayDataReference(_columnsOnly);
         nint step = _rowStep, first = _offsets[0];
         ref int starts = ref MemoryMarshal.GetArrayDataReference(_starts);
         ref int maskAt = ref MemoryMarshal.GetArrayDataReference(_maskAt);
@@ -228,6 +242,20 @@ internal sealed unsafe class F32DwConvFlat<TS, TV> : F32DwConv where TS : IF32Si
                     acc = TS.MultiplyAdd(TS.Load(ref r2, 0), w6, acc);
                     acc = TS.MultiplyAdd(TS.Load(ref r2, 1), w7, acc);
                     acc = TS.MultiplyAdd(TS.Load(ref r2, 2), w8, acc);
+                }
+                else if (Unsafe.Add(ref columnsOnly, k))
+                {
+                    ref float mk = ref Unsafe.Add(ref masks, m);
+                    TV left = TS.Load(ref mk, 0), middle = TS.Load(ref mk, v), right = TS.Load(ref mk, 2 * v);
+                    acc = TS.MultiplyAdd(TS.And(TS.Load(ref r0, 0), left), w0, b);
+                    acc = TS.MultiplyAdd(TS.And(TS.Load(ref r0, 1), middle), w1, acc);
+                    acc = TS.MultiplyAdd(TS.And(TS.Load(ref r0, 2), right), w2, acc);
+                    acc = TS.MultiplyAdd(TS.And(TS.Load(ref r1, 0), left), w3, acc);
+                    acc = TS.MultiplyAdd(TS.And(TS.Load(ref r1, 1), middle), w4, acc);
+                    acc = TS.MultiplyAdd(TS.And(TS.Load(ref r1, 2), right), w5, acc);
+                    acc = TS.MultiplyAdd(TS.And(TS.Load(ref r2, 0), left), w6, acc);
+                    acc = TS.MultiplyAdd(TS.And(TS.Load(ref r2, 1), middle), w7, acc);
+                    acc = TS.MultiplyAdd(TS.And(TS.Load(ref r2, 2), right), w8, acc);
                 }
                 else
                 {
