@@ -13,20 +13,21 @@ namespace EdgeNet.Kernels.Conv;
 /// x's flat element j + (kh·DH − pt)·W + kw·DW − pl, one vector loop covering every row; but the taps read the node's
 /// input in place, never a copy: a lane whose tap falls outside its plane (a row above or below, which in NCHW is the
 /// neighbouring plane's data, or a column off the row's end, the neighbouring row's) is cleared before its multiply
-/// by a mask precomputed for that vector and tap. Only a plane whose reach leaves the whole input span (the tensor's
-/// first or last) goes through a scratch copy; the copy's guard floats are masked like the neighbours, so they are
-/// never initialised. (The masked kernel copied every small plane into its guarded scratch and then loaded it back
-/// at unaligned offsets straight after the stores.) Vectors whose lanes keep every tap skip the masks. 3×3 with
-/// dilation 1 along the width keeps its nine weights in registers and reads three row pointers. Taps accumulate onto
-/// the bias in the reference's (kh, kw) order with fused multiply-adds, a cleared lane adding 0·w as a zero border
-/// does; the activation is applied to each register before its store.
+/// by a mask precomputed for that vector and tap (64-byte aligned, so a mask load never splits a cache line). 3×3
+/// vectors whose rows all stay inside the plane need only one mask per column (most vectors of a 25×5 or 14×14
+/// plane); vectors whose lanes keep every tap skip the masks. Only a plane whose reach leaves the whole input span
+/// (the tensor's first or last) goes through a scratch copy, whose guard floats are masked like the neighbours and
+/// so never initialised. 3×3 with unit width dilation keeps its nine weights in registers and reads three row
+/// pointers. Taps accumulate onto the bias in the reference's (kh, kw) order with fused multiply-adds, a cleared lane
+/// adding 0·w as a zero border does (non-finite neighbours never reach the sum: the mask clears the input lane, not
+/// the weight); the activation is applied to each register before its store.
 /// </summary>
 internal sealed unsafe class F32DwConvFlat<TS, TV> : F32DwConv where TS : IF32Simd<TV> where TV : struct
 {
     /// <summary>Largest output plane (floats) taken: beyond it the masked kernel's paired rows and shared masks win.</summary>
     internal const int MaxOutputs = 256;
 
-    private readonly int _plane, _count, _taps, _kw, _rowStep, _guard, _scratchFloats;
+    private readonly int _plane, _count, _taps, _rowStep, _guard, _scratchFloats;
     /// <summary>Lowest and highest offset from a plane's start any vector's tap reads.</summary>
     private readonly int _minReach, _maxReach;
     /// <summary>Offset of each tap from the output index, in the reference's order.</summary>
@@ -49,7 +50,6 @@ internal sealed unsafe class F32DwConvFlat<TS, TV> : F32DwConv where TS : IF32Si
         _plane = g.InH * w;
         _count = g.OutH * w;
         _taps = g.KH * g.KW;
-        _kw = g.KW;
         _rowStep = g.DH * w;
         _offsets = new int[_taps];
         for (int kh = 0; kh < g.KH; kh++)
