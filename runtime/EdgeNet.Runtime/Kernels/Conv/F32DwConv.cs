@@ -14,7 +14,9 @@ namespace EdgeNet.Kernels.Conv;
 /// path) or read a kernel-owned zero row (the 3×3 / 5×5 paths, which keep all weights in registers).
 /// Stride 1 loads contiguous vectors, stride 2 loads two and keeps the even lanes; other strides run the interior
 /// scalar. Taps accumulate in the reference's (kh, kw) order with fused multiply-adds. <see cref="Create"/> picks
-/// <see cref="F32DwConvMasked{TS, TV}"/> for "same-width" convs of stride 1 or 2 (the mobile-net and DS-CNN case),
+/// <see cref="F32DwConvPhase{TS, TV}"/> for 3×3 stride-2 convs halving the plane, <see cref="F32DwConvFlat{TS, TV}"/>
+/// for unstrided "same-width" planes of at most 256 outputs (DS-CNN, the 7×7 and 14×14 mobile-net planes),
+/// <see cref="F32DwConvMasked{TS, TV}"/> for larger "same-width" convs of stride 1 or 2,
 /// <see cref="F32DwConvPadded{TS, TV}"/> for other width strides 1 and 2, and this kernel for the rest; rows whose
 /// vector part is not a whole number of vectors end with one vector overlapping the previous (same values written twice).
 /// </summary>
@@ -23,9 +25,8 @@ public abstract class F32DwConv
     /// <summary>The kernel for <paramref name="isa"/>, or null for the scalar path (callers use <see cref="F32ConvReference"/>).</summary>
     public static F32DwConv? Create(Isa isa, ConvGeometry g)
     {
-        var plane = CreatePlane(isa, g);
-        if (plane is not null) (plane.ActivationIsa, plane._inVolume, plane._taps, plane._outVolume) = (isa, g.InVolume, g.KernelVolume, g.OutVolume);
-        return plane;
+        foreach (var plane in Candidates(isa, g)) return plane;
+        return null;
     }
 
     private int _inVolume, _taps, _outVolume;
@@ -33,45 +34,69 @@ public abstract class F32DwConv
     /// <summary>The ISA the fused activation runs with (<see cref="FusedActivation.Apply(Span{float}, Isa)"/>).</summary>
     protected Isa ActivationIsa { get; private set; }
 
-    private static F32DwConv? CreatePlane(Isa isa, ConvGeometry g) => (isa, F32RowSplit.Of(g).VectorBits(isa)) switch
+    /// <summary>
+    /// Every vector kernel that takes <paramref name="g"/> on <paramref name="isa"/>, in the order of preference
+    /// (<see cref="Create"/> takes the first); none for the scalar ISA. Benchmarks and tests compare them.
+    /// </summary>
+    public static IEnumerable<F32DwConv> Candidates(Isa isa, ConvGeometry g)
     {
-        (Isa.Scalar, _) => null,
+        foreach (var plane in Kernels(isa, g))
+        {
+            (plane.ActivationIsa, plane._inVolume, plane._taps, plane._outVolume) = (isa, g.InVolume, g.KernelVolume, g.OutVolume);
+            yield return plane;
+        }
+    }
+
+    private static IEnumerable<F32DwConv> Kernels(Isa isa, ConvGeometry g)
+    {
+        if (isa == Isa.Scalar) yield break;
         // 3×3 stride 2 halving the plane (mobile nets' downsampling): four phase planes, every lane an output
-        _ when F32DwConvPhase<F32Sse, Vector128<float>>.Fits(g) && g.OutH * g.OutW >= 4 =>
-            (isa, g.OutH * g.OutW) switch
+        if (F32DwConvPhase<F32Sse, Vector128<float>>.Fits(g) && g.OutH * g.OutW >= 4)
+            yield return (isa, g.OutH * g.OutW) switch
             {
                 (Isa.Avx512, >= 16) when g.OutW >= 8 => new F32DwConvPhase<F32Avx512, Vector512<float>>(g),
                 (Isa.Avx512 or Isa.Avx2, >= 8) => new F32DwConvPhase<F32Avx2, Vector256<float>>(g),
                 (Isa.Avx512 or Isa.Avx2, _) => new F32DwConvPhase<F32Sse, Vector128<float>>(g),
                 _ => new F32DwConvPhase<F32Neon, Vector128<float>>(g),
-            },
+            };
+        // small unstrided "same-width" planes: every tap read in place, lanes outside the plane masked per vector
+        if (F32DwConvFlat<F32Sse, Vector128<float>>.Fits(g, 4))
+            yield return (isa, g.OutH * g.OutW) switch
+            {
+                (Isa.Avx512, >= 16) => new F32DwConvFlat<F32Avx512, Vector512<float>>(g),
+                (Isa.Avx512 or Isa.Avx2, >= 8) => new F32DwConvFlat<F32Avx2, Vector256<float>>(g),
+                (Isa.Avx512 or Isa.Avx2, _) => new F32DwConvFlat<F32Sse, Vector128<float>>(g),
+                _ => new F32DwConvFlat<F32Neon, Vector128<float>>(g),
+            };
         // unstrided "same-width" convs need no padded plane (the widest vector that fits the whole output)
         // (stride 2 computes the unstrided row and keeps its even columns: twice the multiply-adds, but contiguous
         // loads where the padded kernel shuffles every tap's load, and no copy of the plane; MobileNetV2 -20..30%)
-        _ when MaskedFits(g) && (long)((g.OutH - 1) * g.SH + 1) * g.InW >= 4 =>
-            (isa, (long)((g.OutH - 1) * g.SH + 1) * g.InW) switch
+        if (MaskedFits(g) && (long)((g.OutH - 1) * g.SH + 1) * g.InW >= 4)
+            yield return (isa, (long)((g.OutH - 1) * g.SH + 1) * g.InW) switch
             {
                 (Isa.Avx512, >= 16) => new F32DwConvMasked<F32Avx512, Vector512<float>>(g),
                 (Isa.Avx512 or Isa.Avx2, >= 8) => new F32DwConvMasked<F32Avx2, Vector256<float>>(g),
                 (Isa.Avx512 or Isa.Avx2, _) => new F32DwConvMasked<F32Sse, Vector128<float>>(g),
                 _ => new F32DwConvMasked<F32Neon, Vector128<float>>(g),
-            },
+            };
         // the flat index of the padded kernel expresses strides 1 and 2 along the width
         // (strided rows take the widest vector that fits an output row)
-        _ when g.SW is 1 or 2 =>
-            (isa, RowMode(g) ? g.OutW : int.MaxValue) switch
+        if (g.SW is 1 or 2)
+            yield return (isa, RowMode(g) ? g.OutW : int.MaxValue) switch
             {
                 (Isa.Avx512, >= 16) => new F32DwConvPadded<F32Avx512, Vector512<float>>(g),
                 (Isa.Avx512 or Isa.Avx2, >= 8) => new F32DwConvPadded<F32Avx2, Vector256<float>>(g),
                 (Isa.Avx512 or Isa.Avx2, _) => new F32DwConvPadded<F32Sse, Vector128<float>>(g),
                 _ => new F32DwConvPadded<F32Neon, Vector128<float>>(g),
-            },
-        (Isa.Neon, _) => new F32DwConv<F32Neon, Vector128<float>>(g),
-        (_, 512) => new F32DwConv<F32Avx512, Vector512<float>>(g),
-        (_, 256) => new F32DwConv<F32Avx2, Vector256<float>>(g),
-        _ => new F32DwConv<F32Sse, Vector128<float>>(g),
-    };
-
+            };
+        yield return (isa, F32RowSplit.Of(g).VectorBits(isa)) switch
+        {
+            (Isa.Neon, _) => new F32DwConv<F32Neon, Vector128<float>>(g),
+            (_, 512) => new F32DwConv<F32Avx512, Vector512<float>>(g),
+            (_, 256) => new F32DwConv<F32Avx2, Vector256<float>>(g),
+            _ => new F32DwConv<F32Sse, Vector128<float>>(g),
+        };
+    }
 
     /// <summary>
     /// Whether <see cref="F32DwConvMasked{TS, TV}"/> takes a geometry: 1-D/2-D, strides 1 or 2, left pad within the

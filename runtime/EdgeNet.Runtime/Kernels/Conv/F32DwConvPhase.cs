@@ -1,5 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using EdgeNet.Kernels.Activation;
 using EdgeNet.Kernels.Gemm;
 using EdgeNet.Ops.Conv;
@@ -113,11 +116,12 @@ internal sealed unsafe class F32DwConvPhase<TS, TV> : F32DwConv where TS : IF32S
             float* even = s + (2 * a) * _phaseStride + _guard + i * ow;
             float* odd = even + _phaseStride;
             int c = 0;
-            // a vector of odds reads 2·Count floats from column 2c + 1: it must end inside the plane
-            for (; c < ow && r * inW + 2 * c + 2 * v + 1 <= plane; c += v)
+            // a vector step reads 2·Count floats from column 2c: they must end inside the plane
+            for (; c < ow && r * inW + 2 * c + 2 * v <= plane; c += v)
             {
-                TS.Store(TS.LoadEvens(ref Unsafe.AsRef<float>(src), 2 * c), ref Unsafe.AsRef<float>(even), c);
-                TS.Store(TS.LoadEvens(ref Unsafe.AsRef<float>(src), 2 * c + 1), ref Unsafe.AsRef<float>(odd), c);
+                F32Deinterleave.Load<TS, TV>(src + 2 * c, out var evens, out var odds);
+                TS.Store(evens, ref Unsafe.AsRef<float>(even), c);
+                TS.Store(odds, ref Unsafe.AsRef<float>(odd), c);
             }
             for (; c < ow; c++)
             {
@@ -157,5 +161,56 @@ internal sealed unsafe class F32DwConvPhase<TS, TV> : F32DwConv where TS : IF32S
             acc = TS.MultiplyAdd(TS.Load(ref r, o8), w8, acc);
             TS.Store(TA.Apply<TS, TV>(acc, lo, hi, activation), ref yr, j);
         }
+    }
+}
+
+/// <summary>Even and odd elements of 2·Count floats from the same two loads (the phase split's row step).</summary>
+internal static unsafe class F32Deinterleave
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load<TS, TV>(float* source, out TV evens, out TV odds) where TS : IF32Simd<TV> where TV : struct
+    {
+        if (typeof(TS) == typeof(F32Avx512) && Avx512F.IsSupported)
+        {
+            var a = Avx512F.LoadVector512(source);
+            var b = Avx512F.LoadVector512(source + 16);
+            evens = (TV)(object)Avx512F.PermuteVar16x32x2(a, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+            odds = (TV)(object)Avx512F.PermuteVar16x32x2(a, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
+        }
+        else if (typeof(TS) == typeof(F32Avx2))
+        {
+            var a = Avx.LoadVector256(source);
+            var b = Avx.LoadVector256(source + 8);
+            // per 128-bit lane: a0 a2 b0 b2 | a4 a6 b4 b6 (odds likewise), then the 64-bit pairs reordered
+            var e = Avx.Shuffle(a, b, 0b10_00_10_00);
+            var o = Avx.Shuffle(a, b, 0b11_01_11_01);
+            evens = (TV)(object)Avx2.Permute4x64(e.AsDouble(), 0b11_01_10_00).AsSingle();
+            odds = (TV)(object)Avx2.Permute4x64(o.AsDouble(), 0b11_01_10_00).AsSingle();
+        }
+        else if (typeof(TS) == typeof(F32Sse))
+        {
+            var a = Sse.LoadVector128(source);
+            var b = Sse.LoadVector128(source + 4);
+            evens = (TV)(object)Sse.Shuffle(a, b, 0b10_00_10_00);
+            odds = (TV)(object)Sse.Shuffle(a, b, 0b11_01_11_01);
+        }
+        else if (typeof(TS) == typeof(F32Neon))
+        {
+            var a = AdvSimd.LoadVector128(source);
+            var b = AdvSimd.LoadVector128(source + 4);
+            evens = (TV)(object)AdvSimd.Arm64.UnzipEven(a, b);
+            odds = (TV)(object)AdvSimd.Arm64.UnzipOdd(a, b);
+        }
+        else if (typeof(TS) == typeof(F32Avx512))
+        {
+            // AVX-512 emulated in software: the portable shuffles of each half
+            var a = Vector512.Load(source);
+            var b = Vector512.Load(source + 16);
+            var lowEvens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+            var lowOdds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
+            evens = (TV)(object)Vector512.Create(Vector512.Shuffle(a, lowEvens).GetLower(), Vector512.Shuffle(b, lowEvens).GetLower());
+            odds = (TV)(object)Vector512.Create(Vector512.Shuffle(a, lowOdds).GetLower(), Vector512.Shuffle(b, lowOdds).GetLower());
+        }
+        else throw new NotSupportedException($"no deinterleave for {typeof(TS).Name}");
     }
 }
