@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeNet.Execution;
 using EdgeNet.Execution.Threading;
 using EdgeNet.Kernels.Activation;
@@ -137,9 +138,16 @@ internal sealed unsafe class F32ConvGemmTransposed<TS, TV> : F32ConvGemmTranspos
                 for (; j < nr; j++) panelBias[j] = 0;
                 bias = panelBias;
             }
-            for (int p0 = 0; p0 < n; p0 += MR)
+            // the weights are streamed from memory once per run: the next panel is prefetched a slice per tile, so
+            // its first tile does not wait on memory at every K step (7×7 planes: 7 tiles share a panel; MobileNetV2's
+            // 960→160 and 960→320 projections 1.2–1.35 → 1.05–1.24 × ORT's time inside the model)
+            float* next = panel + 1 < _panels ? w + (nint)k * nr : null;
+            int tiles = (n + MR - 1) / MR, lines = k * nr / 16, perTile = (lines + tiles - 1) / tiles;
+            for (int p0 = 0, tile = 0; p0 < n; p0 += MR, tile++)
             {
                 int rows = Math.Min(MR, n - p0);
+                if (next is not null && Sse.IsSupported)
+                    for (int l = tile * perTile, end = Math.Min(lines, l + perTile); l < end; l++) Sse.Prefetch1(next + l * 16);
                 // with a residual the activation follows the addition: the tile keeps the biased sums only
                 var act = skip is null ? _activation : FusedActivation.None;
                 F32TransposedTile<TS, TV>.Run(rows, k, x + p0, n, w, temp, bias, act);
@@ -194,6 +202,7 @@ internal static unsafe class F32TransposedTile<TS, TV> where TS : IF32Simd<TV> w
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows<TA>(int rows, int k, float* x, nint ldx, float* w, float* c, float* bias, TV lo, TV hi, FusedActivation act)
         where TA : IRegisterActivation
     {

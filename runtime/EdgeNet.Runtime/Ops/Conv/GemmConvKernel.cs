@@ -63,7 +63,7 @@ internal sealed unsafe class GemmConvKernel : Kernel
         if (s.Batch == 0 || mPerGroup == 0 || depth == 0 || outVolume == 0) return null;
         var uk = F32GemmMicrokernel.For(ctx.Isa);
         bool pointwise = g.KernelVolume == 1 && g.Strides.All(v => v == 1) && g.PadBegin.All(v => v == 0) && g.PadEnd.All(v => v == 0);
-        if (pointwise && s.Group == 1 && ctx.InputConstant(1) is { } pw && PreferTransposed(ctx.Isa, mPerGroup, outVolume)
+        if (pointwise && s.Group == 1 && ctx.InputConstant(1) is { } pw && PreferTransposed(ctx.Isa, mPerGroup, outVolume, depth)
             && F32ConvGemmTransposed.Create(ctx.Isa, s.Batch, mPerGroup, outVolume, depth, pw.AsSpan<float>(), activation, ctx.Threads) is { } transposed)
             return new GemmConvKernel(transposed, uk, hasBias);
         if (s.Group == 1 && ctx.InputConstant(1) is { } constant
@@ -97,18 +97,22 @@ internal sealed unsafe class GemmConvKernel : Kernel
     /// <summary>
     /// Whether a pointwise conv runs as <see cref="F32ConvGemmTransposed"/> (positions as tile rows, filters as lanes)
     /// rather than <see cref="F32ConvGemm"/> (positions as lanes): by the lanes each keeps busy, the NCHW tiles
-    /// rounding the positions up to whole 2-vector tiles, the transposed ones rounding the filters.
+    /// rounding the positions up to whole 2-vector tiles, the transposed ones rounding the filters and paying for the
+    /// transposed store of each finished tile (about <see cref="TransposeCost"/> multiply-adds per output, spread over K).
     /// </summary>
-    internal static bool PreferTransposed(Isa isa, int filters, int positions)
+    internal static bool PreferTransposed(Isa isa, int filters, int positions, int depth)
     {
-        if (Environment.GetEnvironmentVariable("EDGENET_PWT") is { } forced) return forced == "1";
         int lanes = isa switch { Isa.Avx512 => 16, Isa.Avx2 => 8, Isa.Neon => 4, _ => 0 };
         if (lanes == 0) return false;
         int nr = 2 * lanes;
         double nchw = (double)positions / RoundUp(positions, nr);
-        double transposed = (double)filters / RoundUp(filters, nr);
+        double transposed = (double)filters / RoundUp(filters, nr) * (1 - TransposeCost / depth);
         return transposed > nchw;
     }
+
+    /// <summary>Measured (MobileNetV2, AVX-512): K = 32 at 28×28 runs 1.6–2× slower transposed, K = 64 at 14×14 6%
+    /// faster, K ≥ 96 at 14×14 and 7×7 7–20% faster.</summary>
+    private const double TransposeCost = 6;
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 

@@ -199,7 +199,7 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
         if (pointwise && s.Group == 1 && depth <= F32ConvGemm.MaxDepth && positions >= FusedMinPositions) return false;
         // one-group pointwise convs on small planes: F32ConvGemmTransposed (GemmConvKernel) broadcasts the positions
         // straight from the input, no patch packing and no second pass over the tile
-        if (pointwise && s.Group == 1 && depth <= F32ConvGemmTransposed.MaxDepth && uk.VectorBits > 0 && Environment.GetEnvironmentVariable("EDGENET_PWT") != "0") return false;
+        if (pointwise && s.Group == 1 && depth <= F32ConvGemmTransposed.MaxDepth && uk.VectorBits > 0) return false;
         return here > nchw;
     }
 
