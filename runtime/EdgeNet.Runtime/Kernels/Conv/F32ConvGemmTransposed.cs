@@ -138,19 +138,17 @@ internal sealed unsafe class F32ConvGemmTransposed<TS, TV> : F32ConvGemmTranspos
                 for (; j < nr; j++) panelBias[j] = 0;
                 bias = panelBias;
             }
-            // the weights are streamed from memory once per run: the next panel is prefetched a slice per tile, so
-            // its first tile does not wait on memory at every K step (7×7 planes: 7 tiles share a panel; MobileNetV2's
-            // 960→160 and 960→320 projections 1.2–1.35 → 1.05–1.24 × ORT's time inside the model)
+            // the weights are streamed from memory once per run: the first tile of a panel prefetches the next panel
+            // at the pace it reads its own (one K row per K step), so no first tile waits on memory at every K step
+            // (inside MobileNetV2, 7×7 and 14×14 layers: 1.0–1.2 → 0.96–1.06 × ORT's time; a burst of prefetches at
+            // the start of each tile: 1.0–1.19)
             float* next = panel + 1 < _panels ? w + (nint)k * nr : null;
-            int tiles = (n + MR - 1) / MR, lines = k * nr / 16, perTile = (lines + tiles - 1) / tiles;
-            for (int p0 = 0, tile = 0; p0 < n; p0 += MR, tile++)
+            for (int p0 = 0; p0 < n; p0 += MR)
             {
                 int rows = Math.Min(MR, n - p0);
-                if (next is not null && Sse.IsSupported)
-                    for (int l = tile * perTile, end = Math.Min(lines, l + perTile); l < end; l++) Sse.Prefetch1(next + l * 16);
                 // with a residual the activation follows the addition: the tile keeps the biased sums only
                 var act = skip is null ? _activation : FusedActivation.None;
-                F32TransposedTile<TS, TV>.Run(rows, k, x + p0, n, w, temp, bias, act);
+                F32TransposedTile<TS, TV>.Run(rows, k, x + p0, n, w, temp, bias, act, p0 == 0 ? next : null);
                 Store(temp, rows, cols, y + p0, skip is null ? null : skip + p0);
             }
         }
@@ -187,41 +185,42 @@ internal sealed unsafe class F32ConvGemmTransposed<TS, TV> : F32ConvGemmTranspos
 /// <summary>
 /// One tile of the transposed pointwise conv: c[r·NR + ·] = act(Σ_p x[p·ldx + r] · w[p·NR + ·] + bias[·]) for
 /// r &lt; rows, NR = 2 vectors. The sums are zero-started fused multiply-adds in p order, as in the GEMM microkernels.
+/// A non-null <c>prefetch</c> (the next weight panel) is touched one K row per K step (x86).
 /// </summary>
 internal static unsafe class F32TransposedTile<TS, TV> where TS : IF32Simd<TV> where TV : struct
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(int rows, int k, float* x, nint ldx, float* w, float* c, float* bias, FusedActivation act)
+    public static void Run(int rows, int k, float* x, nint ldx, float* w, float* c, float* bias, FusedActivation act, float* prefetch = null)
     {
         var (lo, hi) = ClipActivation.Bounds<TS, TV>(act);
         switch (act.Kind)
         {
-            case ActivationKind.None: Rows<NoActivation>(rows, k, x, ldx, w, c, bias, lo, hi, act); break;
-            case ActivationKind.Relu or ActivationKind.Clip: Rows<ClipActivation>(rows, k, x, ldx, w, c, bias, lo, hi, act); break;
-            default: Rows<AnyActivation>(rows, k, x, ldx, w, c, bias, lo, hi, act); break;
+            case ActivationKind.None: Rows<NoActivation>(rows, k, x, ldx, w, c, bias, lo, hi, act, prefetch); break;
+            case ActivationKind.Relu or ActivationKind.Clip: Rows<ClipActivation>(rows, k, x, ldx, w, c, bias, lo, hi, act, prefetch); break;
+            default: Rows<AnyActivation>(rows, k, x, ldx, w, c, bias, lo, hi, act, prefetch); break;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows<TA>(int rows, int k, float* x, nint ldx, float* w, float* c, float* bias, TV lo, TV hi, FusedActivation act)
+    private static void Rows<TA>(int rows, int k, float* x, nint ldx, float* w, float* c, float* bias, TV lo, TV hi, FusedActivation act, float* prefetch)
         where TA : IRegisterActivation
     {
         switch (rows)
         {
-            case 1: Tile<Rows1, TA>(k, x, ldx, w, c, bias, lo, hi, act); break;
-            case 2: Tile<Rows2, TA>(k, x, ldx, w, c, bias, lo, hi, act); break;
-            case 3: Tile<Rows3, TA>(k, x, ldx, w, c, bias, lo, hi, act); break;
-            case 4: Tile<Rows4, TA>(k, x, ldx, w, c, bias, lo, hi, act); break;
-            case 5: Tile<Rows5, TA>(k, x, ldx, w, c, bias, lo, hi, act); break;
-            case 6: Tile<Rows6, TA>(k, x, ldx, w, c, bias, lo, hi, act); break;
-            case 7: Tile<Rows7, TA>(k, x, ldx, w, c, bias, lo, hi, act); break;
-            case 8: Tile<Rows8, TA>(k, x, ldx, w, c, bias, lo, hi, act); break;
+            case 1: Tile<Rows1, TA>(k, x, ldx, w, c, bias, lo, hi, act, prefetch); break;
+            case 2: Tile<Rows2, TA>(k, x, ldx, w, c, bias, lo, hi, act, prefetch); break;
+            case 3: Tile<Rows3, TA>(k, x, ldx, w, c, bias, lo, hi, act, prefetch); break;
+            case 4: Tile<Rows4, TA>(k, x, ldx, w, c, bias, lo, hi, act, prefetch); break;
+            case 5: Tile<Rows5, TA>(k, x, ldx, w, c, bias, lo, hi, act, prefetch); break;
+            case 6: Tile<Rows6, TA>(k, x, ldx, w, c, bias, lo, hi, act, prefetch); break;
+            case 7: Tile<Rows7, TA>(k, x, ldx, w, c, bias, lo, hi, act, prefetch); break;
+            case 8: Tile<Rows8, TA>(k, x, ldx, w, c, bias, lo, hi, act, prefetch); break;
             default: throw new ArgumentOutOfRangeException(nameof(rows));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TRows, TA>(int k, float* x, nint ldx, float* w, float* c, float* bias, TV lo, TV hi, FusedActivation act)
+    private static void Tile<TRows, TA>(int k, float* x, nint ldx, float* w, float* c, float* bias, TV lo, TV hi, FusedActivation act, float* prefetch)
         where TRows : IRows where TA : IRegisterActivation
     {
         int rows = TRows.Value, v = TS.Count, nr = 2 * v;
@@ -230,6 +229,12 @@ internal static unsafe class F32TransposedTile<TS, TV> where TS : IF32Simd<TV> w
         TV c40 = zero, c41 = zero, c50 = zero, c51 = zero, c60 = zero, c61 = zero, c70 = zero, c71 = zero;
         for (int p = 0; p < k; p++, x += ldx, w += nr)
         {
+            if (Sse.IsSupported && prefetch is not null)
+            {
+                Sse.Prefetch1(prefetch);
+                if (nr > 16) Sse.Prefetch1(prefetch + 16);
+                prefetch += nr;
+            }
             TV b0 = TS.Load(ref Unsafe.AsRef<float>(w), 0), b1 = TS.Load(ref Unsafe.AsRef<float>(w), v);
             { TV s = TS.Splat(x[0]); c00 = TS.MultiplyAdd(b0, s, c00); c01 = TS.MultiplyAdd(b1, s, c01); }
             if (rows > 1) { TV s = TS.Splat(x[1]); c10 = TS.MultiplyAdd(b0, s, c10); c11 = TS.MultiplyAdd(b1, s, c11); }
