@@ -16,8 +16,7 @@ namespace EdgeNet.Kernels.Conv;
 /// (no packing of the input at all). In the NCHW orientation (<see cref="F32ConvGemm"/>) the positions are the vector
 /// lanes, and 49 positions (a 7×7 plane) in 32-wide AVX-512 tiles keep only 49 of 64 lanes busy; here every lane is a
 /// filter and a short last tile has only its own rows. Bias and activation are applied to the accumulators; the tile
-/// is then stored transposed into the NCHW output while in L1 (8×8 register transposes for full AVX tiles). With a
-/// residual input (a fused Add) the output is act(W·x + bias + skip), the skip read in the same NCHW layout as y.
+/// is then stored transposed into the NCHW output while in L1 (8×8 register transposes for full AVX tiles).
 /// Loops: (image, filter panel) items, claimed dynamically by up to <see cref="Threads"/> parts → position tiles, so
 /// a K × 2-vector weight panel is read once per image from memory and reused by every tile from cache.
 /// </summary>
@@ -52,11 +51,11 @@ public abstract unsafe class F32ConvGemmTransposed
     /// <summary>Threads a run uses (1 below about a million multiply-adds).</summary>
     public int Threads { get; protected init; }
 
-    /// <summary>Y = act(W·X + bias (+ skip)) for every image; x: batch × K × N, y and skip: batch × M × N; bias, skip may be null.</summary>
-    public abstract void Run(ExecutionContext ctx, float* x, float* y, float* bias, float* skip);
+    /// <summary>Y = act(W·X + bias) for every image; x: batch × K × N, y: batch × M × N; bias: M floats or null.</summary>
+    public abstract void Run(ExecutionContext ctx, float* x, float* y, float* bias);
 
     /// <summary>Single-threaded run without an execution context (benchmarks, tests).</summary>
-    public abstract void Run(float* x, float* y, float* bias, float* skip);
+    public abstract void Run(float* x, float* y, float* bias);
 }
 
 /// <summary><see cref="F32ConvGemmTransposed"/> at one vector width.</summary>
@@ -69,7 +68,7 @@ internal sealed unsafe class F32ConvGemmTransposed<TS, TV> : F32ConvGemmTranspos
     private readonly FusedActivation _activation;
 
     // per run
-    private float* _x, _y, _bias, _skip, _w;
+    private float* _x, _y, _bias, _w;
     private int _next;
 
     public F32ConvGemmTransposed(int mr, int batch, int m, int n, int k, ReadOnlySpan<float> weights, FusedActivation activation, int threads)
@@ -87,30 +86,29 @@ internal sealed unsafe class F32ConvGemmTransposed<TS, TV> : F32ConvGemmTranspos
         Threads = Math.Max(1, Math.Min(macs < MinParallelMacs ? 1 : threads, _items));
     }
 
-    public override void Run(ExecutionContext ctx, float* x, float* y, float* bias, float* skip)
+    public override void Run(ExecutionContext ctx, float* x, float* y, float* bias)
     {
         fixed (float* w = _packedWeights)
         {
-            Bind(x, y, bias, skip, w);
+            Bind(x, y, bias, w);
             ctx.Parallel(this, Threads, Threads);
         }
     }
 
-    public override void Run(float* x, float* y, float* bias, float* skip)
+    public override void Run(float* x, float* y, float* bias)
     {
         fixed (float* w = _packedWeights)
         {
-            Bind(x, y, bias, skip, w);
+            Bind(x, y, bias, w);
             for (int part = 0; part < Threads; part++) Execute(part);
         }
     }
 
-    private void Bind(float* x, float* y, float* bias, float* skip, float* w)
+    private void Bind(float* x, float* y, float* bias, float* w)
     {
         _x = x;
         _y = y;
         _bias = bias;
-        _skip = skip;
         _w = w;
         _next = 0;
     }
@@ -126,9 +124,7 @@ internal sealed unsafe class F32ConvGemmTransposed<TS, TV> : F32ConvGemmTranspos
         {
             int image = item / _panels, panel = item % _panels, f0 = panel * nr, cols = Math.Min(nr, _m - f0);
             float* x = _x + (nint)image * k * n;
-            nint yOffset = ((nint)image * _m + f0) * n;
-            float* y = _y + yOffset;
-            float* skip = _skip is null ? null : _skip + yOffset;
+            float* y = _y + ((nint)image * _m + f0) * n;
             float* w = _w + (nint)panel * k * nr;
             float* bias = null;
             if (_bias is not null)
@@ -147,38 +143,9 @@ internal sealed unsafe class F32ConvGemmTransposed<TS, TV> : F32ConvGemmTranspos
             for (int p0 = 0; p0 < n; p0 += MR)
             {
                 int rows = Math.Min(MR, n - p0);
-                // with a residual the activation follows the addition: the tile keeps the biased sums only
-                var act = skip is null ? _activation : FusedActivation.None;
-                F32TransposedTile<TS, TV>.Run(rows, k, x + p0, n, w, temp, bias, act, p0 == 0 ? next : null);
-                Store(temp, rows, cols, y + p0, skip is null ? null : skip + p0);
+                F32TransposedTile<TS, TV>.Run(rows, k, x + p0, n, w, temp, bias, _activation, p0 == 0 ? next : null);
+                F32GemmEpilogue.TransposeTile(temp, nr, rows, cols, y + p0, n);
             }
-        }
-    }
-
-    /// <summary>y[j·N + r] = tile[r·NR + j] (+ skip[j·N + r], then the activation) for r &lt; rows, j &lt; cols.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Store(float* tile, int rows, int cols, float* y, float* skip)
-    {
-        nint n = _n;
-        F32GemmEpilogue.TransposeTile(tile, NR, rows, cols, y, n);
-        if (skip is null) return;
-        for (int j = 0; j < cols; j++)
-        {
-            float* yr = y + j * n, sr = skip + j * n;
-            int r = 0;
-            if (rows == 8 && Vector256.IsHardwareAccelerated)
-            {
-                (Vector256.Load(yr) + Vector256.Load(sr)).Store(yr);
-                r = 8;
-            }
-            else if (rows >= 4)
-            {
-                (Vector128.Load(yr) + Vector128.Load(sr)).Store(yr);
-                r = 4;
-            }
-            for (; r < rows; r++) yr[r] += sr[r];
-            if (_activation.Kind != ActivationKind.None)
-                F32GemmEpilogue.RowScalar(0, yr, rows, false, 0, _activation);
         }
     }
 }

@@ -142,7 +142,7 @@ internal sealed unsafe class GemmConvKernel : Kernel
             fixed (float* x = Input<float>(ctx, 0))
             fixed (float* b = bias)
             fixed (float* y = Output<float>(ctx, 0))
-                _transposed.Run(ctx, x, y, _hasBias ? b : null, null);
+                _transposed.Run(ctx, x, y, _hasBias ? b : null);
             return;
         }
         if (_fused is not null)
