@@ -90,6 +90,10 @@ public class ConvGemmTransposedKernelTests
         Assert.True(GemmConvKernel.PreferTransposed(Isa.Avx512, 64, 196, 384));
         Assert.False(GemmConvKernel.PreferTransposed(Isa.Avx512, 192, 784, 32));
         Assert.False(GemmConvKernel.PreferTransposed(Isa.Scalar, 960, 49, 160));
+        // an input past L2 would be read again by every filter panel (520 positions: 96% of the NCHW lanes busy against
+        // 99% here, but 1 MiB of input)
+        Assert.True(GemmConvKernel.PreferTransposed(Isa.Avx512, 64, 250, 512));
+        Assert.False(GemmConvKernel.PreferTransposed(Isa.Avx512, 64, 520, 512));
     }
 
     /// <summary>The kernel's own entry point, without a session: partial filter panels, short last tiles, batch 2, no bias.</summary>

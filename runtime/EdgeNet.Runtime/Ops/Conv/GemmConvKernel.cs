@@ -103,7 +103,8 @@ internal sealed unsafe class GemmConvKernel : Kernel
     internal static bool PreferTransposed(Isa isa, int filters, int positions, int depth)
     {
         int lanes = isa switch { Isa.Avx512 => 16, Isa.Avx2 => 8, Isa.Neon => 4, _ => 0 };
-        if (lanes == 0) return false;
+        // every filter panel reads the whole input again: only while it stays in L2
+        if (lanes == 0 || depth > F32ConvGemmTransposed.MaxDepth || (long)positions * depth > MaxTransposedInput) return false;
         int nr = 2 * lanes;
         double nchw = (double)positions / RoundUp(positions, nr);
         double transposed = (double)filters / RoundUp(filters, nr) * (1 - TransposeCost / depth);
@@ -113,6 +114,10 @@ internal sealed unsafe class GemmConvKernel : Kernel
     /// <summary>Measured (MobileNetV2, AVX-512): K = 32 at 28×28 runs 1.6–2× slower transposed, K = 64 at 14×14 6%
     /// faster, K ≥ 96 at 14×14 and 7×7 7–20% faster.</summary>
     private const double TransposeCost = 6;
+
+    /// <summary>Input floats (positions × K) up to which the transposed kernel is considered (512 KiB; MobileNetV2's
+    /// deepest 14×14 input, 576 × 196, is 441 KiB).</summary>
+    private const long MaxTransposedInput = 128 * 1024;
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
