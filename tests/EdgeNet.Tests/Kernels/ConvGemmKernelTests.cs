@@ -79,8 +79,13 @@ public class ConvGemmKernelTests
                 {
                     var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
                     var kernel = session.Plan.Steps.Single().Kernel;
-                    Assert.True((fused && isa != Isa.Scalar) == kernel is GemmConvKernel { IsFused: true },
-                        $"case {index} {isa}: {kernel.GetType().Name} (fused expected: {fused && isa != Isa.Scalar})");
+                    // one-group pointwise convs whose filters fill the lanes better go to F32ConvGemmTransposed (also
+                    // "fused"; on NEON's 8-wide panels even K past MaxDepth with 8 filters)
+                    bool transposed = isa != Isa.Scalar && c.Group == 1 && c.ConstWeights && geometry.KernelVolume == 1 && c.Strides.All(v => v == 1)
+                        && c.PadBegin.All(v => v == 0) && c.PadEnd.All(v => v == 0) && GemmConvKernel.PreferTransposed(isa, c.M, geometry.OutVolume, c.C);
+                    Assert.Equal(transposed, kernel is GemmConvKernel { IsTransposed: true });
+                    Assert.True((fused && isa != Isa.Scalar || transposed) == kernel is GemmConvKernel { IsFused: true },
+                        $"case {index} {isa}: {kernel.GetType().Name} (fused expected: {fused && isa != Isa.Scalar || transposed})");
                     var inputs = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) };
                     if (!c.ConstWeights) inputs["w"] = Tensor.FromArray([c.M, c.C / c.Group, .. c.Kernel], w);
                     var y = session.Run(inputs)[0];

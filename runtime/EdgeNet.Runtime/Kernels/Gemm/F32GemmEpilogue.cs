@@ -261,6 +261,7 @@ internal static unsafe class F32GemmEpilogue
     /// dst[c·ldd + r] = src[r·lds + c] for r &lt; rows, c &lt; cols: a finished GEMM tile stored transposed. Full 8×8
     /// blocks go through AVX registers (unpack, shuffle, lane permute) where the CPU has them; the rest is scalar.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TransposeTile(float* src, nint lds, int rows, int cols, float* dst, nint ldd)
     {
         int c0 = 0;

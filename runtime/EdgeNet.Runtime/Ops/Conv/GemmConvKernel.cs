@@ -19,6 +19,8 @@ internal sealed unsafe class GemmConvKernel : Kernel
     private readonly F32GemmDriver? _driver;
     /// <summary>One group, constant weights, K ≤ <see cref="F32ConvGemm.MaxDepth"/>: tiles finished in registers.</summary>
     private readonly F32ConvGemm? _fused;
+    /// <summary>One group, constant weights, pointwise on a small plane: positions broadcast as tile rows.</summary>
+    private readonly F32ConvGemmTransposed? _transposed;
     private readonly F32GemmMicrokernel _uk;
     private readonly float[]? _packedWeights;
     private readonly int _groups, _rows, _depth, _groupStride;
@@ -27,6 +29,14 @@ internal sealed unsafe class GemmConvKernel : Kernel
     private GemmConvKernel(F32ConvGemm fused, F32GemmMicrokernel uk, bool hasBias)
     {
         _fused = fused;
+        _uk = uk;
+        _hasBias = hasBias;
+        _groups = 1;
+    }
+
+    private GemmConvKernel(F32ConvGemmTransposed transposed, F32GemmMicrokernel uk, bool hasBias)
+    {
+        _transposed = transposed;
         _uk = uk;
         _hasBias = hasBias;
         _groups = 1;
@@ -53,6 +63,9 @@ internal sealed unsafe class GemmConvKernel : Kernel
         if (s.Batch == 0 || mPerGroup == 0 || depth == 0 || outVolume == 0) return null;
         var uk = F32GemmMicrokernel.For(ctx.Isa);
         bool pointwise = g.KernelVolume == 1 && g.Strides.All(v => v == 1) && g.PadBegin.All(v => v == 0) && g.PadEnd.All(v => v == 0);
+        if (pointwise && s.Group == 1 && ctx.InputConstant(1) is { } pw && PreferTransposed(ctx.Isa, mPerGroup, outVolume, depth)
+            && F32ConvGemmTransposed.Create(ctx.Isa, s.Batch, mPerGroup, outVolume, depth, pw.AsSpan<float>(), activation, ctx.Threads) is { } transposed)
+            return new GemmConvKernel(transposed, uk, hasBias);
         if (s.Group == 1 && ctx.InputConstant(1) is { } constant
             && F32ConvGemm.Create(ctx.Isa, s.Batch, mPerGroup, outVolume, depth, s.InChannels * inVolume, pointwise ? null : new F32Im2ColPacker(g, depth, ctx.Isa),
                 constant.AsSpan<float>(), activation, ctx.Threads) is { } fused)
@@ -81,6 +94,33 @@ internal sealed unsafe class GemmConvKernel : Kernel
         return new GemmConvKernel(driver, uk, packed, s.Group, mPerGroup, depth, hasBias);
     }
 
+    /// <summary>
+    /// Whether a pointwise conv runs as <see cref="F32ConvGemmTransposed"/> (positions as tile rows, filters as lanes)
+    /// rather than <see cref="F32ConvGemm"/> (positions as lanes): by the lanes each keeps busy, the NCHW tiles
+    /// rounding the positions up to whole 2-vector tiles, the transposed ones rounding the filters and paying for the
+    /// transposed store of each finished tile (about <see cref="TransposeCost"/> multiply-adds per output, spread over K).
+    /// </summary>
+    internal static bool PreferTransposed(Isa isa, int filters, int positions, int depth)
+    {
+        int lanes = isa switch { Isa.Avx512 => 16, Isa.Avx2 => 8, Isa.Neon => 4, _ => 0 };
+        // every filter panel reads the whole input again: only while it stays in L2
+        if (lanes == 0 || depth > F32ConvGemmTransposed.MaxDepth || (long)positions * depth > MaxTransposedInput) return false;
+        int nr = 2 * lanes;
+        double nchw = (double)positions / RoundUp(positions, nr);
+        double transposed = (double)filters / RoundUp(filters, nr) * (1 - TransposeCost / depth);
+        return transposed > nchw;
+    }
+
+    /// <summary>Measured (MobileNetV2, AVX-512): K = 32 at 28×28 runs 1.6–2× slower transposed, K = 64 at 14×14 6%
+    /// faster, K ≥ 96 at 14×14 and 7×7 7–20% faster.</summary>
+    private const double TransposeCost = 6;
+
+    /// <summary>Input floats (positions × K) up to which the transposed kernel is considered (512 KiB; MobileNetV2's
+    /// deepest 14×14 input, 576 × 196, is 441 KiB).</summary>
+    private const long MaxTransposedInput = 128 * 1024;
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
     private static float[] PackWeights(ReadOnlySpan<float> w, int groups, int rows, int depth, int mr, int groupStride)
     {
         var packed = GC.AllocateArray<float>(groups * groupStride, pinned: true);
@@ -92,13 +132,24 @@ internal sealed unsafe class GemmConvKernel : Kernel
     }
 
     /// <summary>Whether this conv runs on <see cref="F32ConvGemm"/> (tests assert the path).</summary>
-    internal bool IsFused => _fused is not null;
+    internal bool IsFused => _fused is not null || _transposed is not null;
 
-    public override int ScratchBytes => _fused?.ScratchBytes ?? (_packedWeights is null ? _groups * _groupStride * sizeof(float) : 0) + _driver!.ScratchBytes;
+    /// <summary>Whether this conv runs on <see cref="F32ConvGemmTransposed"/>.</summary>
+    internal bool IsTransposed => _transposed is not null;
+
+    public override int ScratchBytes => _transposed is not null ? 0 : _fused?.ScratchBytes ?? (_packedWeights is null ? _groups * _groupStride * sizeof(float) : 0) + _driver!.ScratchBytes;
 
     public override void Execute(ExecutionContext ctx)
     {
         var bias = _hasBias ? Input<float>(ctx, 2) : default;
+        if (_transposed is not null)
+        {
+            fixed (float* x = Input<float>(ctx, 0))
+            fixed (float* b = bias)
+            fixed (float* y = Output<float>(ctx, 0))
+                _transposed.Run(ctx, x, y, _hasBias ? b : null);
+            return;
+        }
         if (_fused is not null)
         {
             fixed (float* x = Input<float>(ctx, 0))

@@ -197,6 +197,9 @@ internal sealed unsafe class SmallOutputConvKernel : Kernel, IParallelWork
         // the NCHW pointwise GEMM that finishes tiles in registers (F32ConvGemm) beats the transposed one once the
         // positions fill a few column panels (MobileNetV2 at 14×14: 10-15% faster; at 7×7 the transposed one wins)
         if (pointwise && s.Group == 1 && depth <= F32ConvGemm.MaxDepth && positions >= FusedMinPositions) return false;
+        // one-group pointwise convs on small planes: F32ConvGemmTransposed (GemmConvKernel) broadcasts the positions
+        // straight from the input, no patch packing and no second pass over the tile
+        if (pointwise && s.Group == 1 && depth <= F32ConvGemmTransposed.MaxDepth && uk.VectorBits > 0) return false;
         return here > nchw;
     }
 
