@@ -27,21 +27,21 @@ public sealed class QuantizerOptions
     /// <summary>At most this many calibration samples (spread over the set) measure each layer's error.</summary>
     public int SensitivitySamples { get; set; } = 32;
     /// <summary>
-    /// Layers kept float still store their weights int8 per channel (dequantized once when a session is planned), so
-    /// the file shrinks without int8 arithmetic; off (the default) stores them float32. Off by default because the
-    /// layers kept float are the sensitive ones: on ch_ppocr_mobile_v2.0_cls it takes the file from 0.475× to 0.36× of
-    /// fp32 but top-1 agreement from 99.25 % to 98.5 % (docs/QUANTIZATION.md). A layer qualifies when its int8 weights alone keep
-    /// the model output SNR at least 15 dB above <see cref="MinLayerSnrDb"/>, and all of them together must keep the
-    /// model within 0.2 dB of <see cref="TargetModelSnrDb"/> (or of the float-weight SNR when that misses the target).
+    /// How float32 weights that stay float are stored (layers kept float, other constants of at least 1 KiB, also in
+    /// subgraphs): by default int8 per channel, decoded to float32 once at load (.enet version 3), float16 where int8
+    /// would cost the model more than <see cref="MinStorageSnrDb"/>. Every layer decision is then measured with the
+    /// rounded weights in place, so the report's SNRs include what storage costs.
     /// </summary>
-    public bool WeightOnlyFallback { get; set; }
+    public FloatWeightStorage FloatWeights { get; set; } = FloatWeightStorage.Int8;
+    /// <summary>The model output SNR (dB, against fp32, float compute) that rounding the stored float weights must keep.</summary>
+    public double MinStorageSnrDb { get; set; } = 40;
 }
 
 /// <summary>One row of the per-layer error report.</summary>
 /// <param name="LayerSnrDb">SNR of the layer's own output when only this layer is quantized.</param>
 /// <param name="ModelSnrDb">SNR of the model output when only this layer is quantized.</param>
-/// <param name="Int8Weights">A float layer whose weights are stored int8 (<see cref="QuantizerOptions.WeightOnlyFallback"/>).</param>
-public sealed record LayerReport(string Node, string Op, double LayerSnrDb, double ModelSnrDb, bool Int8, bool Int8Weights = false);
+/// <param name="Storage">How a float layer's weight is stored in the file: int8, float16 or float32 (<see cref="QuantizerOptions.FloatWeights"/>).</param>
+public sealed record LayerReport(string Node, string Op, double LayerSnrDb, double ModelSnrDb, bool Int8, string Storage = "float32");
 
 public sealed class QuantizationResult
 {
@@ -50,9 +50,15 @@ public sealed class QuantizationResult
     /// <summary>The QDQ model: standard ONNX that ONNX Runtime runs too.</summary>
     public required ModelProto QdqModel { get; init; }
     public required List<LayerReport> Layers { get; init; }
+    /// <summary>Every float32 weight of at least 1 KiB the float model has, and how the file stores it if it stays float.</summary>
+    public List<StoredWeight> StoredWeights { get; init; } = [];
+    /// <summary>SNR (dB) of the float model with the stored float weights rounded, against fp32 (∞ when nothing is rounded).</summary>
+    public double StorageSnrDb { get; init; } = double.PositiveInfinity;
     /// <summary>SNR (dB) of the QDQ model's outputs against the float model over the measured samples.</summary>
     public double ModelSnrDb { get; init; }
     public int CalibrationSamples { get; init; }
+    /// <summary>The weights of the layers in <see cref="Layers"/> (the rest of <see cref="StoredWeights"/> are other constants).</summary>
+    public HashSet<string> LayerWeights { get; init; } = new(StringComparer.Ordinal);
 
     public string Report()
     {
@@ -60,8 +66,15 @@ public sealed class QuantizationResult
         int width = Math.Max(5, Layers.Count == 0 ? 5 : Layers.Max(l => l.Node.Length));
         sb.AppendLine(CultureInfo.InvariantCulture, $"{"layer".PadRight(width)}  {"op",-7} {"layer SNR",10} {"model SNR",10}  kept");
         foreach (var l in Layers)
-            sb.AppendLine(CultureInfo.InvariantCulture, $"{l.Node.PadRight(width)}  {l.Op,-7} {Db(l.LayerSnrDb),10} {Db(l.ModelSnrDb),10}  {(l.Int8 ? "int8" : l.Int8Weights ? "float, int8 weights" : "float")}");
-        sb.Append(CultureInfo.InvariantCulture, $"{Layers.Count(l => l.Int8)} of {Layers.Count} layers int8; model output SNR {Db(ModelSnrDb)} dB over {CalibrationSamples} calibration samples");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"{l.Node.PadRight(width)}  {l.Op,-7} {Db(l.LayerSnrDb),10} {Db(l.ModelSnrDb),10}  {(l.Int8 ? "int8" : $"float compute, {l.Storage} weights")}");
+        var others = StoredWeights.Where(w => !LayerWeights.Contains(w.Name)).ToList();
+        foreach (var w in others)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"constant {w.Name} [{w.Shape}]: stored {w.Storage}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{Layers.Count(l => l.Int8)} of {Layers.Count} layers int8; " +
+            $"{Layers.Count(l => !l.Int8 && l.Storage == "int8")} float layers and {others.Count(w => w.Storage == "int8")} other constants store int8 weights, " +
+            $"{Layers.Count(l => !l.Int8 && l.Storage == "float16") + others.Count(w => w.Storage == "float16")} float16 " +
+            $"(weight storage alone: model SNR {Db(StorageSnrDb)} dB)");
+        sb.Append(CultureInfo.InvariantCulture, $"model output SNR {Db(ModelSnrDb)} dB over {CalibrationSamples} calibration samples");
         return sb.ToString();
     }
 
@@ -98,6 +111,10 @@ public static class Quantizer
         var rawOutputs = layers.Select(l => l.RawOutput).ToArray();
         var scored = ScoredTensors(floatProto);
         var reference = RunAll(floatProto, measured, scored, rawOutputs);
+        // float weights rounded to what the file stores (int8 per channel / float16): every measurement below is made
+        // on the rounded model against the fp32 reference, so the layer choices account for storage too
+        var (rounded, stored, storageSnr) = WeightStoragePlan.Round(floatProto, options.FloatWeights, options.MinStorageSnrDb,
+            m => Snr(reference, RunAll(m, measured, scored, []), s => s.Outputs, s => s.Outputs));
         var reports = new List<LayerReport>();
         var chosen = new List<QuantizableLayer>();
         foreach (var layer in layers)
@@ -108,14 +125,14 @@ public static class Quantizer
                 reports.Add(new LayerReport(layer.Node, layer.Op, double.NaN, double.NaN, true));
                 continue;
             }
-            var one = RunAll(QdqSimulation.Lower(QdqRewriter.Rewrite(floatProto, [layer], Params)), measured, scored, [layer.RawOutput]);
+            var one = RunAll(QdqSimulation.Lower(QdqRewriter.Rewrite(rounded, [layer], Params)), measured, scored, [layer.RawOutput]);
             double layerSnr = Snr(reference, one, s => s.Kept[layer.RawOutput], s => s.Kept[layer.RawOutput]);
             double modelSnr = Snr(reference, one, s => s.Outputs, s => s.Outputs);
             bool keep = modelSnr >= options.MinLayerSnrDb;
             if (keep) chosen.Add(layer);
             reports.Add(new LayerReport(layer.Node, layer.Op, layerSnr, modelSnr, keep));
         }
-        var qdq = QdqRewriter.Rewrite(floatProto, chosen, Params);
+        var qdq = QdqRewriter.Rewrite(rounded, chosen, Params);
         double totalSnr = Snr(reference, RunAll(QdqSimulation.Lower(qdq), measured, scored, []), s => s.Outputs, s => s.Outputs);
         // noise of many layers adds up: give back the costliest ones until the whole model meets the target
         int budget = options.AnalyzeLayers ? layers.Count / 3 : 0;
@@ -125,40 +142,16 @@ public static class Quantizer
             chosen.Remove(worst);
             int at = reports.FindIndex(r => r.Node == worst.Node);
             reports[at] = reports[at] with { Int8 = false };
-            qdq = QdqRewriter.Rewrite(floatProto, chosen, Params);
+            qdq = QdqRewriter.Rewrite(rounded, chosen, Params);
             totalSnr = Snr(reference, RunAll(QdqSimulation.Lower(qdq), measured, scored, []), s => s.Outputs, s => s.Outputs);
         }
-        // Float layers store int8 weights where that alone costs little (model SNR >= MinLayerSnrDb + 10 dB), then the
-        // least harmful first, giving back the worst while the whole model drifts more than 0.2 dB below its target.
-        if (options.WeightOnlyFallback)
-        {
-            var candidates = new List<(QuantizableLayer Layer, double Snr)>();
-            foreach (var l in layers)
-            {
-                if (chosen.Contains(l) || l.Recurrence is not null) continue;
-                var alone = QdqRewriter.Rewrite(floatProto, [], Params, [l]);
-                double snr = Snr(reference, RunAll(QdqSimulation.Lower(alone), measured, scored, []), s => s.Outputs, s => s.Outputs);
-                if (snr >= options.MinLayerSnrDb + 15) candidates.Add((l, snr));
-            }
-            candidates.Sort((a, b) => b.Snr.CompareTo(a.Snr));
-            double floor = Math.Min(totalSnr, options.TargetModelSnrDb) - 0.2;
-            while (candidates.Count > 0)
-            {
-                var smaller = QdqRewriter.Rewrite(floatProto, chosen, Params, candidates.Select(c => c.Layer).ToList());
-                double smallerSnr = Snr(reference, RunAll(QdqSimulation.Lower(smaller), measured, scored, []), s => s.Outputs, s => s.Outputs);
-                if (smallerSnr >= floor || options.TargetModelSnrDb <= 0)
-                {
-                    (qdq, totalSnr) = (smaller, smallerSnr);
-                    var names = candidates.Select(c => c.Layer.Node).ToHashSet(StringComparer.Ordinal);
-                    for (int i = 0; i < reports.Count; i++) if (names.Contains(reports[i].Node)) reports[i] = reports[i] with { Int8Weights = true };
-                    break;
-                }
-                candidates.RemoveAt(candidates.Count - 1);
-            }
-        }
+        var storage = stored.ToDictionary(w => w.Name, w => w.Storage, StringComparer.Ordinal);
+        for (int i = 0; i < reports.Count; i++)
+            if (!reports[i].Int8 && storage.TryGetValue(layers[i].Weight, out var how)) reports[i] = reports[i] with { Storage = how };
         return new QuantizationResult
         {
             FloatModel = floatProto, QdqModel = qdq, Layers = reports, ModelSnrDb = totalSnr, CalibrationSamples = samples.Count,
+            StoredWeights = stored, StorageSnrDb = storageSnr, LayerWeights = layers.Select(l => l.Weight).ToHashSet(StringComparer.Ordinal),
         };
     }
 
