@@ -19,7 +19,8 @@ public sealed class QuantizerOptions
     public double MinLayerSnrDb { get; set; } = 30;
     /// <summary>
     /// After the per-layer choice, while the whole model's output SNR (dB) is below this, the int8 layer that cost most
-    /// alone goes back to float (at most a third of the layers); 0 turns this off.
+    /// alone goes back to float (at most two thirds of the layers, a third with <see cref="FloatWeightStorage.Keep"/>);
+    /// 0 turns this off.
     /// </summary>
     public double TargetModelSnrDb { get; set; } = 33;
     /// <summary>Measure each layer alone and keep the costly ones float (on by default); off quantizes every layer unmeasured.</summary>
@@ -29,19 +30,20 @@ public sealed class QuantizerOptions
     /// <summary>
     /// How float32 weights that stay float are stored (layers kept float, other constants of at least 1 KiB, also in
     /// subgraphs): by default int8 per channel, decoded to float32 once at load (.enet version 3), float16 where int8
-    /// would cost the model more than <see cref="MinStorageSnrDb"/>. Every layer decision is then measured with the
-    /// rounded weights in place, so the report's SNRs include what storage costs.
+    /// would leave the model output more than <see cref="StorageLossDb"/> below <see cref="TargetModelSnrDb"/>. Compute
+    /// stays float. Each layer's own cost is measured on float32 weights; the whole-model checks (the target loop)
+    /// include the rounded weights, so layers go back to float compute until the stored model meets the target.
     /// </summary>
     public FloatWeightStorage FloatWeights { get; set; } = FloatWeightStorage.Int8;
-    /// <summary>The model output SNR (dB, against fp32, float compute) that rounding the stored float weights must keep.</summary>
-    public double MinStorageSnrDb { get; set; } = 40;
+    /// <summary>How far (dB) below <see cref="TargetModelSnrDb"/> (or below the same layers on float32 weights, if lower) the rounded weights may leave the model.</summary>
+    public double StorageLossDb { get; set; } = 0.25;
 }
 
 /// <summary>One row of the per-layer error report.</summary>
 /// <param name="LayerSnrDb">SNR of the layer's own output when only this layer is quantized.</param>
 /// <param name="ModelSnrDb">SNR of the model output when only this layer is quantized.</param>
 /// <param name="Storage">How a float layer's weight is stored in the file: int8, float16 or float32 (<see cref="QuantizerOptions.FloatWeights"/>).</param>
-public sealed record LayerReport(string Node, string Op, double LayerSnrDb, double ModelSnrDb, bool Int8, string Storage = "float32");
+public sealed record LayerReport(string Node, string Op, double LayerSnrDb, double ModelSnrDb, bool Int8, string Storage = "float32", string Weight = "");
 
 public sealed class QuantizationResult
 {
@@ -52,8 +54,8 @@ public sealed class QuantizationResult
     public required List<LayerReport> Layers { get; init; }
     /// <summary>Every float32 weight of at least 1 KiB the float model has, and how the file stores it if it stays float.</summary>
     public List<StoredWeight> StoredWeights { get; init; } = [];
-    /// <summary>SNR (dB) of the float model with the stored float weights rounded, against fp32 (∞ when nothing is rounded).</summary>
-    public double StorageSnrDb { get; init; } = double.PositiveInfinity;
+    /// <summary>SNR (dB) of the model output before the float weights were rounded (<see cref="ModelSnrDb"/> is after); NaN when none was.</summary>
+    public double SnrBeforeStorageDb { get; init; } = double.NaN;
     /// <summary>SNR (dB) of the QDQ model's outputs against the float model over the measured samples.</summary>
     public double ModelSnrDb { get; init; }
     public int CalibrationSamples { get; init; }
@@ -66,17 +68,21 @@ public sealed class QuantizationResult
         int width = Math.Max(5, Layers.Count == 0 ? 5 : Layers.Max(l => l.Node.Length));
         sb.AppendLine(CultureInfo.InvariantCulture, $"{"layer".PadRight(width)}  {"op",-7} {"layer SNR",10} {"model SNR",10}  kept");
         foreach (var l in Layers)
-            sb.AppendLine(CultureInfo.InvariantCulture, $"{l.Node.PadRight(width)}  {l.Op,-7} {Db(l.LayerSnrDb),10} {Db(l.ModelSnrDb),10}  {(l.Int8 ? "int8" : $"float compute, {l.Storage} weights")}");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"{l.Node.PadRight(width)}  {l.Op,-7} {Db(l.LayerSnrDb),10} {Db(l.ModelSnrDb),10}  {(l.Int8 ? "int8" : $"float compute, {l.Storage} weights{Alone(l)}")}");
         var others = StoredWeights.Where(w => !LayerWeights.Contains(w.Name)).ToList();
         foreach (var w in others)
             sb.AppendLine(CultureInfo.InvariantCulture, $"constant {w.Name} [{w.Shape}]: stored {w.Storage}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"{Layers.Count(l => l.Int8)} of {Layers.Count} layers int8; " +
             $"{Layers.Count(l => !l.Int8 && l.Storage == "int8")} float layers and {others.Count(w => w.Storage == "int8")} other constants store int8 weights, " +
             $"{Layers.Count(l => !l.Int8 && l.Storage == "float16") + others.Count(w => w.Storage == "float16")} float16 " +
-            $"(weight storage alone: model SNR {Db(StorageSnrDb)} dB)");
+            $"(model output SNR {Db(SnrBeforeStorageDb)} dB before they were rounded)");
         sb.Append(CultureInfo.InvariantCulture, $"model output SNR {Db(ModelSnrDb)} dB over {CalibrationSamples} calibration samples");
         return sb.ToString();
     }
+
+    /// <summary>For a float layer whose weight was measured alone: what rounding it to int8 cost the float model.</summary>
+    private string Alone(LayerReport l) =>
+        StoredWeights.FirstOrDefault(w => w.Name == l.Weight) is { AloneSnrDb: var a } && !double.IsNaN(a) ? $" (int8 alone: model SNR {Db(a)} dB)" : "";
 
     private static string Db(double v) => double.IsNaN(v) ? "-" : double.IsPositiveInfinity(v) ? "exact" : v.ToString("F1", CultureInfo.InvariantCulture);
 }
@@ -111,10 +117,6 @@ public static class Quantizer
         var rawOutputs = layers.Select(l => l.RawOutput).ToArray();
         var scored = ScoredTensors(floatProto);
         var reference = RunAll(floatProto, measured, scored, rawOutputs);
-        // float weights rounded to what the file stores (int8 per channel / float16): every measurement below is made
-        // on the rounded model against the fp32 reference, so the layer choices account for storage too
-        var (rounded, stored, storageSnr) = WeightStoragePlan.Round(floatProto, options.FloatWeights, options.MinStorageSnrDb,
-            m => Snr(reference, RunAll(m, measured, scored, []), s => s.Outputs, s => s.Outputs));
         var reports = new List<LayerReport>();
         var chosen = new List<QuantizableLayer>();
         foreach (var layer in layers)
@@ -125,33 +127,53 @@ public static class Quantizer
                 reports.Add(new LayerReport(layer.Node, layer.Op, double.NaN, double.NaN, true));
                 continue;
             }
-            var one = RunAll(QdqSimulation.Lower(QdqRewriter.Rewrite(rounded, [layer], Params)), measured, scored, [layer.RawOutput]);
+            var one = RunAll(QdqSimulation.Lower(QdqRewriter.Rewrite(floatProto, [layer], Params)), measured, scored, [layer.RawOutput]);
             double layerSnr = Snr(reference, one, s => s.Kept[layer.RawOutput], s => s.Kept[layer.RawOutput]);
             double modelSnr = Snr(reference, one, s => s.Outputs, s => s.Outputs);
             bool keep = modelSnr >= options.MinLayerSnrDb;
             if (keep) chosen.Add(layer);
             reports.Add(new LayerReport(layer.Node, layer.Op, layerSnr, modelSnr, keep));
         }
-        var qdq = QdqRewriter.Rewrite(rounded, chosen, Params);
+        // Float weights are rounded to what the file stores compactly (int8 per channel, float16 for vectors): every
+        // measurement from here on includes that, so layers go back to float until the stored model meets the target
+        var plan = new WeightStoragePlan(floatProto, options.FloatWeights);
+        var stored = plan.Apply(floatProto);
+        var qdq = QdqRewriter.Rewrite(stored, chosen, Params);
         double totalSnr = Snr(reference, RunAll(QdqSimulation.Lower(qdq), measured, scored, []), s => s.Outputs, s => s.Outputs);
         // noise of many layers adds up: give back the costliest ones until the whole model meets the target
-        int budget = options.AnalyzeLayers ? layers.Count / 3 : 0;
+        // With compact float weights a layer given back costs speed only, not file size: up to two thirds of the
+        // layers may go back (a third when float weights keep float32 storage)
+        int budget = !options.AnalyzeLayers ? 0 : options.FloatWeights == FloatWeightStorage.Keep ? layers.Count / 3 : layers.Count * 2 / 3;
         while (totalSnr < options.TargetModelSnrDb && budget-- > 0 && chosen.Count > 0)
         {
             var worst = chosen.MinBy(l => reports.First(r => r.Node == l.Node).ModelSnrDb)!;
             chosen.Remove(worst);
             int at = reports.FindIndex(r => r.Node == worst.Node);
             reports[at] = reports[at] with { Int8 = false };
-            qdq = QdqRewriter.Rewrite(rounded, chosen, Params);
+            qdq = QdqRewriter.Rewrite(stored, chosen, Params);
             totalSnr = Snr(reference, RunAll(QdqSimulation.Lower(qdq), measured, scored, []), s => s.Outputs, s => s.Outputs);
         }
-        var storage = stored.ToDictionary(w => w.Name, w => w.Storage, StringComparer.Ordinal);
+        // Then, if the rounded weights cost the model more than StorageLossDb below the target (or below what the same
+        // layers reach on float32 weights, if that is lower), the costliest float-layer weights go to float16
+        double snrBefore = double.NaN;
+        var int8Weights = chosen.SelectMany(l => l.Recurrence is null ? [l.Weight] : new[] { l.Weight, l.Recurrence }).ToHashSet(StringComparer.Ordinal);
+        if (plan.Any)
+        {
+            snrBefore = Snr(reference, RunAll(QdqSimulation.Lower(QdqRewriter.Rewrite(floatProto, chosen, Params)), measured, scored, []), s => s.Outputs, s => s.Outputs);
+            double floor = Math.Min(options.TargetModelSnrDb, snrBefore) - options.StorageLossDb;
+            ModelProto Build(ModelProto m) => QdqRewriter.Rewrite(m, chosen, Params);
+            totalSnr = plan.Demote(floatProto, totalSnr, floor, int8Weights,
+                m => Snr(reference, RunAll(QdqSimulation.Lower(m), measured, scored, []), s => s.Outputs, s => s.Outputs), Build);
+            qdq = Build(plan.Apply(floatProto));
+        }
+        var storedWeights = plan.Report(int8Weights);
+        var storage = storedWeights.ToDictionary(w => w.Name, w => w.Storage, StringComparer.Ordinal);
         for (int i = 0; i < reports.Count; i++)
-            if (!reports[i].Int8 && storage.TryGetValue(layers[i].Weight, out var how)) reports[i] = reports[i] with { Storage = how };
+            if (!reports[i].Int8 && storage.TryGetValue(layers[i].Weight, out var how)) reports[i] = reports[i] with { Storage = how, Weight = layers[i].Weight };
         return new QuantizationResult
         {
             FloatModel = floatProto, QdqModel = qdq, Layers = reports, ModelSnrDb = totalSnr, CalibrationSamples = samples.Count,
-            StoredWeights = stored, StorageSnrDb = storageSnr, LayerWeights = layers.Select(l => l.Weight).ToHashSet(StringComparer.Ordinal),
+            StoredWeights = storedWeights, SnrBeforeStorageDb = snrBefore, LayerWeights = layers.Select(l => l.Weight).ToHashSet(StringComparer.Ordinal),
         };
     }
 

@@ -23,55 +23,67 @@ public sealed record StoredWeight(string Name, string Shape, string Storage, dou
 /// Weight-only compression of float weights: rounds float32 initializers (of the main graph and of every subgraph) to
 /// the values the .enet file can store exactly — int8 × a float32 scale per channel, or IEEE half
 /// (<see cref="WeightStorage"/>) — so the writer stores them in a quarter or half of the bytes and the loader decodes
-/// them once; compute stays float. Which weights may be rounded is measured: all of them to int8 at once, and when the
-/// model output drifts below the floor, each alone, the costliest going to float16 until the floor holds.
+/// them once; compute stays float. The quantizer starts with every weight int8 (float16 for vectors) and moves the
+/// costliest to float16 while the model misses its accuracy floor (<see cref="Demote"/>).
 /// </summary>
-internal static class WeightStoragePlan
+internal sealed class WeightStoragePlan
 {
     private sealed record Candidate(GraphProto Graph, int Index, string Name, int[] Dims, float[]? Int8, float[]? Half);
 
-    /// <param name="snrOf">Model output SNR (dB) against the fp32 model of a rounded copy.</param>
-    public static (ModelProto Model, List<StoredWeight> Plan, double SnrDb) Round(ModelProto model, FloatWeightStorage mode, double floorDb, Func<ModelProto, double> snrOf)
+    private readonly List<Candidate> _candidates;
+    /// <summary>Per candidate: 0 = float32, 1 = float16, 2 = int8.</summary>
+    private readonly int[] _choice;
+    private readonly double[] _alone;
+
+    public WeightStoragePlan(ModelProto floatModel, FloatWeightStorage mode)
     {
-        var plan = new List<StoredWeight>();
-        if (mode == FloatWeightStorage.Keep) return (model, plan, double.PositiveInfinity);
-        var candidates = Candidates(model);
-        if (candidates.Count == 0) return (model, plan, double.PositiveInfinity);
-        // 0 = keep, 1 = half, 2 = int8
-        var choice = candidates.Select(c => mode == FloatWeightStorage.Int8 && c.Int8 is not null ? 2 : c.Half is not null ? 1 : 0).ToArray();
-        var alone = new double[candidates.Count];
-        Array.Fill(alone, double.NaN);
-        var rounded = Apply(model, candidates, choice);
-        double snr = snrOf(rounded);
-        if (snr < floorDb && choice.Any(c => c == 2))
-        {
-            for (int i = 0; i < candidates.Count; i++)
-                if (choice[i] == 2)
-                {
-                    var only = new int[candidates.Count];
-                    only[i] = 2;
-                    alone[i] = snrOf(Apply(model, candidates, only));
-                }
-            // the costliest int8 weight goes to float16 until the whole model is back above the floor
-            while (snr < floorDb && choice.Any(c => c == 2))
+        _candidates = mode == FloatWeightStorage.Keep ? [] : Candidates(floatModel);
+        _choice = _candidates.Select(c => mode == FloatWeightStorage.Int8 && c.Int8 is not null ? 2 : c.Half is not null ? 1 : 0).ToArray();
+        _alone = new double[_candidates.Count];
+        Array.Fill(_alone, double.NaN);
+    }
+
+    public bool Any => _choice.Any(c => c != 0);
+
+    /// <summary>A copy of the float model with each weight rounded as planned.</summary>
+    public ModelProto Apply(ModelProto floatModel) => Apply(floatModel, _candidates, _choice);
+
+    /// <summary>
+    /// While <paramref name="snr"/> (of the model built from the current plan) is below <paramref name="floorDb"/>, the
+    /// int8 weight (not among <paramref name="skip"/>: those become int8 layers anyway) whose rounding alone costs the
+    /// float model most goes to float16; at the end everything goes back to float32 if even that misses the floor.
+    /// </summary>
+    /// <param name="snrOf">Model output SNR (dB, against fp32) of a model.</param>
+    /// <param name="build">The model to score from a rounded float model (the QDQ rewrite of the chosen layers).</param>
+    public double Demote(ModelProto floatModel, double snr, double floorDb, IReadOnlySet<string> skip, Func<ModelProto, double> snrOf, Func<ModelProto, ModelProto> build)
+    {
+        bool Movable(int i) => _choice[i] == 2 && !skip.Contains(_candidates[i].Name);
+        if (snr >= floorDb || !Enumerable.Range(0, _candidates.Count).Any(Movable)) return snr;
+        for (int i = 0; i < _candidates.Count; i++)
+            if (Movable(i))
             {
-                int worst = Enumerable.Range(0, candidates.Count).Where(i => choice[i] == 2).MinBy(i => alone[i]);
-                choice[worst] = candidates[worst].Half is not null ? 1 : 0;
-                rounded = Apply(model, candidates, choice);
-                snr = snrOf(rounded);
+                var only = new int[_candidates.Count];
+                only[i] = 2;
+                _alone[i] = snrOf(Apply(floatModel, _candidates, only));
             }
+        while (snr < floorDb && Enumerable.Range(0, _candidates.Count).Any(Movable))
+        {
+            int worst = Enumerable.Range(0, _candidates.Count).Where(Movable).MinBy(i => _alone[i]);
+            _choice[worst] = _candidates[worst].Half is not null ? 1 : 0;
+            snr = snrOf(build(Apply(floatModel)));
         }
         if (snr < floorDb)
         {
-            // even float16 costs too much (not seen on the project's models): keep everything float32
-            Array.Fill(choice, 0);
-            rounded = model;
-            snr = double.PositiveInfinity;
+            Array.Fill(_choice, 0); // even float16 costs too much (not seen on the project's models): float32
+            snr = snrOf(build(floatModel));
         }
-        for (int i = 0; i < candidates.Count; i++)
-            plan.Add(new StoredWeight(candidates[i].Name, string.Join('x', candidates[i].Dims), choice[i] switch { 2 => "int8", 1 => "float16", _ => "float32" }, alone[i]));
-        return (rounded, plan, snr);
+        return snr;
     }
+
+    /// <summary>How each weight not in <paramref name="skip"/> is stored.</summary>
+    public List<StoredWeight> Report(IReadOnlySet<string> skip) =>
+        Enumerable.Range(0, _candidates.Count).Where(i => !skip.Contains(_candidates[i].Name)).Select(i =>
+            new StoredWeight(_candidates[i].Name, string.Join('x', _candidates[i].Dims), _choice[i] switch { 2 => "int8", 1 => "float16", _ => "float32" }, _alone[i])).ToList();
 
     /// <summary>
     /// Float32 initializers of at least <see cref="EnetHeader.BigTensorBytes"/> bytes in every graph, except those read

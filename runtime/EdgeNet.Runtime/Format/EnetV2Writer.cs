@@ -46,7 +46,9 @@ internal static class EnetV2Writer
             if (_found.TryGetValue(t, out var known)) return known;
             var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.Data.Span);
             (int, int, float[]?, byte[])? found = null;
-            if (WeightStorage.TryInt8(values, t.Dims) is var (bytes, axis, scales)) found = (WeightStorage.Int8, axis, scales, bytes);
+            // int8 only where it beats half with its scales (not with one or two elements per channel)
+            if (WeightStorage.TryInt8(values, t.Dims) is var (bytes, axis, scales) && bytes.Length + 4L * scales.Length < 2L * values.Length)
+                found = (WeightStorage.Int8, axis, scales, bytes);
             else if (WeightStorage.TryHalf(values) is { } half) found = (WeightStorage.Float16, 0, null, half);
             Any |= found is not null;
             _found[t] = found;
