@@ -35,9 +35,11 @@ internal sealed class WeightStoragePlan
     private readonly int[] _choice;
     private readonly double[] _alone;
 
-    public WeightStoragePlan(ModelProto floatModel, FloatWeightStorage mode)
+    /// <param name="axes">The channel axis of the layers' weights (their output channels, as the int8 layers use): a
+    /// layer given back to float later keeps the same rounding, and an int8 layer requantizes it without loss.</param>
+    public WeightStoragePlan(ModelProto floatModel, FloatWeightStorage mode, IReadOnlyDictionary<string, int> axes)
     {
-        _candidates = mode == FloatWeightStorage.Keep ? [] : Candidates(floatModel);
+        _candidates = mode == FloatWeightStorage.Keep ? [] : Candidates(floatModel, axes);
         _choice = _candidates.Select(c => mode == FloatWeightStorage.Int8 && c.Int8 is not null ? 2 : c.Half is not null ? 1 : 0).ToArray();
         _alone = new double[_candidates.Count];
         Array.Fill(_alone, double.NaN);
@@ -89,14 +91,14 @@ internal sealed class WeightStoragePlan
     /// Float32 initializers of at least <see cref="EnetHeader.BigTensorBytes"/> bytes in every graph, except those read
     /// by QuantizeLinear / DequantizeLinear (scales: the integer ops derive their multipliers from them).
     /// </summary>
-    private static List<Candidate> Candidates(ModelProto model)
+    private static List<Candidate> Candidates(ModelProto model, IReadOnlyDictionary<string, int> axes)
     {
         var list = new List<Candidate>();
-        Visit(model.Graph, list);
+        Visit(model.Graph, list, axes);
         return list;
     }
 
-    private static void Visit(GraphProto g, List<Candidate> list)
+    private static void Visit(GraphProto g, List<Candidate> list, IReadOnlyDictionary<string, int> axes)
     {
         var qdqInputs = new HashSet<string>(StringComparer.Ordinal);
         foreach (var n in g.Node)
@@ -117,7 +119,7 @@ internal sealed class WeightStoragePlan
                 // per channel along the axis that loses least: the output channels of a Conv (0), of a MatMul weight
                 // (last), the gate rows of an LSTM / GRU (1)
                 double best = double.PositiveInfinity;
-                foreach (int axis in new[] { 0, dims.Length - 1, 1 }.Distinct())
+                foreach (int axis in axes.TryGetValue(t.Name, out int own) ? new[] { own } : new[] { 0, dims.Length - 1, 1 }.Distinct())
                 {
                     var r = WeightStorage.RoundInt8(values, dims, axis);
                     double e = SquaredError(values, r);
@@ -130,8 +132,8 @@ internal sealed class WeightStoragePlan
         foreach (var n in g.Node)
             foreach (var a in n.Attribute)
             {
-                if (a.G is not null) Visit(a.G, list);
-                foreach (var sub in a.Graphs) Visit(sub, list);
+                if (a.G is not null) Visit(a.G, list, axes);
+                foreach (var sub in a.Graphs) Visit(sub, list, axes);
             }
     }
 
@@ -146,20 +148,25 @@ internal sealed class WeightStoragePlan
     private static ModelProto Apply(ModelProto model, List<Candidate> candidates, int[] choice)
     {
         // the candidates point into the original; swap the rounded tensors in, clone, and swap the originals back
-        var originals = candidates.Select(c => c.Graph.Initializer[c.Index]).ToArray();
+        var swapped = new List<(GraphProto Graph, int Index, TensorProto Original)>();
+        void Swap(GraphProto g, int index, TensorProto t)
+        {
+            swapped.Add((g, index, g.Initializer[index]));
+            g.Initializer[index] = t;
+        }
         try
         {
             for (int i = 0; i < candidates.Count; i++)
             {
-                var values = choice[i] switch { 2 => candidates[i].Int8, 1 => candidates[i].Half, _ => null };
-                if (values is not null)
-                    candidates[i].Graph.Initializer[candidates[i].Index] = TensorProtoConverter.ToProto(candidates[i].Name, Tensor.FromArray(candidates[i].Dims, values));
+                var c = candidates[i];
+                var values = choice[i] switch { 2 => c.Int8, 1 => c.Half, _ => null };
+                if (values is not null) Swap(c.Graph, c.Index, TensorProtoConverter.ToProto(c.Name, Tensor.FromArray(c.Dims, values)));
             }
             return model.Clone();
         }
         finally
         {
-            for (int i = 0; i < candidates.Count; i++) candidates[i].Graph.Initializer[candidates[i].Index] = originals[i];
+            for (int i = swapped.Count - 1; i >= 0; i--) swapped[i].Graph.Initializer[swapped[i].Index] = swapped[i].Original;
         }
     }
 }

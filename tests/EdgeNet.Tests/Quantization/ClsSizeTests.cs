@@ -59,6 +59,11 @@ public class ClsSizeTests(ITestOutputHelper output)
         var ort = OrtOracle.Run(_lastQdqPath!, sample)[0].ToFloatArray();
         Assert.Equal(ort.Length, edgenet.Length);
         for (int i = 0; i < ort.Length; i++) Assert.True(Math.Abs(ort[i] - edgenet[i]) <= 0.02f, $"output {i}: ORT {ort[i]}, EdgeNet {edgenet[i]}");
+
+        // decoded at load, not per run: the session over the file allocates nothing per run
+        var session = new Session(loaded);
+        sample["x"].AsSpan<float>().CopyTo(session.Input<float>(0));
+        EdgeNet.Tests.Support.Allocations.AssertNoneAfterWarmUp(() => session.Run());
     }
 
     /// <summary>
