@@ -32,18 +32,17 @@ public sealed class QuantizerOptions
     /// <summary>
     /// How float32 weights that stay float are stored (layers kept float, other constants of at least 1 KiB, also in
     /// subgraphs): by default int8 per channel, decoded to float32 once at load (.enet version 3), float16 where int8
-    /// would leave the model output below <see cref="MinStoredModelSnrDb"/>. Compute
+    /// would leave the model output below <see cref="TargetModelSnrDb"/> (see <see cref="StorageLossDb"/>). Compute
     /// stays float. Each layer's own cost is measured on float32 weights; the whole-model checks (the target loop)
     /// include the rounded weights, so layers go back to float compute until the stored model meets the target.
     /// </summary>
     public FloatWeightStorage FloatWeights { get; set; } = FloatWeightStorage.Int8;
     /// <summary>
-    /// The model output SNR (dB) below which rounded float weights go back to float16, worst first (when the target
-    /// loop's give-back could not reach <see cref="TargetModelSnrDb"/>): 33 dB, the target before compact storage.
+    /// When the target loop's give-back could not bring the model with rounded weights up to <see cref="TargetModelSnrDb"/>,
+    /// the rounded weights may still cost this much (dB) against the same layers on float32 weights before the costliest
+    /// go to float16 (so a model whose int8 layers alone miss the target is not pushed to float16 everywhere).
     /// </summary>
-    public double MinStoredModelSnrDb { get; set; } = 33;
-    /// <summary>Rounded weights may also cost at most this (dB) against the same layers on float32 weights (binds when those are below <see cref="MinStoredModelSnrDb"/>).</summary>
-    public double StorageLossDb { get; set; } = 0.25;
+    public double StorageLossDb { get; set; } = 3;
 }
 
 /// <summary>One row of the per-layer error report.</summary>
@@ -166,15 +165,15 @@ public static class Quantizer
             qdq = QdqRewriter.Rewrite(stored, chosen, Params);
             totalSnr = Snr(reference, RunAll(QdqSimulation.Lower(qdq), measured, scored, []), s => s.Outputs, s => s.Outputs);
         }
-        // Then, if the target loop could not make up for the rounded weights and they leave the model below
-        // MinStoredModelSnrDb (and more than StorageLossDb below the same layers on float32 weights), the costliest
-        // float-layer weights go to float16
+        // Then, if the target loop could not make up for the rounded weights and they leave the model below the target
+        // and more than StorageLossDb below the same layers on float32 weights, the costliest float-layer weights go to
+        // float16
         double snrBefore = double.NaN;
         var int8Weights = chosen.SelectMany(l => l.Recurrence is null ? [l.Weight] : new[] { l.Weight, l.Recurrence }).ToHashSet(StringComparer.Ordinal);
         if (plan.Any)
         {
             snrBefore = Snr(reference, RunAll(QdqSimulation.Lower(QdqRewriter.Rewrite(floatProto, chosen, Params)), measured, scored, []), s => s.Outputs, s => s.Outputs);
-            double floor = Math.Min(options.MinStoredModelSnrDb, snrBefore - options.StorageLossDb);
+            double floor = Math.Min(options.TargetModelSnrDb, snrBefore - options.StorageLossDb);
             ModelProto Build(ModelProto m) => QdqRewriter.Rewrite(m, chosen, Params);
             totalSnr = plan.Demote(floatProto, totalSnr, floor, int8Weights,
                 m => Snr(reference, RunAll(QdqSimulation.Lower(m), measured, scored, []), s => s.Outputs, s => s.Outputs), Build);

@@ -78,7 +78,8 @@ public class QuantizedAccuracyTests(ITestOutputHelper output)
     /// openWakeWord chain on espeak-ng speech, every model converted with the default settings: the melspectrogram
     /// (no int8 layer: its STFT and mel matrices stored compactly), int8 embeddings (cosine ≥ 0.99 against the fp32
     /// chain) and int8 hey_jarvis (its verifier in an If branch: weights stored compactly) give the same detections; each
-    /// .enet is at most 0.3× its fp32 .enet (melspectrogram: 0.55×, see below).
+    /// .enet is at most 0.3× its fp32 .enet (melspectrogram 0.4×: one of its two STFT matrices may need float16 to keep
+    /// the 35 dB target; measured 0.25–0.37).
     /// </summary>
     [Fact]
     public void KeywordChainKeepsEmbeddingsAndDetections()
@@ -165,7 +166,7 @@ public class QuantizedAccuracyTests(ITestOutputHelper output)
         Assert.True(Peak(kwPath, fp32Embeddings["hey_jarvis"]) > 0.5f, "the fp32 chain must detect hey_jarvis on its own speech");
 
         // the files: fp32 .enet (version 2) against the default int8 .enet (compact float weights, version 3)
-        foreach (var (name, path, result, bound) in new[] { ("melspectrogram", melPath, melQ, 0.3), ("embedding_model", embPath, emb, 0.3), ("hey_jarvis_v0.1", kwPath, kw, 0.3) })
+        foreach (var (name, path, result, bound) in new[] { ("melspectrogram", melPath, melQ, 0.4), ("embedding_model", embPath, emb, 0.3), ("hey_jarvis_v0.1", kwPath, kw, 0.3) })
         {
             var fp32 = OnnxImporter.Load(path);
             EdgeNet.Passes.PassPipeline.Optimize(fp32);
