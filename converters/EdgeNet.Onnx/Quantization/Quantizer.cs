@@ -42,7 +42,7 @@ public sealed class QuantizerOptions
     /// the rounded weights may still cost this much (dB) against the same layers on float32 weights before the costliest
     /// go to float16 (so a model whose int8 layers alone miss the target is not pushed to float16 everywhere).
     /// </summary>
-    public double StorageLossDb { get; set; } = 3;
+    public double StorageLossDb { get; set; } = 4;
 }
 
 /// <summary>One row of the per-layer error report.</summary>
