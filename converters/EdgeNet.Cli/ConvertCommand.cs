@@ -11,11 +11,11 @@ namespace EdgeNet.Cli;
 /// </summary>
 internal static class ConvertCommand
 {
-    public const string Usage = "edgenet convert MODEL.onnx -o MODEL.enet [--quantize int8 --calibration DIR [--preprocess image:HxW[,MEAN,STD]|wav[:RATE[,SCALE[,CHUNK]]]] [--calibrate percentile|mse|entropy|minmax] [--percentile P] [--min-snr DB] [--int8-weights-for-float-layers] [--save-qdq FILE.onnx]]";
+    public const string Usage = "edgenet convert MODEL.onnx -o MODEL.enet [--quantize int8 --calibration DIR [--preprocess image:HxW[,MEAN,STD]|wav[:RATE[,SCALE[,CHUNK]]]] [--calibrate percentile|mse|entropy|minmax] [--percentile P] [--min-snr DB] [--float-weights int8|fp16|keep] [--save-qdq FILE.onnx]]";
 
-    private static readonly HashSet<string> s_flags = ["--int8-weights-for-float-layers"];
+    private static readonly HashSet<string> s_flags = [];
     private static readonly HashSet<string> s_options =
-        ["--output", "--quantize", "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--save-qdq"];
+        ["--output", "--quantize", "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--float-weights", "--save-qdq"];
 
     public static int Run(string[] args)
     {
@@ -42,7 +42,10 @@ internal static class ConvertCommand
             if (QRecurrentRewrite.Apply(model) is > 0 and var rnns) Console.WriteLine($"{rnns} LSTM/GRU -> edgenet.QLstm/QGru");
         }
         var report = Passes.PassPipeline.Optimize(model);
-        Format.EnetWriter.Write(model, output);
+        // the quantizer rounded the float weights it measured as safe to int8 / float16 values; the writer stores
+        // exactly those compactly (format version 3), every other weight as is
+        bool compact = quantize is { Options.FloatWeights: not FloatWeightStorage.Keep };
+        Format.EnetWriter.Write(model, output, new Format.EnetWriteOptions { CompactFloatWeights = compact });
         Console.WriteLine($"{input}: {before} nodes -> {model.Graph.Nodes.Count} after passes ({report})");
         Console.WriteLine($"wrote {output} ({new FileInfo(output).Length} bytes)");
         return 0;
@@ -53,9 +56,8 @@ internal static class ConvertCommand
         string? mode = a.Get("--quantize");
         if (mode is null)
         {
-            foreach (var o in new[] { "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--save-qdq" })
+            foreach (var o in new[] { "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--float-weights", "--save-qdq" })
                 if (a.Get(o) is not null) throw new UsageException($"{o} applies only with --quantize int8");
-            if (a.Flag("--int8-weights-for-float-layers")) throw new UsageException("--int8-weights-for-float-layers applies only with --quantize int8");
             return null;
         }
         if (mode != "int8") throw new UsageException($"--quantize supports int8, not '{mode}'");
@@ -81,7 +83,14 @@ internal static class ConvertCommand
         if (percentile is < 50 or > 100) throw new UsageException($"--percentile needs a value in [50, 100], got {percentile.ToString(CultureInfo.InvariantCulture)}");
         options.Percentile = percentile;
         options.MinLayerSnrDb = a.GetDouble("--min-snr", options.MinLayerSnrDb);
-        options.WeightOnlyFallback = a.Flag("--int8-weights-for-float-layers");
+        if (a.Get("--float-weights") is { } storage)
+            options.FloatWeights = storage switch
+            {
+                "int8" => FloatWeightStorage.Int8,
+                "fp16" => FloatWeightStorage.Float16,
+                "keep" => FloatWeightStorage.Keep,
+                _ => throw new UsageException($"--float-weights is int8, fp16 or keep, not '{storage}'"),
+            };
         return (dir, preprocessing, options, a.Get("--save-qdq"));
     }
 }

@@ -117,13 +117,7 @@ public static class QdqRewriter
     private static float Float(NodeProto n, string name, float fallback) => n.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.F : fallback;
 
     /// <summary>A copy of <paramref name="model"/> with <paramref name="layers"/> in QDQ form; <paramref name="activation"/> gives each activation's quantization.</summary>
-    /// <param name="weightOnly">
-    /// Layers that stay float but store their weight int8 (per channel, like the int8 layers) behind a DequantizeLinear:
-    /// a quarter of the bytes in the file, float arithmetic at run time (the session folds the DequantizeLinear into a
-    /// float weight once, when it is planned). Recurrent layers are skipped (an int8 W and R would make them QLstm).
-    /// </param>
-    public static ModelProto Rewrite(ModelProto model, IReadOnlyList<QuantizableLayer> layers, Func<string, ActivationParams> activation,
-                                     IReadOnlyCollection<QuantizableLayer>? weightOnly = null)
+    public static ModelProto Rewrite(ModelProto model, IReadOnlyList<QuantizableLayer> layers, Func<string, ActivationParams> activation)
     {
         var result = model.Clone();
         var g = result.Graph;
@@ -220,19 +214,6 @@ public static class QdqRewriter
             }
             layerInputs[l.Node] = replaced.ToArray();
         }
-        foreach (var l in weightOnly ?? [])
-        {
-            if (l.Recurrence is not null || layerInputs.ContainsKey(l.Node)) continue;
-            var (wq, wScale) = QuantizeWeight(TensorProtoConverter.FromProto(inits[l.Weight]), l.WeightAxis);
-            string wName = Fresh(l.Weight + ".q"), wScaleName = Fresh(l.Weight + ".s"), wDq = Fresh(l.Weight + ".dq");
-            g.Initializer.Add(TensorProtoConverter.ToProto(wName, wq));
-            g.Initializer.Add(TensorProtoConverter.ToProto(wScaleName, Tensor.FromArray([wScale.Length], wScale)));
-            var wNode = Node("DequantizeLinear", wDq, [wName, wScaleName], wDq);
-            wNode.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = l.WeightAxis });
-            prefix.Add(wNode);
-            layerInputs[l.Node] = [(1, wDq)];
-        }
-
         var outputs = g.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         var nodes = new List<NodeProto>(prefix);
         foreach (var v in g.Input) if (pairs.TryGetValue(v.Name, out var pair)) nodes.AddRange(pair);

@@ -6,8 +6,8 @@ namespace EdgeNet.Format;
 internal readonly record struct EnetHeader(uint Version, uint HeaderSize, ulong ManifestOffset, ulong ManifestLength, ulong WeightsOffset, ulong WeightsLength, ulong FileLength, ulong Checksum)
 {
     public const int Size = 64;
-    /// <summary>The version <see cref="EnetWriter"/> writes by default.</summary>
-    public const uint CurrentVersion = 2;
+    /// <summary>The newest version this reader loads and <see cref="EnetWriter"/> writes (version 3 only when asked, or for compact weights).</summary>
+    public const uint CurrentVersion = 3;
     /// <summary>The oldest version this reader still loads.</summary>
     public const uint OldestVersion = 1;
     public const int ChecksumOffset = 56;

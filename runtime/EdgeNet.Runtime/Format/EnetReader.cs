@@ -42,7 +42,7 @@ public static class EnetReader
 
             var weights = memory.Slice((int)header.WeightsOffset, (int)header.WeightsLength);
             var region = span.Slice((int)header.ManifestOffset, (int)header.ManifestLength);
-            return header.Version == 1 ? ReadVersion1(region, weights, name) : EnetV2Reader.Read(region, weights, name);
+            return header.Version == 1 ? ReadVersion1(region, weights, name) : EnetV2Reader.Read(region, weights, name, header.Version);
         }
         catch
         {

@@ -14,19 +14,20 @@ namespace EdgeNet.Format;
 /// </summary>
 internal static class EnetV2Reader
 {
-    public static Model Read(ReadOnlySpan<byte> region, Memory<byte> weights, string file)
+    /// <param name="version">The header's version, 2 or 3 (3 adds compact float weights: <see cref="WeightStorage"/>).</param>
+    public static Model Read(ReadOnlySpan<byte> region, Memory<byte> weights, string file, uint version = 2)
     {
         var def = Parse(Decompress(region, file), file);
         var strings = def.Strings;
         if (strings.Count == 0 || strings[0].Length != 0) throw new ModelFormatException($"'{file}': the string table does not start with the empty string");
         if (def.Graph is null) throw new ModelFormatException($"'{file}': the manifest has no graph");
-        if (def.FormatVersion != 2) throw new ModelFormatException($"'{file}': the manifest says format version {def.FormatVersion}, the header 2");
+        if (def.FormatVersion != version) throw new ModelFormatException($"'{file}': the manifest says format version {def.FormatVersion}, the header {version}");
         if (def.OpsetDomains.Count != def.OpsetVersions.Count) throw new ModelFormatException($"'{file}': {def.OpsetDomains.Count} opset domains but {def.OpsetVersions.Count} versions");
         if (def.Metadata.Count % 2 != 0) throw new ModelFormatException($"'{file}': the metadata has a key without a value");
 
         // the small tensors: one pinned array (kernels may hold pointers to weights, as into the mapping)
         var packed = Unshuffle(def.Packed.Span, def.PackedGroups, file);
-        var context = new Context(weights, packed, file, strings);
+        var context = new Context(weights, packed, file, strings, version);
         var graph = new GraphReader(context, null).Read(def.Graph);
         context.CheckOverlaps();
         var model = new Model { Graph = graph, ProducerName = context.String(def.Producer) };
@@ -100,7 +101,7 @@ internal static class EnetV2Reader
     }
 
     /// <summary>What the graphs of one file share: the weights section, the string table and every run a weight takes.</summary>
-    private sealed class Context(Memory<byte> weights, Memory<byte> packed, string file, IReadOnlyList<string> strings)
+    private sealed class Context(Memory<byte> weights, Memory<byte> packed, string file, IReadOnlyList<string> strings, uint version)
     {
         private readonly List<(bool Packed, long Offset, long Length, uint Name)> _runs = [];
         public string File => file;
@@ -114,20 +115,64 @@ internal static class EnetV2Reader
             var type = (DataType)w.DataType;
             if (!type.IsSupported()) throw new InvalidModelException($"'{file}': weight '{name}' has unknown type #{w.DataType}");
             int[] dims = Shapes.FromLongs(w.Dims.ToArray(), $"'{file}': weight '{name}'");
-            long length = (long)Shapes.Count(dims) * type.SizeOf();
+            var stored = StoredType(w, name, type, dims);
+            long length = (long)Shapes.Count(dims) * stored.SizeOf();
             var region = w.Packed ? packed : weights;
             string where = w.Packed ? "packed bytes" : "weights section";
             if (w.Offset > (ulong)region.Length || (ulong)length > (ulong)region.Length - w.Offset)
                 throw new ModelFormatException($"'{file}': weight '{name}' ({length} bytes at {w.Offset}) lies outside the {region.Length}-byte {where}");
             long offset = (long)w.Offset;
-            int alignment = !w.Packed && length >= EnetHeader.BigTensorBytes ? EnetHeader.Alignment : type.SizeOf();
+            int alignment = !w.Packed && length >= EnetHeader.BigTensorBytes ? EnetHeader.Alignment : stored.SizeOf();
             if (length > 0)
             {
                 if (offset % alignment != 0)
                     throw new ModelFormatException($"'{file}': weight '{name}' ({length} bytes at {offset} in the {where}) is misaligned: it must start at a multiple of {alignment}");
                 _runs.Add((w.Packed, offset, length, w.Name));
             }
-            return new Tensor(type, dims, region.Slice((int)offset, (int)length));
+            var bytes = region.Slice((int)offset, (int)length);
+            if (stored == type) return new Tensor(type, dims, bytes);
+            // compact storage: decoded once, here, into pinned 64-byte aligned float32 memory the model owns
+            var decoded = WeightStorage.AlignedFloats((int)Shapes.Count(dims));
+            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(decoded.Span);
+            if (stored == DataType.Int8) WeightStorage.DecodeInt8(bytes.Span, dims, w.ChannelAxis, w.Scales, floats);
+            else WeightStorage.DecodeHalf(bytes.Span, floats);
+            return new Tensor(type, dims, decoded);
+        }
+
+        /// <summary>
+        /// The type a weight's bytes are stored as: its own, or (version 3) int8 with per-channel scales or float16 for a
+        /// float32 weight. Every field of the compact form is checked before any byte is read.
+        /// </summary>
+        private DataType StoredType(WeightDef2 w, string name, DataType type, int[] dims)
+        {
+            if (w.StoredType == WeightStorage.AsIs)
+            {
+                if (w.ChannelAxis != 0 || w.Scales.Count != 0)
+                    throw new ModelFormatException($"'{file}': weight '{name}' has a channel axis or scales but is stored as its own type");
+                return type;
+            }
+            if (version < 3)
+                throw new ModelFormatException($"'{file}': weight '{name}' has stored type {w.StoredType}, but compact weights need format version 3 (the header says {version})");
+            if (type != DataType.Float32)
+                throw new ModelFormatException($"'{file}': weight '{name}' of type {type} has stored type {w.StoredType}: only float32 weights are stored compactly");
+            switch (w.StoredType)
+            {
+                case WeightStorage.Float16:
+                    if (w.ChannelAxis != 0 || w.Scales.Count != 0)
+                        throw new ModelFormatException($"'{file}': weight '{name}' is stored as float16 but has a channel axis or scales");
+                    return DataType.Float16;
+                case WeightStorage.Int8:
+                    if (dims.Length == 0 || w.ChannelAxis < 0 || w.ChannelAxis >= dims.Length)
+                        throw new ModelFormatException($"'{file}': weight '{name}' is stored as int8 per channel along axis {w.ChannelAxis}, outside its rank {dims.Length}");
+                    if (w.Scales.Count != dims[w.ChannelAxis])
+                        throw new ModelFormatException($"'{file}': weight '{name}' has {w.Scales.Count} scales for its {dims[w.ChannelAxis]} channels");
+                    for (int i = 0; i < w.Scales.Count; i++)
+                        if (!float.IsFinite(w.Scales[i]) || w.Scales[i] < 0)
+                            throw new ModelFormatException($"'{file}': weight '{name}' has scale {i} = {w.Scales[i]}: scales must be finite and not negative");
+                    return DataType.Int8;
+                default:
+                    throw new ModelFormatException($"'{file}': weight '{name}' has unknown stored type {w.StoredType} (0 as is, 3 int8 per channel, 10 float16)");
+            }
         }
 
         /// <summary>Weights share bytes only whole (equal tensors stored once); any other overlap is corruption.</summary>

@@ -17,19 +17,50 @@ internal static class EnetV2Writer
     /// <summary>Brotli settings: the best quality (a manifest is small, compressing it takes milliseconds) and a 4 MiB window.</summary>
     private const int Quality = 11, Window = 22;
 
-    public static byte[] Encode(Model model)
+    /// <summary>
+    /// The whole file in format <paramref name="version"/> (2 or 3), or, when null, the lowest of them that holds the
+    /// model: 3 if a weight is stored compactly, else 2. With <paramref name="compact"/> (version 3 only) every float32
+    /// weight of at least <see cref="EnetHeader.BigTensorBytes"/> that is exactly int8 per channel or exactly half is
+    /// stored so (<see cref="WeightStorage"/>).
+    /// </summary>
+    public static byte[] Encode(Model model, uint? version = 2, bool compact = false)
     {
+        if (version == 2 && compact) throw new ArgumentException("version 2 has no compact weight storage (version 3 has)", nameof(compact));
+        var encodings = compact ? new Encodings() : null;
         // the string table in ordinal order compresses better than in order of first use (measured 2-3 % smaller)
         var first = new StringTable();
-        Encode(model, first);
-        return Encode(model, new StringTable(first.All.Order(StringComparer.Ordinal)));
+        Encode(model, first, 3, encodings);
+        version ??= encodings is { Any: true } ? 3u : 2u;
+        return Encode(model, new StringTable(first.All.Order(StringComparer.Ordinal)), version.Value, encodings);
     }
 
-    private static byte[] Encode(Model model, StringTable strings)
+    /// <summary>The compact form of each float32 tensor, found once (by reference) and reused by both passes.</summary>
+    private sealed class Encodings
+    {
+        private readonly Dictionary<Tensor, (int StoredType, int Axis, float[]? Scales, byte[] Bytes)?> _found = new(ReferenceEqualityComparer.Instance);
+        public bool Any { get; private set; }
+
+        public (int StoredType, int Axis, float[]? Scales, byte[] Bytes)? Of(Tensor t)
+        {
+            if (t.DataType != DataType.Float32 || t.Data.Length < EnetHeader.BigTensorBytes) return null;
+            if (_found.TryGetValue(t, out var known)) return known;
+            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.Data.Span);
+            (int, int, float[]?, byte[])? found = null;
+            // int8 only where it beats half with its scales (not with one or two elements per channel)
+            if (WeightStorage.TryInt8(values, t.Dims) is var (bytes, axis, scales) && bytes.Length + 4L * scales.Length < 2L * values.Length)
+                found = (WeightStorage.Int8, axis, scales, bytes);
+            else if (WeightStorage.TryHalf(values) is { } half) found = (WeightStorage.Float16, 0, null, half);
+            Any |= found is not null;
+            _found[t] = found;
+            return found;
+        }
+    }
+
+    private static byte[] Encode(Model model, StringTable strings, uint version, Encodings? encodings)
     {
         var runs = new Runs();
         var placed = new List<(WeightDef2 Def, int Run)>();
-        var def = new ModelDef { FormatVersion = 2, Producer = strings[model.ProducerName] };
+        var def = new ModelDef { FormatVersion = version, Producer = strings[model.ProducerName] };
         foreach (var (k, v) in model.Opsets)
         {
             def.OpsetDomains.Add(strings[k]);
@@ -40,7 +71,7 @@ internal static class EnetV2Writer
             def.Metadata.Add(strings[k]);
             def.Metadata.Add(strings[v]);
         }
-        def.Graph = new GraphWriter(strings, runs, placed).Write(model.Graph);
+        def.Graph = new GraphWriter(strings, runs, placed, version >= 3 ? encodings : null).Write(model.Graph);
         var (section, packed, groups, offsets) = runs.Layout();
         foreach (var (w, run) in placed)
         {
@@ -54,7 +85,7 @@ internal static class EnetV2Writer
             def.PackedGroups.Add((uint)elementSize);
             def.PackedGroups.Add((uint)length);
         }
-        return EnetWriter.Assemble(2, CompressManifest(def.ToByteArray()), section);
+        return EnetWriter.Assemble(version, CompressManifest(def.ToByteArray()), section);
     }
 
     /// <summary>The manifest region: the uncompressed length (uint32, little-endian), then the Brotli stream.</summary>
@@ -178,12 +209,20 @@ internal static class EnetV2Writer
         private static long AlignUp(long x, int a) => (x + a - 1) / a * a;
     }
 
-    private sealed class GraphWriter(StringTable strings, Runs runs, List<(WeightDef2, int)> placed)
+    private sealed class GraphWriter(StringTable strings, Runs runs, List<(WeightDef2, int)> placed, Encodings? encodings)
     {
         private WeightDef2 Weight(string name, Tensor t)
         {
             var def = new WeightDef2 { Name = strings[name], DataType = (int)t.DataType };
             foreach (int d in t.Dims) def.Dims.Add(d);
+            if (encodings?.Of(t) is var (storedType, axis, scales, bytes))
+            {
+                def.StoredType = storedType;
+                def.ChannelAxis = axis;
+                if (scales is not null) def.Scales.AddRange(scales);
+                placed.Add((def, runs.Add(bytes, storedType == WeightStorage.Int8 ? 1 : 2)));
+                return def;
+            }
             placed.Add((def, runs.Add(t.Data, t.DataType.SizeOf())));
             return def;
         }

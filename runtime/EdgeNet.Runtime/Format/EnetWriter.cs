@@ -9,14 +9,31 @@ namespace EdgeNet.Format;
 /// Brotli-compressed manifest with a string table and packs small tensors; version 1 (64-byte aligned tensors, plain
 /// manifest) is still written on request, for readers that only know it.
 /// </summary>
+public sealed class EnetWriteOptions
+{
+    /// <summary>Store float32 weights that are exactly int8 per channel or exactly IEEE half in that form (version 3, lossless).</summary>
+    public bool CompactFloatWeights { get; init; }
+}
+
 public static class EnetWriter
 {
-    public static void Write(Model model, string path) => Write(model, path, EnetHeader.CurrentVersion);
+    /// <summary>Writes format version 2 (every weight as its data type), readable by every EdgeNet since version 2.</summary>
+    public static void Write(Model model, string path) => Write(model, path, 2);
 
-    /// <summary>Writes format <paramref name="formatVersion"/> (1 or 2).</summary>
-    public static void Write(Model model, string path, uint formatVersion)
+    /// <summary>Writes format <paramref name="formatVersion"/> (1, 2 or 3; version 3 without compact weights).</summary>
+    public static void Write(Model model, string path, uint formatVersion) => WriteBytes(Encode(model, formatVersion), path);
+
+    /// <summary>
+    /// Writes with <paramref name="options"/>: with <see cref="EnetWriteOptions.CompactFloatWeights"/>, float32 weights
+    /// that are exactly int8 per channel or exactly half are stored so (version 3; version 2 when there are none).
+    /// </summary>
+    public static void Write(Model model, string path, EnetWriteOptions options) => WriteBytes(Encode(model, options), path);
+
+    internal static byte[] Encode(Model model, EnetWriteOptions options) =>
+        options.CompactFloatWeights ? EnetV2Writer.Encode(model, null, compact: true) : EnetV2Writer.Encode(model);
+
+    private static void WriteBytes(byte[] file, string path)
     {
-        byte[] file = Encode(model, formatVersion);
         // Write beside the target (same file system, so the rename is atomic), flush to disk, then rename: readers and
         // a crash mid-write see the old file or the new one, never a mix. The old file's inode lives on for anyone
         // who has it mapped.
@@ -41,7 +58,7 @@ public static class EnetWriter
     /// <summary>The bytes of the whole file.</summary>
     internal static byte[] Encode(Model model, uint formatVersion)
     {
-        if (formatVersion == 2) return EnetV2Writer.Encode(model);
+        if (formatVersion is 2 or 3) return EnetV2Writer.Encode(model, formatVersion);
         if (formatVersion != 1) throw new ArgumentOutOfRangeException(nameof(formatVersion), formatVersion, $"EdgeNet writes .enet versions {EnetHeader.OldestVersion} to {EnetHeader.CurrentVersion}");
         var weights = new WeightsSection();
         var manifest = new Manifest { FormatVersion = 1, Producer = model.ProducerName, Graph = WriteGraph(model.Graph, weights) };

@@ -23,7 +23,8 @@ public class QuantizeCliTests(Xunit.Abstractions.ITestOutputHelper output)
             "--save-qdq", Out(dir, "qdq.onnx"));
         Assert.True(code == 0, stderr);
         Assert.Contains("calibrating on 1 samples", stdout);
-        Assert.Matches(@"\d+ of \d+ layers int8; model output SNR", stdout);
+        Assert.Matches(@"\d+ of \d+ layers int8; \d+ float layers and \d+ other constants store int8 weights", stdout);
+        Assert.Contains("model output SNR", stdout);
         Assert.Contains("layer SNR", stdout);
         Assert.True(File.Exists(Out(dir, "qdq.onnx")));
         var model = EnetReader.Load(Out(dir));
@@ -174,6 +175,7 @@ public class QuantizeCliTests(Xunit.Abstractions.ITestOutputHelper output)
     [InlineData("--preprocess", "wav:fast", "RATE")]
     [InlineData("--calibrate", "kl", "--calibrate is percentile, entropy, mse or minmax")]
     [InlineData("--percentile", "20", "--percentile needs a value in [50, 100]")]
+    [InlineData("--float-weights", "int4", "--float-weights is int8, fp16 or keep")]
     public void BadQuantizeOptionsAreUsageErrors(string option, string value, string message)
     {
         string dir = QuantTestData.TempDir();
@@ -195,5 +197,8 @@ public class QuantizeCliTests(Xunit.Abstractions.ITestOutputHelper output)
         var (code3, _, err3) = Edgenet("convert", DsCnn, "-o", Out(dir), "--calibration", dir);
         Assert.Equal(2, code3);
         Assert.Contains("--calibration applies only with --quantize int8", err3);
+        var (code4, _, err4) = Edgenet("convert", DsCnn, "-o", Out(dir), "--float-weights", "keep");
+        Assert.Equal(2, code4);
+        Assert.Contains("--float-weights applies only with --quantize int8", err4);
     }
 }
