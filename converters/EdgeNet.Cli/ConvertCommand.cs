@@ -13,7 +13,8 @@ internal static class ConvertCommand
 {
     public const string Usage = "edgenet convert MODEL.onnx -o MODEL.enet [--quantize int8 --calibration DIR [--preprocess image:HxW[,MEAN,STD]|wav[:RATE[,SCALE[,CHUNK]]]] [--calibrate percentile|mse|entropy|minmax] [--percentile P] [--min-snr DB] [--float-weights int8|fp16|keep] [--save-qdq FILE.onnx]]";
 
-    private static readonly HashSet<string> s_flags = [];
+    // --int8-weights-for-float-layers (before format version 3) is still accepted: it asked for what is now the default
+    private static readonly HashSet<string> s_flags = ["--int8-weights-for-float-layers"];
     private static readonly HashSet<string> s_options =
         ["--output", "--quantize", "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--float-weights", "--save-qdq"];
 
@@ -58,6 +59,7 @@ internal static class ConvertCommand
         {
             foreach (var o in new[] { "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--float-weights", "--save-qdq" })
                 if (a.Get(o) is not null) throw new UsageException($"{o} applies only with --quantize int8");
+            if (a.Flag("--int8-weights-for-float-layers")) throw new UsageException("--int8-weights-for-float-layers applies only with --quantize int8");
             return null;
         }
         if (mode != "int8") throw new UsageException($"--quantize supports int8, not '{mode}'");
@@ -83,6 +85,12 @@ internal static class ConvertCommand
         if (percentile is < 50 or > 100) throw new UsageException($"--percentile needs a value in [50, 100], got {percentile.ToString(CultureInfo.InvariantCulture)}");
         options.Percentile = percentile;
         options.MinLayerSnrDb = a.GetDouble("--min-snr", options.MinLayerSnrDb);
+        if (a.Flag("--int8-weights-for-float-layers"))
+        {
+            if (a.Get("--float-weights") is { } other && other != "int8")
+                throw new UsageException($"--int8-weights-for-float-layers is --float-weights int8; it contradicts --float-weights {other}");
+            options.FloatWeights = FloatWeightStorage.Int8;
+        }
         if (a.Get("--float-weights") is { } storage)
             options.FloatWeights = storage switch
             {

@@ -200,5 +200,19 @@ public class QuantizeCliTests(Xunit.Abstractions.ITestOutputHelper output)
         var (code4, _, err4) = Edgenet("convert", DsCnn, "-o", Out(dir), "--float-weights", "keep");
         Assert.Equal(2, code4);
         Assert.Contains("--float-weights applies only with --quantize int8", err4);
+        var (code5, _, err5) = Edgenet("convert", DsCnn, "-o", Out(dir), "--int8-weights-for-float-layers");
+        Assert.Equal(2, code5);
+        Assert.Contains("--int8-weights-for-float-layers applies only with --quantize int8", err5);
+    }
+
+    /// <summary>The flag of format version 2 keeps working: it asked for int8 storage of float layers, now the default.</summary>
+    [Fact]
+    public void TheOldInt8WeightsFlagIsFloatWeightsInt8()
+    {
+        string dir = QuantTestData.TempDir();
+        var (code, _, stderr) = Edgenet("convert", DsCnn, "-o", Out(dir), "--quantize", "int8", "--calibration", dir,
+            "--int8-weights-for-float-layers", "--float-weights", "keep");
+        Assert.Equal(2, code);
+        Assert.Contains("contradicts --float-weights keep", stderr);
     }
 }
