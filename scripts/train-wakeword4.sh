@@ -34,7 +34,10 @@ for i, src in enumerate(sys.argv[2:], 1):
     for c in ("hey_edge_net", "other"):
         for f in sorted(os.listdir(os.path.join(src, c))):
             if f.endswith(".wav"):
-                os.symlink(os.path.realpath(os.path.join(src, c, f)), os.path.join(sys.argv[1], c, f"s{i}_{f}"))
+                real = os.path.realpath(os.path.join(src, c, f))
+                if not os.path.exists(real):  # train-sub made in another checkout: its clip in the train/ beside it
+                    real = os.path.realpath(os.path.join(src, "..", "train", c, f))
+                os.symlink(real, os.path.join(sys.argv[1], c, f"s{i}_{f}"))
 PY
 for d in $d0 $d2 $d3 $d4; do
   awk -F, -v base="$(readlink -f $d)" 'NR > 1 && $3 == "hey_edge_net" { print base "/" $1 "," $10 }' $d/manifest.csv >> "$ends"
