@@ -8,9 +8,9 @@ namespace EdgeNet.Cli;
 internal static class EvaluateCommand
 {
     public const string Usage = "edgenet evaluate MODEL --data DIR [--image-size HxW] [--normalize MEAN,STD] [--json] [--audio-models DIR] [--threads N]"
-        + " [--detect CLASS [--threshold T] [--stream NEGATIVE.wav] [--consecutive K] [--refractory S] [--sweep T1,T2,...] [--choose-threshold RECALL] [--embedding-cache DIR]]";
+        + " [--detect CLASS [--threshold T] [--stream NEGATIVE.wav] [--consecutive K] [--refractory S] [--sweep T1,T2,...] [--choose-threshold RECALL] [--max-false-accepts F] [--clip-scores FILE.csv] [--embedding-cache DIR]]";
 
-    private static readonly HashSet<string> s_options = ["--data", "--image-size", "--normalize", "--audio-models", "--threads", "--detect", "--threshold", "--stream", "--consecutive", "--refractory", "--sweep", "--choose-threshold", "--embedding-cache"];
+    private static readonly HashSet<string> s_options = ["--data", "--image-size", "--normalize", "--audio-models", "--threads", "--detect", "--threshold", "--stream", "--consecutive", "--refractory", "--sweep", "--choose-threshold", "--max-false-accepts", "--clip-scores", "--embedding-cache"];
 
     public static int Run(string[] args)
     {
@@ -39,7 +39,8 @@ internal static class EvaluateCommand
             int positive = matrix.Classes.ToList().IndexOf(detect);
             if (positive < 0) throw new UsageException($"--detect: '{detect}' is not one of the classes ({string.Join(", ", matrix.Classes)})");
             var rule = new DetectRule(a.GetInt("--consecutive", 1, min: 1), (int)Math.Round(a.GetDouble("--refractory", 2.0) * Training.Audio.WakeWordFeatures.SampleRate / Training.Audio.WakeWordFeatures.ChunkSamples));
-            return Detect(session, reader.Audio, folder, positive, (float)a.GetDouble("--threshold", 0.5), a.Get("--stream"), a.Flag("--json"), rule, a.Get("--sweep"), a.Get("--choose-threshold"), a.Get("--embedding-cache"));
+            return Detect(session, reader.Audio, folder, positive, (float)a.GetDouble("--threshold", 0.5), a.Get("--stream"), a.Flag("--json"), rule, a.Get("--sweep"), a.Get("--choose-threshold"), a.Get("--embedding-cache"),
+                a.Get("--max-false-accepts"), a.Get("--clip-scores"));
         }
         var scores = new float[Math.Max(2, outputs)];
         foreach (var file in folder.Files)
@@ -63,10 +64,13 @@ internal static class EvaluateCommand
     /// <see cref="Training.Audio.WakeWordDetector"/> fires when the score is at or above the threshold on --consecutive
     /// frames in a row, then stays quiet for --refractory seconds. A clip counts as detected when the detector fires
     /// in it; every firing in the stream is a false accept. --sweep prints the figures for several thresholds;
-    /// --choose-threshold R picks the highest threshold of the sweep whose recall on this data is at least R.
+    /// --choose-threshold R picks the highest threshold of the sweep whose recall on this data is at least R;
+    /// --max-false-accepts F the lowest threshold of the sweep with at most F false accepts per hour on the stream (the
+    /// most recall within that budget; with --choose-threshold too, the budget wins when they disagree).
+    /// --clip-scores writes each clip's peak: the highest threshold at which the detector fires in it.
     /// </summary>
     private static int Detect(Session session, Training.Audio.WakeWordFeatures audio, LabeledFolder folder, int positive, float threshold, string? stream, bool json,
-        DetectRule rule, string? sweep, string? choose, string? cache)
+        DetectRule rule, string? sweep, string? choose, string? cache, string? maxFalseAccepts = null, string? clipScores = null)
     {
         const int rate = Training.Audio.WakeWordFeatures.SampleRate;
         int outputs = IR.Shapes.Count(session.OutputShape(0));
@@ -87,6 +91,14 @@ internal static class EvaluateCommand
         foreach (var file in folder.Files)
         {
             clips.Add((file.Label == positive, Scores(EmbeddingCache.Embeddings(audio, cache, file.Path, tail: rate))));
+        }
+        if (clipScores is not null)
+        {
+            using var w = new StreamWriter(clipScores);
+            w.WriteLine("file,positive,peak");
+            for (int i = 0; i < clips.Count; i++)
+                w.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{EmbeddingCache.RealPath(folder.Files[i].Path)},{(clips[i].Positive ? 1 : 0)},{Training.Audio.WakeWordDetector.Peak(clips[i].Scores, rule.Consecutive):R}"));
         }
         double hours = 0;
         float[]? streamScores = null;
@@ -114,7 +126,10 @@ internal static class EvaluateCommand
             return (hits, positives, falseClips, negatives, streamScores is null ? 0 : detector.Detections);
         }
         string ruleText = string.Create(inv, $"{rule.Consecutive} consecutive frame(s), refractory {rule.RefractoryFrames * 0.08:0.##} s");
-        if (sweep is not null || choose is not null)
+        double budget = -1;
+        if (maxFalseAccepts is not null && (stream is null || !double.TryParse(maxFalseAccepts, System.Globalization.NumberStyles.Float, inv, out budget) || budget < 0))
+            throw new UsageException($"--max-false-accepts takes false accepts per hour (>= 0) and needs --stream, got '{maxFalseAccepts}'");
+        if (sweep is not null || choose is not null || budget >= 0)
         {
             var grid = (sweep ?? "0.05,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95,0.97,0.98,0.99,0.995,0.998,0.999").Split(',').Select(t =>
                 float.TryParse(t, System.Globalization.NumberStyles.Float, inv, out float v) ? v : throw new UsageException($"--sweep takes comma-separated thresholds, got '{t}'")).Order().ToArray();
@@ -122,15 +137,22 @@ internal static class EvaluateCommand
             if (choose is not null && (!double.TryParse(choose, System.Globalization.NumberStyles.Float, inv, out target) || target is < 0 or > 1))
                 throw new UsageException($"--choose-threshold takes a recall in [0, 1], got '{choose}'");
             Console.WriteLine($"threshold  recall  negative clips  false accepts/h   ({ruleText})");
-            float? chosen = null;
+            float? chosen = null, withinBudget = null;
             foreach (float t in grid)
             {
                 var c = Count(t);
                 double r = c.Positives == 0 ? 0 : (double)c.Hits / c.Positives;
                 Console.WriteLine(string.Create(inv, $"{t,9:0.####}  {r * 100,6:F2}%  {c.FalseClips,6}/{c.Negatives,-6}  {(hours > 0 ? c.FalseAccepts / hours : 0),10:F2}"));
                 if (choose is not null && r >= target) chosen = t;
+                if (budget >= 0 && withinBudget is null && c.FalseAccepts / hours <= budget) withinBudget = t;
             }
-            if (choose is not null)
+            if (budget >= 0)
+            {
+                if (withinBudget is null) throw new InputMismatchException($"no threshold of the sweep keeps false accepts at or below {budget} per hour");
+                // the lowest threshold within the budget, unless a higher one already reaches the recall target
+                chosen = chosen is { } c2 && c2 > withinBudget ? c2 : withinBudget;
+            }
+            if (choose is not null || budget >= 0)
             {
                 if (chosen is null) throw new InputMismatchException($"no threshold of the sweep reaches recall {target}");
                 Console.WriteLine(string.Create(inv, $"chosen threshold: {chosen}"));

@@ -216,23 +216,24 @@ internal static class EmbeddingCache
         return current;
     }
 
+    /// <summary>The tail an evaluation caches clips with (1 s of silence): training reuses those embeddings.</summary>
+    public const int FallbackTail = WakeWordFeatures.SampleRate;
+
     public static float[] Embeddings(WakeWordFeatures features, string? cacheDir, string path, int tail)
     {
         string? file = null;
         if (cacheDir is not null)
         {
             var info = new FileInfo(RealPath(path));
-            string key = string.Create(CultureInfo.InvariantCulture, $"{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}|{tail}|{features.Window}");
-            file = Path.Combine(cacheDir, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..24] + ".f32");
-            if (File.Exists(file))
+            file = Path.Combine(cacheDir, Key(info, tail, features.Window));
+            if (Read(file) is { } cached) return cached;
+            // the chain is causal: the embeddings of the WAV with a shorter tail are the first W - 1 + chunks of those
+            // with the longer one, so training reuses what an evaluation cached
+            if (tail < FallbackTail && Read(Path.Combine(cacheDir, Key(info, FallbackTail, features.Window))) is { } longer)
             {
-                var bytes = File.ReadAllBytes(file);
-                if (bytes.Length % (4 * WakeWordFeatures.EmbeddingSize) == 0)
-                {
-                    var cached = new float[bytes.Length / 4];
-                    Buffer.BlockCopy(bytes, 0, cached, 0, bytes.Length);
-                    return cached;
-                }
+                int samples = WavReader.ReadMono(path, WakeWordFeatures.SampleRate, fullScale: 32768f).Length;
+                int count = (features.Window - 1 + (samples + tail) / WakeWordFeatures.ChunkSamples) * WakeWordFeatures.EmbeddingSize;
+                if (count <= longer.Length) return longer.AsSpan(0, count).ToArray();
             }
         }
         var clip = WavReader.ReadMono(path, WakeWordFeatures.SampleRate, fullScale: 32768f);
@@ -253,5 +254,21 @@ internal static class EmbeddingCache
             File.Move(temp, file, overwrite: true);
         }
         return embeddings;
+    }
+
+    private static string Key(FileInfo info, int tail, int window)
+    {
+        string key = string.Create(CultureInfo.InvariantCulture, $"{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}|{tail}|{window}");
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..24] + ".f32";
+    }
+
+    private static float[]? Read(string file)
+    {
+        if (!File.Exists(file)) return null;
+        var bytes = File.ReadAllBytes(file);
+        if (bytes.Length == 0 || bytes.Length % (4 * WakeWordFeatures.EmbeddingSize) != 0) return null;
+        var values = new float[bytes.Length / 4];
+        Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
+        return values;
     }
 }

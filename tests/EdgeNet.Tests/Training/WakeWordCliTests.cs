@@ -115,6 +115,46 @@ public class WakeWordCliTests
     }
 
     [Fact]
+    public void TrainingReusesTheEvaluationCacheAndTheThresholdIsChosenOnFalseAccepts()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "edgenet-wakeword-cache-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        string data = Data(dir, out string manifest), noise = Path.Combine(dir, "noise.wav");
+        string baseModel = RepoPaths.Model("openwakeword/alexa_v0.1.onnx"), models = Path.GetDirectoryName(baseModel)!;
+        string cache = Path.Combine(dir, "cache"), clips = Path.Combine(dir, "clips.csv");
+        // the base alexa head (one sigmoid) scores the clips; threshold 0 fires on every frame of the 1 s stream
+        string[] evaluate = ["evaluate", baseModel, "--data", data, "--detect", "low", "--audio-models", models, "--stream", noise,
+            "--consecutive", "2", "--embedding-cache", cache, "--sweep", "0,1.01"];
+        var (code, sweep, err) = Support.EdgenetTool.Run([.. evaluate, "--max-false-accepts", "0", "--clip-scores", clips]);
+        Assert.True(code == 0, err + sweep);
+        Assert.Contains("chosen threshold: 1.01", sweep); // the lowest threshold without false accepts
+        (code, sweep, err) = Support.EdgenetTool.Run([.. evaluate, "--max-false-accepts", "1e9"]);
+        Assert.True(code == 0, err + sweep);
+        Assert.Contains("chosen threshold: 0", sweep);
+        (code, _, err) = Support.EdgenetTool.Run(["evaluate", baseModel, "--data", data, "--detect", "low", "--audio-models", models, "--max-false-accepts", "3"]);
+        Assert.Equal(2, code); // a budget needs a stream
+        Assert.Contains("--max-false-accepts", err);
+        var rows = File.ReadAllLines(clips);
+        Assert.Equal("file,positive,peak", rows[0]);
+        Assert.Equal(7, rows.Length);
+        Assert.Equal(3, rows.Skip(1).Count(r => r.Split(',')[1] == "1" && r.Contains("/low/")));
+        Assert.All(rows.Skip(1), r => Assert.InRange(double.Parse(r.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture), 0, 1));
+        // 6 clips with a 1 s tail + the stream
+        Assert.Equal(7, Directory.GetFiles(cache, "*.f32").Length);
+
+        // training takes the clips' embeddings from the evaluation's (longer-tailed) cache: no new files, the same windows
+        string[] finetune = ["finetune", baseModel, "--data", data, "--trainable-last", "3", "--audio-models", models, "--detect", "low",
+            "--phrase-ends", manifest, "--negative-audio", noise, "--epochs", "1"];
+        (code, var stdout, err) = Support.EdgenetTool.Run([.. finetune, "--out", Path.Combine(dir, "a.enet"), "--embedding-cache", cache, "--dump-features", Path.Combine(dir, "a")]);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("84 windows: 12 positive", stdout);
+        Assert.Equal(7, Directory.GetFiles(cache, "*.f32").Length);
+        (code, stdout, err) = Support.EdgenetTool.Run([.. finetune, "--out", Path.Combine(dir, "b.enet"), "--dump-features", Path.Combine(dir, "b")]);
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(EdgeNet.Onnx.Npy.Read(Path.Combine(dir, "b", "train_x.npy")).ToFloatArray(), EdgeNet.Onnx.Npy.Read(Path.Combine(dir, "a", "train_x.npy")).ToFloatArray());
+    }
+
+    [Fact]
     public void FeatureFilesWriteNpyThatNumPyReadersParse()
     {
         string path = Path.Combine(Path.GetTempPath(), "edgenet-features-" + Guid.NewGuid().ToString("N") + ".npy");

@@ -92,6 +92,29 @@ public class WakeWordWindowsTests
     }
 
     [Fact]
+    public void PeakIsTheHighestThresholdAtWhichTheDetectorFires()
+    {
+        var random = new Random(11);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var scores = new float[random.Next(0, 12)];
+            for (int i = 0; i < scores.Length; i++) scores[i] = (float)random.NextDouble();
+            int k = random.Next(1, 4);
+            float peak = WakeWordDetector.Peak(scores, k);
+            bool Fires(float t)
+            {
+                var d = new WakeWordDetector(t, k, refractoryFrames: 25);
+                return scores.Any(d.Push);
+            }
+            if (scores.Length >= k) Assert.True(Fires(peak), $"trial {trial}: does not fire at its peak {peak}");
+            else Assert.Equal(0f, peak);
+            Assert.False(Fires(MathF.BitIncrement(peak)) && scores.Length >= k, $"trial {trial}: fires above its peak {peak}");
+        }
+        Assert.Equal(0.5f, WakeWordDetector.Peak([0.9f, 0.1f, 0.6f, 0.5f, 0.2f], 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WakeWordDetector.Peak([0.5f], 0));
+    }
+
+    [Fact]
     public void DetectorNeedsConsecutiveFramesAndStaysQuietForTheRefractoryPeriod()
     {
         var d = new WakeWordDetector(0.5f, consecutive: 2, refractoryFrames: 3);

@@ -22,6 +22,23 @@ public sealed class WakeWordDetector
     public int RefractoryFrames { get; }
     public int Detections { get; private set; }
 
+    /// <summary>
+    /// The highest threshold at which a fresh detector fires on <paramref name="scores"/>: the maximum over frames of
+    /// the minimum of <paramref name="consecutive"/> scores in a row (0 when there are fewer scores than that).
+    /// </summary>
+    public static float Peak(ReadOnlySpan<float> scores, int consecutive)
+    {
+        if (consecutive < 1) throw new ArgumentOutOfRangeException(nameof(consecutive), "at least 1 frame");
+        float peak = 0;
+        for (int i = 0; i + consecutive <= scores.Length; i++)
+        {
+            float low = scores[i];
+            for (int k = 1; k < consecutive; k++) low = Math.Min(low, scores[i + k]);
+            peak = Math.Max(peak, low);
+        }
+        return peak;
+    }
+
     /// <summary>Starts over (a new clip): no run, no refractory period, no detections.</summary>
     public void Reset() { _run = 0; _quiet = 0; Detections = 0; }
 
