@@ -23,44 +23,20 @@ voices (46 variants, accents as above): near misses, commands and sentences with
 usage: make-wakeword-data2.py OUT_DIR [--accents] [--stream MINUTES]
 """
 import csv
-import io
 import multiprocessing
 import os
 import random
-import subprocess
 import sys
 import time
-import wave
 
 import numpy as np
 
+from wakeword_speech import NEGATIVES, POSITIVE, RATE, SENTENCES, clip, noise, speak_batch, speak_stream, write
+
 out = sys.argv[1]
-RATE, CLIP, BREAK_MS = 16000, 3.0, 1100
 rng = random.Random(20261201)
 nprng = np.random.default_rng(20261201)
 t0 = time.time()
-POSITIVE = "hey edge net"
-NEGATIVES = [
-    "hey ed", "edge network", "net edge", "hey edgar", "hedge net", "hey jet", "edge", "hey net", "hey edge",
-    "the edge of the net", "a network edge", "hey there", "hello", "okay computer", "what time is it",
-    "turn on the lights", "play some music", "how is the weather", "good morning", "set a timer for ten minutes",
-    "stop", "next song please",
-]
-SENTENCES = [
-    "the network at the edge of the town was slow again this morning",
-    "can you pass me the salt and the pepper", "we should leave before the traffic gets bad",
-    "hey, did you see the game last night", "the kettle is boiling, do you want some tea",
-    "edge cases are where most of the bugs live", "the fishing net was full of small fish",
-    "I think the meeting moved to half past three", "please remember to water the plants on friday",
-    "the children are playing in the garden", "my phone battery is almost empty",
-    "the train to the city leaves every twenty minutes", "hey, it is your turn to cook dinner",
-    "the hedge needs cutting before the summer", "she told me the news over the phone",
-    "the internet went down during the storm", "that movie was much longer than I expected",
-    "do we have enough bread for breakfast", "the printer on the second floor is jammed again",
-    "he sat on the edge of the bed and read the letter", "the net profit was higher this year",
-    "let us go for a walk along the river", "I can't find my keys anywhere",
-    "the coffee machine makes a strange noise", "next week we are visiting my grandmother",
-]
 TRAIN_LANGS = ["en-us", "en-gb", "en-gb-x-rp", "en-us-nyc"]
 TEST_LANGS = ["en-gb-scotland", "en-029", "en-gb-x-gbcwmd", "en-gb-x-gbclan"]
 TRAIN_VARIANTS = ["m1", "m2", "m4", "m5", "m7", "f1", "f3", "f4", "klatt", "adam", "andy", "annie", "david",
@@ -73,75 +49,6 @@ VAL_VARIANTS = ["boris", "norbert", "quincy", "zac", "Gene2", "iven2", "klatt4",
 VAL_ACCENTS = ["nl", "de", "sv", "af"]  # English text spoken by non-English voices: accents no training voice has
 assert not set(MORE_VARIANTS + VAL_VARIANTS) & set(TRAIN_VARIANTS + TEST_VARIANTS)
 assert not set(MORE_VARIANTS) & set(VAL_VARIANTS)
-
-
-def resample(x, ratio):
-    """Resamples to len(x) * ratio samples by FFT (band-limited)."""
-    n = int(round(len(x) * ratio))
-    spec = np.fft.rfft(x)
-    m = n // 2 + 1
-    spec = spec[:m] if m <= len(spec) else np.concatenate([spec, np.zeros(m - len(spec), complex)])
-    return np.fft.irfft(spec, n) * (n / len(x))
-
-
-def espeak(voice, speed, pitch, ssml):
-    data = subprocess.run(["espeak-ng", "-m", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", ssml],
-                          check=True, capture_output=True).stdout
-    with wave.open(io.BytesIO(data)) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768, w.getframerate()
-
-
-def speak_batch(args):
-    """One espeak call for several phrases (split again at the long exact-zero gaps); each trimmed, at 16 kHz, warped."""
-    voice, speed, pitch, texts, warp = args
-    x, rate = espeak(voice, speed, pitch, "<speak>" + f'<break time="{BREAK_MS}ms"/>'.join(texts) + "</speak>")
-    quiet = np.abs(x) <= 2 / 32768
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], quiet.astype(np.int8), [0]))))
-    gaps = [(s, e) for s, e in zip(edges[::2], edges[1::2]) if e - s >= 0.8 * rate and s > 0 and e < len(x)]
-    if len(gaps) != len(texts) - 1:
-        parts = [espeak(voice, speed, pitch, f"<speak>{t}</speak>")[0] for t in texts]
-    else:
-        bounds = [0] + [g for gap in gaps for g in gap] + [len(x)]
-        parts = [x[bounds[2 * i]:bounds[2 * i + 1]] for i in range(len(texts))]
-    result = []
-    for p in parts:
-        loud = np.flatnonzero(np.abs(p) > 2 / 32768)
-        p = p[loud[0]:loud[-1] + 1] if len(loud) else p
-        # warp > 1 stretches (lower formants and pitch, slower), < 1 the reverse
-        result.append(resample(p, RATE / rate * warp))
-    return result
-
-
-def noise(kind, n):
-    white = nprng.standard_normal(n)
-    if kind == "white":
-        x = white
-    else:
-        spec = np.fft.rfft(white)
-        f = np.arange(len(spec), dtype=np.float64)
-        f[0] = 1
-        spec /= np.sqrt(f) if kind == "pink" else f
-        x = np.fft.irfft(spec, n)
-    return x / (np.sqrt(np.mean(x * x)) + 1e-12)
-
-
-def write(path, x):
-    pcm = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")
-    with wave.open(path, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(pcm.tobytes())
-
-
-def clip(speech):
-    n = int(CLIP * RATE)
-    end = int(rng.uniform(2.0, 2.4) * RATE)
-    start = max(int(0.05 * RATE), end - len(speech))
-    speech = speech[: n - start]
-    x = np.zeros(n)
-    x[start:start + len(speech)] = speech
-    return x, (start + len(speech)) / RATE
 
 
 ACCENTS = "--accents" in sys.argv[2:]
@@ -160,13 +67,6 @@ else:
         ("train", [f"{l}+{v}" for l in TRAIN_LANGS for v in TRAIN_VARIANTS + MORE_VARIANTS], 6, 8, 0.75),
         ("val", [f"{l}+{v}" for l in TRAIN_LANGS + VAL_ACCENTS for v in VAL_VARIANTS], 3, 3, 0.0),
     )
-
-
-def speak_stream(args):
-    voice, speed, pitch, texts, pauses = args
-    ssml = "<speak>" + "".join(t + f'<break time="{int(p * 1000)}ms"/>' for t, p in zip(texts, pauses)) + "</speak>"
-    x, rate = espeak(voice, speed, pitch, ssml)
-    return resample(x, RATE / rate)
 
 
 if STREAM > 0:
@@ -191,7 +91,7 @@ if STREAM > 0:
         at += len(x) + int(rng.uniform(0.2, 2.5) * RATE)
     for start in range(0, total, 20 * RATE):
         m = min(20 * RATE, total - start)
-        stream[start:start + m] += noise(rng.choice(["white", "pink", "brown"]), m) * 10 ** (rng.uniform(-55, -35) / 20)
+        stream[start:start + m] += noise(rng.choice(["white", "pink", "brown"]), m, nprng) * 10 ** (rng.uniform(-55, -35) / 20)
     os.makedirs(os.path.join(out, "stream"), exist_ok=True)
     write(os.path.join(out, "stream", "train.wav"), stream)
     print(f"stream {STREAM:g} min ({len(calls)} espeak calls, speech until {at / RATE / 60:.1f} min) in {time.time() - t0:.0f} s")
@@ -216,12 +116,12 @@ for (split, voice, speed, pitch, warp, batch), speeches in zip(meta, spoken):
         os.makedirs(os.path.join(out, split, cls), exist_ok=True)
     for (text, cls), speech in zip(batch, speeches):
         speech = speech * 10 ** (rng.uniform(-20, -6) / 20) / (np.max(np.abs(speech)) + 1e-12)
-        x, end = clip(speech)
+        x, end = clip(speech, rng)
         kind, snr = "none", ""
         if rng.random() < 0.85:
             kind, s = rng.choice(["white", "pink", "brown"]), rng.uniform(5, 30)
             loud = speech[np.abs(speech) > 1e-4]
-            x = x + noise(kind, len(x)) * (np.sqrt(np.mean(loud * loud)) if len(loud) else 0) / 10 ** (s / 20)
+            x = x + noise(kind, len(x), nprng) * (np.sqrt(np.mean(loud * loud)) if len(loud) else 0) / 10 ** (s / 20)
             snr = f"{s:.1f}"
         name = f"{cls}_{k:05d}.wav"
         k += 1

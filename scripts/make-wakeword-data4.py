@@ -23,45 +23,24 @@ The espeak effect voices (robots, whisper, croak, ...) are used nowhere. Determi
 usage: make-wakeword-data4.py [OUT_DIR]   (JOBS=2 processes)
 """
 import csv
-import io
 import multiprocessing
 import os
 import random
-import subprocess
 import sys
 import time
-import wave
 
 import numpy as np
 
+from wakeword_speech import (NEGATIVES, POSITIVE, RATE, SENTENCES, clip, noise, read, speak_batch, speak_stream,
+                             write)
+
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "models", "wakeword-data4")
-RATE, CLIP, BREAK_MS = 16000, 3.0, 1100
 rng = random.Random(20261130_4)
 nprng = np.random.default_rng(20261130_4)
 t0 = time.time()
-POSITIVE = "hey edge net"
-NEGATIVES = [
-    "hey ed", "edge network", "net edge", "hey edgar", "hedge net", "hey jet", "edge", "hey net", "hey edge",
-    "the edge of the net", "a network edge", "hey there", "hello", "okay computer", "what time is it",
-    "turn on the lights", "play some music", "how is the weather", "good morning", "set a timer for ten minutes",
-    "stop", "next song please", "hey jarvis", "head and neck", "a headset", "hey, get the net",
-]
-SENTENCES = [
-    "the network at the edge of the town was slow again this morning",
-    "can you pass me the salt and the pepper", "we should leave before the traffic gets bad",
-    "hey, did you see the game last night", "the kettle is boiling, do you want some tea",
-    "edge cases are where most of the bugs live", "the fishing net was full of small fish",
-    "I think the meeting moved to half past three", "please remember to water the plants on friday",
-    "the children are playing in the garden", "my phone battery is almost empty",
-    "the train to the city leaves every twenty minutes", "hey, it is your turn to cook dinner",
-    "the hedge needs cutting before the summer", "she told me the news over the phone",
-    "the internet went down during the storm", "that movie was much longer than I expected",
-    "do we have enough bread for breakfast", "the printer on the second floor is jammed again",
-    "he sat on the edge of the bed and read the letter", "the net profit was higher this year",
-    "let us go for a walk along the river", "I can't find my keys anywhere",
-    "the coffee machine makes a strange noise", "next week we are visiting my grandmother",
-]
+# the near misses of make-wakeword-data2.py and four more
+NEGATIVES = NEGATIVES + ["hey jarvis", "head and neck", "a headset", "hey, get the net"]
 LANGS = ["en-us", "en-gb", "en-gb-x-rp", "en-us-nyc", "en-gb-scotland", "en-029", "en-gb-x-gbcwmd", "en-gb-x-gbclan"]
 # every variant used by make-wakeword-data.sh / make-wakeword-data2.py (training, old test, validation)
 USED = ["m1", "m2", "m4", "m5", "m7", "f1", "f3", "f4", "klatt", "adam", "andy", "annie", "david", "edward", "john",
@@ -73,85 +52,6 @@ VAL_VARIANTS = ["boris", "norbert", "quincy", "zac", "Gene2", "iven2", "klatt4",
 FRESH_VARIANTS = ["edward2", "iven3", "iven4", "klatt5", "klatt6", "robert", "miguel", "Marco", "pedro", "sandro",
                   "gustave", "steph3"]
 assert not {v.lower() for v in FRESH_VARIANTS} & {v.lower() for v in USED + VAL_VARIANTS}
-
-
-def resample(x, ratio):
-    n = int(round(len(x) * ratio))
-    spec = np.fft.rfft(x)
-    m = n // 2 + 1
-    spec = spec[:m] if m <= len(spec) else np.concatenate([spec, np.zeros(m - len(spec), complex)])
-    return np.fft.irfft(spec, n) * (n / len(x))
-
-
-def espeak(voice, speed, pitch, ssml):
-    data = subprocess.run(["espeak-ng", "-m", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", ssml],
-                          check=True, capture_output=True).stdout
-    with wave.open(io.BytesIO(data)) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768, w.getframerate()
-
-
-def speak_batch(args):
-    voice, speed, pitch, texts, warp = args
-    x, rate = espeak(voice, speed, pitch, "<speak>" + f'<break time="{BREAK_MS}ms"/>'.join(texts) + "</speak>")
-    quiet = np.abs(x) <= 2 / 32768
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], quiet.astype(np.int8), [0]))))
-    gaps = [(s, e) for s, e in zip(edges[::2], edges[1::2]) if e - s >= 0.8 * rate and s > 0 and e < len(x)]
-    if len(gaps) != len(texts) - 1:
-        parts = [espeak(voice, speed, pitch, f"<speak>{t}</speak>")[0] for t in texts]
-    else:
-        bounds = [0] + [g for gap in gaps for g in gap] + [len(x)]
-        parts = [x[bounds[2 * i]:bounds[2 * i + 1]] for i in range(len(texts))]
-    result = []
-    for p in parts:
-        loud = np.flatnonzero(np.abs(p) > 2 / 32768)
-        p = p[loud[0]:loud[-1] + 1] if len(loud) else p
-        result.append(resample(p, RATE / rate * warp))
-    return result
-
-
-def speak_stream(args):
-    voice, speed, pitch, texts, pauses = args
-    ssml = "<speak>" + "".join(t + f'<break time="{int(p * 1000)}ms"/>' for t, p in zip(texts, pauses)) + "</speak>"
-    x, rate = espeak(voice, speed, pitch, ssml)
-    return resample(x, RATE / rate)
-
-
-def noise(kind, n):
-    white = nprng.standard_normal(n)
-    if kind == "white":
-        x = white
-    else:
-        spec = np.fft.rfft(white)
-        f = np.arange(len(spec), dtype=np.float64)
-        f[0] = 1
-        spec /= np.sqrt(f) if kind == "pink" else f
-        x = np.fft.irfft(spec, n)
-    return x / (np.sqrt(np.mean(x * x)) + 1e-12)
-
-
-def read(path):
-    with wave.open(path) as w:
-        assert w.getframerate() == RATE and w.getnchannels() == 1
-        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768
-
-
-def write(path, x):
-    pcm = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")
-    with wave.open(path, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(pcm.tobytes())
-
-
-def clip(speech):
-    n = int(CLIP * RATE)
-    end = int(rng.uniform(2.0, 2.4) * RATE)
-    start = max(int(0.05 * RATE), end - len(speech))
-    speech = speech[: n - start]
-    x = np.zeros(n)
-    x[start:start + len(speech)] = speech
-    return x, (start + len(speech)) / RATE
 
 
 def music(n):
@@ -195,7 +95,7 @@ def stream(path, minutes, voices):
         at += len(p) + int(rng.uniform(0.2, 2.5) * RATE)
     for start in range(0, total, 20 * RATE):
         m = min(20 * RATE, total - start)
-        x[start:start + m] += noise(rng.choice(["white", "pink", "brown"]), m) * 10 ** (rng.uniform(-55, -35) / 20)
+        x[start:start + m] += noise(rng.choice(["white", "pink", "brown"]), m, nprng) * 10 ** (rng.uniform(-55, -35) / 20)
     write(path, x)
     print(f"{path}: {minutes:g} min, {len(calls)} espeak calls, {time.time() - t0:.0f} s", flush=True)
 
@@ -235,12 +135,12 @@ def add_rows(split, voices, npos, nneg, warp_prob):
     for (voice, speed, pitch, warp, batch), speeches in zip(meta, spoken):
         for (text, cls), speech in zip(batch, speeches):
             speech = speech * 10 ** (rng.uniform(-20, -6) / 20) / (np.max(np.abs(speech)) + 1e-12)
-            x, end = clip(speech)
+            x, end = clip(speech, rng)
             kind, snr = "none", ""
             if rng.random() < 0.85:
                 kind, s = rng.choice(["white", "pink", "brown"]), rng.uniform(5, 30)
                 loud = speech[np.abs(speech) > 1e-4]
-                x = x + noise(kind, len(x)) * (np.sqrt(np.mean(loud * loud)) if len(loud) else 0) / 10 ** (s / 20)
+                x = x + noise(kind, len(x), nprng) * (np.sqrt(np.mean(loud * loud)) if len(loud) else 0) / 10 ** (s / 20)
                 snr = f"{s:.1f}"
             name = f"{cls}_{len(rows):05d}.wav"
             write(os.path.join(out, split, cls, name), x)
