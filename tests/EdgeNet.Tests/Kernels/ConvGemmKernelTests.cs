@@ -65,33 +65,18 @@ public class ConvGemmKernelTests
         foreach (var (c, fused) in Cases())
         {
             index++;
-            var act = activations[index % activations.Length];
             var geometry = ConvKernelTests.Geometry(c);
-            var shape = new ConvShape(c.Batch, c.C, c.M, c.Group, geometry);
-            var x = GemmKernelTests.Random(c.Batch * c.C * geometry.InVolume, index);
-            var w = GemmKernelTests.Random(c.M * (c.C / c.Group) * geometry.KernelVolume, index + 50);
-            var bias = c.Bias ? GemmKernelTests.Random(c.M, index + 99) : null;
-            var expected = new float[c.Batch * c.M * geometry.OutVolume];
-            F32ConvReference.Run(shape, x, w, bias, expected, act);
-            var model = ConvKernelTests.Model(c, w, bias, act);
-            foreach (var isa in IsaSupport.Available)
-                foreach (int threads in new[] { 1, 2 })
-                {
-                    var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
-                    var kernel = session.Plan.Steps.Single().Kernel;
-                    // one-group pointwise convs whose filters fill the lanes better go to F32ConvGemmTransposed (also
-                    // "fused"; on NEON's 8-wide panels even K past MaxDepth with 8 filters)
-                    bool transposed = isa != Isa.Scalar && c.Group == 1 && c.ConstWeights && geometry.KernelVolume == 1 && c.Strides.All(v => v == 1)
-                        && c.PadBegin.All(v => v == 0) && c.PadEnd.All(v => v == 0) && GemmConvKernel.PreferTransposed(isa, c.M, geometry.OutVolume, c.C);
-                    Assert.Equal(transposed, kernel is GemmConvKernel { IsTransposed: true });
-                    Assert.True((fused && isa != Isa.Scalar || transposed) == kernel is GemmConvKernel { IsFused: true },
-                        $"case {index} {isa}: {kernel.GetType().Name} (fused expected: {fused && isa != Isa.Scalar || transposed})");
-                    var inputs = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) };
-                    if (!c.ConstWeights) inputs["w"] = Tensor.FromArray([c.M, c.C / c.Group, .. c.Kernel], w);
-                    var y = session.Run(inputs)[0];
-                    Assert.Equal([c.Batch, c.M, .. geometry.OutputSpatial()], y.Dims);
-                    GemmKernelTests.AssertClose(expected, y.AsSpan<float>(), $"case {index} {isa} t{threads} {act.Kind}");
-                }
+            ConvKernelTests.AssertNodeMatchesReference(c, activations[index % activations.Length], index, (session, isa) =>
+            {
+                var kernel = session.Plan.Steps.Single().Kernel;
+                // one-group pointwise convs whose filters fill the lanes better go to F32ConvGemmTransposed (also
+                // "fused"; on NEON's 8-wide panels even K past MaxDepth with 8 filters)
+                bool transposed = isa != Isa.Scalar && c.Group == 1 && c.ConstWeights && geometry.KernelVolume == 1 && c.Strides.All(v => v == 1)
+                    && c.PadBegin.All(v => v == 0) && c.PadEnd.All(v => v == 0) && GemmConvKernel.PreferTransposed(isa, c.M, geometry.OutVolume, c.C);
+                Assert.Equal(transposed, kernel is GemmConvKernel { IsTransposed: true });
+                Assert.True((fused && isa != Isa.Scalar || transposed) == kernel is GemmConvKernel { IsFused: true },
+                    $"case {index} {isa}: {kernel.GetType().Name} (fused expected: {fused && isa != Isa.Scalar || transposed})");
+            });
         }
     }
 

@@ -47,28 +47,15 @@ public class ConvGemmTransposedKernelTests
         foreach (var c in Cases())
         {
             index++;
-            var act = activations[index % activations.Length];
             var geometry = ConvKernelTests.Geometry(c);
-            var shape = new ConvShape(c.Batch, c.C, c.M, 1, geometry);
-            var x = GemmKernelTests.Random(c.Batch * c.C * geometry.InVolume, index);
-            var w = GemmKernelTests.Random(c.M * c.C, index + 50);
-            var bias = c.Bias ? GemmKernelTests.Random(c.M, index + 99) : null;
-            var expected = new float[c.Batch * c.M * geometry.OutVolume];
-            F32ConvReference.Run(shape, x, w, bias, expected, act);
-            var model = ConvKernelTests.Model(c, w, bias, act);
-            foreach (var isa in IsaSupport.Available)
-                foreach (int threads in new[] { 1, 2 })
-                {
-                    var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
-                    var kernel = session.Plan.Steps.Single().Kernel;
-                    bool expectTransposed = isa != Isa.Scalar && GemmConvKernel.PreferTransposed(isa, c.M, geometry.OutVolume, c.C);
-                    Assert.True(expectTransposed == kernel is GemmConvKernel { IsTransposed: true },
-                        $"case {index} {isa}: {kernel.GetType().Name} (transposed expected: {expectTransposed})");
-                    if (expectTransposed) transposed++;
-                    var y = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) })[0];
-                    Assert.Equal([c.Batch, c.M, .. geometry.OutputSpatial()], y.Dims);
-                    GemmKernelTests.AssertClose(expected, y.AsSpan<float>(), $"case {index} {isa} t{threads} {act.Kind}");
-                }
+            ConvKernelTests.AssertNodeMatchesReference(c, activations[index % activations.Length], index, (session, isa) =>
+            {
+                var kernel = session.Plan.Steps.Single().Kernel;
+                bool expectTransposed = isa != Isa.Scalar && GemmConvKernel.PreferTransposed(isa, c.M, geometry.OutVolume, c.C);
+                Assert.True(expectTransposed == kernel is GemmConvKernel { IsTransposed: true },
+                    $"case {index} {isa}: {kernel.GetType().Name} (transposed expected: {expectTransposed})");
+                if (expectTransposed) transposed++;
+            });
         }
         // the sweep reaches the kernel on every vector path this machine runs
         Assert.True(transposed >= 2 * 10 * IsaSupport.Available.Count(i => i != Isa.Scalar), $"only {transposed} transposed runs");

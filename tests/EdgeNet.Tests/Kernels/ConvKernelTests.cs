@@ -88,26 +88,36 @@ public class ConvKernelTests
         foreach (var c in Cases())
         {
             index++;
-            var act = activations[index % activations.Length];
-            var geometry = Geometry(c);
-            var shape = new ConvShape(c.Batch, c.C, c.M, c.Group, geometry);
-            var x = GemmKernelTests.Random(c.Batch * c.C * geometry.InVolume, index);
-            var w = GemmKernelTests.Random(c.M * (c.C / c.Group) * geometry.KernelVolume, index + 50);
-            var bias = c.Bias ? GemmKernelTests.Random(c.M, index + 99) : null;
-            var expected = new float[c.Batch * c.M * geometry.OutVolume];
-            F32ConvReference.Run(shape, x, w, bias, expected, act);
-            var model = Model(c, w, bias, act);
-            foreach (var isa in IsaSupport.Available)
-                foreach (int threads in new[] { 1, 2 })
-                {
-                    var feeds = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) };
-                    if (!c.ConstWeights) feeds["w"] = Tensor.FromArray([c.M, c.C / c.Group, .. c.Kernel], w);
-                    var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
-                    var y = session.Run(feeds)[0];
-                    Assert.Equal([c.Batch, c.M, .. geometry.OutputSpatial()], y.Dims);
-                    GemmKernelTests.AssertClose(expected, y.AsSpan<float>(), $"case {index} {isa} t{threads}");
-                }
+            AssertNodeMatchesReference(c, activations[index % activations.Length], index);
         }
+    }
+
+    /// <summary>
+    /// Case <paramref name="c"/> as one Conv node (input, weights and bias random, seeded by <paramref name="index"/>) on
+    /// every ISA at 1 and 2 threads, against <see cref="F32ConvReference"/>; <paramref name="check"/> sees each session
+    /// before it runs (to assert which kernel the plan chose).
+    /// </summary>
+    internal static void AssertNodeMatchesReference(Case c, FusedActivation act, int index, Action<Session, Isa>? check = null)
+    {
+        var geometry = Geometry(c);
+        var shape = new ConvShape(c.Batch, c.C, c.M, c.Group, geometry);
+        var x = GemmKernelTests.Random(c.Batch * c.C * geometry.InVolume, index);
+        var w = GemmKernelTests.Random(c.M * (c.C / c.Group) * geometry.KernelVolume, index + 50);
+        var bias = c.Bias ? GemmKernelTests.Random(c.M, index + 99) : null;
+        var expected = new float[c.Batch * c.M * geometry.OutVolume];
+        F32ConvReference.Run(shape, x, w, bias, expected, act);
+        var model = Model(c, w, bias, act);
+        foreach (var isa in IsaSupport.Available)
+            foreach (int threads in new[] { 1, 2 })
+            {
+                var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
+                check?.Invoke(session, isa);
+                var feeds = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) };
+                if (!c.ConstWeights) feeds["w"] = Tensor.FromArray([c.M, c.C / c.Group, .. c.Kernel], w);
+                var y = session.Run(feeds)[0];
+                Assert.Equal([c.Batch, c.M, .. geometry.OutputSpatial()], y.Dims);
+                GemmKernelTests.AssertClose(expected, y.AsSpan<float>(), $"case {index} {isa} t{threads} {act.Kind}");
+            }
     }
 
     /// <summary>

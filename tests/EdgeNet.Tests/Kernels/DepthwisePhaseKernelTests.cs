@@ -88,21 +88,7 @@ public class DepthwisePhaseKernelTests
         foreach (var c in NodeCases())
         {
             index++;
-            var act = index % 2 == 0 ? new FusedActivation(ActivationKind.Clip, 0, 6) : FusedActivation.None;
-            var geometry = ConvKernelTests.Geometry(c);
-            var x = GemmKernelTests.Random(c.Batch * c.C * geometry.InVolume, index);
-            var w = GemmKernelTests.Random(c.M * geometry.KernelVolume, index + 50);
-            var bias = c.Bias ? GemmKernelTests.Random(c.M, index + 99) : null;
-            var expected = new float[c.Batch * c.M * geometry.OutVolume];
-            F32ConvReference.Run(new ConvShape(c.Batch, c.C, c.M, c.Group, geometry), x, w, bias, expected, act);
-            var model = ConvKernelTests.Model(c, w, bias, act);
-            foreach (var isa in IsaSupport.Available)
-                foreach (int threads in new[] { 1, 2 })
-                {
-                    var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
-                    var y = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) })[0];
-                    GemmKernelTests.AssertClose(expected, y.AsSpan<float>(), $"case {index} {isa} t{threads}");
-                }
+            ConvKernelTests.AssertNodeMatchesReference(c, index % 2 == 0 ? new FusedActivation(ActivationKind.Clip, 0, 6) : FusedActivation.None, index);
         }
     }
 

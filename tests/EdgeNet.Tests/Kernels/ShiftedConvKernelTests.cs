@@ -46,24 +46,8 @@ public class ShiftedConvKernelTests
         foreach (var (c, shifted) in Cases())
         {
             index++;
-            var act = activations[index % activations.Length];
-            var geometry = ConvKernelTests.Geometry(c);
-            var shape = new ConvShape(c.Batch, c.C, c.M, c.Group, geometry);
-            var x = GemmKernelTests.Random(c.Batch * c.C * geometry.InVolume, index);
-            var w = GemmKernelTests.Random(c.M * (c.C / c.Group) * geometry.KernelVolume, index + 50);
-            var bias = c.Bias ? GemmKernelTests.Random(c.M, index + 99) : null;
-            var expected = new float[c.Batch * c.M * geometry.OutVolume];
-            F32ConvReference.Run(shape, x, w, bias, expected, act);
-            var model = ConvKernelTests.Model(c, w, bias, act);
-            foreach (var isa in IsaSupport.Available)
-                foreach (int threads in new[] { 1, 2 })
-                {
-                    var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
-                    Assert.Equal(shifted, session.Plan.Steps.Single().Kernel is ShiftedConvKernel);
-                    var y = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) })[0];
-                    Assert.Equal([c.Batch, c.M, .. geometry.OutputSpatial()], y.Dims);
-                    GemmKernelTests.AssertClose(expected, y.AsSpan<float>(), $"case {index} {isa} t{threads}");
-                }
+            ConvKernelTests.AssertNodeMatchesReference(c, activations[index % activations.Length], index,
+                (session, _) => Assert.Equal(shifted, session.Plan.Steps.Single().Kernel is ShiftedConvKernel));
         }
     }
 }
