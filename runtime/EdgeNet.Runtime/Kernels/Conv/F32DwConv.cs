@@ -136,6 +136,18 @@ public abstract class F32DwConv
     public abstract void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation, Span<float> scratch);
 }
 
+/// <summary>A depthwise kernel that runs a whole range of planes per <see cref="F32DwConv.Planes"/> call; one plane is a range of one.</summary>
+internal abstract class F32DwConvBatched : F32DwConv
+{
+    internal sealed override bool Batches => true;
+
+    public sealed override void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation, Span<float> scratch) =>
+        Planes(x, w, hasBias: true, MemoryMarshal.CreateReadOnlySpan(ref bias, 1), y, 1, 0, 1, activation, scratch);
+
+    public abstract override void Planes(ReadOnlySpan<float> x, ReadOnlySpan<float> w, bool hasBias, ReadOnlySpan<float> bias, Span<float> y,
+        int channels, int from, int to, FusedActivation activation, Span<float> scratch);
+}
+
 /// <summary><see cref="F32DwConv"/> for one vector ISA (<typeparamref name="TS"/> over <typeparamref name="TV"/>).</summary>
 internal sealed class F32DwConv<TS, TV> : F32DwConv where TS : IF32Simd<TV> where TV : struct
 {

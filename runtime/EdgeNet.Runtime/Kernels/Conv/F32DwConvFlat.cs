@@ -22,7 +22,7 @@ namespace EdgeNet.Kernels.Conv;
 /// adding 0·w as a zero border does (non-finite neighbours never reach the sum: the mask clears the input lane, not
 /// the weight); the activation is applied to each register before its store.
 /// </summary>
-internal sealed unsafe class F32DwConvFlat<TS, TV> : F32DwConv where TS : IF32Simd<TV> where TV : struct
+internal sealed unsafe class F32DwConvFlat<TS, TV> : F32DwConvBatched where TS : IF32Simd<TV> where TV : struct
 {
     /// <summary>Largest output plane (floats) taken: beyond it the masked kernel's paired rows and shared masks win.</summary>
     internal const int MaxOutputs = 256;
@@ -112,11 +112,6 @@ internal sealed unsafe class F32DwConvFlat<TS, TV> : F32DwConv where TS : IF32Si
         MaskedFits(g) && g.SH == 1 && g.SW == 1 && g.OutH * g.OutW >= lanes && g.OutH * g.OutW <= MaxOutputs;
 
     public override int ScratchFloats => _scratchFloats;
-
-    internal override bool Batches => true;
-
-    public override void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation, Span<float> scratch) =>
-        Planes(x, w, hasBias: true, MemoryMarshal.CreateReadOnlySpan(ref bias, 1), y, 1, 0, 1, activation, scratch);
 
     public override void Planes(ReadOnlySpan<float> x, ReadOnlySpan<float> w, bool hasBias, ReadOnlySpan<float> bias, Span<float> y,
         int channels, int from, int to, FusedActivation activation, Span<float> scratch)

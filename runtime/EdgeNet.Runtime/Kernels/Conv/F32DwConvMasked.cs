@@ -23,7 +23,7 @@ namespace EdgeNet.Kernels.Conv;
 /// multiply-adds, a cleared lane adding 0·w as a zero border does; the activation is applied to each register
 /// before its store.
 /// </summary>
-internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32Simd<TV> where TV : struct
+internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConvBatched where TS : IF32Simd<TV> where TV : struct
 {
     private readonly int _inH, _width, _outH, _count, _guardTop, _scratchFloats;
     /// <summary>Strided convs: the strides, the strided output, and where in scratch the unstrided rows go before subsampling.</summary>
@@ -157,11 +157,6 @@ internal sealed unsafe class F32DwConvMasked<TS, TV> : F32DwConv where TS : IF32
     }
 
     public override int ScratchFloats => _scratchFloats;
-
-    public override void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation, Span<float> scratch) =>
-        Planes(x, w, hasBias: true, MemoryMarshal.CreateReadOnlySpan(ref bias, 1), y, 1, 0, 1, activation, scratch);
-
-    internal override bool Batches => true;
 
     public override void Planes(ReadOnlySpan<float> x, ReadOnlySpan<float> w, bool hasBias, ReadOnlySpan<float> bias, Span<float> y,
         int channels, int from, int to, FusedActivation activation, Span<float> scratch)

@@ -21,7 +21,7 @@ namespace EdgeNet.Kernels.Conv;
 /// output (the masked kernel's stride 2 computes the unstrided row and keeps half). Taps accumulate onto the bias in
 /// the reference's (kh, kw) order with fused multiply-adds; the activation is applied to each register before its store.
 /// </summary>
-internal sealed unsafe class F32DwConvPhase<TS, TV> : F32DwConv where TS : IF32Simd<TV> where TV : struct
+internal sealed unsafe class F32DwConvPhase<TS, TV> : F32DwConvBatched where TS : IF32Simd<TV> where TV : struct
 {
     private readonly int _inH, _inW, _outH, _outW, _count, _guard, _phaseStride, _scratchFloats;
     /// <summary>Offset of each tap from the flat output index, from the start of the phase-plane block in scratch.</summary>
@@ -69,11 +69,6 @@ internal sealed unsafe class F32DwConvPhase<TS, TV> : F32DwConv where TS : IF32S
         && g.PadTop == 1 && g.PadLeft == 1 && g.OutH > 0 && g.OutW > 0 && g.InH == 2 * g.OutH && g.InW == 2 * g.OutW;
 
     public override int ScratchFloats => _scratchFloats;
-
-    internal override bool Batches => true;
-
-    public override void Plane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float bias, Span<float> y, FusedActivation activation, Span<float> scratch) =>
-        Planes(x, w, hasBias: true, MemoryMarshal.CreateReadOnlySpan(ref bias, 1), y, 1, 0, 1, activation, scratch);
 
     public override void Planes(ReadOnlySpan<float> x, ReadOnlySpan<float> w, bool hasBias, ReadOnlySpan<float> bias, Span<float> y,
         int channels, int from, int to, FusedActivation activation, Span<float> scratch)
