@@ -53,7 +53,7 @@ internal sealed class WeightStoragePlan
     /// <summary>
     /// While <paramref name="snr"/> (of the model built from the current plan) is below <paramref name="floorDb"/>, the
     /// int8 weight (not among <paramref name="skip"/>: those become int8 layers anyway) whose rounding alone costs the
-    /// float model most goes to float16; at the end everything goes back to float32 if even that misses the floor.
+    /// float model most per element goes to float16; at the end everything goes back to float32 if even that misses the floor.
     /// </summary>
     /// <param name="snrOf">Model output SNR (dB, against fp32) of a model.</param>
     /// <param name="build">The model to score from a rounded float model (the QDQ rewrite of the chosen layers).</param>
@@ -70,7 +70,11 @@ internal sealed class WeightStoragePlan
             }
         while (snr < floorDb && Enumerable.Range(0, _candidates.Count).Any(Movable))
         {
-            int worst = Enumerable.Range(0, _candidates.Count).Where(Movable).MinBy(i => _alone[i]);
+            // most noise removed per byte added: a weight's rounding noise alone (power relative to the output,
+            // 10^(-SNR/10)) over its element count, so small costly weights go before big cheap ones and a model
+            // that lands just under the floor grows by little
+            int worst = Enumerable.Range(0, _candidates.Count).Where(Movable)
+                .MaxBy(i => Math.Pow(10, -_alone[i] / 10) / _candidates[i].Dims.Aggregate(1L, (a, d) => a * d));
             _choice[worst] = _candidates[worst].Half is not null ? 1 : 0;
             snr = snrOf(build(Apply(floatModel)));
         }

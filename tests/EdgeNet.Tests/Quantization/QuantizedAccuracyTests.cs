@@ -166,9 +166,10 @@ public class QuantizedAccuracyTests(ITestOutputHelper output)
         Assert.True(Peak(kwPath, fp32Embeddings["hey_jarvis"]) > 0.5f, "the fp32 chain must detect hey_jarvis on its own speech");
 
         // the files: fp32 .enet (version 2) against the default int8 .enet (compact float weights, version 3).
-        // embedding_model: 0.259 or 0.321 — the float16 fallback for its rounded float weights sits on a threshold
-        // (model SNR 4 dB under the float32-weight SNR), which the float kernels' last bits move across
-        foreach (var (name, path, result, bound) in new[] { ("melspectrogram", melPath, melQ, 0.4), ("embedding_model", embPath, emb, 0.35), ("hey_jarvis_v0.1", kwPath, kw, 0.3) })
+        // embedding_model lands near the float16 fallback's floor (4 dB under its float32-weight SNR): the fallback
+        // moves the weights that remove most noise per byte, so the file stays ≤ 0.3× on either side of the floor
+        // (0.259 with one small weight float16; 0.278 with six, when the floor is 1 dB stricter)
+        foreach (var (name, path, result, bound) in new[] { ("melspectrogram", melPath, melQ, 0.4), ("embedding_model", embPath, emb, 0.3), ("hey_jarvis_v0.1", kwPath, kw, 0.3) })
         {
             var fp32 = OnnxImporter.Load(path);
             EdgeNet.Passes.PassPipeline.Optimize(fp32);
