@@ -30,6 +30,11 @@ if (args.Length > 0 && args[0] == "--int8")
     Int8Ratio.Run(args[1..]);
     return;
 }
+if (args.Length > 0 && args[0] == "--int8-layers")
+{
+    Int8LayerProfile.Run(args[1..]);
+    return;
+}
 if (args.Length > 0 && args[0] == "--mac-peak")
 {
     MacPeak.Run();

@@ -1,0 +1,316 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using EdgeNet.Execution.Threading;
+using ExecutionContext = EdgeNet.Execution.ExecutionContext;
+
+namespace EdgeNet.Kernels.Quantized;
+
+/// <summary>
+/// Exact integer Winograd F(2×2, 3×3) for 3×3 stride-1 convs (group 1, symmetric weights) on the Avx2 variant, where
+/// the multiply is vpmaddwd on int16 pairs either way: 16 products per 2×2 output tile instead of 36.
+/// <list type="bullet">
+/// <item>Weights: U = (2G) g (2G)ᵀ with 2G = [[2,0,0],[1,1,1],[1,−1,1],[0,0,2]], integers |U| ≤ 9·128, packed once per
+/// Winograd position ξ (16) as the Avx2 tile's int16-pair panels (MR = 6 channels).</item>
+/// <item>Input: d = x − x_zp (0 in the padding), V = Bᵀ d B with Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]],
+/// |V| ≤ 4·255: int16, two input channels per 32-bit lane, per block of tiles.</item>
+/// <item>M[ξ] = U[ξ] · V[ξ] over the input channels (<see cref="QGemm6x16Avx2"/>, wrapping int32), then
+/// Aᵀ M A with Aᵀ = [[1,1,1,0],[0,1,−1,−1]] = 4·(Σ d·w): an arithmetic shift by 2 gives the direct conv's
+/// accumulator exactly (ring arithmetic, and |4·Σ d·w| &lt; 2³¹ for Cin ≤ <see cref="MaxInChannels"/>), + bias, then
+/// the shared epilogue.</item>
+/// </list>
+/// Work items are blocks of whole tile rows of one image (≈ 112 tiles); each thread transforms its block's input into
+/// its own scratch, then runs every channel tile over it.
+/// </summary>
+internal sealed unsafe class QWinogradConv : IParallelWork
+{
+    private const long MinParallelMacs = 1 << 21;
+    /// <summary>|4·Σ (x − zp)·w| ≤ 4·255·128·9·Cin stays below 2³¹.</summary>
+    public const int MaxInChannels = 1024;
+    /// <summary>Below this many input channels the transforms outweigh the saved products (measured on ResNet-18 shapes).</summary>
+    public const int MinInChannels = 32;
+
+    private readonly QConv2dShape _s;
+    private readonly QOutputKind _output;
+    private readonly bool _xSigned;
+    private readonly int _q, _tilesH, _tilesW, _blockRows, _blocks, _items, _tb, _tbPad, _ld, _chTiles, _outBytes, _rowLen;
+    private readonly short[] _u;
+    private readonly int _panelBytes;
+    private readonly int _vBytes, _mBytes, _yBytes, _rowBytes, _partBytes, _offBytes;
+
+    // per run
+    private byte* _x, _y, _parts;
+    private int* _bias;
+    private int _za, _next;
+    private QEpilogue _e;
+
+    /// <summary>True when this path applies: the Avx2 variant natively, 3×3, stride 1, dilation 1, group 1, symmetric weights, Cin in range.</summary>
+    public static bool Applies(QVariant variant, QConv2dShape s, bool weightsSigned, ReadOnlySpan<int> weightZeroPoints)
+    {
+        if (variant != QVariant.Avx2 || !QVariants.IsNative(variant) || !Avx2.IsSupported) return false;
+        if (s.Group != 1 || s.KH != 3 || s.KW != 3 || s.StrideH != 1 || s.StrideW != 1 || s.DilationH != 1 || s.DilationW != 1) return false;
+        if (s.InChannels < MinInChannels || s.InChannels > MaxInChannels) return false;
+        int zero = weightsSigned ? 0 : 128;
+        if (weightZeroPoints.Length == 0) return weightsSigned;
+        foreach (int z in weightZeroPoints) if (z != zero) return false;
+        return true;
+    }
+
+    public QWinogradConv(QConv2dShape s, ReadOnlySpan<byte> weights, bool weightsSigned, bool inputSigned, QOutputKind output, int threads)
+    {
+        _s = s;
+        _output = output;
+        _xSigned = inputSigned;
+        _outBytes = output is QOutputKind.Int32 or QOutputKind.Float32 ? 4 : 1;
+        int cin = s.InChannels, cout = s.OutChannels;
+        _q = (cin + 1) / 2;
+        _tilesH = (s.OutH + 1) / 2;
+        _tilesW = (s.OutW + 1) / 2;
+        // whole tile rows per block, about 112 tiles, the fewest padding lanes to a multiple of 16
+        int best = 1;
+        double bestWaste = double.MaxValue;
+        for (int r = 1; r <= _tilesH && r * _tilesW <= Math.Max(128, _tilesW); r++)
+        {
+            int tb = r * _tilesW, pad = (tb + 15) & ~15;
+            double waste = (double)pad / tb + (tb < 64 ? 0.5 * (64 - tb) / 64 : 0);
+            if (waste <= bestWaste + 1e-9) { best = r; bestWaste = waste; }
+        }
+        _blockRows = best;
+        _blocks = (_tilesH + _blockRows - 1) / _blockRows;
+        _items = s.Batch * _blocks;
+        _tb = _blockRows * _tilesW;
+        _tbPad = (_tb + 15) & ~15;
+        // lanes per (ξ, channel pair) row: the input transform's last vector of a tile row may run 7 lanes past the block
+        _ld = _tbPad + 8;
+        _chTiles = (cout + 5) / 6;
+        long macs = (long)s.Batch * s.OutPlane * cout * s.Depth;
+        Threads = macs < MinParallelMacs ? 1 : Math.Clamp(threads, 1, Math.Max(1, _items));
+
+        // U[ξ] packed per channel tile: group g (channels 2g, 2g+1), lane i (channel tile·6 + i): two int16
+        _panelBytes = _q * 6 * 4;
+        _u = GC.AllocateArray<short>(16 * _chTiles * _panelBytes / 2 + 32, pinned: true);
+        Span<int> g = stackalloc int[9];
+        Span<int> t = stackalloc int[12];
+        for (int m = 0; m < cout; m++)
+            for (int c = 0; c < cin; c++)
+            {
+                for (int k = 0; k < 9; k++) g[k] = QMath.WeightS8(weights[(m * cin + c) * 9 + k], weightsSigned);
+                // (2G) g: 4×3
+                for (int j = 0; j < 3; j++)
+                {
+                    int g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+                    t[j] = 2 * g0; t[3 + j] = g0 + g1 + g2; t[6 + j] = g0 - g1 + g2; t[9 + j] = 2 * g2;
+                }
+                for (int a = 0; a < 4; a++)
+                {
+                    int h0 = t[3 * a], h1 = t[3 * a + 1], h2 = t[3 * a + 2];
+                    Span<int> row = [2 * h0, h0 + h1 + h2, h0 - h1 + h2, 2 * h2];
+                    for (int b = 0; b < 4; b++)
+                    {
+                        int xi = 4 * a + b;
+                        nint index = (((nint)(xi * _chTiles + m / 6) * _q + c / 2) * 6 + m % 6) * 2 + (c & 1);
+                        _u[index] = (short)row[b];
+                    }
+                }
+            }
+
+        _rowLen = 2 * _tilesW + 2 + 32;
+        _offBytes = Align(cout * sizeof(int));
+        _vBytes = Align((16 * _q * _ld + 16) * 4);
+        _mBytes = 16 * 6 * 16 * 4;
+        _yBytes = Align(6 * 2 * _blockRows * (2 * _tilesW) * 4 + 64);
+        _rowBytes = Align(12 * _rowLen * 2);
+        _partBytes = _vBytes + _mBytes + _yBytes + _rowBytes;
+    }
+
+    private static int Align(int bytes) => (bytes + 63) & ~63;
+
+    public int Threads { get; }
+
+    public int ScratchBytes => _offBytes + Threads * _partBytes + 64;
+
+    /// <summary>x [N, Cin, H, W], y [N, Cout, OH, OW]; epilogue channels index the output channel.</summary>
+    public void Run(ExecutionContext? ctx, byte* x, int xZeroPoint, void* y, in QEpilogue e, byte* scratch)
+    {
+        scratch = (byte*)(((nint)scratch + 63) & ~(nint)63);
+        _bias = (int*)scratch;
+        for (int ch = 0; ch < _s.OutChannels; ch++) _bias[ch] = e.Bias is null ? 0 : e.Bias[ch];
+        _parts = scratch + _offBytes;
+        _x = x; _y = (byte*)y; _e = e;
+        _za = _xSigned ? xZeroPoint + 128 : xZeroPoint;
+        _next = 0;
+        if (ctx is null || Threads == 1) for (int part = 0; part < Threads; part++) Execute(part);
+        else ctx.Parallel(this, Threads, Threads);
+    }
+
+    public void Execute(int part)
+    {
+        byte* pb = _parts + (nint)part * _partBytes;
+        uint* v = (uint*)pb;
+        int* m = (int*)(pb + _vBytes);
+        int* ys = (int*)(pb + _vBytes + _mBytes);
+        short* rows = (short*)(pb + _vBytes + _mBytes + _yBytes);
+        int item;
+        fixed (short* u = _u)
+            while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < _items)
+            {
+                int n = item / _blocks, block = item % _blocks;
+                int tr0 = block * _blockRows, tileRows = Math.Min(_blockRows, _tilesH - tr0);
+                TransformInput(_x + (nint)n * _s.InChannels * _s.InPlane, tr0, tileRows, v, rows);
+                int tiles = tileRows * _tilesW;
+                for (int ct = 0; ct < _chTiles; ct++)
+                {
+                    for (int j = 0; j < tiles; j += 16)
+                    {
+                        int origin = 0;
+                        for (int xi = 0; xi < 16; xi++)
+                            QGemm6x16Avx2.Instance.RunTaps(1, _q, (byte*)u + (nint)(xi * _chTiles + ct) * _panelBytes,
+                                (byte*)(v + (nint)xi * _q * _ld + j), &origin, _ld * 4, m + xi * 96, 16);
+                        TransformOutput(m, ys, j, Math.Min(16, tiles - j));
+                    }
+                    WriteRows(ys, n, ct, tr0, tileRows);
+                }
+            }
+    }
+
+    /// <summary>
+    /// V for tile rows tr0.. of one image: lane (ξ, q, t) = (V_ξ of channel 2q, of channel 2q + 1) of block tile t,
+    /// at v + (ξ·Q + q)·LD + t (LD = TBpad + 8). Per channel pair and tile row: the four int16 input rows d (zeros outside), the
+    /// row combinations Bᵀ d, then the column combinations 8 tiles a vector on (even, odd) column pairs.
+    /// </summary>
+    private void TransformInput(byte* x, int tr0, int tileRows, uint* v, short* rows)
+    {
+        int cin = _s.InChannels, tw = _tilesW, rowLen = _rowLen;
+        short* d = rows;             // 8 rows: channel e's input row k at d + (e·4 + k)·rowLen
+        short* tt = rows + 8 * rowLen; // 4 rows reused per channel: t_a (a = 0..3) for one channel at a time
+        int vecs = (tw + 7) / 8;
+        var low = Vector256.Create(0xFFFF).AsInt16();
+        for (int q = 0; q < _q; q++)
+            for (int trl = 0; trl < tileRows; trl++)
+            {
+                int r0 = 2 * (tr0 + trl) - _s.PadTop;
+                for (int e = 0; e < 2; e++)
+                    for (int k = 0; k < 4; k++)
+                        LoadRow(x, 2 * q + e, r0 + k, d + (e * 4 + k) * rowLen, cin);
+                uint* dst = v + (nint)q * _ld + trl * tw;
+                for (int a = 0; a < 4; a++)
+                {
+                    // t_a of both channels, in place in tt (two rows)
+                    for (int e = 0; e < 2; e++)
+                    {
+                        short* r = d + e * 4 * rowLen, o = tt + e * rowLen;
+                        for (int i = 0; i < 2 * tw + 2; i += 16)
+                        {
+                            var d0 = Vector256.Load(r + i);
+                            var d1 = Vector256.Load(r + rowLen + i);
+                            var d2 = Vector256.Load(r + 2 * rowLen + i);
+                            var d3 = Vector256.Load(r + 3 * rowLen + i);
+                            var ta = a switch { 0 => d0 - d2, 1 => d1 + d2, 2 => d2 - d1, _ => d1 - d3 };
+                            ta.Store(o + i);
+                        }
+                    }
+                    for (int s = 0; s < vecs; s++)
+                    {
+                        // lanes (E[j], O[j]) = (t[2j], t[2j+1]) and the next pair, for 8 tiles, both channels
+                        var u0 = Vector256.Load((int*)(tt + 16 * s));
+                        var w0 = Vector256.Load((int*)(tt + 16 * s + 2));
+                        var u1 = Vector256.Load((int*)(tt + rowLen + 16 * s));
+                        var w1 = Vector256.Load((int*)(tt + rowLen + 16 * s + 2));
+                        var sw0 = (u0 << 16 | (u0 >>> 16)).AsInt16();
+                        var sw1 = (u1 << 16 | (u1 >>> 16)).AsInt16();
+                        // (V0, V3) = u − w; V1 = low(swap(u) + w); V2 = low(w − swap(u))
+                        var a03_0 = (u0.AsInt16() - w0.AsInt16()).AsInt32();
+                        var a03_1 = (u1.AsInt16() - w1.AsInt16()).AsInt32();
+                        var v1_0 = sw0 + w0.AsInt16();
+                        var v1_1 = sw1 + w1.AsInt16();
+                        var v2_0 = w0.AsInt16() - sw0;
+                        var v2_1 = w1.AsInt16() - sw1;
+                        var o0 = Avx2.Blend(a03_0.AsInt16(), (a03_1 << 16).AsInt16(), 0b10101010);
+                        var o3 = Avx2.Blend((a03_0 >>> 16).AsInt16(), a03_1.AsInt16(), 0b10101010);
+                        var o1 = Avx2.Blend(v1_0 & low, (v1_1.AsInt32() << 16).AsInt16(), 0b10101010);
+                        var o2 = Avx2.Blend(v2_0 & low, (v2_1.AsInt32() << 16).AsInt16(), 0b10101010);
+                        int xi0 = 4 * a;
+                        uint* p = dst + 8 * s;
+                        nint stride = (nint)_q * _ld;
+                        o0.AsUInt32().Store(p + xi0 * stride);
+                        o1.AsUInt32().Store(p + (xi0 + 1) * stride);
+                        o2.AsUInt32().Store(p + (xi0 + 2) * stride);
+                        o3.AsUInt32().Store(p + (xi0 + 3) * stride);
+                    }
+                }
+            }
+    }
+
+    /// <summary>d = x − x_zp along input row ih of channel c from padded column −PadLeft, 2·TW + 2 values (0 outside the image).</summary>
+    private void LoadRow(byte* x, int c, int ih, short* d, int cin)
+    {
+        int n = 2 * _tilesW + 2;
+        if (c >= cin || (uint)ih >= (uint)_s.InH)
+        {
+            new Span<short>(d, n + 16).Clear();
+            return;
+        }
+        int pl = _s.PadLeft, w = _s.InW;
+        byte* src = x + ((nint)c * _s.InH + ih) * w;
+        int i = 0;
+        for (; i < pl && i < n; i++) d[i] = 0;
+        int end = Math.Min(n, pl + w);
+        var mask = Vector128.Create((byte)(_xSigned ? 0x80 : 0));
+        var zp = Vector256.Create((short)_za);
+        for (; i + 16 <= end; i += 16)
+            (Avx2.ConvertToVector256Int16(Vector128.Load(src + i - pl) ^ mask) - zp).Store(d + i);
+        int sm = _xSigned ? 0x80 : 0;
+        for (; i < end; i++) d[i] = (short)((src[i - pl] ^ sm) - _za);
+        for (; i < n + 16; i++) d[i] = 0;
+    }
+
+    /// <summary>Aᵀ M A for 6 channels × <paramref name="count"/> tiles from block tile j0, ÷4 exactly, into the row stage.</summary>
+    private void TransformOutput(int* m, int* ys, int j0, int count)
+    {
+        int tw = _tilesW, ow2 = 2 * tw, rowsPer = 2 * _blockRows;
+        int* tmp = stackalloc int[4 * 16];
+        for (int r = 0; r < 6; r++)
+        {
+            for (int h = 0; h < 2; h++)
+            {
+                int* b = m + r * 16 + 8 * h;
+                Vector256<int> L(int xi) => Vector256.Load(b + xi * 96);
+                var s0 = L(0) + L(4) + L(8); var s1 = L(1) + L(5) + L(9); var s2 = L(2) + L(6) + L(10); var s3 = L(3) + L(7) + L(11);
+                var t0 = L(4) - L(8) - L(12); var t1 = L(5) - L(9) - L(13); var t2 = L(6) - L(10) - L(14); var t3 = L(7) - L(11) - L(15);
+                Avx2.ShiftRightArithmetic(s0 + s1 + s2, 2).Store(tmp + 8 * h);
+                Avx2.ShiftRightArithmetic(s1 - s2 - s3, 2).Store(tmp + 16 + 8 * h);
+                Avx2.ShiftRightArithmetic(t0 + t1 + t2, 2).Store(tmp + 32 + 8 * h);
+                Avx2.ShiftRightArithmetic(t1 - t2 - t3, 2).Store(tmp + 48 + 8 * h);
+            }
+            int* yr = ys + r * rowsPer * ow2;
+            for (int l = 0; l < count; l++)
+            {
+                int t = j0 + l, trl = t / tw, tc = t - trl * tw;
+                int* o = yr + 2 * trl * ow2 + 2 * tc;
+                o[0] = tmp[l]; o[1] = tmp[16 + l];
+                o[ow2] = tmp[32 + l]; o[ow2 + 1] = tmp[48 + l];
+            }
+        }
+    }
+
+    /// <summary>The block's output rows of channel tile ct: + bias, then the epilogue into Y.</summary>
+    private void WriteRows(int* ys, int n, int ct, int tr0, int tileRows)
+    {
+        int ow = _s.OutW, oh1 = _s.OutH, ow2 = 2 * _tilesW, rowsPer = 2 * _blockRows;
+        int ch0 = ct * 6, chs = Math.Min(6, _s.OutChannels - ch0);
+        int oh0 = 2 * tr0, ohEnd = Math.Min(oh1, oh0 + 2 * tileRows);
+        for (int r = 0; r < chs; r++)
+        {
+            int ch = ch0 + r;
+            var vb = Vector256.Create(_bias[ch]);
+            for (int oh = oh0; oh < ohEnd; oh++)
+            {
+                int* src = ys + (r * rowsPer + (oh - oh0)) * ow2;
+                int t = 0;
+                for (; t + 8 <= ow; t += 8) (Vector256.Load(src + t) + vb).Store(src + t);
+                for (; t < ow; t++) src[t] = unchecked(src[t] + _bias[ch]);
+                QEpilogueWriter.Write(_output, src, ow, _y, ((nint)n * _s.OutChannels + ch) * _s.OutPlane + (nint)oh * ow, ch, channelsAlongRow: false, _e);
+            }
+        }
+    }
+}
