@@ -61,3 +61,44 @@ public static class Int8LayerProfile
         }
     }
 }
+
+/// <summary>
+/// <c>--int8-conv CIN H W COUT [KH] [STRIDE] [ROUNDS]</c>: one quantized conv (pad (K−1)/2, u8 in/out, per-channel
+/// multipliers) on the session ISA's int8 variant, best of N single-threaded runs, with its GMAC/s.
+/// </summary>
+public static unsafe class Int8ConvBench
+{
+    public static void Run(string[] args)
+    {
+        int P(int i, int d) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : d;
+        int cin = P(0, 64), h = P(1, 56), w = P(2, 56), cout = P(3, 64), k = P(4, 3), stride = P(5, 1), rounds = P(6, 200);
+        int pad = (k - 1) / 2;
+        var s = new EdgeNet.Kernels.Quantized.QConv2dShape(1, cin, h, w, cout, k, k, 1, stride, stride, pad, pad, pad, pad);
+        var variant = EdgeNet.Kernels.Quantized.QVariants.For(EdgeNet.Kernels.IsaSupport.Resolve());
+        var rng = new Random(1);
+        var x = new byte[cin * h * w];
+        var wt = new byte[cout * s.Depth];
+        rng.NextBytes(x);
+        for (int i = 0; i < wt.Length; i++) wt[i] = (byte)(sbyte)rng.Next(-127, 128);
+        var conv = new EdgeNet.Kernels.Quantized.QConv2d(variant, s, wt, true, [], false, EdgeNet.Kernels.Quantized.QOutputKind.UInt8, 1);
+        var y = new byte[cout * s.OutPlane];
+        var scratch = new byte[conv.ScratchBytes + 64];
+        var mult = Enumerable.Repeat(0.0003f, cout).ToArray();
+        double best = double.MaxValue;
+        fixed (byte* xp = x)
+        fixed (byte* yp = y)
+        fixed (byte* sp = scratch)
+        fixed (float* mp = mult)
+        {
+            var e = EdgeNet.Kernels.Quantized.QEpilogue.Requantize(mp, 1, 0, 0, 255);
+            for (int r = 0; r < rounds; r++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                conv.Run(null, xp, 3, yp, e, sp);
+                best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        }
+        double macs = (double)s.OutPlane * cout * s.Depth;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{variant} {s.InChannels}x{h}x{w} -> {cout} k{k} s{stride}: {best:F3} ms, {macs / best / 1e6:F1} GMAC/s (direct MACs)"));
+    }
+}

@@ -35,6 +35,11 @@ if (args.Length > 0 && args[0] == "--int8-layers")
     Int8LayerProfile.Run(args[1..]);
     return;
 }
+if (args.Length > 0 && args[0] == "--int8-conv")
+{
+    Int8ConvBench.Run(args[1..]);
+    return;
+}
 if (args.Length > 0 && args[0] == "--mac-peak")
 {
     MacPeak.Run();

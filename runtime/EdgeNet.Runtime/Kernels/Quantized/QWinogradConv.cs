@@ -25,6 +25,7 @@ namespace EdgeNet.Kernels.Quantized;
 internal sealed unsafe class QWinogradConv : IParallelWork
 {
     private const long MinParallelMacs = 1 << 21;
+    public static int Dbg = int.Parse(Environment.GetEnvironmentVariable("QWDBG") ?? "0");
     /// <summary>|4·Σ (x − zp)·w| ≤ 4·255·128·9·Cin stays below 2³¹.</summary>
     public const int MaxInChannels = 1024;
     /// <summary>Below this many input channels the transforms outweigh the saved products (measured on ResNet-18 shapes).</summary>
@@ -35,11 +36,13 @@ internal sealed unsafe class QWinogradConv : IParallelWork
     private readonly bool _xSigned;
     private readonly int _q, _tilesH, _tilesW, _blockRows, _blocks, _items, _tb, _tbPad, _ld, _chTiles, _outBytes, _rowLen;
     private readonly short[] _u;
+    /// <summary>int16 lanes below InW (rows narrower than 16).</summary>
+    private readonly Vector256<short> _narrowMask;
     private readonly int _panelBytes;
     private readonly int _vBytes, _mBytes, _yBytes, _rowBytes, _partBytes, _offBytes;
 
     // per run
-    private byte* _x, _y, _parts;
+    private byte* _x, _xEnd, _y, _parts;
     private int* _bias;
     private int _za, _next;
     private QEpilogue _e;
@@ -114,12 +117,13 @@ internal sealed unsafe class QWinogradConv : IParallelWork
                 }
             }
 
-        _rowLen = 2 * _tilesW + 2 + 32;
+        _narrowMask = Vector256.LessThan(Vector256.Create((short)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector256.Create((short)s.InW));
+        _rowLen = (2 * _tilesW + 2 + 16 + 15) & ~15;
         _offBytes = Align(cout * sizeof(int));
         _vBytes = Align((16 * _q * _ld + 16) * 4);
         _mBytes = 16 * 6 * 16 * 4;
-        _yBytes = Align(6 * 2 * _blockRows * (2 * _tilesW) * 4 + 64);
-        _rowBytes = Align(12 * _rowLen * 2);
+        _yBytes = Align(2 * 6 * _tbPad * 2 * 4 + 64);
+        _rowBytes = Align(2 * (2 * _blockRows + 2) * _rowLen * 2);
         _partBytes = _vBytes + _mBytes + _yBytes + _rowBytes;
     }
 
@@ -137,6 +141,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         for (int ch = 0; ch < _s.OutChannels; ch++) _bias[ch] = e.Bias is null ? 0 : e.Bias[ch];
         _parts = scratch + _offBytes;
         _x = x; _y = (byte*)y; _e = e;
+        _xEnd = x + (nint)_s.Batch * _s.InChannels * _s.InPlane;
         _za = _xSigned ? xZeroPoint + 128 : xZeroPoint;
         _next = 0;
         if (ctx is null || Threads == 1) for (int part = 0; part < Threads; part++) Execute(part);
@@ -156,147 +161,164 @@ internal sealed unsafe class QWinogradConv : IParallelWork
             {
                 int n = item / _blocks, block = item % _blocks;
                 int tr0 = block * _blockRows, tileRows = Math.Min(_blockRows, _tilesH - tr0);
-                TransformInput(_x + (nint)n * _s.InChannels * _s.InPlane, tr0, tileRows, v, rows);
+                if ((Dbg & 1) == 0) TransformInput(_x + (nint)n * _s.InChannels * _s.InPlane, tr0, tileRows, v, rows);
                 int tiles = tileRows * _tilesW;
                 for (int ct = 0; ct < _chTiles; ct++)
                 {
                     for (int j = 0; j < tiles; j += 16)
                     {
                         int origin = 0;
-                        for (int xi = 0; xi < 16; xi++)
+                        if ((Dbg & 2) == 0) for (int xi = 0; xi < 16; xi++)
                             QGemm6x16Avx2.Instance.RunTaps(1, _q, (byte*)u + (nint)(xi * _chTiles + ct) * _panelBytes,
                                 (byte*)(v + (nint)xi * _q * _ld + j), &origin, _ld * 4, m + xi * 96, 16);
-                        TransformOutput(m, ys, j, Math.Min(16, tiles - j));
+                        if ((Dbg & 4) == 0) TransformOutput(m, ys, j);
                     }
-                    WriteRows(ys, n, ct, tr0, tileRows);
+                    if ((Dbg & 8) == 0) WriteRows(ys, n, ct, tr0, tileRows);
                 }
             }
     }
 
     /// <summary>
     /// V for tile rows tr0.. of one image: lane (ξ, q, t) = (V_ξ of channel 2q, of channel 2q + 1) of block tile t,
-    /// at v + (ξ·Q + q)·LD + t (LD = TBpad + 8). Per channel pair and tile row: the four int16 input rows d (zeros outside), the
-    /// row combinations Bᵀ d, then the column combinations 8 tiles a vector on (even, odd) column pairs.
+    /// at v + (ξ·Q + q)·LD + t (LD = TBpad + 8). Per channel pair: the block's 2R + 2 int16 input rows d of both
+    /// channels (zeros outside the image), then per tile row and row combination a of Bᵀ d the column combinations,
+    /// 8 tiles a vector, on (even, odd) column pairs: lanes (t[2j], t[2j+1]) and the next pair give (V0, V3) = u − w,
+    /// V1 = low(swap(u) + w), V2 = low(w − swap(u)); the two channels' halves are blended into lanes.
     /// </summary>
     private void TransformInput(byte* x, int tr0, int tileRows, uint* v, short* rows)
     {
-        int cin = _s.InChannels, tw = _tilesW, rowLen = _rowLen;
-        short* d = rows;             // 8 rows: channel e's input row k at d + (e·4 + k)·rowLen
-        short* tt = rows + 8 * rowLen; // 4 rows reused per channel: t_a (a = 0..3) for one channel at a time
+        int cin = _s.InChannels, tw = _tilesW, rowLen = _rowLen, planeRows = 2 * tileRows + 2;
+        short* d0p = rows, d1p = rows + planeRows * rowLen;
         int vecs = (tw + 7) / 8;
         var low = Vector256.Create(0xFFFF).AsInt16();
+        nint stride = (nint)_q * _ld;
+        int rBase = 2 * tr0 - _s.PadTop;
         for (int q = 0; q < _q; q++)
+        {
+            for (int k = 0; k < planeRows; k++)
+            {
+                LoadRow(x, 2 * q, rBase + k, d0p + k * rowLen, cin);
+                LoadRow(x, 2 * q + 1, rBase + k, d1p + k * rowLen, cin);
+            }
             for (int trl = 0; trl < tileRows; trl++)
             {
-                int r0 = 2 * (tr0 + trl) - _s.PadTop;
-                for (int e = 0; e < 2; e++)
-                    for (int k = 0; k < 4; k++)
-                        LoadRow(x, 2 * q + e, r0 + k, d + (e * 4 + k) * rowLen, cin);
                 uint* dst = v + (nint)q * _ld + trl * tw;
+                short* r0 = d0p + 2 * trl * rowLen, r1 = d1p + 2 * trl * rowLen;
                 for (int a = 0; a < 4; a++)
                 {
-                    // t_a of both channels, in place in tt (two rows)
-                    for (int e = 0; e < 2; e++)
+                    // Bᵀ row a: t = d[i] ± d[j] with (i, j, sign): (0, 2, −), (1, 2, +), (2, 1, −), (1, 3, −)
+                    int i0 = a switch { 0 => 0, 2 => 2, _ => 1 }, j0 = a switch { 0 => 2, 1 => 2, 2 => 1, _ => 3 };
+                    bool add = a == 1;
+                    short* p0 = r0 + i0 * rowLen, m0 = r0 + j0 * rowLen, p1 = r1 + i0 * rowLen, m1 = r1 + j0 * rowLen;
+                    uint* o = dst;
+                    for (int sIdx = 0, c = 0; sIdx < vecs; sIdx++, c += 16, o += 8)
                     {
-                        short* r = d + e * 4 * rowLen, o = tt + e * rowLen;
-                        for (int i = 0; i < 2 * tw + 2; i += 16)
+                        Vector256<short> u0, w0, u1, w1;
+                        if (add)
                         {
-                            var d0 = Vector256.Load(r + i);
-                            var d1 = Vector256.Load(r + rowLen + i);
-                            var d2 = Vector256.Load(r + 2 * rowLen + i);
-                            var d3 = Vector256.Load(r + 3 * rowLen + i);
-                            var ta = a switch { 0 => d0 - d2, 1 => d1 + d2, 2 => d2 - d1, _ => d1 - d3 };
-                            ta.Store(o + i);
+                            u0 = Vector256.Load(p0 + c) + Vector256.Load(m0 + c); w0 = Vector256.Load(p0 + c + 2) + Vector256.Load(m0 + c + 2);
+                            u1 = Vector256.Load(p1 + c) + Vector256.Load(m1 + c); w1 = Vector256.Load(p1 + c + 2) + Vector256.Load(m1 + c + 2);
                         }
-                    }
-                    for (int s = 0; s < vecs; s++)
-                    {
-                        // lanes (E[j], O[j]) = (t[2j], t[2j+1]) and the next pair, for 8 tiles, both channels
-                        var u0 = Vector256.Load((int*)(tt + 16 * s));
-                        var w0 = Vector256.Load((int*)(tt + 16 * s + 2));
-                        var u1 = Vector256.Load((int*)(tt + rowLen + 16 * s));
-                        var w1 = Vector256.Load((int*)(tt + rowLen + 16 * s + 2));
-                        var sw0 = (u0 << 16 | (u0 >>> 16)).AsInt16();
-                        var sw1 = (u1 << 16 | (u1 >>> 16)).AsInt16();
-                        // (V0, V3) = u − w; V1 = low(swap(u) + w); V2 = low(w − swap(u))
-                        var a03_0 = (u0.AsInt16() - w0.AsInt16()).AsInt32();
-                        var a03_1 = (u1.AsInt16() - w1.AsInt16()).AsInt32();
-                        var v1_0 = sw0 + w0.AsInt16();
-                        var v1_1 = sw1 + w1.AsInt16();
-                        var v2_0 = w0.AsInt16() - sw0;
-                        var v2_1 = w1.AsInt16() - sw1;
+                        else
+                        {
+                            u0 = Vector256.Load(p0 + c) - Vector256.Load(m0 + c); w0 = Vector256.Load(p0 + c + 2) - Vector256.Load(m0 + c + 2);
+                            u1 = Vector256.Load(p1 + c) - Vector256.Load(m1 + c); w1 = Vector256.Load(p1 + c + 2) - Vector256.Load(m1 + c + 2);
+                        }
+                        var sw0 = (u0.AsInt32() << 16 | (u0.AsInt32() >>> 16)).AsInt16();
+                        var sw1 = (u1.AsInt32() << 16 | (u1.AsInt32() >>> 16)).AsInt16();
+                        var a03_0 = (u0 - w0).AsInt32();
+                        var a03_1 = (u1 - w1).AsInt32();
+                        var v1_0 = sw0 + w0;
+                        var v1_1 = sw1 + w1;
+                        var v2_0 = w0 - sw0;
+                        var v2_1 = w1 - sw1;
                         var o0 = Avx2.Blend(a03_0.AsInt16(), (a03_1 << 16).AsInt16(), 0b10101010);
                         var o3 = Avx2.Blend((a03_0 >>> 16).AsInt16(), a03_1.AsInt16(), 0b10101010);
                         var o1 = Avx2.Blend(v1_0 & low, (v1_1.AsInt32() << 16).AsInt16(), 0b10101010);
                         var o2 = Avx2.Blend(v2_0 & low, (v2_1.AsInt32() << 16).AsInt16(), 0b10101010);
-                        int xi0 = 4 * a;
-                        uint* p = dst + 8 * s;
-                        nint stride = (nint)_q * _ld;
-                        o0.AsUInt32().Store(p + xi0 * stride);
-                        o1.AsUInt32().Store(p + (xi0 + 1) * stride);
-                        o2.AsUInt32().Store(p + (xi0 + 2) * stride);
-                        o3.AsUInt32().Store(p + (xi0 + 3) * stride);
+                        uint* pa = o + 4 * a * stride;
+                        o0.AsUInt32().Store(pa);
+                        o1.AsUInt32().Store(pa + stride);
+                        o2.AsUInt32().Store(pa + 2 * stride);
+                        o3.AsUInt32().Store(pa + 3 * stride);
                     }
                 }
             }
+        }
     }
 
-    /// <summary>d = x − x_zp along input row ih of channel c from padded column −PadLeft, 2·TW + 2 values (0 outside the image).</summary>
+    /// <summary>
+    /// d = x − x_zp along input row ih of channel c from padded column −PadLeft: 2·TW + 2 values (0 outside the
+    /// image), zeros up to rowLen. 16 input bytes a step (the last step overlapping, or one load with the lanes past
+    /// the row masked when the row is narrower than 16 and 16 bytes can be read).
+    /// </summary>
     private void LoadRow(byte* x, int c, int ih, short* d, int cin)
     {
-        int n = 2 * _tilesW + 2;
+        int rowLen = _rowLen;
+        var zero = Vector256<short>.Zero;
         if (c >= cin || (uint)ih >= (uint)_s.InH)
         {
-            new Span<short>(d, n + 16).Clear();
+            for (int i = 0; i + 16 <= rowLen; i += 16) zero.Store(d + i);
             return;
         }
         int pl = _s.PadLeft, w = _s.InW;
         byte* src = x + ((nint)c * _s.InH + ih) * w;
-        int i = 0;
-        for (; i < pl && i < n; i++) d[i] = 0;
-        int end = Math.Min(n, pl + w);
         var mask = Vector128.Create((byte)(_xSigned ? 0x80 : 0));
         var zp = Vector256.Create((short)_za);
-        for (; i + 16 <= end; i += 16)
-            (Avx2.ConvertToVector256Int16(Vector128.Load(src + i - pl) ^ mask) - zp).Store(d + i);
-        int sm = _xSigned ? 0x80 : 0;
-        for (; i < end; i++) d[i] = (short)((src[i - pl] ^ sm) - _za);
-        for (; i < n + 16; i++) d[i] = 0;
+        // zeros first (left pad and everything past the row), then the row over them
+        for (int i = 0; i + 16 <= rowLen; i += 16) zero.Store(d + i);
+        short* o = d + pl;
+        if (w >= 16)
+        {
+            int i = 0;
+            for (; i + 16 <= w; i += 16) (Avx2.ConvertToVector256Int16(Vector128.Load(src + i) ^ mask) - zp).Store(o + i);
+            if (i < w) (Avx2.ConvertToVector256Int16(Vector128.Load(src + w - 16) ^ mask) - zp).Store(o + w - 16);
+        }
+        else if (src + 16 <= _xEnd)
+        {
+            var v = Avx2.ConvertToVector256Int16(Vector128.Load(src) ^ mask) - zp;
+            (v & _narrowMask).Store(o);
+        }
+        else
+        {
+            int sm = _xSigned ? 0x80 : 0;
+            for (int i = 0; i < w; i++) o[i] = (short)((src[i] ^ sm) - _za);
+        }
     }
 
-    /// <summary>Aᵀ M A for 6 channels × <paramref name="count"/> tiles from block tile j0, ÷4 exactly, into the row stage.</summary>
-    private void TransformOutput(int* m, int* ys, int j0, int count)
+    /// <summary>
+    /// Aᵀ M A for 6 channels × 16 tiles from block tile j0, ÷4 exactly, into the pair stages: top[r][t] = (y00, y01),
+    /// bottom[r][t] = (y10, y11), so output row 2·trl of channel r is the 2·TW ints at top + (r·TBpad + trl·TW)·2.
+    /// </summary>
+    private void TransformOutput(int* m, int* ys, int j0)
     {
-        int tw = _tilesW, ow2 = 2 * tw, rowsPer = 2 * _blockRows;
-        int* tmp = stackalloc int[4 * 16];
+        int tbPad = _tbPad;
+        int* bottom = ys + 6 * 2 * tbPad;
         for (int r = 0; r < 6; r++)
-        {
             for (int h = 0; h < 2; h++)
             {
                 int* b = m + r * 16 + 8 * h;
                 Vector256<int> L(int xi) => Vector256.Load(b + xi * 96);
                 var s0 = L(0) + L(4) + L(8); var s1 = L(1) + L(5) + L(9); var s2 = L(2) + L(6) + L(10); var s3 = L(3) + L(7) + L(11);
                 var t0 = L(4) - L(8) - L(12); var t1 = L(5) - L(9) - L(13); var t2 = L(6) - L(10) - L(14); var t3 = L(7) - L(11) - L(15);
-                Avx2.ShiftRightArithmetic(s0 + s1 + s2, 2).Store(tmp + 8 * h);
-                Avx2.ShiftRightArithmetic(s1 - s2 - s3, 2).Store(tmp + 16 + 8 * h);
-                Avx2.ShiftRightArithmetic(t0 + t1 + t2, 2).Store(tmp + 32 + 8 * h);
-                Avx2.ShiftRightArithmetic(t1 - t2 - t3, 2).Store(tmp + 48 + 8 * h);
+                var y00 = Avx2.ShiftRightArithmetic(s0 + s1 + s2, 2);
+                var y01 = Avx2.ShiftRightArithmetic(s1 - s2 - s3, 2);
+                var y10 = Avx2.ShiftRightArithmetic(t0 + t1 + t2, 2);
+                var y11 = Avx2.ShiftRightArithmetic(t1 - t2 - t3, 2);
+                nint at = ((nint)r * tbPad + j0 + 8 * h) * 2;
+                var lo = Avx2.UnpackLow(y00, y01); var hi = Avx2.UnpackHigh(y00, y01);
+                Avx2.Permute2x128(lo, hi, 0x20).Store(ys + at);
+                Avx2.Permute2x128(lo, hi, 0x31).Store(ys + at + 8);
+                lo = Avx2.UnpackLow(y10, y11); hi = Avx2.UnpackHigh(y10, y11);
+                Avx2.Permute2x128(lo, hi, 0x20).Store(bottom + at);
+                Avx2.Permute2x128(lo, hi, 0x31).Store(bottom + at + 8);
             }
-            int* yr = ys + r * rowsPer * ow2;
-            for (int l = 0; l < count; l++)
-            {
-                int t = j0 + l, trl = t / tw, tc = t - trl * tw;
-                int* o = yr + 2 * trl * ow2 + 2 * tc;
-                o[0] = tmp[l]; o[1] = tmp[16 + l];
-                o[ow2] = tmp[32 + l]; o[ow2 + 1] = tmp[48 + l];
-            }
-        }
     }
 
-    /// <summary>The block's output rows of channel tile ct: + bias, then the epilogue into Y.</summary>
+    /// <summary>The block's output rows of channel tile ct (from the pair stages): + bias, then the epilogue into Y.</summary>
     private void WriteRows(int* ys, int n, int ct, int tr0, int tileRows)
     {
-        int ow = _s.OutW, oh1 = _s.OutH, ow2 = 2 * _tilesW, rowsPer = 2 * _blockRows;
+        int ow = _s.OutW, oh1 = _s.OutH, tw = _tilesW, tbPad = _tbPad;
         int ch0 = ct * 6, chs = Math.Min(6, _s.OutChannels - ch0);
         int oh0 = 2 * tr0, ohEnd = Math.Min(oh1, oh0 + 2 * tileRows);
         for (int r = 0; r < chs; r++)
@@ -305,7 +327,8 @@ internal sealed unsafe class QWinogradConv : IParallelWork
             var vb = Vector256.Create(_bias[ch]);
             for (int oh = oh0; oh < ohEnd; oh++)
             {
-                int* src = ys + (r * rowsPer + (oh - oh0)) * ow2;
+                int rel = oh - oh0;
+                int* src = ys + (rel & 1) * 6 * 2 * tbPad + ((nint)r * tbPad + (rel >> 1) * tw) * 2;
                 int t = 0;
                 for (; t + 8 <= ow; t += 8) (Vector256.Load(src + t) + vb).Store(src + t);
                 for (; t < ow; t++) src[t] = unchecked(src[t] + _bias[ch]);
