@@ -89,7 +89,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         long macs = (long)s.Batch * s.OutPlane * cout * s.Depth;
         Threads = macs < MinParallelMacs ? 1 : Math.Clamp(threads, 1, Math.Max(1, _items));
 
-        // U[ξ] packed per channel tile: group g (channels 2g, 2g+1), lane i (channel tile·6 + i): two int16
+        // U packed channel tile major (a tile's 16 ξ panels are one sequential run when the weights stream from memory): group g (channels 2g, 2g+1), lane i (channel tile·6 + i): two int16
         _panelBytes = _q * 6 * 4;
         _u = GC.AllocateArray<short>(16 * _chTiles * _panelBytes / 2 + 32, pinned: true);
         Span<int> g = stackalloc int[9];
@@ -111,7 +111,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
                     for (int b = 0; b < 4; b++)
                     {
                         int xi = 4 * a + b;
-                        nint index = (((nint)(xi * _chTiles + m / 6) * _q + c / 2) * 6 + m % 6) * 2 + (c & 1);
+                        nint index = (((nint)(m / 6 * 16 + xi) * _q + c / 2) * 6 + m % 6) * 2 + (c & 1);
                         _u[index] = (short)row[b];
                     }
                 }
@@ -169,7 +169,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
                     {
                         int origin = 0;
                         if ((Dbg & 2) == 0) for (int xi = 0; xi < 16; xi++)
-                            QGemm6x16Avx2.Instance.RunTaps(1, _q, (byte*)u + (nint)(xi * _chTiles + ct) * _panelBytes,
+                            QGemm6x16Avx2.Instance.RunTaps(1, _q, (byte*)u + (nint)(ct * 16 + xi) * _panelBytes,
                                 (byte*)(v + (nint)xi * _q * _ld + j), &origin, _ld * 4, m + xi * 96, 16);
                         if ((Dbg & 4) == 0) TransformOutput(m, ys, j);
                     }
