@@ -102,3 +102,41 @@ public static unsafe class Int8ConvBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{variant} {s.InChannels}x{h}x{w} -> {cout} k{k} s{stride}: {best:F3} ms, {macs / best / 1e6:F1} GMAC/s (direct MACs)"));
     }
 }
+
+/// <summary>
+/// <c>--int8-e2e QDQ.onnx FP32.onnx [RUNS]</c>: whole-model Session.Run of the int8 (QDQ) and fp32 models in one
+/// process, alternating run by run (same random inputs in [−1, 1]), min and median of each and the fp32/int8 ratios.
+/// </summary>
+public static class Int8EndToEnd
+{
+    public static void Run(string[] args)
+    {
+        int runs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100;
+        var sessions = args.Take(2).Select(p =>
+        {
+            var model = OnnxImporter.Load(p);
+            PassPipeline.Optimize(model);
+            var s = new Session(model, new SessionOptions { Threads = 1 });
+            var rng = new Random(1234);
+            for (int i = 0; i < s.InputValues.Count; i++)
+            {
+                var span = s.Input<float>(i);
+                for (int k = 0; k < span.Length; k++) span[k] = (float)(rng.NextDouble() * 2 - 1);
+            }
+            for (int w = 0; w < 5; w++) s.Run();
+            return s;
+        }).ToArray();
+        var t = new double[2][];
+        t[0] = new double[runs]; t[1] = new double[runs];
+        for (int r = 0; r < runs; r++)
+            for (int m = 0; m < 2; m++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                sessions[m].Run();
+                t[m][r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+        double Med(double[] a) { var c = a.OrderBy(v => v).ToArray(); return c[c.Length / 2]; }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(args[0])))} int8 min {t[0].Min():F3} med {Med(t[0]):F3} ms | fp32 min {t[1].Min():F3} med {Med(t[1]):F3} ms | fp32/int8 min {t[1].Min() / t[0].Min():F2} med {Med(t[1]) / Med(t[0]):F2}"));
+    }
+}

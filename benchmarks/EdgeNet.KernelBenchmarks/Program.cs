@@ -40,6 +40,11 @@ if (args.Length > 0 && args[0] == "--int8-conv")
     Int8ConvBench.Run(args[1..]);
     return;
 }
+if (args.Length > 0 && args[0] == "--int8-e2e")
+{
+    Int8EndToEnd.Run(args[1..]);
+    return;
+}
 if (args.Length > 0 && args[0] == "--mac-peak")
 {
     MacPeak.Run();
