@@ -19,8 +19,9 @@ namespace EdgeNet.Kernels.Quantized;
 /// accumulator exactly (ring arithmetic, and |4·Σ d·w| &lt; 2³¹ for Cin ≤ <see cref="MaxInChannels"/>), + bias, then
 /// the shared epilogue.</item>
 /// </list>
-/// Work items are blocks of whole tile rows of one image (≈ 112 tiles); each thread transforms its block's input into
-/// its own scratch, then runs every channel tile over it.
+/// Work items are blocks of whole tile rows of one image (≈ 112 tiles), split by channel tiles when there are fewer
+/// than two blocks per thread; each thread transforms its block's input into its own scratch, then runs its channel
+/// tiles over it.
 /// </summary>
 internal sealed unsafe class QWinogradConv : IParallelWork
 {
@@ -34,7 +35,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
     private readonly QConv2dShape _s;
     private readonly QOutputKind _output;
     private readonly bool _xSigned;
-    private readonly int _q, _tilesH, _tilesW, _blockRows, _blocks, _items, _tb, _tbPad, _ld, _chTiles, _outBytes, _rowLen;
+    private readonly int _q, _tilesH, _tilesW, _blockRows, _blocks, _chSplit, _chSplits, _items, _tb, _tbPad, _ld, _chTiles, _outBytes, _rowLen;
     private readonly short[] _u;
     /// <summary>int16 lanes below InW (rows narrower than 16).</summary>
     private readonly Vector256<short> _narrowMask;
@@ -80,14 +81,22 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         }
         _blockRows = best;
         _blocks = (_tilesH + _blockRows - 1) / _blockRows;
-        _items = s.Batch * _blocks;
+        _chSplits = 1;
         _tb = _blockRows * _tilesW;
         _tbPad = (_tb + 15) & ~15;
         // lanes per (ξ, channel pair) row: the input transform's last vector of a tile row may run 7 lanes past the block
         _ld = _tbPad + 8;
         _chTiles = (cout + 5) / 6;
         long macs = (long)s.Batch * s.OutPlane * cout * s.Depth;
-        Threads = macs < MinParallelMacs ? 1 : Math.Clamp(threads, 1, Math.Max(1, _items));
+        Threads = macs < MinParallelMacs ? 1 : Math.Max(1, threads);
+        // fewer blocks than 2 per thread (14² and 7² planes are one block): split the channel tiles too, each part
+        // transforming its block's input itself
+        int blocks = s.Batch * _blocks;
+        if (Threads > 1 && blocks < 2 * Threads) _chSplits = Math.Clamp((2 * Threads + blocks - 1) / blocks, 1, _chTiles);
+        _chSplit = (_chTiles + _chSplits - 1) / _chSplits;
+        _chSplits = (_chTiles + _chSplit - 1) / _chSplit;
+        _items = blocks * _chSplits;
+        Threads = Math.Clamp(Threads, 1, _items);
 
         // U packed channel tile major (a tile's 16 ξ panels are one sequential run when the weights stream from memory): group g (channels 2g, 2g+1), lane i (channel tile·6 + i): two int16
         _panelBytes = _q * 6 * 4;
@@ -159,11 +168,12 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         fixed (short* u = _u)
             while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < _items)
             {
-                int n = item / _blocks, block = item % _blocks;
+                int cs = item % _chSplits, bi = item / _chSplits, n = bi / _blocks, block = bi % _blocks;
+                int ct0 = cs * _chSplit, ct1 = Math.Min(_chTiles, ct0 + _chSplit);
                 int tr0 = block * _blockRows, tileRows = Math.Min(_blockRows, _tilesH - tr0);
                 if ((Dbg & 1) == 0) TransformInput(_x + (nint)n * _s.InChannels * _s.InPlane, tr0, tileRows, v, rows);
                 int tiles = tileRows * _tilesW;
-                for (int ct = 0; ct < _chTiles; ct++)
+                for (int ct = ct0; ct < ct1; ct++)
                 {
                     for (int j = 0; j < tiles; j += 16)
                     {

@@ -7,7 +7,8 @@ namespace EdgeNet.Tests.Kernels.Quantized;
 /// Avx2 variant, against <see cref="QConv2dReference"/> bit for bit on every variant: odd and even output sizes (the
 /// last tile row / column half outside), widths 1–57, pads 0–2 (asymmetric), odd channel counts (a zero second
 /// channel in the last pair), channel tiles with 1–5 rows, several tile blocks, batch 2, u8/s8 inputs, int8 and
-/// uint8 (zero point 128) weights, every output kind, one and two threads; extreme values at the largest channel
+/// uint8 (zero point 128) weights, every output kind, one and two threads (tile blocks split between the threads, or
+/// one block's channel tiles); extreme values at the largest channel
 /// count (no int32 overflow in 4·Σ).
 /// </summary>
 public unsafe class QWinogradConvTests
@@ -51,6 +52,9 @@ public unsafe class QWinogradConvTests
             QConv2dKernelTests.Check(variant, new QConv2dShape(1, 64, 28, 28, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), false, true, false, QOutputKind.UInt8, 1399, threads: 2);
             QConv2dKernelTests.Check(variant, new QConv2dShape(2, 33, 21, 19, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, false, false, QOutputKind.Int8, 1398, threads: 2);
             QConv2dKernelTests.Check(variant, new QConv2dShape(1, 32, 56, 56, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, true, false, QOutputKind.Float32, 1397, threads: 2);
+            // one tile block: the channel tiles split between the threads
+            QConv2dKernelTests.Check(variant, new QConv2dShape(1, 128, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), false, true, false, QOutputKind.UInt8, 1396, threads: 2);
+            QConv2dKernelTests.Check(variant, new QConv2dShape(1, 96, 14, 13, 61, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, false, false, QOutputKind.Int32, 1395, threads: 2);
         }
     }
 
