@@ -63,7 +63,7 @@ public static class Int8LayerProfile
 }
 
 /// <summary>
-/// <c>--int8-conv CIN H W COUT [KH] [STRIDE] [ROUNDS]</c>: one quantized conv (pad (K−1)/2, u8 in/out, per-channel
+/// <c>--int8-conv CIN H W COUT [KH] [STRIDE] [ROUNDS]</c> (COUT 0: depthwise): one quantized conv (pad (K−1)/2, u8 in/out, per-channel
 /// multipliers) on the session ISA's int8 variant, best of N single-threaded runs, with its GMAC/s.
 /// </summary>
 public static unsafe class Int8ConvBench
@@ -72,8 +72,9 @@ public static unsafe class Int8ConvBench
     {
         int P(int i, int d) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : d;
         int cin = P(0, 64), h = P(1, 56), w = P(2, 56), cout = P(3, 64), k = P(4, 3), stride = P(5, 1), rounds = P(6, 200);
-        int pad = (k - 1) / 2;
-        var s = new EdgeNet.Kernels.Quantized.QConv2dShape(1, cin, h, w, cout, k, k, 1, stride, stride, pad, pad, pad, pad);
+        int pad = (k - 1) / 2, group = 1;
+        if (cout == 0) { cout = cin; group = cin; } // COUT 0: depthwise
+        var s = new EdgeNet.Kernels.Quantized.QConv2dShape(1, cin, h, w, cout, k, k, group, stride, stride, pad, pad, pad, pad);
         var variant = EdgeNet.Kernels.Quantized.QVariants.For(EdgeNet.Kernels.IsaSupport.Resolve());
         var rng = new Random(1);
         var x = new byte[cin * h * w];
@@ -99,6 +100,7 @@ public static unsafe class Int8ConvBench
             }
         }
         double macs = (double)s.OutPlane * cout * s.Depth;
+        if (group > 1) Console.Write("depthwise ");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{variant} {s.InChannels}x{h}x{w} -> {cout} k{k} s{stride}: {best:F3} ms, {macs / best / 1e6:F1} GMAC/s (direct MACs)"));
     }
 }

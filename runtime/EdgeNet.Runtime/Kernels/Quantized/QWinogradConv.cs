@@ -26,7 +26,6 @@ namespace EdgeNet.Kernels.Quantized;
 internal sealed unsafe class QWinogradConv : IParallelWork
 {
     private const long MinParallelMacs = 1 << 21;
-    public static int Dbg = int.Parse(Environment.GetEnvironmentVariable("QWDBG") ?? "0");
     /// <summary>|4·Σ (x − zp)·w| ≤ 4·255·128·9·Cin stays below 2³¹.</summary>
     public const int MaxInChannels = 1024;
     /// <summary>Below this many input channels the transforms outweigh the saved products (measured on ResNet-18 shapes).</summary>
@@ -51,7 +50,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
     /// <summary>True when this path applies: the Avx2 variant natively, 3×3, stride 1, dilation 1, group 1, symmetric weights, Cin in range.</summary>
     public static bool Applies(QVariant variant, QConv2dShape s, bool weightsSigned, ReadOnlySpan<int> weightZeroPoints)
     {
-        if ((Dbg & 16) != 0 || variant != QVariant.Avx2 || !QVariants.IsNative(variant) || !Avx2.IsSupported) return false;
+        if (variant != QVariant.Avx2 || !QVariants.IsNative(variant) || !Avx2.IsSupported) return false;
         if (s.Group != 1 || s.KH != 3 || s.KW != 3 || s.StrideH != 1 || s.StrideW != 1 || s.DilationH != 1 || s.DilationW != 1) return false;
         if (s.InChannels < MinInChannels || s.InChannels > MaxInChannels) return false;
         int zero = weightsSigned ? 0 : 128;
@@ -171,19 +170,19 @@ internal sealed unsafe class QWinogradConv : IParallelWork
                 int cs = item % _chSplits, bi = item / _chSplits, n = bi / _blocks, block = bi % _blocks;
                 int ct0 = cs * _chSplit, ct1 = Math.Min(_chTiles, ct0 + _chSplit);
                 int tr0 = block * _blockRows, tileRows = Math.Min(_blockRows, _tilesH - tr0);
-                if ((Dbg & 1) == 0) TransformInput(_x + (nint)n * _s.InChannels * _s.InPlane, tr0, tileRows, v, rows);
+                TransformInput(_x + (nint)n * _s.InChannels * _s.InPlane, tr0, tileRows, v, rows);
                 int tiles = tileRows * _tilesW;
                 for (int ct = ct0; ct < ct1; ct++)
                 {
                     for (int j = 0; j < tiles; j += 16)
                     {
                         int origin = 0;
-                        if ((Dbg & 2) == 0) for (int xi = 0; xi < 16; xi++)
+                        for (int xi = 0; xi < 16; xi++)
                             QGemm6x16Avx2.Instance.RunTaps(1, _q, (byte*)u + (nint)(ct * 16 + xi) * _panelBytes,
                                 (byte*)(v + (nint)xi * _q * _ld + j), &origin, _ld * 4, m + xi * 96, 16);
-                        if ((Dbg & 4) == 0) TransformOutput(m, ys, j);
+                        TransformOutput(m, ys, j);
                     }
-                    if ((Dbg & 8) == 0) WriteRows(ys, n, ct, tr0, tileRows);
+                    WriteRows(ys, n, ct, tr0, tileRows);
                 }
             }
     }
