@@ -8,6 +8,9 @@ using EdgeNet.KernelBenchmarks;
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --conv [NAME]   (single Conv nodes of mobile-net shapes)
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --dw   (depthwise kernels on mobile-net shapes)
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --mac-peak   (register-only MAC ceilings: int8 vs fp32)
+//   ... -- --int8-layers QDQ.onnx FP32.onnx [--rounds N]   (int8 vs fp32 per layer, the two plans alternating)
+//   ... -- --int8-e2e QDQ.onnx FP32.onnx [RUNS]   (whole-model int8 vs fp32, alternating run by run)
+//   ... -- --int8-conv CIN H W COUT [K] [STRIDE] [ROUNDS]   (one int8 conv on the session ISA's variant; COUT 0: depthwise)
 // The GFLOP/s column divides each case's 2·M·N·K (or the FMA loop's FLOPs) by its mean time; --ratio times the
 // FMA peak and the GEMMs back to back (see PeakRatio).
 if (args.Length > 0 && args[0] == "--profile")
@@ -28,6 +31,21 @@ if (args.Length > 0 && args[0] == "--dw")
 if (args.Length > 0 && args[0] == "--int8")
 {
     Int8Ratio.Run(args[1..]);
+    return;
+}
+if (args.Length > 0 && args[0] == "--int8-layers")
+{
+    Int8LayerProfile.Run(args[1..]);
+    return;
+}
+if (args.Length > 0 && args[0] == "--int8-conv")
+{
+    Int8ConvBench.Run(args[1..]);
+    return;
+}
+if (args.Length > 0 && args[0] == "--int8-e2e")
+{
+    Int8EndToEnd.Run(args[1..]);
     return;
 }
 if (args.Length > 0 && args[0] == "--mac-peak")

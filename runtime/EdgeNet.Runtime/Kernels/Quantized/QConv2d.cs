@@ -7,6 +7,8 @@ namespace EdgeNet.Kernels.Quantized;
 /// <list type="bullet">
 /// <item>depthwise with one filter per channel: <see cref="QDepthwiseConvX86"/> (byte plane, vpdpbusd / vpmaddwd) on the
 /// x86 variants where its gathers fit, else <see cref="QDepthwiseConv"/> (int32 plane, 3×3 specialised);</item>
+/// <item>3×3 stride-1 convs (group 1, symmetric weights, Cin ≥ 32) on the Avx2 variant: <see cref="QWinogradConv"/>
+/// (exact integer Winograd F(2×2, 3×3));</item>
 /// <item>stride-1 convs (group 1, symmetric weights) on the x86 tiles: <see cref="QShiftedConv"/> (shifted views of a
 /// zero-point-padded plane, no im2col);</item>
 /// <item>everything else: per image and group, the <see cref="QGemm"/> in <see cref="QGemmOrientation.WeightsLeft"/>
@@ -23,6 +25,7 @@ public sealed unsafe class QConv2d
     private readonly QDepthwiseConv? _depthwise;
     private readonly QDepthwiseConvX86? _depthwiseX86;
     private readonly QShiftedConv? _shifted;
+    private readonly QWinogradConv? _winograd;
     private readonly QOutputKind _output;
     private readonly int _outBytes;
 
@@ -42,6 +45,11 @@ public sealed unsafe class QConv2d
             _depthwiseX86 = QDepthwiseConvX86.TryCreate(variant, _s, _depthwise.TapWeights, inputSigned, output, threads);
             return;
         }
+        if (QWinogradConv.Applies(variant, _s, weightsSigned, weightZeroPoints))
+        {
+            _winograd = new QWinogradConv(_s, weights, weightsSigned, inputSigned, output, threads);
+            return;
+        }
         if (QShiftedConv.Applies(variant, _s, weightsSigned, weightZeroPoints))
         {
             _shifted = new QShiftedConv(variant, _s, weights, weightsSigned, weightZeroPoints, inputSigned, output, threads);
@@ -59,15 +67,19 @@ public sealed unsafe class QConv2d
 
     public QConv2dShape Shape => _s;
 
+    /// <summary>True when this conv runs on <see cref="QWinogradConv"/>.</summary>
+    internal bool UsesWinograd => _winograd is not null;
+
     /// <summary>True when this conv runs on <see cref="QShiftedConv"/> (no im2col).</summary>
     internal bool UsesShiftedViews => _shifted is not null;
 
     /// <summary>Scratch bytes a run needs.</summary>
-    public int ScratchBytes => _shifted?.ScratchBytes ?? _depthwiseX86?.ScratchBytes ?? _depthwise?.ScratchBytes ?? _gemms!.Max(g => g.ScratchBytes);
+    public int ScratchBytes => _winograd?.ScratchBytes ?? _shifted?.ScratchBytes ?? _depthwiseX86?.ScratchBytes ?? _depthwise?.ScratchBytes ?? _gemms!.Max(g => g.ScratchBytes);
 
     /// <summary>Runs the conv: x [N, Cin, H, W], y [N, Cout, OH, OW] of the output kind. ctx may be null (one thread).</summary>
     public void Run(ExecutionContext? ctx, byte* x, int xZeroPoint, void* y, in QEpilogue e, byte* scratch)
     {
+        if (_winograd is not null) { _winograd.Run(ctx, x, xZeroPoint, y, e, scratch); return; }
         if (_shifted is not null) { _shifted.Run(ctx, x, xZeroPoint, y, e, scratch); return; }
         if (_depthwiseX86 is not null) { _depthwiseX86.Run(ctx, x, xZeroPoint, y, e, scratch); return; }
         if (_depthwise is not null) { _depthwise.Run(ctx, x, xZeroPoint, y, e, scratch); return; }

@@ -25,6 +25,51 @@ public sealed unsafe class QGemm6x16Avx2 : QMicrokernel
         RunTaps(1, groups, a, b, &origin, 64, c, 16);
     }
 
+    public override bool HasGemv => true;
+
+    /// <summary>
+    /// One activation row against the weight panels: four panels (8 accumulators) per pass, one broadcast int16 pair
+    /// per k group, vpmaddwd against each panel's two vectors (exact as the tile).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Gemv(int groups, byte* a, byte* b, int panels, nint panelBytes, int* c)
+    {
+        int p = 0;
+        for (; p + 4 <= panels; p += 4, b += 4 * panelBytes, c += 64)
+        {
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+            byte* ap = a;
+            byte* b0 = b, b1 = b + panelBytes, b2 = b + 2 * panelBytes, b3 = b + 3 * panelBytes;
+            for (int g = 0; g < groups; g++, ap += 24, b0 += 64, b1 += 64, b2 += 64, b3 += 64)
+            {
+                var av = Vector256.Create(*(int*)ap).AsInt16();
+                c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(Vector256.Load((short*)b0), av));
+                c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(b0 + 32)), av));
+                c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(Vector256.Load((short*)b1), av));
+                c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(b1 + 32)), av));
+                c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(Vector256.Load((short*)b2), av));
+                c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(b2 + 32)), av));
+                c30 = Avx2.Add(c30, Avx2.MultiplyAddAdjacent(Vector256.Load((short*)b3), av));
+                c31 = Avx2.Add(c31, Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(b3 + 32)), av));
+            }
+            c00.Store(c); c01.Store(c + 8); c10.Store(c + 16); c11.Store(c + 24);
+            c20.Store(c + 32); c21.Store(c + 40); c30.Store(c + 48); c31.Store(c + 56);
+        }
+        for (; p < panels; p++, b += panelBytes, c += 16)
+        {
+            Vector256<int> c0 = default, c1 = default;
+            byte* ap = a;
+            byte* bp = b;
+            for (int g = 0; g < groups; g++, ap += 24, bp += 64)
+            {
+                var av = Vector256.Create(*(int*)ap).AsInt16();
+                c0 = Avx2.Add(c0, Avx2.MultiplyAddAdjacent(Vector256.Load((short*)bp), av));
+                c1 = Avx2.Add(c1, Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(bp + 32)), av));
+            }
+            c0.Store(c); c1.Store(c + 8);
+        }
+    }
+
     public override bool HasTaps => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
