@@ -170,8 +170,9 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
     /// The 2-D, width-stride-2 im2col (no width dilation), one vector of Count columns at a time: a vector whose
     /// columns lie in one output row, every tap inside the input row, reads row (c, kh)'s 2·Count floats from column
     /// 2·ow − pl + kw once and splits them into even and odd elements, the im2col rows of taps kw and kw + 1
-    /// (MobileNetV2's 3×3/2 stem: 27 rows from 18 loads and 9 shuffles per vector, against a bounds-checked run per row
-    /// and column block in <see cref="Pack"/>, which took as long as the multiply-adds). Other vectors (the left and right
+    /// (MobileNetV2's 3×3/2 stem: per vector, each of its 9 kernel rows is one even/odd split and one even-element read,
+    /// 3 im2col rows; the bounds-checked runs of <see cref="Pack"/> took about as long as the stem's multiply-adds, this
+    /// about half that). Other vectors (the left and right
     /// borders, rows outside the input, vectors across output rows, the last partial one) are gathered element by
     /// element; columns past <paramref name="end"/> in the last panel are zero. Writes exactly what <see cref="Pack"/> does.
     /// </summary>
