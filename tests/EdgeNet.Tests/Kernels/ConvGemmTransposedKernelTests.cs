@@ -34,6 +34,9 @@ public class ConvGemmTransposedKernelTests
         // enough multiply-adds for two threads (filter panels claimed by both parts)
         yield return new(1, 160, 160, 1, [7, 7], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]);
         yield return new(2, 96, 128, 1, [10, 10], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0], Bias: false);
+        // filter panels that do not divide between two threads (3 and 5 AVX-512 panels): position tiles split as well
+        yield return new(1, 64, 96, 1, [14, 14], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0]);
+        yield return new(1, 96, 160, 1, [11, 11], [1, 1], [1, 1], [1, 1], [0, 0], [0, 0], Bias: false);
         // 1-D
         yield return new(1, 24, 64, 1, [21], [1], [1], [1], [0], [0]);
     }

@@ -11,9 +11,14 @@ public interface IParallelWork
 
 /// <summary>
 /// Intra-op threads: <c>threads − 1</c> background workers plus the calling thread run the parts of one
-/// <see cref="IParallelWork"/>, taking the next part from a shared counter. Nothing is allocated per call.
+/// <see cref="IParallelWork"/>, each claiming the next part from a shared counter. Nothing is allocated per call.
 /// Between calls the workers block on an event after a short spin (~tens of µs), so an idle session burns no CPU.
-/// One parallel region runs at a time per pool; pools are shared per thread count across sessions.
+/// The caller waits only for parts that have been claimed and are still running, never for a worker to wake up: a
+/// worker woken late (it had gone to sleep, or the machine is busy) finds every part taken and sleeps again, while the
+/// caller has run them itself. (Waiting for every woken worker to check in cost a whole wake-up, ~10 µs here, per
+/// parallel region even when the caller had done all the parts, and made two threads slower than one on a loaded machine.)
+/// The claim counter carries the region's generation in its high half, so a claim can only succeed in the region the
+/// worker read the work of. One parallel region runs at a time per pool; pools are shared per thread count across sessions.
 /// </summary>
 public sealed class WorkerPool
 {
@@ -21,11 +26,16 @@ public sealed class WorkerPool
 
     private readonly Lock _region = new();
     private readonly ManualResetEventSlim[] _wake;
+    /// <summary>Set by the thread that finishes the region's last part.</summary>
     private readonly ManualResetEventSlim _done = new(false, spinCount: 2000);
+    // the current region, written before _state publishes it
     private IParallelWork? _work;
     private int _count;
-    private int _next;
-    private int _pending;
+    private int _helpers;
+    /// <summary>(generation &lt;&lt; 32) | next unclaimed part.</summary>
+    private long _state;
+    /// <summary>Parts not finished yet.</summary>
+    private int _remaining;
     private Exception? _error;
 
     private WorkerPool(int threads)
@@ -67,24 +77,35 @@ public sealed class WorkerPool
         {
             _work = work;
             _count = count;
-            _next = 0;
+            _helpers = helpers;
             _error = null;
-            _pending = helpers;
+            Volatile.Write(ref _remaining, count);
             _done.Reset();
+            // a new generation, part 0: from here on workers may claim
+            Volatile.Write(ref _state, ((_state >> 32) + 1) << 32);
             for (int i = 0; i < helpers; i++) _wake[i].Set();
-            Drain();
-            _done.Wait();
-            _work = null;
+            Drain(-1);
+            // a late Set from the previous region's last part only costs one more check
+            while (Volatile.Read(ref _remaining) != 0)
+            {
+                _done.Wait();
+                _done.Reset();
+            }
             if (_error is { } e) ExceptionDispatchInfo.Capture(e).Throw();
         }
     }
 
-    private void Drain()
+    /// <summary>Claims and runs parts of the current region until none are left (worker: only if the region asked for it).</summary>
+    private void Drain(int worker)
     {
-        var work = _work!;
-        int part;
-        while ((part = Interlocked.Increment(ref _next) - 1) < _count)
+        while (true)
         {
+            long state = Volatile.Read(ref _state);
+            int part = (int)(uint)state;
+            // read after the state: a successful claim below proves these belong to the same region
+            var work = _work;
+            if (work is null || part >= _count || worker >= _helpers) return;
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state) continue;
             try
             {
                 work.Execute(part);
@@ -92,6 +113,10 @@ public sealed class WorkerPool
             catch (Exception e)
             {
                 Interlocked.CompareExchange(ref _error, e, null);
+            }
+            finally
+            {
+                if (Interlocked.Decrement(ref _remaining) == 0 && worker >= 0) _done.Set();
             }
         }
     }
@@ -103,8 +128,7 @@ public sealed class WorkerPool
         {
             wake.Wait();
             wake.Reset();
-            Drain();
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            Drain(index);
         }
     }
 }

@@ -90,8 +90,10 @@ internal sealed unsafe class F32ConvGemm<TS, TV> : F32ConvGemm, IParallelWork wh
         int ncPanels = Math.Clamp(8192 / k / _nr, 1, nPanels);
         long macs = (long)batch * m * n * k;
         int parts = macs < MinParallelMacs ? 1 : Math.Max(1, threads);
-        if (parts > 1 && (long)batch * ((nPanels + ncPanels - 1) / ncPanels) < 2 * parts)
-            ncPanels = Math.Max(1, nPanels / Math.Max(1, (2 * parts + batch - 1) / batch));
+        // at least four blocks per thread when threaded: claimed dynamically, the last block is the imbalance (28×28
+        // expands 32→192 made four blocks of 8, 8, 8 and 1 panels: 16 against 9 panels on two threads)
+        if (parts > 1 && (long)batch * ((nPanels + ncPanels - 1) / ncPanels) < 4 * parts)
+            ncPanels = Math.Max(1, nPanels / Math.Max(1, (4 * parts + batch - 1) / batch));
         _nc = ncPanels * _nr;
         _nBlocks = (n + _nc - 1) / _nc;
         _items = batch * _nBlocks;

@@ -18,7 +18,8 @@ namespace EdgeNet.Kernels.Conv;
 /// filter and a short last tile has only its own rows. Bias and activation are applied to the accumulators; the tile
 /// is then stored transposed into the NCHW output while in L1 (8×8 register transposes for full AVX tiles).
 /// Loops: (image, filter panel) items, claimed dynamically by up to <see cref="Threads"/> parts → position tiles, so
-/// a K × 2-vector weight panel is read once per image from memory and reused by every tile from cache.
+/// a K × 2-vector weight panel is read once per image from memory and reused by every tile from cache; on several
+/// threads, panels that do not divide evenly among them are split into groups of position tiles as well.
 /// </summary>
 public abstract unsafe class F32ConvGemmTransposed
 {
@@ -63,7 +64,7 @@ internal sealed unsafe class F32ConvGemmTransposed<TS, TV> : F32ConvGemmTranspos
 {
     private const long MinParallelMacs = 1 << 20;
 
-    private readonly int _m, _n, _k, _panels, _items;
+    private readonly int _m, _n, _k, _panels, _items, _splits, _tiles;
     private readonly float[] _packedWeights;
     private readonly FusedActivation _activation;
 
@@ -81,9 +82,16 @@ internal sealed unsafe class F32ConvGemmTransposed<TS, TV> : F32ConvGemmTranspos
         fixed (float* dst = _packedWeights)
             F32GemmPacking.PackB(src, k, m, k, transposed: true, NR, dst);
         _panels = (m + NR - 1) / NR;
-        _items = batch * _panels;
+        _tiles = (n + mr - 1) / mr;
         long macs = (long)batch * m * n * k;
-        Threads = Math.Max(1, Math.Min(macs < MinParallelMacs ? 1 : threads, _items));
+        int parts = macs < MinParallelMacs ? 1 : Math.Max(1, threads);
+        // a few filter panels that do not divide among the threads (MobileNetV2's 96- and 160-filter projections: 3
+        // and 5 panels) leave one thread idle for a panel's time: the panels' position tiles are then split too, into
+        // the fewest groups that make the items a multiple of the threads or at least four per thread
+        _splits = 1;
+        while (parts > 1 && _splits < Math.Min(4, _tiles) && batch * _panels * _splits % parts != 0 && batch * _panels * _splits < 4 * parts) _splits++;
+        _items = batch * _panels * _splits;
+        Threads = Math.Max(1, Math.Min(parts, _items));
     }
 
     public override void Run(ExecutionContext ctx, float* x, float* y, float* bias)
@@ -122,7 +130,8 @@ internal sealed unsafe class F32ConvGemmTransposed<TS, TV> : F32ConvGemmTranspos
         int item;
         while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < _items)
         {
-            int image = item / _panels, panel = item % _panels, f0 = panel * nr, cols = Math.Min(nr, _m - f0);
+            int split = item % _splits, image = item / _splits / _panels, panel = item / _splits % _panels, f0 = panel * nr, cols = Math.Min(nr, _m - f0);
+            int pBegin = split * _tiles / _splits * MR, pEnd = Math.Min(n, (split + 1) * _tiles / _splits * MR);
             float* x = _x + (nint)image * k * n;
             float* y = _y + ((nint)image * _m + f0) * n;
             float* w = _w + (nint)panel * k * nr;
@@ -139,11 +148,11 @@ internal sealed unsafe class F32ConvGemmTransposed<TS, TV> : F32ConvGemmTranspos
             // (inside MobileNetV2, 7×7 and 14×14 layers: 1.0–1.2 → 0.96–1.06 × ORT's time; a burst of prefetches at
             // the start of each tile: 1.0–1.19). Against SmallOutputConvKernel inside the model (minima of three
             // runs each): 7×7 expands 160→960 98–108 → 90–97 µs, projections 960→160 91–100 → 88–92 µs, 320→1280 ±2%.
-            float* next = panel + 1 < _panels ? w + (nint)k * nr : null;
-            for (int p0 = 0; p0 < n; p0 += MR)
+            float* next = panel + 1 < _panels && split == 0 ? w + (nint)k * nr : null;
+            for (int p0 = pBegin; p0 < pEnd; p0 += MR)
             {
                 int rows = Math.Min(MR, n - p0);
-                F32TransposedTile<TS, TV>.Run(rows, k, x + p0, n, w, temp, bias, _activation, p0 == 0 ? next : null);
+                F32TransposedTile<TS, TV>.Run(rows, k, x + p0, n, w, temp, bias, _activation, p0 == pBegin ? next : null);
                 F32GemmEpilogue.TransposeTile(temp, nr, rows, cols, y + p0, n);
             }
         }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
@@ -14,6 +15,7 @@ namespace EdgeNet.Kernels.Conv;
 /// Short output rows make that gather a string of tiny runs, each with its own bounds arithmetic (DS-CNN's first
 /// conv: 40 rows × 25 runs of 5); when the whole im2col matrix of one item is small, its input offsets are computed
 /// once (<see cref="GatherTable"/>) and a tile is a plain indexed copy (eight lanes per masked gather with AVX2).
+/// 2-D convs of width stride 2 (no dilation) are packed a vector of columns at a time instead (<see cref="PackStrideTwo"/>).
 /// </summary>
 public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
 {
@@ -87,6 +89,16 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
         int n = g.OutVolume;
         int end = Math.Min(j0 + nc, n);
         if (Sse.IsSupported && g.InD == 1 && g.KD == 1) PrefetchNext(source, k0, kc, j0, end, nc);
+        if (g.InD == 1 && g.KD == 1 && g.OutD == 1 && g.PadFront == 0 && g.SW == 2 && g.DW == 1)
+        {
+            switch (_level)
+            {
+                case 3 when nr % 16 == 0: PackStrideTwo<F32Avx512, Vector512<float>>(source, k0, kc, j0, end, nr, dst); return;
+                case 2 when nr % 8 == 0: PackStrideTwo<F32Avx2, Vector256<float>>(source, k0, kc, j0, end, nr, dst); return;
+                case 1 when nr % 4 == 0 && Sse.IsSupported: PackStrideTwo<F32Sse, Vector128<float>>(source, k0, kc, j0, end, nr, dst); return;
+                case 1 when nr % 4 == 0 && AdvSimd.Arm64.IsSupported: PackStrideTwo<F32Neon, Vector128<float>>(source, k0, kc, j0, end, nr, dst); return;
+            }
+        }
         int odStart = j0 / _outPlane, ohStart = j0 % _outPlane / g.OutW, owStart = j0 % g.OutW;
         nint panelStride = (nint)kc * nr;
         for (int r = 0; r < kc; r++)
@@ -152,6 +164,119 @@ public sealed unsafe class F32Im2ColPacker : F32GemmTilePacker
             for (nint i = from; i < to; i += 16) Sse.Prefetch0(channel + i);
             Sse.Prefetch0(channel + to - 1);
         }
+    }
+
+    /// <summary>
+    /// The 2-D, width-stride-2 im2col (no width dilation), one vector of Count columns at a time: a vector whose
+    /// columns lie in one output row, every tap inside the input row, reads row (c, kh)'s 2·Count floats from column
+    /// 2·ow − pl + kw once and splits them into even and odd elements, the im2col rows of taps kw and kw + 1
+    /// (MobileNetV2's 3×3/2 stem: per vector, each of its 9 kernel rows is one even/odd split and one even-element read,
+    /// 3 im2col rows; the bounds-checked runs of <see cref="Pack"/> took about as long as the stem's multiply-adds, this
+    /// about half that). Other vectors (the left and right
+    /// borders, rows outside the input, vectors across output rows, the last partial one) are gathered element by
+    /// element; columns past <paramref name="end"/> in the last panel are zero. Writes exactly what <see cref="Pack"/> does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void PackStrideTwo<TS, TV>(float* source, int k0, int kc, int j0, int end, int nr, float* dst)
+        where TS : IF32Simd<TV> where TV : struct
+    {
+        int v = TS.Count, outW = g.OutW, inW = g.InW, inH = g.InH, kw = g.KW, pl = g.PadLeft;
+        nint panelStride = (nint)kc * nr;
+        // one kernel row (c, ki) at a time: its taps kj..kj + count − 1 are im2col rows r..r + count − 1
+        for (int r = 0; r < kc;)
+        {
+            int row = k0 + r, c = row / _kVolume, ki = row % _kVolume / kw, kj = row % kw;
+            int count = Math.Min(kw - kj, kc - r);
+            float* channel = source + (nint)c * _inVolume;
+            float* rowDst = dst + (nint)r * nr;
+            int tapDown = ki * g.DH - g.PadTop;
+            // columns ow..ow + Count − 1 read inside the input row for these taps when ow is in [owLo, owHi]
+            int owLo = (pl - kj + 1) / 2, span = inW - 1 + pl - (kj + count - 1), owHi = span < 0 ? -1 : span / 2 - (v - 1);
+            int oh = j0 / outW, ow = j0 % outW, sh = g.SH, lane0 = 0;
+            float* panel = rowDst;
+            for (int o = j0; o < end; o += v)
+            {
+                int lanes = Math.Min(v, end - o);
+                float* d = panel + lane0;
+                int ih = oh * sh + tapDown;
+                if (ow + lanes > outW) GatherAcrossRows(channel, ki, kj, count, o, lanes, d, nr);
+                else if ((uint)ih >= (uint)inH)
+                    for (int t = 0; t < count; t++) Fill(d + (nint)t * nr, lanes);
+                else
+                {
+                    float* inRow = channel + (nint)ih * inW;
+                    int iw = 2 * ow - pl + kj;
+                    // a vector split reads 2·Count floats from iw: they must lie inside the plane; lanes whose column
+                    // is outside the row (the left and right borders) are cleared after the vector stores
+                    nint first = (nint)ih * inW + iw;
+                    if (lanes == v && first >= 0 && first + (count - 1) / 2 * 2 + 2 * v <= _inPlane)
+                    {
+                        int t = 0;
+                        for (; t + 1 < count; t += 2)
+                        {
+                            F32Deinterleave.Load<TS, TV>(inRow + iw + t, out var evens, out var odds);
+                            TS.Store(evens, ref Unsafe.AsRef<float>(d + (nint)t * nr), 0);
+                            TS.Store(odds, ref Unsafe.AsRef<float>(d + (nint)(t + 1) * nr), 0);
+                        }
+                        if (t < count) TS.Store(TS.LoadEvens(ref Unsafe.AsRef<float>(inRow + iw + t), 0), ref Unsafe.AsRef<float>(d + (nint)t * nr), 0);
+                        if (ow < owLo || ow > owHi)
+                            for (t = 0; t < count; t++)
+                            {
+                                // lanes [0, lo) are left of the row, [hi, Count) right of it
+                                int column = iw + t, lo = column >= 0 ? 0 : Math.Min(v, (1 - column) / 2);
+                                int hi = column > inW - 1 ? 0 : Math.Clamp((inW - 1 - column) / 2 + 1, lo, v);
+                                Fill(d + (nint)t * nr, lo);
+                                Fill(d + (nint)t * nr + hi, v - hi);
+                            }
+                    }
+                    else
+                        for (int t = 0; t < count; t++)
+                        {
+                            float* p = d + (nint)t * nr;
+                            for (int lane = 0; lane < lanes; lane++)
+                                p[lane] = (uint)(iw + t + 2 * lane) < (uint)inW ? inRow[iw + t + 2 * lane] : 0f;
+                        }
+                }
+                // the next vector: the next lanes of the panel (or the next panel), the next columns of the output
+                if ((lane0 += v) == nr)
+                {
+                    lane0 = 0;
+                    panel += panelStride;
+                }
+                ow += v;
+                if (ow >= outW)
+                {
+                    oh += ow / outW;
+                    ow %= outW;
+                }
+            }
+            r += count;
+        }
+        // the last panel's columns after the block are zero
+        int filled = end - j0, pad = (nr - filled % nr) % nr;
+        if (filled > 0 && pad > 0)
+        {
+            float* d = dst + filled / nr * panelStride + filled % nr;
+            for (int r = 0; r < kc; r++) Fill(d + (nint)r * nr, pad);
+        }
+    }
+
+    /// <summary>Lanes of im2col rows (taps ki, kj..kj + count − 1 of the channel at <paramref name="channel"/>) for
+    /// output columns o.., element by element, each with its own output row (a vector that crosses output rows).</summary>
+    private void GatherAcrossRows(float* channel, int ki, int kj, int count, int o, int lanes, float* d, int nr)
+    {
+        for (int t = 0; t < count; t++)
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                int oh = (o + lane) / g.OutW, ow = (o + lane) % g.OutW;
+                int ih = oh * g.SH - g.PadTop + ki * g.DH, iw = ow * 2 - g.PadLeft + kj + t;
+                d[(nint)t * nr + lane] = (uint)ih < (uint)g.InH && (uint)iw < (uint)g.InW ? channel[(nint)ih * g.InW + iw] : 0f;
+            }
+    }
+
+    private static void Fill(float* d, int count)
+    {
+        for (int t = 0; t < count; t++) d[t] = 0f;
     }
 
     /// <summary>The last input row (clamped to the plane) the output column o's taps read, for 2-D geometries.</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeNet.Execution.Threading;
 using EdgeNet.Kernels.Activation;
 using EdgeNet.Kernels.Elementwise;
@@ -160,6 +161,20 @@ public sealed unsafe class F32Gemv : IParallelWork
 
     // One block per vector width; the three are the same text with the width swapped.
 
+    /// <summary>Floats ahead of the read position that the x86 blocks ask for (8 KiB): W streams from memory in a model
+    /// (other layers evicted it), and the hardware prefetcher alone left MobileNetV2's 1280→1000 classifier ~20% behind
+    /// ONNX Runtime.</summary>
+    private const int PrefetchDistance = 2048;
+
+    /// <summary>Asks for the cache lines of <paramref name="floats"/> floats <see cref="PrefetchDistance"/> ahead of w
+    /// (the packed W is padded by nothing: addresses past its end are only hints, which never fault).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(float* w, int floats)
+    {
+        if (!Sse.IsSupported) return;
+        for (int i = 0; i < floats; i += 16) Sse.Prefetch0(w + PrefetchDistance + i);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block512(float* x, float* w, int k, float* bias, float* y)
     {
@@ -170,6 +185,7 @@ public sealed unsafe class F32Gemv : IParallelWork
         int p = 0;
         for (; p + 2 <= k; p += 2, w += 8 * V)
         {
+            Prefetch(w, 8 * V);
             var x0 = Vector512.Create(x[p]);
             var x1 = Vector512.Create(x[p + 1]);
             a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w), x0, a0);
@@ -229,6 +245,7 @@ public sealed unsafe class F32Gemv : IParallelWork
         int p = 0;
         for (; p + 2 <= k; p += 2, w += 8 * V)
         {
+            Prefetch(w, 8 * V);
             var x0 = Vector256.Create(x[p]);
             var x1 = Vector256.Create(x[p + 1]);
             a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w), x0, a0);
