@@ -34,7 +34,7 @@ a = p.parse_args()
 
 torch.set_num_threads(1)
 torch.manual_seed(a.seed)
-x = torch.from_numpy(np.load(os.path.join(a.dir, "train_x.npy")).astype(np.float32))
+x = torch.from_numpy(np.load(os.path.join(a.dir, "train_x.npy"), mmap_mode="r").astype(np.float32))  # one copy in memory
 y = torch.from_numpy(np.load(os.path.join(a.dir, "train_y.npy")).astype(np.int64))
 n = x.shape[0]
 x = x.reshape(n, -1)
