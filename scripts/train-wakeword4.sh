@@ -16,7 +16,7 @@
 #        and a manifest.csv beside them for the phrase ends), EXTRA_NEGATIVE='WAV|DIR ...' (more negative audio),
 #        CACHE=DIR (embedding cache; default wakeword-data4/embeddings, which is then linked in), TEST=0 (stop after
 #        the validation sweep)
-#   env: FA_BUDGET=3 CONSECUTIVE=2 REFRACTORY=1.5 EPOCHS=6 MINE_EPOCHS=2 OVERSAMPLE=6 LR=0.0005
+#   env: FA_BUDGET=3 CONSECUTIVE=2 REFRACTORY=1.5 EPOCHS=6 MINE_EPOCHS=2 OVERSAMPLE=6 LR=0.0005 SEED=0
 #        FINETUNE_EXTRA='--positive-span 0:0.48 --weight-decay 1e-3' (the configuration chosen on the validation voices:
 #        the highest validation recall within FA_BUDGET false accepts per hour on the validation stream)
 set -euo pipefail
@@ -58,7 +58,7 @@ E=./edgenet
 start=$(date +%s)
 nice -n 10 $E finetune $m/openwakeword/alexa_v0.1.onnx --data "$train" --out "$out/hey_edge_net.enet" --trainable-last 3 \
    --detect hey_edge_net --phrase-ends "$ends" "${negative[@]}" --oversample "${OVERSAMPLE:-6}" \
-   --optimizer adam --lr "${LR:-0.0005}" --batch 64 --epochs "${EPOCHS:-6}" --seed 0 \
+   --optimizer adam --lr "${LR:-0.0005}" --batch 64 --epochs "${EPOCHS:-6}" --seed "${SEED:-0}" \
    --mine-epochs "${MINE_EPOCHS:-2}" --mine-repeat 3 --embedding-cache "$cache" --plot "$out/history.png" ${FINETUNE_EXTRA---positive-span 0:0.48 --weight-decay 1e-3} | tee "$out/finetune.txt"
 echo "finetune (features + training): $(( $(date +%s) - start )) s"
 rule=(--consecutive "${CONSECUTIVE:-2}" --refractory "${REFRACTORY:-1.5}")
