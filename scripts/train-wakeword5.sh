@@ -8,7 +8,7 @@
 # Measured (2026-11-30, docs/TRAINING.md): 452,651 windows; threshold 0.97 from validation; test voices 90.4% recall
 # (347/384), 1/576 negative clips, 4.55 false accepts per hour (5 in 66 min); SEED=1: 0.8, 92.2%, 2/576, 4.55/h.
 # About 30 min from nothing on the loaded 2-core machine (11 min synthesis, the rest embeddings and training; 13 min
-# once cached). finetune peaks near 17 GB of memory (the windows, their features and the mined set).
+# once cached). Memory: ~18 GB in use on the machine during the mining round (windows, features, mined set).
 # Usage: scripts/train-wakeword5.sh [OUT_DIR]   (the env of train-wakeword4.sh applies: EPOCHS, FINETUNE_EXTRA, TEST...)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
