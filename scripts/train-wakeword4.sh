@@ -12,7 +12,11 @@
 # clips, 3.64 false accepts per hour (4 in the 66 min stream). 10-12 min on the loaded 2-core machine once the
 # embeddings are cached.
 # Usage: scripts/train-wakeword4.sh [OUT_DIR]
-#   env: FA_BUDGET=3 CONSECUTIVE=2 REFRACTORY=1.5 EPOCHS=6 MINE_EPOCHS=2 OVERSAMPLE=6 LR=0.0005
+#   env (for scripts/train-wakeword5.sh): EXTRA_TRAIN='DIR ...' (more training folders with hey_edge_net/ and other/
+#        and a manifest.csv beside them for the phrase ends), EXTRA_NEGATIVE='WAV|DIR ...' (more negative audio),
+#        CACHE=DIR (embedding cache; default wakeword-data4/embeddings, which is then linked in), TEST=0 (stop after
+#        the validation sweep)
+#   env: FA_BUDGET=3 CONSECUTIVE=2 REFRACTORY=1.5 EPOCHS=6 MINE_EPOCHS=2 OVERSAMPLE=6 LR=0.0005 SEED=0
 #        FINETUNE_EXTRA='--positive-span 0:0.48 --weight-decay 1e-3' (the configuration chosen on the validation voices:
 #        the highest validation recall within FA_BUDGET false accepts per hour on the validation stream)
 set -euo pipefail
@@ -22,10 +26,10 @@ out="${1:-/tmp/edgenet-wakeword4}"
 m=models d0=models/wakeword-data d2=models/wakeword-data2 d3=models/wakeword-data3 d4=models/wakeword-data4
 for d in $d0 $d2 $d3; do [[ -f $d/manifest.csv ]] || { echo "missing $d (see scripts/train-wakeword.sh)" >&2; exit 1; }; done
 [[ -f $d4/manifest.csv ]] || /usr/bin/python3 scripts/make-wakeword-data4.py "$d4"
-cache="$d4/embeddings"
+cache="${CACHE:-$d4/embeddings}"
 mkdir -p "$out" "$cache"
-for d in $d0 $d2 $d3; do
-  [[ -d $d/embeddings ]] || continue
+for d in $d0 $d2 $d3 $d4; do
+  [[ -d $d/embeddings && "$(readlink -f $d/embeddings)" != "$(readlink -f "$cache")" ]] || continue
   find "$(readlink -f $d/embeddings)" -name '*.f32' -print0 | xargs -0 -r ln -sf -t "$cache"
 done
 # training folder: links to every training clip (old test voices included) and the augmented copies, with a
@@ -33,7 +37,7 @@ done
 train="$out/train-all" ends="$out/phrase-ends.csv"
 rm -rf "$train"; mkdir -p "$train/hey_edge_net" "$train/other"
 echo file,phrase_end > "$ends"
-/usr/bin/python3 - "$train" $d0/train-sub $d0/test $d2/train $d3/train $d4/aug <<'PY'
+/usr/bin/python3 - "$train" $d0/train-sub $d0/test $d2/train $d3/train $d4/aug ${EXTRA_TRAIN:-} <<'PY'
 import os, sys
 for i, src in enumerate(sys.argv[2:], 1):
     for c in ("hey_edge_net", "other"):
@@ -44,16 +48,17 @@ for i, src in enumerate(sys.argv[2:], 1):
                     real = os.path.realpath(os.path.join(src, "..", "train", c, f))
                 os.symlink(real, os.path.join(sys.argv[1], c, f"s{i}_{f}"))
 PY
-for d in $d0 $d2 $d3 $d4; do
+for d in $d0 $d2 $d3 $d4 ${EXTRA_TRAIN:+$(for e in $EXTRA_TRAIN; do dirname "$e"; done)}; do
   awk -F, -v base="$(readlink -f $d)" 'NR > 1 && $3 == "hey_edge_net" { print base "/" $1 "," $10 }' $d/manifest.csv >> "$ends"
 done
 negative=(--negative-audio $d0/stream/train.wav --negative-audio $d0/stream/negative.wav --negative-audio $d3/stream/train.wav
           --negative-audio $d0/noise --negative-audio $d4/noise)
+for e in ${EXTRA_NEGATIVE:-}; do negative+=(--negative-audio "$e"); done
 E=./edgenet
 start=$(date +%s)
 nice -n 10 $E finetune $m/openwakeword/alexa_v0.1.onnx --data "$train" --out "$out/hey_edge_net.enet" --trainable-last 3 \
    --detect hey_edge_net --phrase-ends "$ends" "${negative[@]}" --oversample "${OVERSAMPLE:-6}" \
-   --optimizer adam --lr "${LR:-0.0005}" --batch 64 --epochs "${EPOCHS:-6}" --seed 0 \
+   --optimizer adam --lr "${LR:-0.0005}" --batch 64 --epochs "${EPOCHS:-6}" --seed "${SEED:-0}" \
    --mine-epochs "${MINE_EPOCHS:-2}" --mine-repeat 3 --embedding-cache "$cache" --plot "$out/history.png" ${FINETUNE_EXTRA---positive-span 0:0.48 --weight-decay 1e-3} | tee "$out/finetune.txt"
 echo "finetune (features + training): $(( $(date +%s) - start )) s"
 rule=(--consecutive "${CONSECUTIVE:-2}" --refractory "${REFRACTORY:-1.5}")
@@ -62,6 +67,7 @@ sweep=0.5,0.7,0.8,0.9,0.95,0.97,0.98,0.99,0.993,0.995,0.997,0.998,0.999,0.9993,0
 nice -n 10 $E evaluate "$out/hey_edge_net.enet" --data $d4/val --detect hey_edge_net "${rule[@]}" --embedding-cache "$cache" \
    --stream $d4/stream/val.wav --sweep $sweep --max-false-accepts "${FA_BUDGET:-3}" | tee "$out/val-sweep.txt"
 threshold=$(sed -n 's/^chosen threshold: //p' "$out/val-sweep.txt")
+[[ ${TEST:-1} == 0 ]] && exit 0
 echo "== test voices, threshold $threshold (chosen on validation), ${rule[*]}"
 nice -n 10 $E evaluate "$out/hey_edge_net.enet" --data $d4/test --detect hey_edge_net --threshold "$threshold" "${rule[@]}" \
    --embedding-cache "$cache" --stream $d4/stream/negative.wav --clip-scores "$out/test-clips.csv" | tee "$out/test.txt"

@@ -3,7 +3,9 @@ espeak-ng calls split and resampled to 16 kHz, FFT resampling, coloured noise, W
 The random generators are passed in, so each script keeps its own seeded streams."""
 
 import io
+import os
 import subprocess
+import tempfile
 import wave
 
 import numpy as np
@@ -43,22 +45,24 @@ def resample(x, ratio):
     return np.fft.irfft(spec, n) * (n / len(x))
 
 
-def espeak(voice, speed, pitch, ssml):
-    data = subprocess.run(["espeak-ng", "-m", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", ssml],
-                          check=True, capture_output=True).stdout
+def espeak(voice, speed, pitch, ssml, path=None):
+    """path: a folder holding an espeak-ng-data folder (e.g. with extra voice variants); None = the installed data."""
+    data = subprocess.run(["espeak-ng", "-m", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", ssml]
+                          + ([f"--path={path}"] if path else []), check=True, capture_output=True).stdout
     with wave.open(io.BytesIO(data)) as w:
         return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768, w.getframerate()
 
 
 def speak_batch(args):
     """One espeak call for several phrases (split again at the long exact-zero gaps); each trimmed, at 16 kHz, warped."""
-    voice, speed, pitch, texts, warp = args
-    x, rate = espeak(voice, speed, pitch, "<speak>" + f'<break time="{BREAK_MS}ms"/>'.join(texts) + "</speak>")
+    voice, speed, pitch, texts, warp = args[:5]
+    path = args[5] if len(args) > 5 else None  # optional: espeak-ng data folder
+    x, rate = espeak(voice, speed, pitch, "<speak>" + f'<break time="{BREAK_MS}ms"/>'.join(texts) + "</speak>", path)
     quiet = np.abs(x) <= 2 / 32768
     edges = np.flatnonzero(np.diff(np.concatenate(([0], quiet.astype(np.int8), [0]))))
     gaps = [(s, e) for s, e in zip(edges[::2], edges[1::2]) if e - s >= 0.8 * rate and s > 0 and e < len(x)]
     if len(gaps) != len(texts) - 1:
-        parts = [espeak(voice, speed, pitch, f"<speak>{t}</speak>")[0] for t in texts]
+        parts = [espeak(voice, speed, pitch, f"<speak>{t}</speak>", path)[0] for t in texts]
     else:
         bounds = [0] + [g for gap in gaps for g in gap] + [len(x)]
         parts = [x[bounds[2 * i]:bounds[2 * i + 1]] for i in range(len(texts))]
@@ -116,3 +120,61 @@ def read(path):
     with wave.open(path) as w:
         assert w.getframerate() == RATE and w.getnchannels() == 1
         return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768
+
+
+def wav_bytes(data):
+    """A WAV file's samples (mono or the first channel) as float64 in [-1, 1) and its rate."""
+    with wave.open(io.BytesIO(data)) as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768
+        return x[:: w.getnchannels()], w.getframerate()
+
+
+def flite(voice, text, stretch=1.0, f0=None):
+    """flite (voices: `flite -lv`), duration stretch and an optional mean pitch (Hz); trimmed, at 16 kHz."""
+    cmd = ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch:.3f}"]
+    if f0 is not None:
+        cmd += ["--setf", f"int_f0_target_mean={f0:.1f}"]
+    data = subprocess.run(cmd + ["-t", text, "-o", "/dev/stdout"], check=True, capture_output=True).stdout
+    return _trimmed(*wav_bytes(data))
+
+
+def festival(args):
+    """One festival process for several phrases of one voice (e.g. kal_diphone, ked_diphone, cmu_us_slt_arctic_hts):
+    args = (voice, [(text, duration stretch), ...]); each trimmed, at 16 kHz."""
+    voice, items = args
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = [f"(voice_{voice})"]
+        for i, (text, stretch) in enumerate(items):
+            quoted = text.replace("\\", " ").replace('"', " ")
+            lines.append(f"(Parameter.set 'Duration_Stretch {stretch:.3f})")
+            lines.append(f'(utt.save.wave (utt.synth (Utterance Text "{quoted}")) "{tmp}/{i}.wav" \'riff)')
+        script = os.path.join(tmp, "say.scm")
+        with open(script, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        subprocess.run(["festival", "--batch", script], check=True, capture_output=True)
+        result = []
+        for i in range(len(items)):
+            with open(os.path.join(tmp, f"{i}.wav"), "rb") as f:
+                result.append(_trimmed(*wav_bytes(f.read())))
+        return result
+
+
+def _trimmed(x, rate):
+    loud = np.flatnonzero(np.abs(x) > 4 / 32768)
+    x = x[max(0, loud[0] - 80):loud[-1] + 80] if len(loud) else x
+    return resample(x, RATE / rate) if rate != RATE else x
+
+
+def sox_perturb(x, cents=0.0, tempo=1.0):
+    """A pitch shift (cents; formants move with it) and a tempo change (duration / tempo, pitch kept) by sox."""
+    effects = []
+    if cents:
+        effects += ["pitch", f"{cents:.0f}"]
+    if tempo != 1.0:
+        effects += ["tempo", "-s", f"{tempo:.3f}"]
+    if not effects:
+        return x
+    raw = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2").tobytes()
+    fmt = ["-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1"]
+    out = subprocess.run(["sox", *fmt, "-", *fmt, "-", *effects], input=raw, check=True, capture_output=True).stdout
+    return np.frombuffer(out, dtype="<i2").astype(np.float64) / 32768

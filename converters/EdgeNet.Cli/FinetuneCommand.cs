@@ -155,8 +155,9 @@ internal static class FinetuneCommand
                 history.Add(new EpochRecord(fit.Epochs.Count + e.Epoch, e.Loss, e.Accuracy, e.ValidationLoss, e.ValidationAccuracy, e.LearningRate));
                 if (!quiet) Console.WriteLine(ProgressLine(e, mineEpochs));
             };
-            var cut = again.CacheFeatures(mined.Count, (i, dst) => mined.Sample(i).CopyTo(dst), mined.Labels);
-            var fit2 = again.Fit(cut, valSet);
+            // mined already holds features at the cut, which `again` trains from: no second copy (a wake-word set of
+            // ~660k windows is 4 GB)
+            var fit2 = again.Fit(mined, valSet);
             trainSeconds += fit2.Epochs.Sum(e => e.Seconds);
             fit = new FitResult([.. fit.Epochs, .. fit2.Epochs], fit2.StoppedEarly, fit.Epochs.Count + fit2.BestEpoch);
         }
