@@ -9,6 +9,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+source scripts/torch-openblas.sh
 out="${1:-/tmp/edgenet-mnist}"
 mkdir -p "$out"
 base=models/ppocr/ch_ppocr_mobile_v2.0_cls_infer.onnx
@@ -27,7 +28,7 @@ for n in 10 20 100; do
   # training speed on the cached features alone (no validation pass), EdgeNet then PyTorch, same run
   en=$($E finetune "$base" --features "$out/f$n/train_x.npy" --labels "$out/f$n/train_y.npy" --out "$out/speed$n.enet" --epochs "$epochs" "${common[@]}" --quiet \
        | sed -n 's/.* in \([0-9.]*\) s training, \([0-9]*\) steps.*/\1 \2/p')
-  pt=$(/usr/bin/python3 scripts/compare-head-torch.py "$out/f$n" --epochs "$epochs" --lr "$lr" --batch "$batch")
+  pt=$(torch_python scripts/compare-head-torch.py "$out/f$n" --epochs "$epochs" --lr "$lr" --batch "$batch")
   echo "head $n/class: edgenet test acc $acc; edgenet train s/steps $en; torch $pt" | tee -a "$summary"
 done
 for t in 2 3; do

@@ -7,6 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+source scripts/torch-openblas.sh
 out="${1:-/tmp/edgenet-speed}"
 repeats="${2:-3}"
 mkdir -p "$out"
@@ -24,7 +25,7 @@ args=(--head-classes auto --trainable-last 3 --epochs 100 --lr 0.001 --batch 32 
 for r in $(seq "$repeats"); do
   en=$($E finetune models/openwakeword/alexa_v0.1.onnx --features "$out/x.npy" --labels "$out/y.npy" --out "$out/mlp.enet" "${args[@]}" \
        --dump-features "$out/f" --quiet | sed -n 's/.* in \([0-9.]*\) s training, \([0-9]*\) steps, loss \([0-9.]*\).*/edgenet_seconds=\1 steps=\2 loss=\3/p')
-  pt=$(/usr/bin/python3 scripts/compare-head-torch.py "$out/f" --epochs 100 --lr 0.001 --batch 32 --eval none)
+  pt=$(torch_python scripts/compare-head-torch.py "$out/f" --epochs 100 --lr 0.001 --batch 32 --eval none)
   echo "wake-word MLP: $en | torch $pt"
 done
 # The MNIST head (200 -> 10, 1000 samples x 100 epochs = 3200 steps) on the features scripts/train-mnist.sh dumped.
@@ -33,7 +34,7 @@ if [[ -f "$mnist/train_x.npy" ]]; then
   for r in $(seq "$repeats"); do
     en=$($E finetune models/ppocr/ch_ppocr_mobile_v2.0_cls_infer.onnx --features "$mnist/train_x.npy" --labels "$mnist/train_y.npy" --out "$out/mnist.enet" \
          --image-size 48x48 --epochs 100 --lr 0.1 --batch 32 --seed 0 --quiet | sed -n 's/.* in \([0-9.]*\) s training, \([0-9]*\) steps, loss \([0-9.]*\).*/edgenet_seconds=\1 steps=\2 loss=\3/p')
-    pt=$(/usr/bin/python3 scripts/compare-head-torch.py "$mnist" --epochs 100 --lr 0.1 --batch 32 --eval none)
+    pt=$(torch_python scripts/compare-head-torch.py "$mnist" --epochs 100 --lr 0.1 --batch 32 --eval none)
     echo "MNIST head: $en | torch $pt"
   done
 fi

@@ -203,7 +203,7 @@ public sealed class Trainer
             _batchLabels[i] = data.Labels[indices[i]];
         }
         _steps++;
-        if (!AllFinite(input)) return Reject(RejectReason.InputNotFinite);
+        if (!TrainVectors.AllFinite(input)) return Reject(RejectReason.InputNotFinite);
         Graph.Forward(batch, training: true);
         var output = Graph.Output.Data(batch);
         double loss = _loss.Compute(output, batch, _width, _batchLabels.AsSpan(0, batch), Graph.Output.Grad(batch));
@@ -211,17 +211,12 @@ public sealed class Trainer
         Graph.Backward(batch);
         double squares = 0;
         var parameters = Graph.Parameters;
-        for (int p = 0; p < parameters.Count; p++)
-            foreach (float g in parameters[p].Grad) squares += (double)g * g;
+        for (int p = 0; p < parameters.Count; p++) squares += TrainVectors.SumOfSquares(parameters[p].Grad);
         if (!double.IsFinite(squares)) return Reject(RejectReason.GradientNotFinite);
         if (_options.ClipNorm > 0 && squares > (double)_options.ClipNorm * _options.ClipNorm)
         {
             float scale = (float)(_options.ClipNorm / Math.Sqrt(squares));
-            for (int p = 0; p < parameters.Count; p++)
-            {
-                var g = parameters[p].Grad;
-                for (int i = 0; i < g.Length; i++) g[i] *= scale;
-            }
+            for (int p = 0; p < parameters.Count; p++) TrainVectors.Scale(parameters[p].Grad, scale);
         }
         _optimizer.Step(parameters);
         return (loss, CountCorrect(output, batch));
@@ -232,12 +227,6 @@ public sealed class Trainer
         RejectedSteps++;
         StepRejected?.Invoke(new StepRejection(_steps, reason));
         return (double.NaN, 0);
-    }
-
-    private static bool AllFinite(ReadOnlySpan<float> values)
-    {
-        foreach (float v in values) if (!float.IsFinite(v)) return false;
-        return true;
     }
 
     private int CountCorrect(ReadOnlySpan<float> output, int batch)

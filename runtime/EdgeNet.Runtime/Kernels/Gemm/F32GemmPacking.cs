@@ -41,22 +41,29 @@ public static unsafe class F32GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(float* src, int k, int n, nint ldb, bool transposed, int nr, float* dst)
     {
+        if (transposed)
+        {
+            // each panel is the transpose of NR stored rows: 8 rows at a time through 8×8 register transposes where
+            // the CPU has them (a strided scalar gather here was a fifth of a training step that repacks its weights)
+            for (int j0 = 0; j0 < n; j0 += nr, dst += (nint)nr * k)
+            {
+                int cols = Math.Min(nr, n - j0);
+                for (int jb = 0; jb < cols; jb += 8)
+                    F32GemmEpilogue.TransposeTile(src + (j0 + jb) * ldb, ldb, Math.Min(8, cols - jb), k, dst + jb, nr);
+                if (cols < nr)
+                    for (int p = 0; p < k; p++)
+                        for (int j = cols; j < nr; j++) dst[(nint)p * nr + j] = 0;
+            }
+            return;
+        }
         for (int j0 = 0; j0 < n; j0 += nr)
         {
             int cols = Math.Min(nr, n - j0);
             for (int p = 0; p < k; p++, dst += nr)
             {
                 int j = 0;
-                if (transposed)
-                {
-                    float* s = src + j0 * ldb + p;
-                    for (; j < cols; j++) dst[j] = s[j * ldb];
-                }
-                else
-                {
-                    float* s = src + p * ldb + j0;
-                    for (; j < cols; j++) dst[j] = s[j];
-                }
+                float* s = src + p * ldb + j0;
+                for (; j < cols; j++) dst[j] = s[j];
                 for (; j < nr; j++) dst[j] = 0;
             }
         }

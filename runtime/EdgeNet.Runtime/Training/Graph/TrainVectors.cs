@@ -1,0 +1,77 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace EdgeNet.Training;
+
+/// <summary>
+/// The per-step checks of <see cref="Trainer.Step"/> over every input, gradient and weight, vectorized: at batch 32 the
+/// wake-word head's 213 K gradients summed one dependent double add at a time took as long as its GEMMs.
+/// </summary>
+internal static class TrainVectors
+{
+    /// <summary>True when no value is NaN or ±Inf (x − x is 0 exactly for finite x, NaN otherwise).</summary>
+    public static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        ref float v = ref MemoryMarshal.GetReference(values);
+        int n = values.Length, i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8)
+            {
+                var x = Vector256.LoadUnsafe(ref v, (nuint)i);
+                if (!Vector256.EqualsAll(x - x, Vector256<float>.Zero)) return false;
+            }
+        else if (Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= n; i += 4)
+            {
+                var x = Vector128.LoadUnsafe(ref v, (nuint)i);
+                if (!Vector128.EqualsAll(x - x, Vector128<float>.Zero)) return false;
+            }
+        for (; i < n; i++) if (!float.IsFinite(Unsafe.Add(ref v, i))) return false;
+        return true;
+    }
+
+    /// <summary>Σ x² in double (each square exact; NaN or +Inf when a value is not finite), in four interleaved sums.</summary>
+    public static double SumOfSquares(ReadOnlySpan<float> values)
+    {
+        ref float v = ref MemoryMarshal.GetReference(values);
+        int n = values.Length, i = 0;
+        double sum = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; i + 16 <= n; i += 16)
+            {
+                var (l0, h0) = Vector256.Widen(Vector256.LoadUnsafe(ref v, (nuint)i));
+                var (l1, h1) = Vector256.Widen(Vector256.LoadUnsafe(ref v, (nuint)i + 8));
+                a0 += l0 * l0; a1 += h0 * h0; a2 += l1 * l1; a3 += h1 * h1;
+            }
+            sum = Vector256.Sum((a0 + a1) + (a2 + a3));
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            Vector128<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; i + 8 <= n; i += 8)
+            {
+                var (l0, h0) = Vector128.Widen(Vector128.LoadUnsafe(ref v, (nuint)i));
+                var (l1, h1) = Vector128.Widen(Vector128.LoadUnsafe(ref v, (nuint)i + 4));
+                a0 += l0 * l0; a1 += h0 * h0; a2 += l1 * l1; a3 += h1 * h1;
+            }
+            sum = Vector128.Sum((a0 + a1) + (a2 + a3));
+        }
+        for (; i < n; i++) { double x = Unsafe.Add(ref v, i); sum += x * x; }
+        return sum;
+    }
+
+    /// <summary>x *= scale.</summary>
+    public static void Scale(Span<float> values, float scale)
+    {
+        ref float v = ref MemoryMarshal.GetReference(values);
+        int n = values.Length, i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8) (Vector256.LoadUnsafe(ref v, (nuint)i) * scale).StoreUnsafe(ref v, (nuint)i);
+        else if (Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= n; i += 4) (Vector128.LoadUnsafe(ref v, (nuint)i) * scale).StoreUnsafe(ref v, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref v, i) *= scale;
+    }
+}
