@@ -16,6 +16,19 @@ public static unsafe class F32GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(float* src, int m, int k, nint lda, bool transposed, float alpha, int mr, float* dst)
     {
+        if (!transposed && alpha == 1 && mr == 8)
+        {
+            // a panel is the transpose of 8 stored rows: 8×8 register transposes where the CPU has them
+            for (int i0 = 0; i0 < m; i0 += mr, dst += (nint)mr * k)
+            {
+                int rows = Math.Min(mr, m - i0);
+                F32GemmEpilogue.TransposeTile(src + i0 * lda, lda, rows, k, dst, mr);
+                if (rows < mr)
+                    for (int p = 0; p < k; p++)
+                        for (int i = rows; i < mr; i++) dst[(nint)p * mr + i] = 0;
+            }
+            return;
+        }
         for (int i0 = 0; i0 < m; i0 += mr)
         {
             int rows = Math.Min(mr, m - i0);

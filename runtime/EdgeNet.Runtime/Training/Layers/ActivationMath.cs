@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using EdgeNet.Kernels.Activation;
 
 namespace EdgeNet.Training.Layers;
@@ -34,13 +35,32 @@ public static class ActivationMath
                 if (accumulate) TrainGemm.Add(dx, dy); else dy.CopyTo(dx);
                 return;
             case ActivationKind.Relu when !accumulate:
-                for (int i = 0; i < dx.Length; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+                ReluBackward(x, dy, dx);
                 return;
             default:
                 if (accumulate) for (int i = 0; i < dx.Length; i++) dx[i] += dy[i] * Derivative(a, x[i], y[i]);
                 else for (int i = 0; i < dx.Length; i++) dx[i] = dy[i] * Derivative(a, x[i], y[i]);
                 return;
         }
+    }
+
+    /// <summary>dx = x &gt; 0 ? dy : 0, as a vector select (a branch per element mispredicts on half of them).</summary>
+    private static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        int i = 0, n = dx.Length;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8)
+            {
+                var m = Vector256.GreaterThan(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero);
+                (Vector256.Create(dy.Slice(i, 8)) & m).CopyTo(dx.Slice(i, 8));
+            }
+        else if (Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= n; i += 4)
+            {
+                var m = Vector128.GreaterThan(Vector128.Create(x.Slice(i, 4)), Vector128<float>.Zero);
+                (Vector128.Create(dy.Slice(i, 4)) & m).CopyTo(dx.Slice(i, 4));
+            }
+        for (; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
     }
 }
 
