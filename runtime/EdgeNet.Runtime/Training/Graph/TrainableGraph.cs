@@ -389,10 +389,13 @@ public sealed class TrainableGraph
             var arena = new TrainArena();
             var all = new List<TrainTensor> { Input };
             foreach (var l in _layers) all.Add(l.Output);
+            // a reshape's output is a view of its input's floats (no layer writes its input, nor its output after its
+            // forward); gradients stay separate, so several consumers never add into one another's
+            var views = _layers.OfType<ReshapeLayer>().ToDictionary(l => l.Output, l => l.Inputs[0]);
             foreach (var t in all)
             {
                 t.Arena = arena;
-                t.DataOffset = arena.Reserve(_options.MaxBatch * t.SampleSize);
+                t.DataOffset = views.TryGetValue(t, out var source) ? source.DataOffset : arena.Reserve(_options.MaxBatch * t.SampleSize);
                 if (t.NeedsGrad || ReferenceEquals(t, output) || (t != Input && t.Consumers > 0)) t.GradOffset = arena.Reserve(_options.MaxBatch * t.SampleSize);
             }
             foreach (var l in _layers) l.Plan(arena, _setup);

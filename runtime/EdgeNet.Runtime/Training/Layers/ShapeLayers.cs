@@ -1,7 +1,8 @@
 namespace EdgeNet.Training.Layers;
 
-/// <summary>Flatten / Reshape / Squeeze / Unsqueeze / Identity: the same floats under another shape (copied, so
-/// gradients of several consumers never alias).</summary>
+/// <summary>Flatten / Reshape / Squeeze / Unsqueeze / Identity: the same floats under another shape. The output's data
+/// is a view of the input's (<see cref="TrainableGraph"/> plans it so); the gradient is copied, so gradients of several
+/// consumers never alias.</summary>
 public sealed class ReshapeLayer(string name, TrainTensor input, int[] outputSampleShape) : TrainLayer(name, [input], Check(name, input, outputSampleShape))
 {
     private static int[] Check(string name, TrainTensor input, int[] shape)
@@ -11,7 +12,10 @@ public sealed class ReshapeLayer(string name, TrainTensor input, int[] outputSam
         return shape;
     }
 
-    public override void Forward(int batch, bool training) => Inputs[0].Data(batch).CopyTo(Output.Data(batch));
+    public override void Forward(int batch, bool training)
+    {
+        if (Output.DataOffset != Inputs[0].DataOffset) Inputs[0].Data(batch).CopyTo(Output.Data(batch));
+    }
 
     public override void Backward(int batch)
     {
