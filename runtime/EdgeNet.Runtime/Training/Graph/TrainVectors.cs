@@ -37,7 +37,18 @@ internal static class TrainVectors
         ref float v = ref MemoryMarshal.GetReference(values);
         int n = values.Length, i = 0;
         double sum = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; i + 32 <= n; i += 32)
+            {
+                var (l0, h0) = Vector512.Widen(Vector512.LoadUnsafe(ref v, (nuint)i));
+                var (l1, h1) = Vector512.Widen(Vector512.LoadUnsafe(ref v, (nuint)i + 16));
+                a0 += l0 * l0; a1 += h0 * h0; a2 += l1 * l1; a3 += h1 * h1;
+            }
+            sum = Vector512.Sum((a0 + a1) + (a2 + a3));
+        }
+        else if (Vector256.IsHardwareAccelerated)
         {
             Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
             for (; i + 16 <= n; i += 16)
