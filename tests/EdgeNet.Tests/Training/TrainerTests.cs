@@ -179,6 +179,53 @@ public class TrainerTests
         Assert.Equal(1 - 0.01, adamW[0], 5); // first Adam step moves by lr·sign(g)
     }
 
+    /// <summary>The vectorized update loops give the bits of the per-element formula (float, same operation order),
+    /// over lengths that leave tails, for three steps of Adam (with weight decay) and Nesterov SGD.</summary>
+    [Fact]
+    public void VectorizedUpdatesGiveTheBitsOfTheScalarFormula()
+    {
+        foreach (int n in new[] { 1, 7, 37, 1000 })
+        {
+            var rng = new Random(n);
+            float[] Rand() => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            var w0 = Rand();
+            var grads = new[] { Rand(), Rand(), Rand() };
+
+            var w = (float[])w0.Clone();
+            var adam = new TestableSgd(new Adam { LearningRate = 0.01f, WeightDecay = 0.001f });
+            foreach (var g in grads) adam.Apply(w, g);
+            var e = (float[])w0.Clone();
+            var m = new float[n]; var v = new float[n];
+            for (int step = 1; step <= 3; step++)
+            {
+                float c1 = 1 - MathF.Pow(0.9f, step), c2 = 1 - MathF.Pow(0.999f, step);
+                float stepSize = 0.01f / c1, invSqrtC2 = 1 / MathF.Sqrt(c2);
+                for (int i = 0; i < n; i++)
+                {
+                    float d = grads[step - 1][i] + 0.001f * e[i];
+                    m[i] = 0.9f * m[i] + (1 - 0.9f) * d;
+                    v[i] = 0.999f * v[i] + (1 - 0.999f) * d * d;
+                    e[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) * invSqrtC2 + 1e-8f);
+                }
+            }
+            Assert.Equal(e.Select(BitConverter.SingleToInt32Bits), w.Select(BitConverter.SingleToInt32Bits));
+
+            w = (float[])w0.Clone();
+            var sgd = new TestableSgd(new Sgd { LearningRate = 0.1f, Momentum = 0.9f, Nesterov = true, WeightDecay = 0.01f });
+            foreach (var g in grads) sgd.Apply(w, g);
+            e = (float[])w0.Clone();
+            v = new float[n];
+            foreach (var g in grads)
+                for (int i = 0; i < n; i++)
+                {
+                    float d = g[i] + 0.01f * e[i];
+                    v[i] = 0.9f * v[i] + d;
+                    e[i] -= 0.1f * (d + 0.9f * v[i]);
+                }
+            Assert.Equal(e.Select(BitConverter.SingleToInt32Bits), w.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     [Fact]
     public void SchedulesFollowStepAndCosine()
     {

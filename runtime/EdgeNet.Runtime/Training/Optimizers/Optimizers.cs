@@ -82,7 +82,26 @@ public sealed class Adam : Optimizer
         float b1 = Beta1, b2 = Beta2, wd = WeightDecay;
         float c1 = 1 - MathF.Pow(b1, Steps), c2 = 1 - MathF.Pow(b2, Steps);
         float stepSize = LearningRate / c1, invSqrtC2 = 1 / MathF.Sqrt(c2);
-        for (int i = 0; i < w.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // the same operations in the same order as the loop below, lane by lane (no fused multiply-add), so both
+            // give the same bits
+            var vb1 = new Vector<float>(b1); var vb2 = new Vector<float>(b2); var vwd = new Vector<float>(wd);
+            var v1b1 = new Vector<float>(1 - b1); var v1b2 = new Vector<float>(1 - b2);
+            var vstep = new Vector<float>(stepSize); var vinv = new Vector<float>(invSqrtC2); var veps = new Vector<float>(Epsilon);
+            for (int c = Vector<float>.Count; i + c <= w.Length; i += c)
+            {
+                var wi = new Vector<float>(w[i..]);
+                var d = new Vector<float>(g[i..]) + vwd * wi;
+                var mi = vb1 * new Vector<float>(m[i..]) + v1b1 * d;
+                var vi = vb2 * new Vector<float>(v[i..]) + v1b2 * d * d;
+                mi.CopyTo(m[i..]);
+                vi.CopyTo(v[i..]);
+                (wi - vstep * mi / (Vector.SquareRoot(vi) * vinv + veps)).CopyTo(w[i..]);
+            }
+        }
+        for (; i < w.Length; i++)
         {
             float d = g[i] + wd * w[i];
             m[i] = b1 * m[i] + (1 - b1) * d;
