@@ -13,7 +13,7 @@ namespace EdgeNet.Tests.Kernels;
 /// row, element-wise gathers at the borders, across output rows and outside the input) against the offset table
 /// (<see cref="F32Im2ColPacker.GatherTable"/>, computed element by element from the conv formula) on every ISA path:
 /// kernel widths 1–7, left pads 0–3, height strides 1–3, height dilation 1–2, odd and even input sides, output rows
-/// narrower and wider than a vector, K blocks starting mid-kernel-row, column blocks starting mid-row and partial last
+/// narrower and wider than a vector (the vector path takes rows of at least 4 vectors, the others the element path), K blocks starting mid-kernel-row, column blocks starting mid-row and partial last
 /// panels. Then whole stride-2 Conv nodes (the MobileNetV2 stem's 3→32 3×3/2 among them) against
 /// <see cref="F32ConvReference"/> on every ISA at 1 and 2 threads, and no allocation per run.
 /// </summary>
@@ -23,7 +23,7 @@ public class Im2ColStrideTwoTests
     {
         var rng = new Random(11);
         foreach (int kw in new[] { 1, 2, 3, 4, 5, 7 })
-            foreach (int inW in new[] { 7, 16, 33, 64, 75 })
+            foreach (int inW in new[] { 7, 16, 33, 64, 75, 140, 161 })
             {
                 int pl = rng.Next(0, Math.Min(kw, 4)), pr = rng.Next(0, kw);
                 int kh = rng.Next(1, 4), sh = rng.Next(1, 4), dh = rng.Next(1, 3), inH = rng.Next(3, 12);
@@ -32,8 +32,10 @@ public class Im2ColStrideTwoTests
                 if (outH <= 0 || outW <= 0) continue;
                 yield return new ConvGeometry([inH, inW], [kh, kw], [sh, 2], [dh, 1], [pt, pl], [pb, pr], [outH, outW]);
             }
-        // the MobileNetV2 stem's geometry on a smaller image, and ResNet-18's 7×7/2 stem
+        // the MobileNetV2 stem's geometry on smaller images (rows of 32 and 64 outputs: the vector path needs rows of at
+        // least 4 vectors), and ResNet-18's 7×7/2 stem
         yield return new ConvGeometry([32, 64], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1], [16, 32]);
+        yield return new ConvGeometry([12, 128], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1], [6, 64]);
         yield return new ConvGeometry([30, 38], [7, 7], [2, 2], [1, 1], [3, 3], [3, 3], [15, 19]);
     }
 
