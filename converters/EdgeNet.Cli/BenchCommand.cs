@@ -23,13 +23,19 @@ internal static class BenchCommand
         FillRandom(session);
 
         for (int i = 0; i < warmup; i++) session.Run();
+        // a sample is the mean of enough back-to-back runs to last ≥ 20 µs: a model of a few hundred multiply-adds
+        // runs in tens of nanoseconds, below what one clock read resolves here (its samples read 0)
+        long probe = Stopwatch.GetTimestamp();
+        session.Run();
+        double once = Stopwatch.GetElapsedTime(probe).TotalMilliseconds;
+        int repeat = once >= 0.02 ? 1 : (int)Math.Min(10_000, Math.Ceiling(0.02 / Math.Max(once, 1e-6)));
         var times = new double[runs];
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < runs; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
-            session.Run();
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            for (int r = 0; r < repeat; r++) session.Run();
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / repeat;
         }
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         Array.Sort(times);
@@ -37,13 +43,13 @@ internal static class BenchCommand
         var result = new Dictionary<string, object>
         {
             ["model"] = path,
-            ["median_ms"] = Math.Round(median, 4),
-            ["p90_ms"] = Math.Round(p90, 4),
-            ["mean_ms"] = Math.Round(times.Average(), 4),
-            ["min_ms"] = Math.Round(times[0], 4),
+            ["median_ms"] = Math.Round(median, 6),
+            ["p90_ms"] = Math.Round(p90, 6),
+            ["mean_ms"] = Math.Round(times.Average(), 6),
+            ["min_ms"] = Math.Round(times[0], 6),
             ["runs"] = runs,
             ["threads"] = options.Threads,
-            ["alloc_bytes_per_run"] = (double)allocated / runs,
+            ["alloc_bytes_per_run"] = (double)allocated / ((long)runs * repeat),
             ["arena_bytes"] = session.Plan.ArenaBytes,
             ["kernels"] = session.Plan.Steps.Length,
             ["macs"] = session.Plan.TotalMacs,
@@ -51,7 +57,7 @@ internal static class BenchCommand
         if (a.Flag("--json")) Console.WriteLine(JsonSerializer.Serialize(result));
         else
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{path}: median {median:F4} ms, p90 {p90:F4} ms, min {times[0]:F4} ms over {runs} runs; {result["alloc_bytes_per_run"]} B allocated per run; arena {session.Plan.ArenaBytes} B; {session.Plan.Steps.Length} kernels"));
+                $"{path}: median {median:0.######} ms, p90 {p90:0.######} ms, min {times[0]:0.######} ms over {runs} runs{(repeat > 1 ? $" (each the mean of {repeat} back-to-back runs)" : "")}; {result["alloc_bytes_per_run"]} B allocated per run; arena {session.Plan.ArenaBytes} B; {session.Plan.Steps.Length} kernels"));
         return 0;
     }
 
