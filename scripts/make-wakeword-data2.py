@@ -22,7 +22,6 @@ voices (46 variants, accents as above): near misses, commands and sentences with
 
 usage: make-wakeword-data2.py OUT_DIR [--accents] [--stream MINUTES]
 """
-import csv
 import multiprocessing
 import os
 import random
@@ -31,7 +30,7 @@ import time
 
 import numpy as np
 
-from wakeword_speech import NEGATIVES, POSITIVE, RATE, SENTENCES, clip, noise, speak_batch, speak_stream, write
+from wakeword_speech import NEGATIVES, POSITIVE, RATE, SENTENCES, clip, noise, speak_batch, speak_stream, write, write_manifest
 
 out = sys.argv[1]
 rng = random.Random(20261201)
@@ -127,11 +126,4 @@ for (split, voice, speed, pitch, warp, batch), speeches in zip(meta, spoken):
         k += 1
         write(os.path.join(out, split, cls, name), x)
         rows.append([f"{split}/{cls}/{name}", split, cls, text, voice, speed, pitch, kind, snr, f"{end:.4f}", f"{warp:.3f}"])
-with open(os.path.join(out, "manifest.csv"), "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["file", "split", "class", "text", "voice", "speed", "pitch", "noise", "snr_db", "phrase_end", "warp"])
-    w.writerows(rows)
-counts = {}
-for r in rows:
-    counts[(r[1], r[2])] = counts.get((r[1], r[2]), 0) + 1
-print(", ".join(f"{s}/{c}: {n}" for (s, c), n in sorted(counts.items())), f"; {time.time() - t0:.0f} s")
+write_manifest(out, rows, t0)

@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 from wakeword_speech import (NEGATIVES, POSITIVE, RATE, SENTENCES, clip, noise, read, speak_batch, speak_stream,
-                             write)
+                             write, write_manifest)
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "models", "wakeword-data4")
@@ -207,11 +207,4 @@ if __name__ == "__main__":
     backgrounds = {k: read(os.path.join(root, "models", "wakeword-data", "noise", f"{k}.wav")) for k in ("white", "pink", "brown", "babble")}
     backgrounds["music"] = tones
     augment(backgrounds)
-    with open(os.path.join(out, "manifest.csv"), "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["file", "split", "class", "text", "voice", "speed", "pitch", "noise", "snr_db", "phrase_end", "warp"])
-        w.writerows(rows)
-    counts = {}
-    for r in rows:
-        counts[(r[1], r[2])] = counts.get((r[1], r[2]), 0) + 1
-    print(", ".join(f"{s}/{c}: {n}" for (s, c), n in sorted(counts.items())), f"; {time.time() - t0:.0f} s")
+    write_manifest(out, rows, t0)

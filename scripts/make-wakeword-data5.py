@@ -24,7 +24,6 @@ missing). Deterministic (seeded) for a given set of installed engines.
 
 usage: make-wakeword-data5.py [OUT_DIR]   (JOBS=2 processes; env N_VARIANTS=100 STREAM_MIN=15)
 """
-import csv
 import importlib.util
 import multiprocessing
 import os
@@ -37,7 +36,7 @@ import time
 
 import numpy as np
 
-from wakeword_speech import POSITIVE, RATE, SENTENCES, clip, festival, flite, noise, resample, sox_perturb, speak_batch, write
+from wakeword_speech import POSITIVE, RATE, SENTENCES, clip, festival, flite, noise, resample, sox_perturb, speak_batch, write, write_manifest
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 here = os.path.dirname(os.path.abspath(__file__))
@@ -259,11 +258,4 @@ if __name__ == "__main__":
     flite_clips(120, 80)
     festival_clips(100, 70)
     stream(os.path.join(out, "stream", "train.wav"), STREAM_MIN, espeak_path, variants)
-    with open(os.path.join(out, "manifest.csv"), "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["file", "split", "class", "text", "voice", "speed", "pitch", "noise", "snr_db", "phrase_end", "warp"])
-        w.writerows(rows)
-    counts = {}
-    for r in rows:
-        counts[(r[1], r[2])] = counts.get((r[1], r[2]), 0) + 1
-    print(", ".join(f"{s}/{c}: {n}" for (s, c), n in sorted(counts.items())), f"; {time.time() - t0:.0f} s")
+    write_manifest(out, rows, t0)

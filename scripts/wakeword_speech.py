@@ -1,11 +1,13 @@
-"""Speech and noise helpers shared by the wake-word data scripts (make-wakeword-data2.py, make-wakeword-data4.py):
-espeak-ng calls split and resampled to 16 kHz, FFT resampling, coloured noise, WAV read/write and clip placement.
+"""Speech and noise helpers shared by the wake-word data scripts (make-wakeword-data2.py, -data4.py, -data5.py):
+espeak-ng calls split and resampled to 16 kHz, FFT resampling, coloured noise, WAV read/write and clip placement, the manifest.
 The random generators are passed in, so each script keeps its own seeded streams."""
 
+import csv
 import io
 import os
 import subprocess
 import tempfile
+import time
 import wave
 
 import numpy as np
@@ -178,3 +180,18 @@ def sox_perturb(x, cents=0.0, tempo=1.0):
     fmt = ["-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1"]
     out = subprocess.run(["sox", *fmt, "-", *fmt, "-", *effects], input=raw, check=True, capture_output=True).stdout
     return np.frombuffer(out, dtype="<i2").astype(np.float64) / 32768
+
+
+MANIFEST_COLUMNS = ["file", "split", "class", "text", "voice", "speed", "pitch", "noise", "snr_db", "phrase_end", "warp"]
+
+
+def write_manifest(out, rows, t0):
+    """OUT/manifest.csv (one row per clip, MANIFEST_COLUMNS), then the clip count per split and class and the time."""
+    with open(os.path.join(out, "manifest.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(MANIFEST_COLUMNS)
+        w.writerows(rows)
+    counts = {}
+    for r in rows:
+        counts[(r[1], r[2])] = counts.get((r[1], r[2]), 0) + 1
+    print(", ".join(f"{s}/{c}: {n}" for (s, c), n in sorted(counts.items())), f"; {time.time() - t0:.0f} s")
