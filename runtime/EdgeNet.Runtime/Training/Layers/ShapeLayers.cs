@@ -12,10 +12,8 @@ public sealed class ReshapeLayer(string name, TrainTensor input, int[] outputSam
         return shape;
     }
 
-    public override void Forward(int batch, bool training)
-    {
-        if (Output.DataOffset != Inputs[0].DataOffset) Inputs[0].Data(batch).CopyTo(Output.Data(batch));
-    }
+    /// <summary>Nothing to do: the output's data is the input's (planned as a view).</summary>
+    public override void Forward(int batch, bool training) { }
 
     public override void Backward(int batch)
     {
