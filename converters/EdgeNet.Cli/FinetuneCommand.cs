@@ -215,12 +215,21 @@ internal static class FinetuneCommand
             FeatureFiles.WriteNpy(Path.Combine(dir, name + "_x.npy"), set.Data, set.Count, set.SampleSize);
             FeatureFiles.WriteNpy(Path.Combine(dir, name + "_y.npy"), set.Labels);
         }
+        // a weight training stores transposed is written as the model file had it, as other frameworks load it
+        static Tensor Untransposed(TrainParameter p)
+        {
+            int rows = p.Tensor.Dims[0], cols = p.Tensor.Dims[1];
+            var v = p.Value;
+            var t = new float[v.Length];
+            for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = v[r * cols + c];
+            return Tensor.FromArray([cols, rows], t);
+        }
         Write("train", train);
         if (val is not null) Write("val", val);
         for (int i = 0; i < trainer.Graph.Parameters.Count; i++)
         {
             var p = trainer.Graph.Parameters[i];
-            Npy.Write(Path.Combine(dir, $"param{i}.npy"), Tensor.FromArray(p.Tensor.Dims, p.Value.ToArray()));
+            Npy.Write(Path.Combine(dir, $"param{i}.npy"), p.Transposed ? Untransposed(p) : Tensor.FromArray(p.Tensor.Dims, p.Value.ToArray()));
         }
     }
 }

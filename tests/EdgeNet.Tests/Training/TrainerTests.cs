@@ -237,6 +237,61 @@ public class TrainerTests
         Assert.Equal(0.1f, cosine.Rate(1, 4), 6);
     }
 
+    /// <summary>x[1,12] → Gemm(6) Relu → Gemm(3) → Softmax, the first weight stored N×K (transB 1) or K×N (transB 0).</summary>
+    private static Model TwoLayerMlp(bool firstTransposed)
+    {
+        var b = new GraphBuilder(3);
+        var w1 = new float[6 * 12];
+        var rng = new Random(11);
+        for (int i = 0; i < w1.Length; i++) w1[i] = rng.NextSingle() - 0.5f;
+        var w1t = new float[w1.Length];
+        for (int n = 0; n < 6; n++) for (int k = 0; k < 12; k++) w1t[k * 6 + n] = w1[n * 12 + k];
+        var h = firstTransposed
+            ? b.Op("Gemm", [b.X, b.Const([6, 12], w1), b.Const([6], 0.1f)], Attribute.Of("transB", 1L))
+            : b.Op("Gemm", [b.X, b.Const([12, 6], w1t), b.Const([6], 0.1f)]);
+        var logits = b.Op("Gemm", [b.Op("Relu", [h]), b.Const([3, 6], 0.5f), b.Const([3], 0.1f)], Attribute.Of("transB", 1L));
+        return b.Model(b.Op("Softmax", [logits], Attribute.Of("axis", -1L)), [1, 12]);
+    }
+
+    [Fact]
+    public void AFirstLayerWithTransBTrainsOnItsWeightStoredUntransposedWithTheSameBits()
+    {
+        // the first trained Gemm's Wᵀ would be repacked every step: training stores W as K×N and flips transB
+        var random = new Random(4);
+        var inputs = new List<Tensor>();
+        var labels = new int[60];
+        for (int i = 0; i < 60; i++)
+        {
+            labels[i] = i % 3;
+            inputs.Add(Tensor.FromArray([1, 12], Enumerable.Range(0, 12).Select(j => (j % 3 == labels[i] ? 1f : -0.5f) + 0.3f * (random.NextSingle() - 0.5f)).ToArray()));
+        }
+        var setup = new FineTuneSetup { TrainableLast = 2 };
+        var flipped = new Trainer(TwoLayerMlp(firstTransposed: true), setup, Options(epochs: 5));
+        var plain = new Trainer(TwoLayerMlp(firstTransposed: false), new FineTuneSetup { TrainableLast = 2 }, Options(epochs: 5));
+        var gemm = flipped.Model.Graph.Nodes.First(n => n.OpType == "Gemm");
+        Assert.Equal(0, gemm.GetInt("transB", 1));
+        Assert.Equal([12, 6], gemm.Inputs[1]!.Constant!.Dims);
+        Assert.True(flipped.Graph.Parameters[0].Transposed);
+        // the second Gemm's input needs its gradient, so it keeps its layout
+        Assert.Equal(1, flipped.Model.Graph.Nodes.Last(n => n.OpType == "Gemm").GetInt("transB", 0));
+        Assert.False(flipped.Graph.Parameters[2].Transposed);
+        flipped.Fit(inputs, labels);
+        plain.Fit(inputs, labels);
+        for (int p = 0; p < plain.Graph.Parameters.Count; p++)
+            Assert.Equal(plain.Graph.Parameters[p].Value.ToArray().Select(BitConverter.SingleToInt32Bits), flipped.Graph.Parameters[p].Value.ToArray().Select(BitConverter.SingleToInt32Bits));
+        // the trained model, saved and reloaded, computes what the training graph computes
+        string path = Path.Combine(Path.GetTempPath(), $"edgenet-trainer-{Guid.NewGuid():N}.enet");
+        EnetWriter.Write(flipped.Model, path);
+        var session = new Session(EnetReader.Load(path));
+        var evaluated = flipped.Evaluate(flipped.CacheFeatures(inputs.Count, (i, d) => inputs[i].AsSpan<float>().CopyTo(d), labels));
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var probabilities = session.Run(new Dictionary<string, Tensor> { ["x"] = inputs[i] })[0].ToFloatArray();
+            Assert.Equal(evaluated.Predictions[i], Array.IndexOf(probabilities, probabilities.Max()));
+        }
+        File.Delete(path);
+    }
+
     [Fact]
     public void ClippingBoundsTheUpdate()
     {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 namespace EdgeNet.Kernels.Gemm;
 
 /// <summary>
@@ -28,6 +29,31 @@ public static unsafe class F32GemmPacking
                         for (int i = rows; i < mr; i++) dst[(nint)p * mr + i] = 0;
             }
             return;
+        }
+        if (transposed && alpha == 1 && Vector128.IsHardwareAccelerated)
+        {
+            // a panel row is mr consecutive stored floats: vector copies (a trained layer's weight gradient Xᵀ·dZ
+            // packs its whole input batch this way every step)
+            // stored row by row (sequential reads), each row's mr-float pieces to their panels
+            int done = m / mr * mr;
+            nint panel = (nint)mr * k;
+            for (int p = 0; p < k; p++)
+            {
+                float* s = src + p * lda, d = dst + (nint)p * mr;
+                if (mr == 8 && Vector256.IsHardwareAccelerated)
+                    for (int i0 = 0; i0 < done; i0 += 8, d += panel) Vector256.Store(Vector256.Load(s + i0), d);
+                else
+                    for (int i0 = 0; i0 < done; i0 += mr, d += panel)
+                    {
+                        int i = 0;
+                        for (; i + 4 <= mr; i += 4) Vector128.Store(Vector128.Load(s + i0 + i), d + i);
+                        for (; i < mr; i++) d[i] = s[i0 + i];
+                    }
+            }
+            dst += panel * (done / mr);
+            if (done == m) return;
+            src += done;
+            m -= done;
         }
         for (int i0 = 0; i0 < m; i0 += mr)
         {

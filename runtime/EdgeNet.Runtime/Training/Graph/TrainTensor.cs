@@ -46,6 +46,7 @@ public sealed unsafe class TrainTensor
 public sealed unsafe class TrainParameter
 {
     private readonly byte[] _storage;
+    private readonly Value _value;
 
     /// <summary>Takes over <paramref name="value"/>'s constant: it is replaced by a pinned copy that training updates.</summary>
     internal TrainParameter(Value value)
@@ -56,19 +57,41 @@ public sealed unsafe class TrainParameter
         source.Data.Span.CopyTo(_storage);
         Tensor = new Tensor(DataType.Float32, (int[])source.Dims.Clone(), _storage);
         value.Constant = Tensor;
+        _value = value;
         Name = value.Name;
         GradArray = GC.AllocateArray<float>(source.ElementCount, pinned: true);
     }
 
     public string Name { get; }
     /// <summary>The live weights (the model's initializer).</summary>
-    public Tensor Tensor { get; }
+    public Tensor Tensor { get; private set; }
+    /// <summary>True when training stores this 2-D weight transposed from the model it was loaded from (see
+    /// <see cref="StoreTransposed"/>); the model's node was changed to match, so the model computes the same.</summary>
+    public bool Transposed { get; private set; }
     public Span<float> Value => MemoryMarshal.Cast<byte, float>(_storage.AsSpan());
     public Span<float> Grad => GradArray;
     public int Count => GradArray.Length;
     internal float[] GradArray { get; }
     internal float* ValuePtr => (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
     internal float* GradPtr => (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(GradArray));
+
+    /// <summary>
+    /// Stores this 2-D weight transposed (rows × cols becomes cols × rows, same floats) and makes it the model's
+    /// initializer with the new dims. The caller changes the consuming node to match (a Gemm's transB flipped).
+    /// </summary>
+    internal void StoreTransposed()
+    {
+        if (Tensor.Rank != 2) throw new InvalidOperationException($"'{Name}' is not 2-D");
+        int rows = Tensor.Dims[0], cols = Tensor.Dims[1];
+        var values = Value;
+        var copy = values.ToArray();
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) values[c * rows + r] = copy[r * cols + c];
+        Tensor = new Tensor(DataType.Float32, [cols, rows], _storage);
+        _value.Constant = Tensor;
+        if (_value.Shape is { Length: 2 } shape) _value.Shape = [shape[1], shape[0]];
+        Transposed = !Transposed;
+    }
 
     public override string ToString() => $"{Name}{Shapes.Format(Tensor.Dims)}";
 }

@@ -96,7 +96,7 @@ public sealed class TrainableGraph
             }
             result = builder.Add(node, isLast ? options.StripFinalActivation : null);
         }
-        return builder.Finish(result, nodes);
+        return builder.Finish(result, nodes, graph);
     }
 
     /// <summary>Inputs of a node that carry data (gradients flow through them); the others are constants or shapes.</summary>
@@ -143,6 +143,7 @@ public sealed class TrainableGraph
         private readonly List<TrainParameter> _parameterOrder = [];
         private readonly List<TrainLayer> _layers = [];
         private readonly Dictionary<Value, Node> _producerOps = [];
+        private readonly List<(DenseLayer Layer, Node Node)> _gemms = [];
         private int _dropouts;
 
         public Builder(TrainableGraphOptions options, Value cut, int[] sampleShape)
@@ -220,7 +221,9 @@ public sealed class TrainableGraph
             if (node.GetInt("transA", 0) != 0 || node.GetFloat("alpha", 1) != 1 || (node.HasInput(2) && node.GetFloat("beta", 1) != 1))
                 throw new UnsupportedOperatorException($"Gemm node '{node.Name}': only transA=0, alpha=1, beta=1 can be trained");
             var bias = node.HasInput(2) ? Parameter(node, 2, "bias") : null;
-            return new DenseLayer(name, Tensor(node.Inputs[0]!), Parameter(node, 1, "weight"), node.GetInt("transB", 0) != 0, bias, activation);
+            var layer = new DenseLayer(name, Tensor(node.Inputs[0]!), Parameter(node, 1, "weight"), node.GetInt("transB", 0) != 0, bias, activation);
+            _gemms.Add((layer, node));
+            return layer;
         }
 
         private TrainLayer Conv(Node node, string name, FusedActivation activation)
@@ -377,7 +380,7 @@ public sealed class TrainableGraph
         private static float DropoutRatio(Node node) =>
             node.Input(1)?.Constant is { } r ? (float)r.GetAsDouble(0) : node.GetFloat("ratio", 0.5f);
 
-        public TrainableGraph Finish(TrainTensor output, List<Node> nodes)
+        public TrainableGraph Finish(TrainTensor output, List<Node> nodes, IR.Graph graph)
         {
             // which values need gradients: those downstream of a parameter (or of the input, for gradient checks)
             Input.NeedsGrad = _options.InputGradient;
@@ -385,6 +388,14 @@ public sealed class TrainableGraph
             {
                 l.Output.NeedsGrad = l.Parameters.Count > 0 || l.Inputs.Any(t => t.NeedsGrad);
                 foreach (var t in l.Inputs) t.Consumers++;
+            }
+            // a Gemm with transB whose input gets no gradient trains on its weight stored K×N (no per-step transpose);
+            // the model's node follows, unless another node also reads that initializer
+            foreach (var (layer, node) in _gemms)
+            {
+                var weight = node.Input(1)!;
+                if (graph.Nodes.Any(n => !ReferenceEquals(n, node) && n.Inputs.Contains(weight)) || graph.Outputs.Contains(weight)) continue;
+                if (layer.TryStoreWeightUntransposed()) node.SetAttribute(IR.Attribute.Of("transB", 0));
             }
             var arena = new TrainArena();
             var all = new List<TrainTensor> { Input };

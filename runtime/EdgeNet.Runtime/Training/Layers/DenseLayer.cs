@@ -12,7 +12,7 @@ public sealed unsafe class DenseLayer : TrainLayer
 {
     private readonly TrainParameter _weight;
     private readonly TrainParameter? _bias;
-    private readonly bool _transB;
+    private bool _transB;
     private readonly int _k, _n;
     private readonly FusedActivation _activation;
     private TrainGemmCache? _forward, _weightGrad, _inputGrad;
@@ -41,6 +41,21 @@ public sealed unsafe class DenseLayer : TrainLayer
         var shape = (int[])input.SampleShape.Clone();
         shape[^1] = transB ? w[0] : w[1];
         return shape;
+    }
+
+    /// <summary>
+    /// With Wᵀ (transB) the forward product packs W into panels every step (W changes every step), while stored K×N
+    /// it is read in place. Stored N×K, it is the input gradient dX = dZ·W that reads it in place. So when this layer
+    /// computes no input gradient (it is the first trained layer), its weight is stored K×N instead: the caller flips
+    /// the model node's transB to match, and the model computes the same. Weight gradients come out in the same
+    /// layout, each element the same sum in the same order. Call before planning.
+    /// </summary>
+    internal bool TryStoreWeightUntransposed()
+    {
+        if (!_transB || Inputs[0].NeedsGrad || _forward is not null) return false;
+        _weight.StoreTransposed();
+        _transB = false;
+        return true;
     }
 
     public override IReadOnlyList<TrainParameter> Parameters => _bias is null ? [_weight] : [_weight, _bias];
