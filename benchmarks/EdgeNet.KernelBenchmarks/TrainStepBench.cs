@@ -37,12 +37,18 @@ internal static class TrainStepBench
         Console.WriteLine($"{path}: {trainer.Graph.Parameters.Sum(p => p.Count)} parameters, {steps} steps of {batch} per round, {rounds} rounds; µs per step (minimum over rounds)");
         var grad = trainer.Graph.Output.Grad(batch);
         var batchLabels = new int[batch];
+        var single = new List<double>();
         double best = double.MaxValue, gather = double.MaxValue, forward = double.MaxValue, loss = double.MaxValue, backward = double.MaxValue;
         for (int r = 0; r < rounds + 1; r++)
         {
             random.Shuffle(order);
             var clock = Stopwatch.StartNew();
-            for (int s = 0; s < steps; s++) trainer.Step(set, order.AsSpan(s * batch, batch));
+            for (int s = 0; s < steps; s++)
+            {
+                long t = Stopwatch.GetTimestamp();
+                trainer.Step(set, order.AsSpan(s * batch, batch));
+                if (r > 0) single.Add((Stopwatch.GetTimestamp() - t) * 1e6 / Stopwatch.Frequency);
+            }
             double whole = clock.Elapsed.TotalMicroseconds / steps;
             random.Shuffle(order);
             long tg = 0, tf = 0, tl = 0, tb = 0;
@@ -71,6 +77,7 @@ internal static class TrainStepBench
             gather = Math.Min(gather, Us(tg)); forward = Math.Min(forward, Us(tf)); loss = Math.Min(loss, Us(tl)); backward = Math.Min(backward, Us(tb));
         }
         double rest = best - gather - forward - loss - backward;
-        Console.WriteLine($"step {best:F1}  gather {gather:F1}  forward {forward:F1}  loss {loss:F1}  backward {backward:F1}  norm+optimizer+checks {rest:F1}");
+        single.Sort();
+        Console.WriteLine($"step {best:F1} (single steps: 10th percentile {single[single.Count / 10]:F1}, median {single[single.Count / 2]:F1})  gather {gather:F1}  forward {forward:F1}  loss {loss:F1}  backward {backward:F1}  norm+optimizer+checks {rest:F1}");
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 using EdgeNet.Kernels.Activation;
+using EdgeNet.Training.Layers;
 using EdgeNet.Training.Losses;
 using EdgeNet.Training.Optimizers;
 
@@ -77,7 +78,19 @@ public sealed class Trainer
             : new Sgd { LearningRate = options.LearningRate, Momentum = options.Momentum, Nesterov = options.Nesterov, WeightDecay = options.WeightDecay };
         _batchLabels = new int[options.BatchSize];
         _best = Graph.Parameters.Select(p => new float[p.Count]).ToArray();
+        // without clipping (which needs the whole gradient's norm first), a first layer's weight is updated chunk by
+        // chunk right as its gradient is computed, so the gradient is not streamed through memory twice more
+        _deferred = options.ClipNorm > 0 ? [] : Graph.Layers.OfType<DenseLayer>().Where(l => l.CanDeferWeightGradient).ToArray();
+        _deferredIndex = _deferred.Select(l => Graph.Parameters.ToList().IndexOf(l.Weight)).ToArray();
+        _later = new bool[Graph.Parameters.Count];
     }
+
+    private readonly DenseLayer[] _deferred;
+    private readonly int[] _deferredIndex;
+    private readonly bool[] _later;
+
+    /// <summary>Weight updates made chunk by chunk as their gradient was computed (tests).</summary>
+    internal long ChunkedUpdates { get; private set; }
 
     /// <summary>The model being trained (its head replaced when asked): after Fit it holds the trained weights.</summary>
     public Model Model { get; }
@@ -208,17 +221,39 @@ public sealed class Trainer
         var output = Graph.Output.Data(batch);
         double loss = _loss.Compute(output, batch, _width, _batchLabels.AsSpan(0, batch), Graph.Output.Grad(batch));
         if (!double.IsFinite(loss)) return Reject(RejectReason.LossNotFinite);
-        Graph.Backward(batch);
-        double squares = 0;
+        foreach (var l in _deferred) l.DeferWeightGradient = true;
+        try { Graph.Backward(batch); }
+        finally { foreach (var l in _deferred) l.DeferWeightGradient = false; }
         var parameters = Graph.Parameters;
-        for (int p = 0; p < parameters.Count; p++) squares += TrainVectors.SumOfSquares(parameters[p].Grad);
+        for (int d = 0; d < _deferred.Length; d++)
+        {
+            // a deferred weight gradient is checked by a bound on its factors; where that fails it is computed now
+            _later[_deferredIndex[d]] = _deferred[d].WeightGradientIsBounded(batch);
+            if (!_later[_deferredIndex[d]])
+                for (int c = 0, per = _deferred[d].WeightChunkValues; c * per < parameters[_deferredIndex[d]].Count; c++) _deferred[d].WeightGradientChunk(batch, c);
+        }
+        double squares = 0;
+        for (int p = 0; p < parameters.Count; p++) if (!_later[p]) squares += TrainVectors.SumOfSquares(parameters[p].Grad);
         if (!double.IsFinite(squares)) return Reject(RejectReason.GradientNotFinite);
         if (_options.ClipNorm > 0 && squares > (double)_options.ClipNorm * _options.ClipNorm)
         {
             float scale = (float)(_options.ClipNorm / Math.Sqrt(squares));
             for (int p = 0; p < parameters.Count; p++) TrainVectors.Scale(parameters[p].Grad, scale);
         }
-        _optimizer.Step(parameters);
+        _optimizer.Step(parameters, _later);
+        for (int d = 0; d < _deferred.Length; d++)
+        {
+            int index = _deferredIndex[d];
+            if (!_later[index]) continue;
+            int count = parameters[index].Count, per = _deferred[d].WeightChunkValues;
+            for (int c = 0; c * per < count; c++)
+            {
+                _deferred[d].WeightGradientChunk(batch, c);
+                _optimizer.UpdateSlice(parameters, index, c * per, Math.Min(per, count - c * per));
+            }
+            _later[index] = false;
+            ChunkedUpdates++;
+        }
         return (loss, CountCorrect(output, batch));
     }
 

@@ -1,6 +1,7 @@
 using EdgeNet.Execution;
 using EdgeNet.Format;
 using EdgeNet.IR;
+using EdgeNet.Kernels;
 using EdgeNet.Tests.Support;
 using EdgeNet.Training;
 using EdgeNet.Training.Optimizers;
@@ -145,6 +146,12 @@ public class TrainerTests
         var set = trainer.CacheFeatures(x.Count, (i, d) => x[i].AsSpan<float>().CopyTo(d), y);
         int[] full = [0, 3, 5, 7], partial = [1, 2, 11];
         Allocations.AssertNoneAfterWarmUp(() => { trainer.Step(set, full); trainer.Step(set, partial); });
+
+        // without clipping the first layer's weight is updated chunk by chunk
+        var chunked = new Trainer(TinyClassifier(), new FineTuneSetup { NewHeadClasses = 3 }, new TrainerOptions { BatchSize = 4, Seed = 1 });
+        var features = chunked.CacheFeatures(x.Count, (i, d) => x[i].AsSpan<float>().CopyTo(d), y);
+        Allocations.AssertNoneAfterWarmUp(() => { chunked.Step(features, full); chunked.Step(features, partial); });
+        Assert.True(chunked.ChunkedUpdates > 0);
     }
 
     [Fact]
@@ -290,6 +297,70 @@ public class TrainerTests
             Assert.Equal(evaluated.Predictions[i], Array.IndexOf(probabilities, probabilities.Max()));
         }
         File.Delete(path);
+    }
+
+    /// <summary>x[1,k] → Gemm(n, transB) Relu → Gemm(3) → Softmax with weights of the given scales.</summary>
+    private static Model Mlp(int k, int n, float firstScale, float secondScale)
+    {
+        var b = new GraphBuilder(5);
+        var h = b.Op("Relu", [b.Op("Gemm", [b.X, b.Const([n, k], firstScale, firstScale), b.Const([n], 0.1f)], Attribute.Of("transB", 1L))]);
+        var logits = b.Op("Gemm", [h, b.Const([3, n], secondScale), b.Const([3], 0.1f)], Attribute.Of("transB", 1L));
+        return b.Model(b.Op("Softmax", [logits], Attribute.Of("axis", -1L)), [1, k]);
+    }
+
+    private static uint[] Bits(Trainer t) => t.Graph.Parameters.SelectMany(p => p.Value.ToArray()).Select(BitConverter.SingleToUInt32Bits).ToArray();
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void TheFirstLayersWeightUpdatedChunkByChunkGetsTheBitsOfAWholeUpdate(Isa isa)
+    {
+        // 300×40 weights: two gradient chunks (the second shorter); clipping that never triggers turns chunking off
+        var random = new Random(8);
+        var data = new float[50 * 300];
+        for (int i = 0; i < data.Length; i++) data[i] = random.NextSingle() * 2 - 1;
+        var labels = Enumerable.Range(0, 50).Select(i => i % 3).ToArray();
+        foreach (var optimizer in new[] { OptimizerKind.Sgd, OptimizerKind.Adam })
+        {
+            TrainerOptions Opt(float clip) => new() { Epochs = 3, BatchSize = 8, LearningRate = 0.05f, Momentum = 0.9f, WeightDecay = 1e-3f, Seed = 2, Isa = isa, Optimizer = optimizer, ClipNorm = clip };
+            var chunked = new Trainer(Mlp(300, 40, 0.05f, 0.5f), new FineTuneSetup { TrainableLast = 2 }, Opt(0));
+            var whole = new Trainer(Mlp(300, 40, 0.05f, 0.5f), new FineTuneSetup { TrainableLast = 2 }, Opt(1e30f));
+            var layer = chunked.Graph.Layers.OfType<EdgeNet.Training.Layers.DenseLayer>().First();
+            Assert.True(layer.CanDeferWeightGradient);
+            chunked.Fit(new FeatureSet(data, 300, labels));
+            Assert.True(layer.WeightChunkValues < 300 * 40, $"one chunk of {layer.WeightChunkValues}");
+            Assert.Equal(3 * 7, chunked.ChunkedUpdates);
+            Assert.Equal(0, whole.ChunkedUpdates);
+            whole.Fit(new FeatureSet(data, 300, labels));
+            Assert.Equal(Bits(whole), Bits(chunked));
+        }
+    }
+
+    public static TheoryData<Isa> Isas() => new(IsaSupport.Available);
+
+    [Fact]
+    public void AFirstLayerGradientBeyondTheBoundIsComputedWholeAndRejectedOnlyWhenItOverflows()
+    {
+        // inputs 1e20 and second-layer weights 1e17: the bound (rows·max|x|·max|dZ|) fails, the gradient (~1e37) is finite
+        var large = new float[2 * 6];
+        Array.Fill(large, 1e20f);
+        var chunked = new Trainer(Mlp(6, 4, 1e-21f, 1e17f), new FineTuneSetup { TrainableLast = 2 }, new TrainerOptions { BatchSize = 2, LearningRate = 1e-30f, Momentum = 0 });
+        var whole = new Trainer(Mlp(6, 4, 1e-21f, 1e17f), new FineTuneSetup { TrainableLast = 2 }, new TrainerOptions { BatchSize = 2, LearningRate = 1e-30f, Momentum = 0, ClipNorm = 1e38f });
+        var set = new FeatureSet(large, 6, [0, 1]);
+        Assert.False(double.IsNaN(chunked.Step(set, [0, 1]).Loss));
+        Assert.False(double.IsNaN(whole.Step(set, [0, 1]).Loss));
+        Assert.Equal(Bits(whole), Bits(chunked));
+        Assert.Equal(0, chunked.ChunkedUpdates);
+
+        // inputs 3e38 and second-layer weights 10: the first weight's gradient overflows; the step is rejected untouched
+        var huge = new float[2 * 6];
+        Array.Fill(huge, 3e38f);
+        var trainer = new Trainer(Mlp(6, 4, 1e-40f, 10f), new FineTuneSetup { TrainableLast = 2 }, new TrainerOptions { BatchSize = 2, LearningRate = 0.1f });
+        var before = Bits(trainer);
+        var rejected = new List<StepRejection>();
+        trainer.StepRejected += rejected.Add;
+        Assert.True(double.IsNaN(trainer.Step(new FeatureSet(huge, 6, [0, 1]), [0, 1]).Loss));
+        Assert.Equal(RejectReason.GradientNotFinite, Assert.Single(rejected).Reason);
+        Assert.Equal(before, Bits(trainer));
     }
 
     [Fact]

@@ -10,6 +10,33 @@ namespace EdgeNet.Training;
 /// </summary>
 internal static class TrainVectors
 {
+    /// <summary>max |x|, or +Inf when a value is NaN or ±Inf (x·0 is 0 exactly for finite x, NaN otherwise).</summary>
+    public static float MaxAbs(ReadOnlySpan<float> values)
+    {
+        ref float v = ref MemoryMarshal.GetReference(values);
+        int n = values.Length, i = 0;
+        float max = 0, check = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var m = Vector256<float>.Zero;
+            var c = Vector256<float>.Zero;
+            for (; i + 8 <= n; i += 8)
+            {
+                var x = Vector256.LoadUnsafe(ref v, (nuint)i);
+                m = Vector256.Max(m, Vector256.Abs(x));
+                c += x * Vector256<float>.Zero;
+            }
+            for (int l = 0; l < 8; l++) { max = Math.Max(max, m[l]); check += c[l]; }
+        }
+        for (; i < n; i++)
+        {
+            float x = Unsafe.Add(ref v, i);
+            max = Math.Max(max, Math.Abs(x));
+            check += x * 0;
+        }
+        return check == 0 ? max : float.PositiveInfinity;
+    }
+
     /// <summary>True when no value is NaN or ±Inf (x − x is 0 exactly for finite x, NaN otherwise).</summary>
     public static bool AllFinite(ReadOnlySpan<float> values)
     {

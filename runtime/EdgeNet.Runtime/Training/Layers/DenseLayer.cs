@@ -17,6 +17,8 @@ public sealed unsafe class DenseLayer : TrainLayer
     private readonly FusedActivation _activation;
     private TrainGemmCache? _forward, _weightGrad, _inputGrad;
     private int _preActivation = -1, _deltaOffset = -1;
+    private bool _packInputEarly;
+    private int _packedBatch = -1;
     private TrainArena? _arena;
     private Kernels.Isa _isa;
 
@@ -58,6 +60,41 @@ public sealed unsafe class DenseLayer : TrainLayer
         return true;
     }
 
+    /// <summary>The weight, stored K×N, takes no input gradient: its gradient Xᵀ·dZ can be computed in row chunks.</summary>
+    internal bool CanDeferWeightGradient => !_transB && !Inputs[0].NeedsGrad && _weight.Tensor.Rank == 2;
+
+    /// <summary>Set by the trainer: the next <see cref="Backward"/> leaves the weight gradient to
+    /// <see cref="WeightGradientChunk"/> (only where <see cref="CanDeferWeightGradient"/>).</summary>
+    internal bool DeferWeightGradient { get; set; }
+
+    internal TrainParameter Weight => _weight;
+
+    /// <summary>Weight values per gradient chunk (the last may be shorter), after a deferring backward pass.</summary>
+    internal int WeightChunkValues => _weightGrad!.For(_deferredBatch).ChunkRows * _n;
+
+    private float* _deferredDelta;
+    private int _deferredBatch = 1;
+
+    /// <summary>
+    /// After a deferring backward pass: true when no element of the weight gradient Σ_b x[b,k]·dZ[b,n] can be NaN or
+    /// ±Inf, because x and dZ are finite and rows · max|x| · max|dZ| is far below float's range (rounding cannot
+    /// reach it either). When false the caller computes the whole gradient and checks it.
+    /// </summary>
+    internal bool WeightGradientIsBounded(int batch)
+    {
+        int rows = batch * RowsPerSample;
+        double x = TrainVectors.MaxAbs(new ReadOnlySpan<float>(Inputs[0].DataPtr, rows * _k));
+        double d = TrainVectors.MaxAbs(new ReadOnlySpan<float>(_deferredDelta, rows * _n));
+        return double.IsFinite(x) && double.IsFinite(d) && rows * x * d < 1e36;
+    }
+
+    /// <summary>Computes the weight gradient's values [chunk · WeightChunkValues, …) after a deferring backward pass.</summary>
+    internal void WeightGradientChunk(int batch, int chunk)
+    {
+        var gemm = _weightGrad!.For(batch);
+        gemm.RunRows(chunk * gemm.ChunkRows, _deferredDelta, _weight.GradPtr);
+    }
+
     public override IReadOnlyList<TrainParameter> Parameters => _bias is null ? [_weight] : [_weight, _bias];
 
     private int RowsPerSample => Inputs[0].SampleSize / _k;
@@ -75,10 +112,14 @@ public sealed unsafe class DenseLayer : TrainLayer
         var isa = setup.Isa;
         int perSample = RowsPerSample;
         _forward = new TrainGemmCache(b => new TrainGemm(isa, b * perSample, _n, _k, false, _transB, false), setup.MaxBatch);
+        // K×N weight gradients in chunks of about 8 K floats (32 KiB), so the optimizer can take each while it is cached
+        int mr = Kernels.Gemm.F32GemmMicrokernel.For(isa).MR;
+        int chunkRows = Math.Max(1, 8192 / Math.Max(1, _n) / mr) * mr;
         _weightGrad = new TrainGemmCache(b => _transB
             ? new TrainGemm(isa, _n, _k, b * perSample, true, false, false)
-            : new TrainGemm(isa, _k, _n, b * perSample, true, false, false), setup.MaxBatch);
+            : new TrainGemm(isa, _k, _n, b * perSample, true, false, false, chunkRows), setup.MaxBatch);
         bool accumulate = Inputs[0].AccumulateGrad;
+        _packInputEarly = !_transB;
         _inputGrad = new TrainGemmCache(b => new TrainGemm(isa, b * perSample, _k, _n, false, !_transB, accumulate), setup.MaxBatch);
     }
 
@@ -86,6 +127,14 @@ public sealed unsafe class DenseLayer : TrainLayer
     {
         int rows = batch * RowsPerSample;
         float* z = _preActivation >= 0 ? _arena!.Pointer(_preActivation) : Output.DataPtr;
+        // the weight gradient Xᵀ·dZ packs X: here, while X is in the cache (by the backward pass, streaming the
+        // weights has evicted it)
+        _packedBatch = -1;
+        if (training && _packInputEarly)
+        {
+            _weightGrad!.For(batch).PackA(Inputs[0].DataPtr);
+            _packedBatch = batch;
+        }
         _forward!.For(batch).Run(Inputs[0].DataPtr, _weight.ValuePtr, z);
         var zs = new Span<float>(z, rows * _n);
         if (_bias is not null)
@@ -106,7 +155,16 @@ public sealed unsafe class DenseLayer : TrainLayer
             dz = _arena!.Pointer(_deltaOffset);
             ActivationMath.Backward(_activation, _arena.Span(_preActivation, rows * _n), Output.Data(batch), Output.Grad(batch), new Span<float>(dz, rows * _n), false);
         }
-        _weightGrad!.For(batch).Run(_transB ? dz : Inputs[0].DataPtr, _transB ? Inputs[0].DataPtr : dz, _weight.GradPtr);
+        _deferredDelta = null;
+        if (DeferWeightGradient && CanDeferWeightGradient)
+        {
+            // the trainer takes the weight gradient chunk by chunk (WeightGradientChunk), each right before its update
+            if (_packedBatch != batch) _weightGrad!.For(batch).PackA(Inputs[0].DataPtr);
+            _packedBatch = batch;
+            _deferredDelta = dz;
+            _deferredBatch = batch;
+        }
+        else _weightGrad!.For(batch).Run(_transB ? dz : Inputs[0].DataPtr, _transB ? Inputs[0].DataPtr : dz, _weight.GradPtr, aPacked: _packedBatch == batch);
         if (_bias is not null)
         {
             var db = _bias.Grad;

@@ -15,7 +15,14 @@ public abstract class Optimizer
 
     protected abstract bool NeedsSecondState { get; }
 
-    public void Step(IReadOnlyList<TrainParameter> parameters)
+    public void Step(IReadOnlyList<TrainParameter> parameters) => Step(parameters, null);
+
+    /// <summary>
+    /// One step, but parameters with <paramref name="later"/>[i] set are left to <see cref="UpdateSlice"/> calls that
+    /// follow (before the next step): the trainer updates a large weight chunk by chunk as its gradient is computed.
+    /// Every element gets the same arithmetic either way.
+    /// </summary>
+    internal void Step(IReadOnlyList<TrainParameter> parameters, bool[]? later)
     {
         if (_state1.Length != parameters.Count)
         {
@@ -28,7 +35,16 @@ public abstract class Optimizer
             }
         }
         Steps++;
-        for (int i = 0; i < parameters.Count; i++) Update(parameters[i].Value, parameters[i].Grad, _state1[i], _state2[i]);
+        for (int i = 0; i < parameters.Count; i++)
+            if (later is null || !later[i]) Update(parameters[i].Value, parameters[i].Grad, _state1[i], _state2[i]);
+    }
+
+    /// <summary>Updates values [start, start + count) of parameter <paramref name="index"/> as the current step.</summary>
+    internal void UpdateSlice(IReadOnlyList<TrainParameter> parameters, int index, int start, int count)
+    {
+        var p = parameters[index];
+        var s2 = _state2[index];
+        Update(p.Value.Slice(start, count), p.Grad.Slice(start, count), _state1[index].AsSpan(start, count), s2.Length == 0 ? default : s2.AsSpan(start, count));
     }
 
     protected abstract void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> s1, Span<float> s2);
