@@ -39,6 +39,7 @@ public unsafe class GemmPackingTests
     }
 
     [Theory]
+    [InlineData(4)]
     [InlineData(6)]
     [InlineData(8)]
     public void PackAMatchesItsDefinition(int mr)

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 namespace EdgeNet.Kernels.Gemm;
 
 /// <summary>
@@ -29,6 +31,37 @@ public static unsafe class F32GemmPacking
                         for (int i = rows; i < mr; i++) dst[(nint)p * mr + i] = 0;
             }
             return;
+        }
+        if (!transposed && alpha == 1 && mr >= 4 && (Sse.IsSupported || AdvSimd.Arm64.IsSupported))
+        {
+            // MR 6 (AVX2, NEON): 4×4 register transposes of rows [0, 4) of each full panel, rows 4.. one float at a time
+            int full = m / mr;
+            for (int panel = 0; panel < full; panel++, dst += (nint)mr * k)
+            {
+                float* rows = src + (nint)panel * mr * lda;
+                int p = 0;
+                for (; p + 4 <= k; p += 4)
+                {
+                    float* d = dst + (nint)p * mr;
+                    for (int r0 = 0; r0 + 4 <= mr; r0 += 4)
+                    {
+                        float* s = rows + r0 * lda + p;
+                        Transpose4x4(Vector128.Load(s), Vector128.Load(s + lda), Vector128.Load(s + 2 * lda), Vector128.Load(s + 3 * lda),
+                            out var o0, out var o1, out var o2, out var o3);
+                        Vector128.Store(o0, d + r0);
+                        Vector128.Store(o1, d + mr + r0);
+                        Vector128.Store(o2, d + 2 * mr + r0);
+                        Vector128.Store(o3, d + 3 * mr + r0);
+                    }
+                    for (int r = mr / 4 * 4; r < mr; r++)
+                        for (int q = 0; q < 4; q++) d[q * mr + r] = rows[r * lda + p + q];
+                }
+                for (; p < k; p++)
+                    for (int r = 0; r < mr; r++) dst[(nint)p * mr + r] = rows[r * lda + p];
+            }
+            src += (nint)full * mr * lda;
+            m -= full * mr;
+            if (m == 0) return;
         }
         if (transposed && alpha == 1 && Vector128.IsHardwareAccelerated)
         {
@@ -101,6 +134,27 @@ public static unsafe class F32GemmPacking
                 }
                 for (; i < mr; i++) dst[i] = 0;
             }
+        }
+    }
+
+    /// <summary>o_q = (r0[q], r1[q], r2[q], r3[q]): the transpose of four rows of four.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(Vector128<float> r0, Vector128<float> r1, Vector128<float> r2, Vector128<float> r3,
+        out Vector128<float> o0, out Vector128<float> o1, out Vector128<float> o2, out Vector128<float> o3)
+    {
+        if (Sse.IsSupported)
+        {
+            var t0 = Sse.UnpackLow(r0, r1); var t1 = Sse.UnpackLow(r2, r3);   // a0 b0 a1 b1 | c0 d0 c1 d1
+            var t2 = Sse.UnpackHigh(r0, r1); var t3 = Sse.UnpackHigh(r2, r3); // a2 b2 a3 b3 | c2 d2 c3 d3
+            o0 = Sse.MoveLowToHigh(t0, t1); o1 = Sse.MoveHighToLow(t1, t0);
+            o2 = Sse.MoveLowToHigh(t2, t3); o3 = Sse.MoveHighToLow(t3, t2);
+        }
+        else
+        {
+            var t0 = AdvSimd.Arm64.ZipLow(r0, r1).AsDouble(); var t1 = AdvSimd.Arm64.ZipLow(r2, r3).AsDouble();
+            var t2 = AdvSimd.Arm64.ZipHigh(r0, r1).AsDouble(); var t3 = AdvSimd.Arm64.ZipHigh(r2, r3).AsDouble();
+            o0 = AdvSimd.Arm64.ZipLow(t0, t1).AsSingle(); o1 = AdvSimd.Arm64.ZipHigh(t0, t1).AsSingle();
+            o2 = AdvSimd.Arm64.ZipLow(t2, t3).AsSingle(); o3 = AdvSimd.Arm64.ZipHigh(t2, t3).AsSingle();
         }
     }
 
