@@ -51,7 +51,7 @@ public sealed unsafe class QGemm : IParallelWork
     private readonly bool _padRows;
     private readonly int _stageBytes;
     /// <summary>
-    /// Avx2 pointwise byte tiles: a block whose positions end 1..<see cref="ColumnTailMax"/> past a whole panel runs
+    /// Avx2 / AvxVnni pointwise byte tiles: a block whose positions end 1..<see cref="ColumnTailMax"/> past a whole panel runs
     /// those last positions as matrix-vector products on the packed weight panels (<see cref="ColumnTail"/>) instead
     /// of an overlapped 16-position panel (MobileNetV2's 7×7 planes: 49 = 3·16 + 1 computed as 48 + 1, not 64).
     /// </summary>
@@ -113,7 +113,8 @@ public sealed unsafe class QGemm : IParallelWork
         _overlap = !_right && !weights.HasZeroPoints;
         _padRows = _fusedTile && _channels % _mr != 0;
         _stageBytes = _padRows ? Align(_mr * _nr) : 0;
-        _columnTail = _fusedTile && _overlap && _packer is QColumnsPacker && _uk is QGemm6x16Avx2 && positions > _nr;
+        _columnTail = _fusedTile && _overlap && _packer is QColumnsPacker && positions > _nr
+            && (_uk is QGemm6x16Avx2 || _uk is QGemm6x16AvxVnni && AvxVnni.IsSupported);
         _tailPairsInts = _columnTail ? _groups * ColumnTailMax : 0;
         _tailAccStride = _columnTail ? _chSplit * _mr + 8 : 0;
         _tileInts = _gemv ? _chSplit * _nr : _mr * _nr;
@@ -229,23 +230,27 @@ public sealed unsafe class QGemm : IParallelWork
 
     /// <summary>
     /// Positions pos .. pos + count − 1 (count ≤ <see cref="ColumnTailMax"/>) of channels ch0 .. ch1 − 1 as
-    /// matrix-vector products on the Avx2 weight panels (<see cref="QGemm6x16Avx2"/> layout: k group g of a panel is
-    /// 6 lanes of int16 pairs at g·24): the columns' int16 pairs x[2g], x[2g + 1] are gathered once, each panel group is
-    /// one 8-lane load (lanes 6, 7 belong to the next group and are dropped) times a broadcast pair per column. Then
+    /// matrix-vector products on the packed weight panels (k group g of a panel is 6 lanes at g·24: int16 pairs for
+    /// <see cref="QGemm6x16Avx2"/>, s8 quads for <see cref="QGemm6x16AvxVnni"/>): the columns' k group values (int16
+    /// pairs or u8 quads) are gathered once, each panel group is one 8-lane load (lanes 6, 7 belong to the next group
+    /// and are dropped) times a broadcast group per column (vpmaddwd, or vpdpbusd with the activations unsigned). Then
     /// the per-channel offset and the requantization of <see cref="TileToBytes"/> (the same float operations as
     /// <see cref="QMath.Requantize"/>), 8 channels a vector, bytes stored down the channel column.
     /// </summary>
     private void ColumnTail(int pos, int count, int ch0, int ch1, int* pairs, int* acc)
     {
-        int groups = _groups, depth = _depth, flip = _format.SignMask;
+        int groups = _groups, depth = _depth, flip = _format.SignMask, groupK = _uk.GroupK;
+        bool wide = _uk.Wide;
         byte* x = _act + pos;
         for (int g = 0; g < groups; g++)
-        {
-            byte* r0 = x + 2 * g * _ldAct, r1 = r0 + _ldAct;
-            bool second = 2 * g + 1 < depth;
             for (int t = 0; t < count; t++)
-                pairs[g * ColumnTailMax + t] = (r0[t] ^ flip) | (second ? (r1[t] ^ flip) << 16 : 0);
-        }
+            {
+                // k group g of column t: int16 pairs (wide) or byte quads, zero past K
+                int v = 0;
+                for (int j = 0; j < groupK; j++)
+                    if (groupK * g + j < depth) v |= (x[(groupK * g + j) * _ldAct + t] ^ flip) << (wide ? 16 * j : 8 * j);
+                pairs[g * ColumnTailMax + t] = v;
+            }
         int wPanelBytes = _w.PanelBytes, stride = _tailAccStride;
         // the last group's load would run 8 bytes past its panel (past the array for the last panel): masked
         var lastMask = Vector256.Create(-1, -1, -1, -1, -1, -1, 0, 0);
@@ -259,19 +264,38 @@ public sealed unsafe class QGemm : IParallelWork
                     Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
                     int* p = pairs + t0;
                     byte* w = wPanel;
-                    for (int g = 0; g < groups - 1; g++, w += 24, p += ColumnTailMax)
+                    if (wide)
                     {
-                        var wv = Vector256.Load((short*)w);
-                        a0 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[0]).AsInt16());
-                        a1 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[1]).AsInt16());
-                        a2 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[2]).AsInt16());
-                        a3 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[3]).AsInt16());
+                        for (int g = 0; g < groups - 1; g++, w += 24, p += ColumnTailMax)
+                        {
+                            var wv = Vector256.Load((short*)w);
+                            a0 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[0]).AsInt16());
+                            a1 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[1]).AsInt16());
+                            a2 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[2]).AsInt16());
+                            a3 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[3]).AsInt16());
+                        }
+                        var wl = Avx2.MaskLoad((int*)w, lastMask).AsInt16();
+                        a0 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[0]).AsInt16());
+                        a1 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[1]).AsInt16());
+                        a2 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[2]).AsInt16());
+                        a3 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[3]).AsInt16());
                     }
-                    var wl = Avx2.MaskLoad((int*)w, lastMask).AsInt16();
-                    a0 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[0]).AsInt16());
-                    a1 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[1]).AsInt16());
-                    a2 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[2]).AsInt16());
-                    a3 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[3]).AsInt16());
+                    else
+                    {
+                        for (int g = 0; g < groups - 1; g++, w += 24, p += ColumnTailMax)
+                        {
+                            var wv = Vector256.Load((sbyte*)w);
+                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.Create(p[0]).AsByte(), wv);
+                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.Create(p[1]).AsByte(), wv);
+                            a2 = AvxVnni.MultiplyWideningAndAdd(a2, Vector256.Create(p[2]).AsByte(), wv);
+                            a3 = AvxVnni.MultiplyWideningAndAdd(a3, Vector256.Create(p[3]).AsByte(), wv);
+                        }
+                        var wl = Avx2.MaskLoad((int*)w, lastMask).AsSByte();
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.Create(p[0]).AsByte(), wl);
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.Create(p[1]).AsByte(), wl);
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, Vector256.Create(p[2]).AsByte(), wl);
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, Vector256.Create(p[3]).AsByte(), wl);
+                    }
                     // 8 lanes stored, 6 kept: the next panel's store overwrites lanes 6, 7 (the stride has 8 spare)
                     a0.Store(dst + t0 * stride);
                     if (t0 + 1 < count) a1.Store(dst + (t0 + 1) * stride);

@@ -5,7 +5,7 @@ using ExecutionContext = EdgeNet.Execution.ExecutionContext;
 namespace EdgeNet.Tests.Kernels.Quantized;
 
 /// <summary>
-/// The Avx2 pointwise column tail (<see cref="QGemm.UsesColumnTail"/>: positions 1..8 past a whole 16-position panel
+/// The Avx2 / AvxVnni pointwise column tail (<see cref="QGemm.UsesColumnTail"/>: positions 1..8 past a whole 16-position panel
 /// run as matrix-vector products on the packed weight panels) against <see cref="QConv2dReference"/>, bit for bit, on
 /// every variant (the others take their own paths on the same shapes): planes 1×1..30×30 (tails 0..15), odd and prime
 /// channel counts (partial 6-channel panels, odd K: a half-empty last k pair), u8 / s8 activations, int8 / uint8
@@ -27,7 +27,7 @@ public unsafe class QColumnTailTests
     [MemberData(nameof(Variants))]
     public void PointwiseTailsMatchReference(QVariant variant)
     {
-        bool avx2 = variant == QVariant.Avx2 && QVariants.IsNative(variant);
+        bool avx2 = variant is QVariant.Avx2 or QVariant.AvxVnni && QVariants.IsNative(variant);
         int seed = 4000, tails = 0;
         foreach (int side in new[] { 1, 3, 4, 5, 7, 9, 11, 13, 14, 16, 17, 23, 28, 30 })
             foreach (int cin in new[] { 1, 2, 3, 16, 17, 33 })
@@ -55,7 +55,7 @@ public unsafe class QColumnTailTests
     [MemberData(nameof(Variants))]
     public void ModelShapesBatchAndThreadsMatchReference(QVariant variant)
     {
-        bool avx2 = variant == QVariant.Avx2 && QVariants.IsNative(variant);
+        bool avx2 = variant is QVariant.Avx2 or QVariant.AvxVnni && QVariants.IsNative(variant);
         var shapes = new[]
         {
             new QConv2dShape(1, 160, 7, 7, 960, 1, 1),
@@ -123,13 +123,13 @@ public unsafe class QColumnTailTests
                 }
     }
 
-    /// <summary>The session ISA's variant takes the tail on AVX2-only sessions (what EDGENET_ISA=avx2 with AVX-VNNI off resolves to).</summary>
+    /// <summary>The session ISA's variant takes the tail on AVX2 and AVX-VNNI sessions (EDGENET_ISA=avx2 with DOTNET_EnableAVXVNNI=0: Avx2).</summary>
     [Fact]
     public void SessionVariantChoice()
     {
         var isa = IsaSupport.Resolve();
         var variant = QVariants.For(isa);
         var s = new QConv2dShape(1, 160, 7, 7, 960, 1, 1);
-        Assert.Equal(variant == QVariant.Avx2 && QVariants.IsNative(variant), TailApplies(variant, s, true));
+        Assert.Equal(variant is QVariant.Avx2 or QVariant.AvxVnni && QVariants.IsNative(variant), TailApplies(variant, s, true));
     }
 }
