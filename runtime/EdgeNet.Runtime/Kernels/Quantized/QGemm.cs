@@ -50,6 +50,13 @@ public sealed unsafe class QGemm : IParallelWork
     /// <summary>_fusedTile with a partial last channel tile: it runs in registers into a stage, rows copied out.</summary>
     private readonly bool _padRows;
     private readonly int _stageBytes;
+    /// <summary>
+    /// Avx2 / AvxVnni pointwise byte tiles: a block whose positions end 1..<see cref="ColumnTailMax"/> past a whole panel runs
+    /// those last positions as matrix-vector products on the packed weight panels (<see cref="ColumnTail"/>) instead
+    /// of an overlapped 16-position panel (MobileNetV2's 7×7 planes: 49 = 3·16 + 1 computed as 48 + 1, not 64).
+    /// </summary>
+    private readonly bool _columnTail;
+    private readonly int _tailPairsInts, _tailAccStride;
     private QTileRequant _requant;
 
     // per run
@@ -106,11 +113,22 @@ public sealed unsafe class QGemm : IParallelWork
         _overlap = !_right && !weights.HasZeroPoints;
         _padRows = _fusedTile && _channels % _mr != 0;
         _stageBytes = _padRows ? Align(_mr * _nr) : 0;
+        _columnTail = _fusedTile && _overlap && _packer is QColumnsPacker && positions > _nr
+            && (_uk is QGemm6x16Avx2 || _uk is QGemm6x16AvxVnni && AvxVnni.IsSupported);
+        _tailPairsInts = _columnTail ? _groups * ColumnTailMax : 0;
+        _tailAccStride = _columnTail ? _chSplit * _mr + 8 : 0;
         _tileInts = _gemv ? _chSplit * _nr : _mr * _nr;
-        _partBytes = Align(_partPanelBytes) + Align(_posBlock * sizeof(int)) + Align(_tileInts * sizeof(int)) + Align(_rowBufferBytes) + _stageBytes;
+        _partBytes = Align(_partPanelBytes) + Align(_posBlock * sizeof(int)) + Align(_tileInts * sizeof(int)) + Align(_rowBufferBytes) + _stageBytes
+            + Align(_tailPairsInts * sizeof(int)) + Align(ColumnTailMax * _tailAccStride * sizeof(int));
     }
 
     private static int Align(int bytes) => (bytes + 63) & ~63;
+
+    /// <summary>Most positions past a whole panel that <see cref="ColumnTail"/> takes (more: the overlapped panel).</summary>
+    internal const int ColumnTailMax = 8;
+
+    /// <summary>True when a block ending 1..<see cref="ColumnTailMax"/> positions past a whole panel runs those as columns.</summary>
+    internal bool UsesColumnTail => _columnTail;
 
     public QPackedWeights Weights => _w;
     /// <summary>Threads a run uses.</summary>
@@ -178,6 +196,8 @@ public sealed unsafe class QGemm : IParallelWork
         int* tile = (int*)((byte*)posSums + Align(_posBlock * sizeof(int)));
         byte* rowBuffers = (byte*)tile + Align(_tileInts * sizeof(int));
         byte* stage = rowBuffers + Align(_rowBufferBytes);
+        int* tailPairs = (int*)(stage + _stageBytes);
+        int* tailAcc = tailPairs + Align(_tailPairsInts * sizeof(int)) / sizeof(int);
         int item;
         while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < _items)
         {
@@ -185,6 +205,12 @@ public sealed unsafe class QGemm : IParallelWork
             int p0 = pb * _posBlock, count = Math.Min(_posBlock, _positions - p0);
             int* sums = _w.HasZeroPoints ? posSums : null;
             byte padRaw = (byte)_zaRaw;
+            int tail = 0;
+            if (_columnTail && count > _nr && count % _nr <= ColumnTailMax)
+            {
+                tail = count % _nr;
+                count -= tail;
+            }
             bool overlap = _overlap && count > _nr && count % _nr != 0;
             if (overlap)
             {
@@ -198,6 +224,113 @@ public sealed unsafe class QGemm : IParallelWork
             int chLanes = _right ? _nr : _mr;
             int ch0 = cs * _chSplit * chLanes, ch1 = Math.Min(_channels, (cs + 1) * _chSplit * chLanes);
             RunBlock(panels, sums, p0, count, ch0, ch1, tile, overlap, stage);
+            if (tail > 0) ColumnTail(p0 + count, tail, ch0, ch1, tailPairs, tailAcc);
+        }
+    }
+
+    /// <summary>
+    /// Positions pos .. pos + count − 1 (count ≤ <see cref="ColumnTailMax"/>) of channels ch0 .. ch1 − 1 as
+    /// matrix-vector products on the packed weight panels (k group g of a panel is 6 lanes at g·24: int16 pairs for
+    /// <see cref="QGemm6x16Avx2"/>, s8 quads for <see cref="QGemm6x16AvxVnni"/>): the columns' k group values (int16
+    /// pairs or u8 quads) are gathered once, each panel group is one 8-lane load (lanes 6, 7 belong to the next group
+    /// and are dropped) times a broadcast group per column (vpmaddwd, or vpdpbusd with the activations unsigned). Then
+    /// the per-channel offset and the requantization of <see cref="TileToBytes"/> (the same float operations as
+    /// <see cref="QMath.Requantize"/>), 8 channels a vector, bytes stored down the channel column.
+    /// </summary>
+    private void ColumnTail(int pos, int count, int ch0, int ch1, int* pairs, int* acc)
+    {
+        int groups = _groups, depth = _depth, flip = _format.SignMask, groupK = _uk.GroupK;
+        bool wide = _uk.Wide;
+        byte* x = _act + pos;
+        for (int g = 0; g < groups; g++)
+            for (int t = 0; t < count; t++)
+            {
+                // k group g of column t: int16 pairs (wide) or byte quads, zero past K
+                int v = 0;
+                for (int j = 0; j < groupK; j++)
+                    if (groupK * g + j < depth) v |= (x[(groupK * g + j) * _ldAct + t] ^ flip) << (wide ? 16 * j : 8 * j);
+                pairs[g * ColumnTailMax + t] = v;
+            }
+        int wPanelBytes = _w.PanelBytes, stride = _tailAccStride;
+        // the last group's load would run 8 bytes past its panel (past the array for the last panel): masked
+        var lastMask = Vector256.Create(-1, -1, -1, -1, -1, -1, 0, 0);
+        fixed (byte* wData = _w.Data)
+            for (int i = ch0; i < ch1; i += _mr)
+            {
+                byte* wPanel = wData + (nint)(i / _mr) * wPanelBytes;
+                int* dst = acc + (i - ch0);
+                for (int t0 = 0; t0 < count; t0 += 4)
+                {
+                    Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
+                    int* p = pairs + t0;
+                    byte* w = wPanel;
+                    if (wide)
+                    {
+                        for (int g = 0; g < groups - 1; g++, w += 24, p += ColumnTailMax)
+                        {
+                            var wv = Vector256.Load((short*)w);
+                            a0 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[0]).AsInt16());
+                            a1 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[1]).AsInt16());
+                            a2 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[2]).AsInt16());
+                            a3 += Avx2.MultiplyAddAdjacent(wv, Vector256.Create(p[3]).AsInt16());
+                        }
+                        var wl = Avx2.MaskLoad((int*)w, lastMask).AsInt16();
+                        a0 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[0]).AsInt16());
+                        a1 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[1]).AsInt16());
+                        a2 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[2]).AsInt16());
+                        a3 += Avx2.MultiplyAddAdjacent(wl, Vector256.Create(p[3]).AsInt16());
+                    }
+                    else
+                    {
+                        for (int g = 0; g < groups - 1; g++, w += 24, p += ColumnTailMax)
+                        {
+                            var wv = Vector256.Load((sbyte*)w);
+                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.Create(p[0]).AsByte(), wv);
+                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.Create(p[1]).AsByte(), wv);
+                            a2 = AvxVnni.MultiplyWideningAndAdd(a2, Vector256.Create(p[2]).AsByte(), wv);
+                            a3 = AvxVnni.MultiplyWideningAndAdd(a3, Vector256.Create(p[3]).AsByte(), wv);
+                        }
+                        var wl = Avx2.MaskLoad((int*)w, lastMask).AsSByte();
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.Create(p[0]).AsByte(), wl);
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.Create(p[1]).AsByte(), wl);
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, Vector256.Create(p[2]).AsByte(), wl);
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, Vector256.Create(p[3]).AsByte(), wl);
+                    }
+                    // 8 lanes stored, 6 kept: the next panel's store overwrites lanes 6, 7 (the stride has 8 spare)
+                    a0.Store(dst + t0 * stride);
+                    if (t0 + 1 < count) a1.Store(dst + (t0 + 1) * stride);
+                    if (t0 + 2 < count) a2.Store(dst + (t0 + 2) * stride);
+                    if (t0 + 3 < count) a3.Store(dst + (t0 + 3) * stride);
+                }
+            }
+        var e = _e;
+        bool signed = _output == QOutputKind.Int8;
+        var vlo = Vector256.Create((float)(e.QMin - e.ZeroPoint));
+        var vhi = Vector256.Create((float)(e.QMax - e.ZeroPoint));
+        var vzp = Vector256.Create(e.ZeroPoint);
+        nint ldc = _ldc;
+        for (int t = 0; t < count; t++)
+        {
+            int* a = acc + t * stride;
+            byte* c = (byte*)_c + pos + t;
+            int ch = ch0;
+            for (; ch + 8 <= ch1; ch += 8)
+            {
+                var v = Vector256.Load(a + (ch - ch0)) + Vector256.Load(_chanOffset + ch);
+                var m = e.MultiplierStride == 0 ? Vector256.Create(e.Multiplier[0]) : Vector256.Create(
+                    e.Multiplier[ch * e.MultiplierStride], e.Multiplier[(ch + 1) * e.MultiplierStride], e.Multiplier[(ch + 2) * e.MultiplierStride], e.Multiplier[(ch + 3) * e.MultiplierStride],
+                    e.Multiplier[(ch + 4) * e.MultiplierStride], e.Multiplier[(ch + 5) * e.MultiplierStride], e.Multiplier[(ch + 6) * e.MultiplierStride], e.Multiplier[(ch + 7) * e.MultiplierStride]);
+                var f = Avx.Min(Avx.Max(Avx.RoundToNearestInteger(Avx.Multiply(Avx.ConvertToVector256Single(v), m)), vlo), vhi);
+                var q = Avx.ConvertToVector256Int32WithTruncation(f) + vzp;
+                var w16 = Sse2.PackSignedSaturate(q.GetLower(), q.GetUpper());
+                ulong bytes = (signed ? Sse2.PackSignedSaturate(w16, w16).AsUInt64() : Sse2.PackUnsignedSaturate(w16, w16).AsUInt64()).ToScalar();
+                for (int r = 0; r < 8; r++, bytes >>= 8) c[(ch + r) * ldc] = (byte)bytes;
+            }
+            for (; ch < ch1; ch++)
+            {
+                int q = QMath.Requantize(unchecked(a[ch - ch0] + _chanOffset[ch]), e.Multiplier[ch * e.MultiplierStride], e.ZeroPoint, e.QMin, e.QMax);
+                c[ch * ldc] = (byte)q;
+            }
         }
     }
 

@@ -180,7 +180,9 @@ public unsafe class QConv2dKernelTests
     /// Stride-1 and stride-2 depthwise byte planes that the x86 kernel runs two output rows per step (shared loads and
     /// gathers, steps backwards so row spills are rewritten): heights 1–7 (odd: a last single row), widths 8–40 (one to three
     /// 16-output steps, spills into the next row and past the plane's end), pads 0–2, u8/s8, uint8 / int8 output,
-    /// two threads; asserts that the native x86 variants take the paired path.
+    /// two threads, and stride-1 rows narrower than <see cref="QDepthwiseConvX86.FlatMaxWidth"/> on planes past
+    /// <see cref="QDepthwiseConvX86.FlatMaxPlane"/> (smaller ones take the flat path); asserts that the native x86
+    /// variants take the paired path.
     /// </summary>
     [Theory]
     [MemberData(nameof(Variants))]
@@ -205,7 +207,18 @@ public unsafe class QConv2dKernelTests
                 Check(variant, s, xSigned, seed % 3 != 0, seed % 5 == 0, output, seed, threads: seed % 7 == 0 ? 2 : 1);
                 Check(variant, s, xSigned, seed % 3 != 0, false, output, seed + 40, firstMultiplier: 0.9f);
             }
-        if (x86) Assert.True(paired >= 80, $"{paired} paired planes");
+        // stride-1 planes narrower than FlatMaxWidth take the flat path unless past FlatMaxPlane: tall ones keep the pairs
+        foreach (int wdt in new[] { 9, 12, 15 })
+        {
+            seed++;
+            var s = new QConv2dShape(1, 2, QDepthwiseConvX86.FlatMaxPlane / wdt + 5, wdt, 2, 3, 3, 2, 1, 1, 1, 1, 1, 1);
+            var output = seed % 2 == 0 ? QOutputKind.Int8 : QOutputKind.UInt8;
+            var x86Kernel = QDepthwiseConvX86.TryCreate(variant, s, new QDepthwiseConv(s, new byte[s.OutChannels * s.Depth], true, [], false, output, 1).TapWeights, false, output, 1);
+            if (x86) Assert.True(x86Kernel!.UsesPairedRows, $"{s}");
+            if (x86Kernel?.UsesPairedRows == true) paired++;
+            Check(variant, s, (seed & 1) != 0, true, false, output, seed);
+        }
+        if (x86) Assert.True(paired >= 75, $"{paired} paired planes");
     }
 
     /// <summary>
@@ -243,11 +256,11 @@ public unsafe class QConv2dKernelTests
     }
 
     /// <summary>
-    /// Depthwise planes narrower than a vector (the x86 flat plane path: per-vector gathers across rows, fused byte
+    /// Depthwise planes narrower than 16 outputs (the x86 flat plane path: per-vector gathers across rows, fused byte
     /// requant, the last partial 16-output step): every width 1–20 against every height 1–30, with 1–8 channels,
     /// batch 1–2, pads 0–2 (asymmetric), 3×3 / 3×1 / 3×2 / 3×4 filters, strides 1–2, dilation 2, with and without
     /// bias, every output kind, u8 / s8 data and weights; asserts that stride-1 3×3 convs with pads ≤ 1 narrower than
-    /// 8 outputs take the flat path on the native x86 variants and wider ones do not.
+    /// <see cref="QDepthwiseConvX86.FlatMaxWidth"/> outputs take the flat path on the native x86 variants and wider ones do not.
     /// </summary>
     [Theory]
     [MemberData(nameof(Variants))]
