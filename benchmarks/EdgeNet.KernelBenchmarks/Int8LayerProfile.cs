@@ -27,7 +27,7 @@ public static class Int8LayerProfile
         {
             var model = OnnxImporter.Load(p);
             PassPipeline.Optimize(model);
-            return new Session(model, new SessionOptions()).Plan;
+            return new Session(model, new SessionOptions { Threads = 1 }).Plan;
         }).ToArray();
         var best = plans.Select(p => Enumerable.Repeat(double.MaxValue, p.Steps.Length).ToArray()).ToArray();
         for (int r = 0; r < rounds; r++)
