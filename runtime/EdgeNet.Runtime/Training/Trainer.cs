@@ -210,11 +210,8 @@ public sealed class Trainer
         int batch = indices.Length;
         var input = Graph.Input.Data(batch);
         int size = data.SampleSize;
-        for (int i = 0; i < batch; i++)
-        {
-            data.Data.AsSpan(indices[i] * size, size).CopyTo(input.Slice(i * size, size));
-            _batchLabels[i] = data.Labels[indices[i]];
-        }
+        for (int i = 0; i < batch; i++) _batchLabels[i] = data.Labels[indices[i]];
+        TrainVectors.GatherRows(data.Data, indices, size, input);
         _steps++;
         if (!TrainVectors.AllFinite(input)) return Reject(RejectReason.InputNotFinite);
         Graph.Forward(batch, training: true);

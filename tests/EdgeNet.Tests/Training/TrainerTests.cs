@@ -364,6 +364,23 @@ public class TrainerTests
     }
 
     [Fact]
+    public void GatherRowsCopiesTheIndexedRowsAndRejectsAnIndexOutsideTheSet()
+    {
+        foreach (int size in new[] { 1, 7, 16, 17, 40, 1536 })
+        {
+            var data = Enumerable.Range(0, 9 * size).Select(i => (float)i).ToArray();
+            int[] indices = [8, 0, 3, 3, 5];
+            var dst = new float[indices.Length * size + 3];
+            Array.Fill(dst, -1f);
+            TrainVectors.GatherRows(data, indices, size, dst);
+            for (int i = 0; i < indices.Length; i++)
+                Assert.Equal(data.AsSpan(indices[i] * size, size).ToArray(), dst.AsSpan(i * size, size).ToArray());
+            Assert.All(dst[^3..], v => Assert.Equal(-1f, v));
+            Assert.ThrowsAny<ArgumentException>(() => TrainVectors.GatherRows(data, [1, 9], size, dst));
+        }
+    }
+
+    [Fact]
     public void ClippingBoundsTheUpdate()
     {
         var a = new Trainer(TinyClassifier(), new FineTuneSetup { NewHeadClasses = 3 }, new TrainerOptions { BatchSize = 2, LearningRate = 1, Momentum = 0, ClipNorm = 1e-3f });
