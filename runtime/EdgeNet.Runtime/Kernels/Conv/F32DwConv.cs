@@ -50,6 +50,8 @@ public abstract class F32DwConv
     private static IEnumerable<F32DwConv> Kernels(Isa isa, ConvGeometry g)
     {
         if (isa == Isa.Scalar) yield break;
+        bool blocked = F32DwConvChannelBlocked<F32Sse, Vector128<float>>.Fits(g);
+        if (blocked && PreferChannelBlocked(g)) yield return ChannelBlocked(isa, g);
         // 3×3 stride 2 halving the plane (mobile nets' downsampling): four phase planes, every lane an output
         if (F32DwConvPhase<F32Sse, Vector128<float>>.Fits(g) && g.OutH * g.OutW >= 4)
             yield return (isa, g.OutH * g.OutW) switch
@@ -96,7 +98,23 @@ public abstract class F32DwConv
             (_, 256) => new F32DwConv<F32Avx2, Vector256<float>>(g),
             _ => new F32DwConv<F32Sse, Vector128<float>>(g),
         };
+        if (blocked && !PreferChannelBlocked(g)) yield return ChannelBlocked(isa, g);
     }
+
+    private static F32DwConv ChannelBlocked(Isa isa, ConvGeometry g) => isa switch
+    {
+        Isa.Avx512 => new F32DwConvChannelBlocked<F32Avx512, Vector512<float>>(g),
+        Isa.Avx2 => new F32DwConvChannelBlocked<F32Avx2, Vector256<float>>(g),
+        _ => new F32DwConvChannelBlocked<F32Neon, Vector128<float>>(g),
+    };
+
+    /// <summary>
+    /// Whether <see cref="F32DwConvChannelBlocked{TS, TV}"/> comes first (measured with the kernel benchmarks' --dw).
+    /// </summary>
+    internal static bool PreferChannelBlocked(ConvGeometry g) => g.OutH * g.OutW <= 256;
+
+    /// <summary>Plane ranges given to <see cref="Planes"/> best start at multiples of this (the channel block).</summary>
+    internal virtual int PlaneGrain => 1;
 
     /// <summary>
     /// Whether <see cref="F32DwConvMasked{TS, TV}"/> takes a geometry: 1-D/2-D, strides 1 or 2, left pad within the

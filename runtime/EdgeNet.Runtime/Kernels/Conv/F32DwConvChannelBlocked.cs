@@ -1,0 +1,347 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+using EdgeNet.Kernels.Activation;
+using EdgeNet.Kernels.Gemm;
+using EdgeNet.Ops.Conv;
+
+namespace EdgeNet.Kernels.Conv;
+
+/// <summary>
+/// Depthwise conv with channels as vector lanes, for planes too small (or strided) for a plane-at-a-time kernel to fill
+/// its vectors: a block of Count consecutive planes (channels; a tail block repeats its last channel in the spare lanes,
+/// which are computed and never stored) is transposed into a channel-interleaved, zero-padded scratch plane, element
+/// (r, c) of the padded plane at (r·Wp + c)·Count + lane. The input planes are read flat (one transpose group may span
+/// rows, so 7-wide rows waste nothing), each position stored at its padded place from a precomputed offset table.
+/// Every output position is then one vector of Count channels: its KH·KW taps are whole-vector loads at fixed offsets
+/// times the block's per-channel weights (gathered per block, lane-interleaved), any stride and dilation alike, padding
+/// read as the scratch's zero border. Output rows collect in a band that is transposed back into the NCHW planes.
+/// Transposes are 8×8 blocks of 256-bit registers on x86 (two per 16-lane block), 4×4 of 128-bit ones on NEON. Taps
+/// accumulate onto the bias in the reference's (kh, kw) order with fused multiply-adds; the activation is applied to
+/// each register before its store.
+/// </summary>
+internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched where TS : IF32Simd<TV> where TV : struct
+{
+    /// <summary>Floats the output band may hold (at least one row).</summary>
+    private const int BandFloats = 4096;
+
+    private readonly int _inH, _inW, _outH, _outW, _kh, _kw, _sh, _sw, _dh, _dw;
+    /// <summary>Padded plane height and width (positions), floats per padded row, band rows.</summary>
+    private readonly int _hp, _wp, _rowFloats, _bandRows;
+    private readonly int _bandAt, _weightsAt, _biasAt, _scratchFloats;
+    /// <summary>Per input element (flat index): float offset of its position in the padded scratch plane.</summary>
+    private readonly int[] _offsets;
+
+    public F32DwConvChannelBlocked(ConvGeometry g)
+    {
+        if (!Fits(g)) throw new ArgumentException("geometry does not fit the channel-blocked depthwise kernel");
+        (_inH, _inW, _outH, _outW) = (g.InH, g.InW, g.OutH, g.OutW);
+        (_kh, _kw, _sh, _sw, _dh, _dw) = (g.KH, g.KW, g.SH, g.SW, g.DH, g.DW);
+        int v = TS.Count;
+        _wp = Math.Max((_outW - 1) * _sw + (_kw - 1) * _dw + 1, g.PadLeft + _inW);
+        _hp = Math.Max((_outH - 1) * _sh + (_kh - 1) * _dh + 1, g.PadTop + _inH);
+        _rowFloats = _wp * v;
+        _offsets = new int[_inH * _inW];
+        for (int i = 0; i < _offsets.Length; i++) _offsets[i] = ((i / _inW + g.PadTop) * _wp + i % _inW + g.PadLeft) * v;
+        _bandRows = Math.Clamp(BandFloats / (_outW * v), 1, _outH);
+        _bandAt = _hp * _rowFloats;
+        _weightsAt = _bandAt + _bandRows * _outW * v;
+        _biasAt = _weightsAt + _kh * _kw * v;
+        _scratchFloats = _biasAt + v;
+    }
+
+    /// <summary>Whether the kernel takes a geometry: 2-D (or 1-D as height 1) with at least one output.</summary>
+    internal static bool Fits(ConvGeometry g) =>
+        g.InD == 1 && g.KD == 1 && g.OutD == 1 && g.OutH > 0 && g.OutW > 0 && g.InH > 0 && g.InW > 0 && g.PadTop >= 0 && g.PadLeft >= 0
+        && g.SH > 0 && g.SW > 0 && g.DH > 0 && g.DW > 0;
+
+    public override int ScratchFloats => _scratchFloats;
+
+    internal override int PlaneGrain => TS.Count;
+
+    public override void Planes(ReadOnlySpan<float> x, ReadOnlySpan<float> w, bool hasBias, ReadOnlySpan<float> bias, Span<float> y,
+        int channels, int from, int to, FusedActivation activation, Span<float> scratch)
+    {
+        int plane = _inH * _inW, taps = _kh * _kw;
+        if (from < 0 || to < from || x.Length < (long)to * plane || w.Length < (long)channels * taps || y.Length < (long)to * _outH * _outW
+            || scratch.Length < _scratchFloats || (hasBias && bias.Length < channels) || channels <= 0)
+            throw new ArgumentException("plane spans are shorter than the geometry");
+        if (from == to) return;
+        int v = TS.Count;
+        float** sources = stackalloc float*[v];
+        fixed (float* px = x, pw = w, pb = bias, py = y, ps = scratch)
+        fixed (int* offsets = _offsets)
+        {
+            // the padding border stays zero: every block overwrites only the input's positions
+            F32GemmEpilogue.Zero(ps, _hp * _rowFloats);
+            for (int p0 = from; p0 < to; p0 += v)
+            {
+                int lanes = Math.Min(v, to - p0);
+                float* wv = ps + _weightsAt, bv = ps + _biasAt;
+                for (int l = 0; l < v; l++)
+                {
+                    int p = p0 + Math.Min(l, lanes - 1), c = p % channels;
+                    sources[l] = px + (nint)p * plane;
+                    for (int t = 0; t < taps; t++) wv[t * v + l] = pw[c * taps + t];
+                    bv[l] = hasBias ? pb[c] : 0;
+                }
+                Interleave(sources, ps, offsets, plane);
+                switch (activation.Kind)
+                {
+                    case ActivationKind.None: Block<NoActivation>(ps, py + (nint)p0 * _outH * _outW, lanes, activation); break;
+                    case ActivationKind.Relu or ActivationKind.Clip: Block<ClipActivation>(ps, py + (nint)p0 * _outH * _outW, lanes, activation); break;
+                    default: Block<AnyActivation>(ps, py + (nint)p0 * _outH * _outW, lanes, activation); break;
+                }
+            }
+        }
+    }
+
+    private void Block<TA>(float* s, float* y, int lanes, FusedActivation activation) where TA : IRegisterActivation
+    {
+        var (lo, hi) = ClipActivation.Bounds<TS, TV>(activation);
+        int v = TS.Count, outW = _outW, rowOut = outW * v;
+        float* band = s + _bandAt, wv = s + _weightsAt;
+        var b = TS.Load(ref Unsafe.AsRef<float>(s + _biasAt), 0);
+        int bandStart = 0;
+        for (int oh = 0; oh < _outH; oh++)
+        {
+            float* top = s + (nint)oh * _sh * _rowFloats;
+            float* o = band + (nint)(oh - bandStart) * rowOut;
+            if (_kh == 3 && _kw == 3) Row3<TA>(top, wv, b, o, lo, hi, activation);
+            else RowAny<TA>(top, wv, b, o, lo, hi, activation);
+            if (oh - bandStart + 1 == _bandRows || oh == _outH - 1)
+            {
+                Unband(band, y + (nint)bandStart * outW, (oh - bandStart + 1) * outW, lanes);
+                bandStart = oh + 1;
+            }
+        }
+    }
+
+    private void Row3<TA>(float* top, float* wv, TV b, float* o, TV lo, TV hi, FusedActivation activation) where TA : IRegisterActivation
+    {
+        int v = TS.Count;
+        ref float wr = ref Unsafe.AsRef<float>(wv);
+        TV w0 = TS.Load(ref wr, 0), w1 = TS.Load(ref wr, v), w2 = TS.Load(ref wr, 2 * v), w3 = TS.Load(ref wr, 3 * v), w4 = TS.Load(ref wr, 4 * v);
+        TV w5 = TS.Load(ref wr, 5 * v), w6 = TS.Load(ref wr, 6 * v), w7 = TS.Load(ref wr, 7 * v), w8 = TS.Load(ref wr, 8 * v);
+        nint rowStep = (nint)_dh * _rowFloats;
+        ref float r0 = ref Unsafe.AsRef<float>(top);
+        ref float r1 = ref Unsafe.AsRef<float>(top + rowStep);
+        ref float r2 = ref Unsafe.AsRef<float>(top + 2 * rowStep);
+        ref float or = ref Unsafe.AsRef<float>(o);
+        nint step = _sw * v, d1 = _dw * v, d2 = 2 * _dw * v, c = 0;
+        for (nint ow = 0; ow < _outW; ow++, c += step)
+        {
+            var acc = TS.MultiplyAdd(TS.Load(ref r0, c), w0, b);
+            acc = TS.MultiplyAdd(TS.Load(ref r0, c + d1), w1, acc);
+            acc = TS.MultiplyAdd(TS.Load(ref r0, c + d2), w2, acc);
+            acc = TS.MultiplyAdd(TS.Load(ref r1, c), w3, acc);
+            acc = TS.MultiplyAdd(TS.Load(ref r1, c + d1), w4, acc);
+            acc = TS.MultiplyAdd(TS.Load(ref r1, c + d2), w5, acc);
+            acc = TS.MultiplyAdd(TS.Load(ref r2, c), w6, acc);
+            acc = TS.MultiplyAdd(TS.Load(ref r2, c + d1), w7, acc);
+            acc = TS.MultiplyAdd(TS.Load(ref r2, c + d2), w8, acc);
+            TS.Store(TA.Apply<TS, TV>(acc, lo, hi, activation), ref or, ow * v);
+        }
+    }
+
+    private void RowAny<TA>(float* top, float* wv, TV b, float* o, TV lo, TV hi, FusedActivation activation) where TA : IRegisterActivation
+    {
+        int v = TS.Count, kw = _kw;
+        ref float wr = ref Unsafe.AsRef<float>(wv);
+        ref float or = ref Unsafe.AsRef<float>(o);
+        nint step = _sw * v, d = _dw * v, rowStep = (nint)_dh * _rowFloats;
+        for (nint ow = 0; ow < _outW; ow++)
+        {
+            var acc = b;
+            for (int kh = 0; kh < _kh; kh++)
+            {
+                ref float r = ref Unsafe.AsRef<float>(top + kh * rowStep + ow * step);
+                for (int k = 0; k < kw; k++)
+                    acc = TS.MultiplyAdd(TS.Load(ref r, k * d), TS.Load(ref wr, (kh * kw + k) * v), acc);
+            }
+            TS.Store(TA.Apply<TS, TV>(acc, lo, hi, activation), ref or, ow * v);
+        }
+    }
+
+    /// <summary>Every lane's input plane into the padded scratch plane, groups of 8 (or 4) flat positions at a time.</summary>
+    private static void Interleave(float** sources, float* s, int* offsets, int count)
+    {
+        int v = TS.Count;
+        if (v >= 8 && count >= 8 && Avx.IsSupported)
+        {
+            for (int g = 0; g < v; g += 8)
+            {
+                float** src = sources + g;
+                float* dst = s + g;
+                // whole groups of eight positions, the last overlapping the previous when count is not a multiple of 8
+                for (int k = 0; ; k += 8)
+                {
+                    if (k > count - 8) k = count - 8;
+                    Transpose8(Vector256.Load(src[0] + k), Vector256.Load(src[1] + k), Vector256.Load(src[2] + k), Vector256.Load(src[3] + k),
+                        Vector256.Load(src[4] + k), Vector256.Load(src[5] + k), Vector256.Load(src[6] + k), Vector256.Load(src[7] + k),
+                        out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+                    int* o = offsets + k;
+                    c0.Store(dst + o[0]);
+                    c1.Store(dst + o[1]);
+                    c2.Store(dst + o[2]);
+                    c3.Store(dst + o[3]);
+                    c4.Store(dst + o[4]);
+                    c5.Store(dst + o[5]);
+                    c6.Store(dst + o[6]);
+                    c7.Store(dst + o[7]);
+                    if (k == count - 8) break;
+                }
+            }
+            return;
+        }
+        for (int g = 0; g < v; g += 4)
+        {
+            float* s0 = sources[g], s1 = sources[g + 1], s2 = sources[g + 2], s3 = sources[g + 3];
+            float* dst = s + g;
+            if (count < 4)
+            {
+                for (int k = 0; k < count; k++)
+                {
+                    float* d = dst + offsets[k];
+                    (d[0], d[1], d[2], d[3]) = (s0[k], s1[k], s2[k], s3[k]);
+                }
+                continue;
+            }
+            for (int k = 0; ; k += 4)
+            {
+                if (k > count - 4) k = count - 4;
+                Transpose4(Vector128.Load(s0 + k), Vector128.Load(s1 + k), Vector128.Load(s2 + k), Vector128.Load(s3 + k),
+                    out var c0, out var c1, out var c2, out var c3);
+                int* o = offsets + k;
+                c0.Store(dst + o[0]);
+                c1.Store(dst + o[1]);
+                c2.Store(dst + o[2]);
+                c3.Store(dst + o[3]);
+                if (k == count - 4) break;
+            }
+        }
+    }
+
+    /// <summary>Band positions [0, count) (Count channels each) into the first <paramref name="lanes"/> output planes at <paramref name="y"/>.</summary>
+    private void Unband(float* band, float* y, int count, int lanes)
+    {
+        int v = TS.Count;
+        nint outPlane = _outH * _outW;
+        int g = 0;
+        if (v >= 8 && count >= 8 && Avx.IsSupported)
+            for (; g + 8 <= lanes; g += 8)
+            {
+                float* y0 = y + g * outPlane;
+                for (int j = 0; ; j += 8)
+                {
+                    if (j > count - 8) j = count - 8;
+                    float* src = band + j * v + g;
+                    Transpose8(Vector256.Load(src), Vector256.Load(src + v), Vector256.Load(src + 2 * v), Vector256.Load(src + 3 * v),
+                        Vector256.Load(src + 4 * v), Vector256.Load(src + 5 * v), Vector256.Load(src + 6 * v), Vector256.Load(src + 7 * v),
+                        out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+                    c0.Store(y0 + j);
+                    c1.Store(y0 + outPlane + j);
+                    c2.Store(y0 + 2 * outPlane + j);
+                    c3.Store(y0 + 3 * outPlane + j);
+                    c4.Store(y0 + 4 * outPlane + j);
+                    c5.Store(y0 + 5 * outPlane + j);
+                    c6.Store(y0 + 6 * outPlane + j);
+                    c7.Store(y0 + 7 * outPlane + j);
+                    if (j == count - 8) break;
+                }
+            }
+        int whole = count >= 4 ? lanes & ~3 : g;
+        for (; g < whole; g += 4)
+        {
+            float* y0 = y + g * outPlane, y1 = y0 + outPlane, y2 = y1 + outPlane, y3 = y2 + outPlane;
+            for (int j = 0; ; j += 4)
+            {
+                if (j > count - 4) j = count - 4;
+                float* src = band + j * v + g;
+                Transpose4(Vector128.Load(src), Vector128.Load(src + v), Vector128.Load(src + 2 * v), Vector128.Load(src + 3 * v),
+                    out var c0, out var c1, out var c2, out var c3);
+                c0.Store(y0 + j);
+                c1.Store(y1 + j);
+                c2.Store(y2 + j);
+                c3.Store(y3 + j);
+                if (j == count - 4) break;
+            }
+        }
+        for (int l = whole; l < lanes; l++)
+        {
+            float* yl = y + l * outPlane;
+            for (int j = 0; j < count; j++) yl[j] = band[j * v + l];
+        }
+    }
+
+    /// <summary>Rows r0…r7 of an 8×8 block into its columns (AVX).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
+        out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
+        out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7)
+    {
+        // per 128-bit half: pairs of rows interleaved, then columns of four rows (elements j and j + 4 in the halves)
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0b01_00_01_00);
+        var u1 = Avx.Shuffle(t0, t2, 0b11_10_11_10);
+        var u2 = Avx.Shuffle(t1, t3, 0b01_00_01_00);
+        var u3 = Avx.Shuffle(t1, t3, 0b11_10_11_10);
+        var u4 = Avx.Shuffle(t4, t6, 0b01_00_01_00);
+        var u5 = Avx.Shuffle(t4, t6, 0b11_10_11_10);
+        var u6 = Avx.Shuffle(t5, t7, 0b01_00_01_00);
+        var u7 = Avx.Shuffle(t5, t7, 0b11_10_11_10);
+        c0 = Avx.Permute2x128(u0, u4, 0x20);
+        c1 = Avx.Permute2x128(u1, u5, 0x20);
+        c2 = Avx.Permute2x128(u2, u6, 0x20);
+        c3 = Avx.Permute2x128(u3, u7, 0x20);
+        c4 = Avx.Permute2x128(u0, u4, 0x31);
+        c5 = Avx.Permute2x128(u1, u5, 0x31);
+        c6 = Avx.Permute2x128(u2, u6, 0x31);
+        c7 = Avx.Permute2x128(u3, u7, 0x31);
+    }
+
+    /// <summary>Rows a, b, c, d of a 4×4 block into its columns: c0 = (a0, b0, c0, d0), …</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4(Vector128<float> a, Vector128<float> b, Vector128<float> c, Vector128<float> d,
+        out Vector128<float> c0, out Vector128<float> c1, out Vector128<float> c2, out Vector128<float> c3)
+    {
+        if (Sse.IsSupported)
+        {
+            var ab0 = Sse.UnpackLow(a, b);   // a0 b0 a1 b1
+            var ab1 = Sse.UnpackHigh(a, b);  // a2 b2 a3 b3
+            var cd0 = Sse.UnpackLow(c, d);
+            var cd1 = Sse.UnpackHigh(c, d);
+            c0 = Sse.MoveLowToHigh(ab0, cd0);
+            c1 = Sse.MoveHighToLow(cd0, ab0);
+            c2 = Sse.MoveLowToHigh(ab1, cd1);
+            c3 = Sse.MoveHighToLow(cd1, ab1);
+        }
+        else if (AdvSimd.Arm64.IsSupported)
+        {
+            var ab0 = AdvSimd.Arm64.ZipLow(a, b).AsDouble();
+            var ab1 = AdvSimd.Arm64.ZipHigh(a, b).AsDouble();
+            var cd0 = AdvSimd.Arm64.ZipLow(c, d).AsDouble();
+            var cd1 = AdvSimd.Arm64.ZipHigh(c, d).AsDouble();
+            c0 = AdvSimd.Arm64.ZipLow(ab0, cd0).AsSingle();
+            c1 = AdvSimd.Arm64.ZipHigh(ab0, cd0).AsSingle();
+            c2 = AdvSimd.Arm64.ZipLow(ab1, cd1).AsSingle();
+            c3 = AdvSimd.Arm64.ZipHigh(ab1, cd1).AsSingle();
+        }
+        else
+        {
+            c0 = Vector128.Create(a[0], b[0], c[0], d[0]);
+            c1 = Vector128.Create(a[1], b[1], c[1], d[1]);
+            c2 = Vector128.Create(a[2], b[2], c[2], d[2]);
+            c3 = Vector128.Create(a[3], b[3], c[3], d[3]);
+        }
+    }
+}
