@@ -17,6 +17,8 @@ namespace EdgeNet.Kernels.Conv;
 /// Every output position is then one vector of Count channels: its KH·KW taps are whole-vector loads at fixed offsets
 /// times the block's per-channel weights (gathered per block, lane-interleaved), any stride and dilation alike, padding
 /// read as the scratch's zero border. Output rows collect in a band that is transposed back into the NCHW planes.
+/// Planes whose padded scratch would exceed 64 KB (at 16 lanes, beyond ~32×32) keep only a ring of
+/// (KH − 1)·DH + 1 padded rows instead, each input row transposed once when an output row first needs it.
 /// Transposes are 8×8 blocks of 256-bit registers on x86 (two per 16-lane block), 4×4 of 128-bit ones on NEON. Taps
 /// accumulate onto the bias in the reference's (kh, kw) order with fused multiply-adds; the activation is applied to
 /// each register before its store.
@@ -25,15 +27,21 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
 {
     /// <summary>Floats the output band may hold (at least one row).</summary>
     private const int BandFloats = 4096;
+    /// <summary>Above this many floats the padded plane is kept as a ring of rows (each transposed once, row by row),
+    /// so the scratch stays in L1/L2 on large planes (MobileNetV2's 112² and 56²).</summary>
+    private const int WholePlaneFloats = 16384;
 
     private readonly int _inH, _inW, _outH, _outW, _kh, _kw, _sh, _sw, _dh, _dw;
     /// <summary>Padded plane height and width (positions), floats per padded row, band rows.</summary>
-    private readonly int _hp, _wp, _rowFloats, _bandRows;
+    private readonly int _hp, _wp, _rowFloats, _bandRows, _padTop, _padLeft;
+    /// <summary>Rows kept in scratch: the whole padded plane (<see cref="_hp"/>), or a ring of (KH − 1)·DH + 1 rows.</summary>
+    private readonly int _rows;
+    private readonly bool _ringMode;
     private readonly int _bandAt, _weightsAt, _biasAt, _scratchFloats;
     /// <summary>Per input element (flat index): float offset of its position in the padded scratch plane.</summary>
     private readonly int[] _offsets;
 
-    public F32DwConvChannelBlocked(ConvGeometry g)
+    public F32DwConvChannelBlocked(ConvGeometry g, bool? ring = null)
     {
         if (!Fits(g)) throw new ArgumentException("geometry does not fit the channel-blocked depthwise kernel");
         (_inH, _inW, _outH, _outW) = (g.InH, g.InW, g.OutH, g.OutW);
@@ -42,10 +50,14 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
         _wp = Math.Max((_outW - 1) * _sw + (_kw - 1) * _dw + 1, g.PadLeft + _inW);
         _hp = Math.Max((_outH - 1) * _sh + (_kh - 1) * _dh + 1, g.PadTop + _inH);
         _rowFloats = _wp * v;
-        _offsets = new int[_inH * _inW];
+        (_padTop, _padLeft) = (g.PadTop, g.PadLeft);
+        _ringMode = ring ?? ((long)_hp * _rowFloats > WholePlaneFloats && _inW >= 4);
+        if (_ringMode && _inW < 4) throw new ArgumentException("the row ring needs input rows of at least 4");
+        _rows = _ringMode ? (_kh - 1) * _dh + 1 : _hp;
+        _offsets = new int[_ringMode ? 0 : _inH * _inW];
         for (int i = 0; i < _offsets.Length; i++) _offsets[i] = ((i / _inW + g.PadTop) * _wp + i % _inW + g.PadLeft) * v;
         _bandRows = Math.Clamp(BandFloats / (_outW * v), 1, _outH);
-        _bandAt = _hp * _rowFloats;
+        _bandAt = _rows * _rowFloats;
         _weightsAt = _bandAt + _bandRows * _outW * v;
         _biasAt = _weightsAt + _kh * _kw * v;
         _scratchFloats = _biasAt + v;
@@ -74,7 +86,7 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
         fixed (int* offsets = _offsets)
         {
             // the padding border stays zero: every block overwrites only the input's positions
-            F32GemmEpilogue.Zero(ps, _hp * _rowFloats);
+            F32GemmEpilogue.Zero(ps, _rows * _rowFloats);
             for (int p0 = from; p0 < to; p0 += v)
             {
                 int lanes = Math.Min(v, to - p0);
@@ -86,30 +98,38 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
                     for (int t = 0; t < taps; t++) wv[t * v + l] = pw[c * taps + t];
                     bv[l] = hasBias ? pb[c] : 0;
                 }
-                Interleave(sources, ps, offsets, plane);
+                if (!_ringMode) Interleave(sources, ps, offsets, plane);
                 switch (activation.Kind)
                 {
-                    case ActivationKind.None: Block<NoActivation>(ps, py + (nint)p0 * _outH * _outW, lanes, activation); break;
-                    case ActivationKind.Relu or ActivationKind.Clip: Block<ClipActivation>(ps, py + (nint)p0 * _outH * _outW, lanes, activation); break;
-                    default: Block<AnyActivation>(ps, py + (nint)p0 * _outH * _outW, lanes, activation); break;
+                    case ActivationKind.None: Block<NoActivation>(sources, ps, py + (nint)p0 * _outH * _outW, lanes, activation); break;
+                    case ActivationKind.Relu or ActivationKind.Clip: Block<ClipActivation>(sources, ps, py + (nint)p0 * _outH * _outW, lanes, activation); break;
+                    default: Block<AnyActivation>(sources, ps, py + (nint)p0 * _outH * _outW, lanes, activation); break;
                 }
             }
         }
     }
 
-    private void Block<TA>(float* s, float* y, int lanes, FusedActivation activation) where TA : IRegisterActivation
+    private void Block<TA>(float** sources, float* s, float* y, int lanes, FusedActivation activation) where TA : IRegisterActivation
     {
         var (lo, hi) = ClipActivation.Bounds<TS, TV>(activation);
         int v = TS.Count, outW = _outW, rowOut = outW * v;
         float* band = s + _bandAt, wv = s + _weightsAt;
         var b = TS.Load(ref Unsafe.AsRef<float>(s + _biasAt), 0);
-        int bandStart = 0;
+        int bandStart = 0, next = 0;
+        float** rows = stackalloc float*[_kh];
         for (int oh = 0; oh < _outH; oh++)
         {
-            float* top = s + (nint)oh * _sh * _rowFloats;
+            // padded rows oh·SH + kh·DH (input row minus the top pad); in ring mode, transposed when first needed
+            int first = oh * _sh;
+            if (_ringMode)
+            {
+                if (next < first) next = first;
+                for (int last = first + (_kh - 1) * _dh; next <= last; next++) FillRow(sources, s, next);
+            }
+            for (int kh = 0; kh < _kh; kh++) rows[kh] = s + (nint)((first + kh * _dh) % _rows) * _rowFloats;
             float* o = band + (nint)(oh - bandStart) * rowOut;
-            if (_kh == 3 && _kw == 3) Row3<TA>(top, wv, b, o, lo, hi, activation);
-            else RowAny<TA>(top, wv, b, o, lo, hi, activation);
+            if (_kh == 3 && _kw == 3) Row3<TA>(rows, wv, b, o, lo, hi, activation);
+            else RowAny<TA>(rows, wv, b, o, lo, hi, activation);
             if (oh - bandStart + 1 == _bandRows || oh == _outH - 1)
             {
                 Unband(band, y + (nint)bandStart * outW, (oh - bandStart + 1) * outW, lanes);
@@ -118,16 +138,15 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
         }
     }
 
-    private void Row3<TA>(float* top, float* wv, TV b, float* o, TV lo, TV hi, FusedActivation activation) where TA : IRegisterActivation
+    private void Row3<TA>(float** rows, float* wv, TV b, float* o, TV lo, TV hi, FusedActivation activation) where TA : IRegisterActivation
     {
         int v = TS.Count;
         ref float wr = ref Unsafe.AsRef<float>(wv);
         TV w0 = TS.Load(ref wr, 0), w1 = TS.Load(ref wr, v), w2 = TS.Load(ref wr, 2 * v), w3 = TS.Load(ref wr, 3 * v), w4 = TS.Load(ref wr, 4 * v);
         TV w5 = TS.Load(ref wr, 5 * v), w6 = TS.Load(ref wr, 6 * v), w7 = TS.Load(ref wr, 7 * v), w8 = TS.Load(ref wr, 8 * v);
-        nint rowStep = (nint)_dh * _rowFloats;
-        ref float r0 = ref Unsafe.AsRef<float>(top);
-        ref float r1 = ref Unsafe.AsRef<float>(top + rowStep);
-        ref float r2 = ref Unsafe.AsRef<float>(top + 2 * rowStep);
+        ref float r0 = ref Unsafe.AsRef<float>(rows[0]);
+        ref float r1 = ref Unsafe.AsRef<float>(rows[1]);
+        ref float r2 = ref Unsafe.AsRef<float>(rows[2]);
         ref float or = ref Unsafe.AsRef<float>(o);
         nint step = _sw * v, d1 = _dw * v, d2 = 2 * _dw * v, c = 0;
         for (nint ow = 0; ow < _outW; ow++, c += step)
@@ -145,22 +164,81 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
         }
     }
 
-    private void RowAny<TA>(float* top, float* wv, TV b, float* o, TV lo, TV hi, FusedActivation activation) where TA : IRegisterActivation
+    private void RowAny<TA>(float** rows, float* wv, TV b, float* o, TV lo, TV hi, FusedActivation activation) where TA : IRegisterActivation
     {
         int v = TS.Count, kw = _kw;
         ref float wr = ref Unsafe.AsRef<float>(wv);
         ref float or = ref Unsafe.AsRef<float>(o);
-        nint step = _sw * v, d = _dw * v, rowStep = (nint)_dh * _rowFloats;
+        nint step = _sw * v, d = _dw * v;
         for (nint ow = 0; ow < _outW; ow++)
         {
             var acc = b;
             for (int kh = 0; kh < _kh; kh++)
             {
-                ref float r = ref Unsafe.AsRef<float>(top + kh * rowStep + ow * step);
+                ref float r = ref Unsafe.AsRef<float>(rows[kh] + ow * step);
                 for (int k = 0; k < kw; k++)
                     acc = TS.MultiplyAdd(TS.Load(ref r, k * d), TS.Load(ref wr, (kh * kw + k) * v), acc);
             }
             TS.Store(TA.Apply<TS, TV>(acc, lo, hi, activation), ref or, ow * v);
+        }
+    }
+
+    /// <summary>Padded row <paramref name="r"/> of every lane's plane into its ring row (zeros outside the input).</summary>
+    private void FillRow(float** sources, float* s, int r)
+    {
+        int v = TS.Count, n = _inW, ih = r - _padTop;
+        float* dst = s + (nint)(r % _rows) * _rowFloats;
+        if ((uint)ih >= (uint)_inH)
+        {
+            F32GemmEpilogue.Zero(dst, _rowFloats);
+            return;
+        }
+        dst += _padLeft * v;
+        nint offset = (nint)ih * n;
+        if (v >= 8 && n >= 8 && Avx.IsSupported)
+        {
+            for (int g = 0; g < v; g += 8)
+            {
+                float** src = sources + g;
+                float* d = dst + g;
+                for (int j = 0; ; j += 8)
+                {
+                    if (j > n - 8) j = n - 8;
+                    nint k = offset + j;
+                    Transpose8(Vector256.Load(src[0] + k), Vector256.Load(src[1] + k), Vector256.Load(src[2] + k), Vector256.Load(src[3] + k),
+                        Vector256.Load(src[4] + k), Vector256.Load(src[5] + k), Vector256.Load(src[6] + k), Vector256.Load(src[7] + k),
+                        out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+                    float* o = d + j * v;
+                    c0.Store(o);
+                    c1.Store(o + v);
+                    c2.Store(o + 2 * v);
+                    c3.Store(o + 3 * v);
+                    c4.Store(o + 4 * v);
+                    c5.Store(o + 5 * v);
+                    c6.Store(o + 6 * v);
+                    c7.Store(o + 7 * v);
+                    if (j == n - 8) break;
+                }
+            }
+            return;
+        }
+        // ring mode has rows of at least 4
+        for (int g = 0; g < v; g += 4)
+        {
+            float* s0 = sources[g] + offset, s1 = sources[g + 1] + offset, s2 = sources[g + 2] + offset, s3 = sources[g + 3] + offset;
+            float* d = dst + g;
+            for (int j = 0; ; j += 4)
+            {
+                if (j > n - 4) j = n - 4;
+                Transpose4(Vector128.Load(s0 + j), Vector128.Load(s1 + j), Vector128.Load(s2 + j), Vector128.Load(s3 + j),
+                    out var c0, out var c1, out var c2, out var c3);
+                float* o = d + j * v;
+                c0.Store(o);
+                c1.Store(o + v);
+                c2.Store(o + 2 * v);
+                c3.Store(o + 3 * v);
+                if (j == n - 4) break;
+            }
         }
     }
 
