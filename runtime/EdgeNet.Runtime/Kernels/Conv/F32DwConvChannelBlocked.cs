@@ -87,17 +87,20 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
         {
             // the padding border stays zero: every block overwrites only the input's positions
             F32GemmEpilogue.Zero(ps, _rows * _rowFloats);
-            for (int p0 = from; p0 < to; p0 += v)
+            for (int p0 = from, c0 = from % channels; p0 < to; p0 += v)
             {
                 int lanes = Math.Min(v, to - p0);
                 float* wv = ps + _weightsAt, bv = ps + _biasAt;
-                for (int l = 0; l < v; l++)
+                // lane l holds plane p0 + l (channel c0 + l, wrapping at the next image); spare lanes repeat the last
+                for (int l = 0, c = c0; l < v; l++)
                 {
-                    int p = p0 + Math.Min(l, lanes - 1), c = p % channels;
-                    sources[l] = px + (nint)p * plane;
-                    for (int t = 0; t < taps; t++) wv[t * v + l] = pw[c * taps + t];
+                    sources[l] = px + (nint)(p0 + Math.Min(l, lanes - 1)) * plane;
+                    float* wc = pw + c * taps;
+                    for (int t = 0; t < taps; t++) wv[t * v + l] = wc[t];
                     bv[l] = hasBias ? pb[c] : 0;
+                    if (l + 1 < lanes && ++c == channels) c = 0;
                 }
+                c0 = (c0 + v) % channels;
                 if (!_ringMode) Interleave(sources, ps, offsets, plane);
                 switch (activation.Kind)
                 {
@@ -126,7 +129,7 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
                 if (next < first) next = first;
                 for (int last = first + (_kh - 1) * _dh; next <= last; next++) FillRow(sources, s, next);
             }
-            for (int kh = 0; kh < _kh; kh++) rows[kh] = s + (nint)((first + kh * _dh) % _rows) * _rowFloats;
+            for (int kh = 0, r = first; kh < _kh; kh++, r += _dh) rows[kh] = s + (nint)(_ringMode ? r % _rows : r) * _rowFloats;
             float* o = band + (nint)(oh - bandStart) * rowOut;
             if (_kh == 3 && _kw == 3) Row3<TA>(rows, wv, b, o, lo, hi, activation);
             else RowAny<TA>(rows, wv, b, o, lo, hi, activation);
