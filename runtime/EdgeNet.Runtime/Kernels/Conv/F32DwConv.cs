@@ -14,6 +14,7 @@ namespace EdgeNet.Kernels.Conv;
 /// path) or read a kernel-owned zero row (the 3×3 / 5×5 paths, which keep all weights in registers).
 /// Stride 1 loads contiguous vectors, stride 2 loads two and keeps the even lanes; other strides run the interior
 /// scalar. Taps accumulate in the reference's (kh, kw) order with fused multiply-adds. <see cref="Create"/> picks
+/// <see cref="F32DwConvChannelBlocked{TS, TV}"/> (channels as vector lanes) for strided convs, then
 /// <see cref="F32DwConvPhase{TS, TV}"/> for 3×3 stride-2 convs halving the plane, <see cref="F32DwConvFlat{TS, TV}"/>
 /// for unstrided "same-width" planes of at most 256 outputs (DS-CNN, the 7×7 and 14×14 mobile-net planes),
 /// <see cref="F32DwConvMasked{TS, TV}"/> for larger "same-width" convs of stride 1 or 2,
