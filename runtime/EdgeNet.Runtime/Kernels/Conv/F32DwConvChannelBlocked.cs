@@ -151,8 +151,29 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
         ref float r1 = ref Unsafe.AsRef<float>(rows[1]);
         ref float r2 = ref Unsafe.AsRef<float>(rows[2]);
         ref float or = ref Unsafe.AsRef<float>(o);
-        nint step = _sw * v, d1 = _dw * v, d2 = 2 * _dw * v, c = 0;
-        for (nint ow = 0; ow < _outW; ow++, c += step)
+        nint step = _sw * v, d1 = _dw * v, d2 = 2 * _dw * v, c = 0, ow = 0;
+        if (_sw == 2 && _dw == 1)
+        {
+            // output pairs: the right tap column of one output is the left of the next (15 loads for 18 taps)
+            for (; ow + 2 <= _outW; ow += 2, c += 2 * step)
+            {
+                TV x0 = TS.Load(ref r0, c), x1 = TS.Load(ref r0, c + v), x2 = TS.Load(ref r0, c + 2 * v);
+                var a = TS.MultiplyAdd(x2, w2, TS.MultiplyAdd(x1, w1, TS.MultiplyAdd(x0, w0, b)));
+                TV x3 = TS.Load(ref r0, c + 3 * v), x4 = TS.Load(ref r0, c + 4 * v);
+                var e = TS.MultiplyAdd(x4, w2, TS.MultiplyAdd(x3, w1, TS.MultiplyAdd(x2, w0, b)));
+                x0 = TS.Load(ref r1, c); x1 = TS.Load(ref r1, c + v); x2 = TS.Load(ref r1, c + 2 * v);
+                a = TS.MultiplyAdd(x2, w5, TS.MultiplyAdd(x1, w4, TS.MultiplyAdd(x0, w3, a)));
+                x3 = TS.Load(ref r1, c + 3 * v); x4 = TS.Load(ref r1, c + 4 * v);
+                e = TS.MultiplyAdd(x4, w5, TS.MultiplyAdd(x3, w4, TS.MultiplyAdd(x2, w3, e)));
+                x0 = TS.Load(ref r2, c); x1 = TS.Load(ref r2, c + v); x2 = TS.Load(ref r2, c + 2 * v);
+                a = TS.MultiplyAdd(x2, w8, TS.MultiplyAdd(x1, w7, TS.MultiplyAdd(x0, w6, a)));
+                x3 = TS.Load(ref r2, c + 3 * v); x4 = TS.Load(ref r2, c + 4 * v);
+                e = TS.MultiplyAdd(x4, w8, TS.MultiplyAdd(x3, w7, TS.MultiplyAdd(x2, w6, e)));
+                TS.Store(TA.Apply<TS, TV>(a, lo, hi, activation), ref or, ow * v);
+                TS.Store(TA.Apply<TS, TV>(e, lo, hi, activation), ref or, (ow + 1) * v);
+            }
+        }
+        for (; ow < _outW; ow++, c += step)
         {
             var acc = TS.MultiplyAdd(TS.Load(ref r0, c), w0, b);
             acc = TS.MultiplyAdd(TS.Load(ref r0, c + d1), w1, acc);
