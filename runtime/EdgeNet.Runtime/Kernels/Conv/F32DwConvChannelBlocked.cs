@@ -173,6 +173,21 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
                 TS.Store(TA.Apply<TS, TV>(e, lo, hi, activation), ref or, (ow + 1) * v);
             }
         }
+        else if (_sw == 1 && _dw == 1)
+        {
+            // four outputs from six loads per row (36 taps from 18 loads)
+            for (; ow + 4 <= _outW; ow += 4, c += 4 * v)
+            {
+                TV a0 = b, a1 = b, a2 = b, a3 = b;
+                Row4(ref r0, c, w0, w1, w2, ref a0, ref a1, ref a2, ref a3);
+                Row4(ref r1, c, w3, w4, w5, ref a0, ref a1, ref a2, ref a3);
+                Row4(ref r2, c, w6, w7, w8, ref a0, ref a1, ref a2, ref a3);
+                TS.Store(TA.Apply<TS, TV>(a0, lo, hi, activation), ref or, ow * v);
+                TS.Store(TA.Apply<TS, TV>(a1, lo, hi, activation), ref or, (ow + 1) * v);
+                TS.Store(TA.Apply<TS, TV>(a2, lo, hi, activation), ref or, (ow + 2) * v);
+                TS.Store(TA.Apply<TS, TV>(a3, lo, hi, activation), ref or, (ow + 3) * v);
+            }
+        }
         for (; ow < _outW; ow++, c += step)
         {
             var acc = TS.MultiplyAdd(TS.Load(ref r0, c), w0, b);
@@ -186,6 +201,21 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
             acc = TS.MultiplyAdd(TS.Load(ref r2, c + d2), w8, acc);
             TS.Store(TA.Apply<TS, TV>(acc, lo, hi, activation), ref or, ow * v);
         }
+    }
+
+    /// <summary>One kernel row's three taps onto four adjacent stride-1 outputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row4(ref float r, nint c, TV w0, TV w1, TV w2, ref TV a0, ref TV a1, ref TV a2, ref TV a3)
+    {
+        int v = TS.Count;
+        TV x0 = TS.Load(ref r, c), x1 = TS.Load(ref r, c + v), x2 = TS.Load(ref r, c + 2 * v);
+        a0 = TS.MultiplyAdd(x2, w2, TS.MultiplyAdd(x1, w1, TS.MultiplyAdd(x0, w0, a0)));
+        TV x3 = TS.Load(ref r, c + 3 * v);
+        a1 = TS.MultiplyAdd(x3, w2, TS.MultiplyAdd(x2, w1, TS.MultiplyAdd(x1, w0, a1)));
+        TV x4 = TS.Load(ref r, c + 4 * v);
+        a2 = TS.MultiplyAdd(x4, w2, TS.MultiplyAdd(x3, w1, TS.MultiplyAdd(x2, w0, a2)));
+        TV x5 = TS.Load(ref r, c + 5 * v);
+        a3 = TS.MultiplyAdd(x5, w2, TS.MultiplyAdd(x4, w1, TS.MultiplyAdd(x3, w0, a3)));
     }
 
     private void RowAny<TA>(float** rows, float* wv, TV b, float* o, TV lo, TV hi, FusedActivation activation) where TA : IRegisterActivation
