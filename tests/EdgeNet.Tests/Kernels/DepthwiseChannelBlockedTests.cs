@@ -15,7 +15,7 @@ namespace EdgeNet.Tests.Kernels;
 /// spare lanes repeat the last channel), planes 1×1 to 30×30 incl. odd sides, strides 1–3, kernels 3×3, 5×5, 1×3, 2×2,
 /// dilation 2, pads 0–2 asymmetric, batches of planes over sub-ranges that start mid-block, bias or none, four
 /// activations, with a scratch full of NaN (its zero border must be written by the kernel). The chooser is asserted
-/// (strided convs take the kernel at the ISA's width, unstrided ones do not), then whole Conv nodes (MobileNetV2's
+/// (strided convs take the kernel at the ISA's width; unstrided 28² and 56² planes on AVX-512 only; 7², 14², 112² not), then whole Conv nodes (MobileNetV2's
 /// 14² → 7² and 28² → 14², prime channels, batch 2, multiplier 2, weights as an input) on every ISA at 1 and 2 threads,
 /// and no allocation per run.
 /// </summary>
@@ -119,6 +119,13 @@ public class DepthwiseChannelBlockedTests
         ConvGeometry[] unstrided =
         [
             new([7, 7], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [7, 7]),
+            new([14, 14], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [14, 14]),
+            new([112, 112], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [112, 112]),
+        ];
+        // unstrided mid-sized planes take it on AVX-512 only
+        ConvGeometry[] midSized =
+        [
+            new([28, 28], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [28, 28]),
             new([56, 56], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [56, 56]),
         ];
         foreach (var isa in IsaSupport.Available)
@@ -138,6 +145,9 @@ public class DepthwiseChannelBlockedTests
             }
             foreach (var g in unstrided)
                 Assert.False(F32DwConv.Create(resolved, g)?.GetType().Name.StartsWith("F32DwConvChannelBlocked", StringComparison.Ordinal) ?? false);
+            foreach (var g in midSized)
+                Assert.Equal(resolved == Isa.Avx512,
+                    F32DwConv.Create(resolved, g)?.GetType().Name.StartsWith("F32DwConvChannelBlocked", StringComparison.Ordinal) ?? false);
         }
     }
 
@@ -149,6 +159,7 @@ public class DepthwiseChannelBlockedTests
         yield return new(1, 7, 14, 7, [14, 14], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]);   // multiplier 2: plane by plane
         yield return new(2, 23, 23, 23, [17, 17], [5, 5], [2, 2], [1, 1], [2, 2], [2, 2], ConstWeights: false);
         yield return new(1, 40, 40, 40, [60, 60], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1]);
+        yield return new(2, 21, 21, 21, [28, 28], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1]);   // unstrided 28² (AVX-512)
     }
 
     [Fact]

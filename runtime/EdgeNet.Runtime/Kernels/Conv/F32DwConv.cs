@@ -14,7 +14,8 @@ namespace EdgeNet.Kernels.Conv;
 /// path) or read a kernel-owned zero row (the 3×3 / 5×5 paths, which keep all weights in registers).
 /// Stride 1 loads contiguous vectors, stride 2 loads two and keeps the even lanes; other strides run the interior
 /// scalar. Taps accumulate in the reference's (kh, kw) order with fused multiply-adds. <see cref="Create"/> picks
-/// <see cref="F32DwConvChannelBlocked{TS, TV}"/> (channels as vector lanes) for strided convs, then
+/// <see cref="F32DwConvChannelBlocked{TS, TV}"/> (channels as vector lanes) for strided convs and mid-sized planes
+/// (<see cref="PreferChannelBlocked"/>), then
 /// <see cref="F32DwConvPhase{TS, TV}"/> for 3×3 stride-2 convs halving the plane, <see cref="F32DwConvFlat{TS, TV}"/>
 /// for unstrided "same-width" planes of at most 256 outputs (DS-CNN, the 7×7 and 14×14 mobile-net planes),
 /// <see cref="F32DwConvMasked{TS, TV}"/> for larger "same-width" convs of stride 1 or 2,
@@ -52,7 +53,7 @@ public abstract class F32DwConv
     {
         if (isa == Isa.Scalar) yield break;
         bool blocked = F32DwConvChannelBlocked<F32Sse, Vector128<float>>.Fits(g);
-        if (blocked && PreferChannelBlocked(g)) yield return ChannelBlocked(isa, g);
+        if (blocked && PreferChannelBlocked(isa, g)) yield return ChannelBlocked(isa, g);
         // 3×3 stride 2 halving the plane (mobile nets' downsampling): four phase planes, every lane an output
         if (F32DwConvPhase<F32Sse, Vector128<float>>.Fits(g) && g.OutH * g.OutW >= 4)
             yield return (isa, g.OutH * g.OutW) switch
@@ -99,7 +100,7 @@ public abstract class F32DwConv
             (_, 256) => new F32DwConv<F32Avx2, Vector256<float>>(g),
             _ => new F32DwConv<F32Sse, Vector128<float>>(g),
         };
-        if (blocked && !PreferChannelBlocked(g)) yield return ChannelBlocked(isa, g);
+        if (blocked && !PreferChannelBlocked(isa, g)) yield return ChannelBlocked(isa, g);
     }
 
     /// <summary>The channel-blocked kernel for <paramref name="isa"/>; <paramref name="ring"/> forces its row-ring or
@@ -118,11 +119,14 @@ public abstract class F32DwConv
     }
 
     /// <summary>
-    /// Whether <see cref="F32DwConvChannelBlocked{TS, TV}"/> comes first: strided convs (measured with the kernel
-    /// benchmarks' --dw on AVX-512, 1 thread: MobileNetV2's 14²→7² 576 channels 38 → 19 µs, 56²→28² 73 → 68,
-    /// 112²→56² 225 → 196, 28²→14² a tie; unstrided planes stay faster plane by plane, 7² and 14² by 5–10%).
+    /// Whether <see cref="F32DwConvChannelBlocked{TS, TV}"/> comes first, measured with the kernel benchmarks' --dw
+    /// (AVX-512, one thread, MobileNetV2's shapes): strided convs on every ISA (14² → 7², 576 channels, 38–40 → 19–26 µs;
+    /// 28² → 14² 30–33 → 24; 56² → 28² 73–77 → 68–71; 112² → 56² 225–230 → 196–210), and on AVX-512 (16×16 register
+    /// transposes) unstrided planes of 512 to 4096 outputs (56², 144 channels, 160–163 → 132–147 µs; 28², 192 channels,
+    /// 50–59 → 52–54); 7² and 14² planes stay a little faster plane by plane (flat kernel), 112² (32 channels) too.
     /// </summary>
-    internal static bool PreferChannelBlocked(ConvGeometry g) => g.SH > 1 || g.SW > 1;
+    internal static bool PreferChannelBlocked(Isa isa, ConvGeometry g) =>
+        g.SH > 1 || g.SW > 1 || (isa == Isa.Avx512 && g.OutH * g.OutW is >= 512 and <= 4096);
 
     /// <summary>Plane ranges given to <see cref="Planes"/> best start at multiples of this (the channel block).</summary>
     internal virtual int PlaneGrain => 1;

@@ -19,7 +19,8 @@ namespace EdgeNet.Kernels.Conv;
 /// read as the scratch's zero border. Output rows collect in a band that is transposed back into the NCHW planes.
 /// Planes whose padded scratch would exceed 64 KB (at 16 lanes, beyond ~32×32) keep only a ring of
 /// (KH − 1)·DH + 1 padded rows instead, each input row transposed once when an output row first needs it.
-/// Transposes are 8×8 blocks of 256-bit registers on x86 (two per 16-lane block), 4×4 of 128-bit ones on NEON. Taps
+/// Transposes are 16×16 blocks of 512-bit registers on AVX-512 hardware, 8×8 of 256-bit ones on AVX2 (and emulated
+/// AVX-512), 4×4 of 128-bit ones on NEON. Taps
 /// accumulate onto the bias in the reference's (kh, kw) order with fused multiply-adds; the activation is applied to
 /// each register before its store.
 /// </summary>
@@ -249,6 +250,16 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
         }
         dst += _padLeft * v;
         nint offset = (nint)ih * n;
+        if (v == 16 && n >= 16 && Avx512F.IsSupported)
+        {
+            for (int j = 0; ; j += 16)
+            {
+                if (j > n - 16) j = n - 16;
+                Transpose16(sources, offset + j, dst + j * v, v);
+                if (j == n - 16) break;
+            }
+            return;
+        }
         if (v >= 8 && n >= 8 && Avx.IsSupported)
         {
             for (int g = 0; g < v; g += 8)
@@ -300,6 +311,18 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
     private static void Interleave(float** sources, float* s, int* offsets, int count)
     {
         int v = TS.Count;
+        if (v == 16 && count >= 16 && Avx512F.IsSupported)
+        {
+            float** dst = stackalloc float*[16];
+            for (int k = 0; ; k += 16)
+            {
+                if (k > count - 16) k = count - 16;
+                for (int q = 0; q < 16; q++) dst[q] = s + offsets[k + q];
+                Transpose16(sources, k, dst);
+                if (k == count - 16) break;
+            }
+            return;
+        }
         if (v >= 8 && count >= 8 && Avx.IsSupported)
         {
             for (int g = 0; g < v; g += 8)
@@ -361,6 +384,24 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
         int v = TS.Count;
         nint outPlane = _outH * _outW;
         int g = 0;
+        if (v == 16 && lanes == 16 && count >= 16 && Avx512F.IsSupported)
+        {
+            float** src = stackalloc float*[16];
+            float** dst = stackalloc float*[16];
+            for (int q = 0; q < 16; q++)
+            {
+                src[q] = band + q * v;
+                dst[q] = y + q * outPlane;
+            }
+            for (int j = 0; ; j += 16)
+            {
+                if (j > count - 16) j = count - 16;
+                // rows are the band's 16 positions from j (each its channels), columns the 16 planes
+                Transpose16(src, j * v, dst, j);
+                if (j == count - 16) break;
+            }
+            return;
+        }
         if (v >= 8 && count >= 8 && Avx.IsSupported)
             for (; g + 8 <= lanes; g += 8)
             {
@@ -405,6 +446,80 @@ internal sealed unsafe class F32DwConvChannelBlocked<TS, TV> : F32DwConvBatched 
             float* yl = y + l * outPlane;
             for (int j = 0; j < count; j++) yl[j] = band[j * v + l];
         }
+    }
+
+    /// <summary>16 × 16 floats: row i from rows[i] + offset into column i of the block, column j of the rows (a
+    /// position / a plane) stored contiguously at dst + j·dstStride (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose16(float** rows, nint offset, float* dst, nint dstStride)
+    {
+        Quads(rows, offset, out var a0, out var a1, out var a2, out var a3);
+        Quads(rows + 4, offset, out var b0, out var b1, out var b2, out var b3);
+        Quads(rows + 8, offset, out var c0, out var c1, out var c2, out var c3);
+        Quads(rows + 12, offset, out var d0, out var d1, out var d2, out var d3);
+        Lanes(a0, b0, c0, d0, dst, dstStride, 0);
+        Lanes(a1, b1, c1, d1, dst, dstStride, 1);
+        Lanes(a2, b2, c2, d2, dst, dstStride, 2);
+        Lanes(a3, b3, c3, d3, dst, dstStride, 3);
+    }
+
+    /// <summary><see cref="Transpose16(float**, nint, float*, nint)"/> with column j stored at dst[j] + dstOffset.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose16(float** rows, nint offset, float** dst, nint dstOffset = 0)
+    {
+        Quads(rows, offset, out var a0, out var a1, out var a2, out var a3);
+        Quads(rows + 4, offset, out var b0, out var b1, out var b2, out var b3);
+        Quads(rows + 8, offset, out var c0, out var c1, out var c2, out var c3);
+        Quads(rows + 12, offset, out var d0, out var d1, out var d2, out var d3);
+        Lanes(a0, b0, c0, d0, dst, dstOffset, 0);
+        Lanes(a1, b1, c1, d1, dst, dstOffset, 1);
+        Lanes(a2, b2, c2, d2, dst, dstOffset, 2);
+        Lanes(a3, b3, c3, d3, dst, dstOffset, 3);
+    }
+
+    /// <summary>Four rows: q_k holds, in its 128-bit lane L, the four rows' elements 4L + k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quads(float** rows, nint offset, out Vector512<float> q0, out Vector512<float> q1, out Vector512<float> q2, out Vector512<float> q3)
+    {
+        var r0 = Avx512F.LoadVector512(rows[0] + offset);
+        var r1 = Avx512F.LoadVector512(rows[1] + offset);
+        var r2 = Avx512F.LoadVector512(rows[2] + offset);
+        var r3 = Avx512F.LoadVector512(rows[3] + offset);
+        var t0 = Avx512F.UnpackLow(r0, r1);   // per lane: r0[4L], r1[4L], r0[4L+1], r1[4L+1]
+        var t1 = Avx512F.UnpackHigh(r0, r1);  // r0[4L+2], r1[4L+2], r0[4L+3], r1[4L+3]
+        var t2 = Avx512F.UnpackLow(r2, r3);
+        var t3 = Avx512F.UnpackHigh(r2, r3);
+        q0 = Avx512F.Shuffle(t0, t2, 0b01_00_01_00);
+        q1 = Avx512F.Shuffle(t0, t2, 0b11_10_11_10);
+        q2 = Avx512F.Shuffle(t1, t3, 0b01_00_01_00);
+        q3 = Avx512F.Shuffle(t1, t3, 0b11_10_11_10);
+    }
+
+    /// <summary>Columns 4L + k (L = 0..3) from the k-th quads of the four row groups: lane L of each, in group order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lanes(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, float* dst, nint stride, int k)
+    {
+        var p = Avx512F.Shuffle4x128(a, b, 0b01_00_01_00); // a0 a1 b0 b1
+        var q = Avx512F.Shuffle4x128(a, b, 0b11_10_11_10); // a2 a3 b2 b3
+        var r = Avx512F.Shuffle4x128(c, d, 0b01_00_01_00);
+        var s = Avx512F.Shuffle4x128(c, d, 0b11_10_11_10);
+        Avx512F.Store(dst + k * stride, Avx512F.Shuffle4x128(p, r, 0b10_00_10_00));
+        Avx512F.Store(dst + (4 + k) * stride, Avx512F.Shuffle4x128(p, r, 0b11_01_11_01));
+        Avx512F.Store(dst + (8 + k) * stride, Avx512F.Shuffle4x128(q, s, 0b10_00_10_00));
+        Avx512F.Store(dst + (12 + k) * stride, Avx512F.Shuffle4x128(q, s, 0b11_01_11_01));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lanes(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, float** dst, nint offset, int k)
+    {
+        var p = Avx512F.Shuffle4x128(a, b, 0b01_00_01_00);
+        var q = Avx512F.Shuffle4x128(a, b, 0b11_10_11_10);
+        var r = Avx512F.Shuffle4x128(c, d, 0b01_00_01_00);
+        var s = Avx512F.Shuffle4x128(c, d, 0b11_10_11_10);
+        Avx512F.Store(dst[k] + offset, Avx512F.Shuffle4x128(p, r, 0b10_00_10_00));
+        Avx512F.Store(dst[4 + k] + offset, Avx512F.Shuffle4x128(p, r, 0b11_01_11_01));
+        Avx512F.Store(dst[8 + k] + offset, Avx512F.Shuffle4x128(q, s, 0b10_00_10_00));
+        Avx512F.Store(dst[12 + k] + offset, Avx512F.Shuffle4x128(q, s, 0b11_01_11_01));
     }
 
     /// <summary>Rows r0…r7 of an 8×8 block into its columns (AVX).</summary>
