@@ -15,7 +15,8 @@ namespace EdgeNet.Tests.Kernels;
 /// spare lanes repeat the last channel), planes 1×1 to 30×30 incl. odd sides, strides 1–3, kernels 3×3, 5×5, 1×3, 2×2,
 /// dilation 2, pads 0–2 asymmetric, batches of planes over sub-ranges that start mid-block, bias or none, four
 /// activations, with a scratch full of NaN (its zero border must be written by the kernel). The chooser is asserted
-/// (strided convs take the kernel at the ISA's width; unstrided 28² and 56² planes on AVX-512 only; 7², 14², 112² not), then whole Conv nodes (MobileNetV2's
+/// (strided convs take the kernel, 8 lanes on AVX-512; unstrided 14², 28², 56² planes on AVX-512 only; 7², 112² not),
+/// the AVX-512 session's 8-lane variant in the sweep too, then whole Conv nodes (MobileNetV2's
 /// 14² → 7² and 28² → 14², prime channels, batch 2, multiplier 2, weights as an input) on every ISA at 1 and 2 threads,
 /// and no allocation per run.
 /// </summary>
@@ -46,8 +47,9 @@ public class DepthwiseChannelBlockedTests
                 foreach (bool? ring in new bool?[] { null, inW >= 4 ? true : null })
                 {
                     if (i % 2 == 1 && ring == null && inW >= 4) continue; // half the cases check only the ring
-                    var kernel = F32DwConv.ChannelBlocked(isa, g, ring);
-                    Assert.Equal(ExpectedWidth(isa), kernel.PlaneGrain);
+                    bool narrow = isa == Isa.Avx512 && i % 3 == 0;
+                    var kernel = F32DwConv.ChannelBlocked(isa, g, ring, narrow);
+                    Assert.Equal(narrow ? 8 : ExpectedWidth(isa), kernel.PlaneGrain);
                     int channels = channelCounts[rng.Next(channelCounts.Length)];
                     CheckPlanes(rng, g, kernel, channels, $"{isa} {(ring == true ? "ring" : "auto")} in {inH}x{inW} k{kh}x{kw} s{stride} d{dilation} pads {pt},{pl},{pb},{pr}");
                     checkedCases++;
@@ -119,14 +121,14 @@ public class DepthwiseChannelBlockedTests
         ConvGeometry[] unstrided =
         [
             new([7, 7], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [7, 7]),
-            new([14, 14], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [14, 14]),
             new([112, 112], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [112, 112]),
         ];
-        // unstrided mid-sized planes take it on AVX-512 only
-        ConvGeometry[] midSized =
+        // unstrided mid-sized planes take it on AVX-512 only (14² with 8 lanes, 28² and 56² with 16)
+        (ConvGeometry G, int Lanes)[] midSized =
         [
-            new([28, 28], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [28, 28]),
-            new([56, 56], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [56, 56]),
+            (new([14, 14], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [14, 14]), 8),
+            (new([28, 28], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [28, 28]), 16),
+            (new([56, 56], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [56, 56]), 16),
         ];
         foreach (var isa in IsaSupport.Available)
         {
@@ -141,13 +143,18 @@ public class DepthwiseChannelBlockedTests
                 }
                 Assert.NotNull(kernel);
                 Assert.StartsWith("F32DwConvChannelBlocked", kernel.GetType().Name, StringComparison.Ordinal);
-                Assert.Equal(ExpectedWidth(resolved), kernel.PlaneGrain);
+                // AVX-512 runs strided convs 8 channels at a time (measured faster than 16)
+                Assert.Equal(resolved == Isa.Avx512 ? 8 : ExpectedWidth(resolved), kernel.PlaneGrain);
             }
             foreach (var g in unstrided)
                 Assert.False(F32DwConv.Create(resolved, g)?.GetType().Name.StartsWith("F32DwConvChannelBlocked", StringComparison.Ordinal) ?? false);
-            foreach (var g in midSized)
-                Assert.Equal(resolved == Isa.Avx512,
-                    F32DwConv.Create(resolved, g)?.GetType().Name.StartsWith("F32DwConvChannelBlocked", StringComparison.Ordinal) ?? false);
+            foreach (var (g, lanes) in midSized)
+            {
+                var kernel = F32DwConv.Create(resolved, g);
+                bool blocked = kernel?.GetType().Name.StartsWith("F32DwConvChannelBlocked", StringComparison.Ordinal) ?? false;
+                Assert.Equal(resolved == Isa.Avx512, blocked);
+                if (blocked) Assert.Equal(lanes, kernel!.PlaneGrain);
+            }
         }
     }
 

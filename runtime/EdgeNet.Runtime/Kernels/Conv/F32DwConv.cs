@@ -53,7 +53,8 @@ public abstract class F32DwConv
     {
         if (isa == Isa.Scalar) yield break;
         bool blocked = F32DwConvChannelBlocked<F32Sse, Vector128<float>>.Fits(g);
-        if (blocked && PreferChannelBlocked(isa, g)) yield return ChannelBlocked(isa, g);
+        bool narrow = NarrowChannelBlocked(isa, g);
+        if (blocked && PreferChannelBlocked(isa, g)) yield return ChannelBlocked(isa, g, narrow: narrow);
         // 3×3 stride 2 halving the plane (mobile nets' downsampling): four phase planes, every lane an output
         if (F32DwConvPhase<F32Sse, Vector128<float>>.Fits(g) && g.OutH * g.OutW >= 4)
             yield return (isa, g.OutH * g.OutW) switch
@@ -100,15 +101,19 @@ public abstract class F32DwConv
             (_, 256) => new F32DwConv<F32Avx2, Vector256<float>>(g),
             _ => new F32DwConv<F32Sse, Vector128<float>>(g),
         };
-        if (blocked && !PreferChannelBlocked(isa, g)) yield return ChannelBlocked(isa, g);
+        if (blocked && !PreferChannelBlocked(isa, g)) yield return ChannelBlocked(isa, g, narrow: narrow);
+        // the other lane count on AVX-512 (benchmarks compare them)
+        if (blocked && isa == Isa.Avx512) yield return ChannelBlocked(isa, g, narrow: !narrow);
     }
 
-    /// <summary>The channel-blocked kernel for <paramref name="isa"/>; <paramref name="ring"/> forces its row-ring or
-    /// whole-plane scratch (tests), else it picks by size.</summary>
-    internal static F32DwConv ChannelBlocked(Isa isa, ConvGeometry g, bool? ring = null)
+    /// <summary>The channel-blocked kernel for <paramref name="isa"/> (on AVX-512 with 8 lanes when
+    /// <paramref name="narrow"/>); <paramref name="ring"/> forces its row-ring or whole-plane scratch (tests), else it
+    /// picks by size.</summary>
+    internal static F32DwConv ChannelBlocked(Isa isa, ConvGeometry g, bool? ring = null, bool narrow = false)
     {
         F32DwConv plane = isa switch
         {
+            Isa.Avx512 when narrow => new F32DwConvChannelBlocked<F32Avx2, Vector256<float>>(g, ring),
             Isa.Avx512 => new F32DwConvChannelBlocked<F32Avx512, Vector512<float>>(g, ring),
             Isa.Avx2 => new F32DwConvChannelBlocked<F32Avx2, Vector256<float>>(g, ring),
             Isa.Neon => new F32DwConvChannelBlocked<F32Neon, Vector128<float>>(g, ring),
@@ -120,13 +125,24 @@ public abstract class F32DwConv
 
     /// <summary>
     /// Whether <see cref="F32DwConvChannelBlocked{TS, TV}"/> comes first, measured with the kernel benchmarks' --dw
-    /// (AVX-512, one thread, MobileNetV2's shapes): strided convs on every ISA (14² → 7², 576 channels, 38–40 → 19–26 µs;
-    /// 28² → 14² 30–33 → 24; 56² → 28² 73–77 → 68–71; 112² → 56² 225–230 → 196–210), and on AVX-512 (16×16 register
-    /// transposes) unstrided planes of 512 to 4096 outputs (56², 144 channels, 160–163 → 132–147 µs; 28², 192 channels,
-    /// 50–59 → 52–54); 7² and 14² planes stay a little faster plane by plane (flat kernel), 112² (32 channels) too.
+    /// (AVX-512 and AVX2, one thread, MobileNetV2's shapes): strided convs on every ISA (14² → 7², 576 channels,
+    /// 38–40 → 21–26 µs; 28² → 14² 30–33 → 24–26; 56² → 28² 73–77 → 62–71; 112² → 56² 213–230 → 169–196), and on
+    /// AVX-512 unstrided planes of 128 to 4096 outputs (56², 144 channels, 160–163 → 132–148 µs; 28², 192 channels,
+    /// 56–59 → 50–54; 14², 576 channels, 46 → 44 with 8 lanes, see <see cref="NarrowChannelBlocked"/>); 7² planes stay as
+    /// fast plane by plane (flat kernel), 112² (32 channels) too. On AVX2 unstrided 14² and 28² planes also measured
+    /// 8–11% faster channel-blocked, not yet taken (the AVX2 path is for CPUs this was not measured on).
     /// </summary>
     internal static bool PreferChannelBlocked(Isa isa, ConvGeometry g) =>
-        g.SH > 1 || g.SW > 1 || (isa == Isa.Avx512 && g.OutH * g.OutW is >= 512 and <= 4096);
+        g.SH > 1 || g.SW > 1 || (isa == Isa.Avx512 && g.OutH * g.OutW is >= 128 and <= 4096);
+
+    /// <summary>
+    /// Whether an AVX-512 session runs the channel-blocked kernel 8 channels at a time (256-bit vectors, 8×8
+    /// transposes) rather than 16: measured faster for strided convs (112² → 56² 177–194 → 169–185 µs, 28² → 14²
+    /// 29 → 26.5, 14² → 7² 24 → 22; 56² → 28² a tie) and for unstrided 14² planes (384 channels 30–31.6 → 28.6–29.8,
+    /// 576 channels 46.8–47 → 44.1–44.8, the flat kernel 31 / 46); unstrided 28² and 56² planes run faster with 16.
+    /// </summary>
+    internal static bool NarrowChannelBlocked(Isa isa, ConvGeometry g) =>
+        isa == Isa.Avx512 && (g.SH > 1 || g.SW > 1 || g.OutH * g.OutW < 512);
 
     /// <summary>Plane ranges given to <see cref="Planes"/> best start at multiples of this (the channel block).</summary>
     internal virtual int PlaneGrain => 1;
