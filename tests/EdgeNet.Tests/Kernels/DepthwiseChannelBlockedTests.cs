@@ -15,7 +15,7 @@ namespace EdgeNet.Tests.Kernels;
 /// spare lanes repeat the last channel), planes 1×1 to 30×30 incl. odd sides, strides 1–3, kernels 3×3, 5×5, 1×3, 2×2,
 /// dilation 2, pads 0–2 asymmetric, batches of planes over sub-ranges that start mid-block, bias or none, four
 /// activations, with a scratch full of NaN (its zero border must be written by the kernel). The chooser is asserted
-/// (strided convs take the kernel, 8 lanes on AVX-512; unstrided 14², 28², 56² planes on AVX-512 only; 7², 112² not),
+/// (strided convs take the kernel; unstrided 14² (8 lanes), 28², 56² planes on AVX-512 only; 7², 112² not),
 /// the AVX-512 session's 8-lane variant in the sweep too, then whole Conv nodes (MobileNetV2's
 /// 14² → 7² and 28² → 14², prime channels, batch 2, multiplier 2, weights as an input) on every ISA at 1 and 2 threads,
 /// and no allocation per run.
@@ -143,8 +143,7 @@ public class DepthwiseChannelBlockedTests
                 }
                 Assert.NotNull(kernel);
                 Assert.StartsWith("F32DwConvChannelBlocked", kernel.GetType().Name, StringComparison.Ordinal);
-                // AVX-512 runs strided convs 8 channels at a time (measured faster than 16)
-                Assert.Equal(resolved == Isa.Avx512 ? 8 : ExpectedWidth(resolved), kernel.PlaneGrain);
+                Assert.Equal(ExpectedWidth(resolved), kernel.PlaneGrain);
             }
             foreach (var g in unstrided)
                 Assert.False(F32DwConv.Create(resolved, g)?.GetType().Name.StartsWith("F32DwConvChannelBlocked", StringComparison.Ordinal) ?? false);

@@ -137,12 +137,13 @@ public abstract class F32DwConv
 
     /// <summary>
     /// Whether an AVX-512 session runs the channel-blocked kernel 8 channels at a time (256-bit vectors, 8×8
-    /// transposes) rather than 16: measured faster for strided convs (112² → 56² 177–194 → 169–185 µs, 28² → 14²
-    /// 29 → 26.5, 14² → 7² 24 → 22; 56² → 28² a tie) and for unstrided 14² planes (384 channels 30–31.6 → 28.6–29.8,
-    /// 576 channels 46.8–47 → 44.1–44.8, the flat kernel 31 / 46); unstrided 28² and 56² planes run faster with 16.
+    /// transposes) rather than 16: for unstrided 14² planes (alone: 384 channels 30–31.6 → 28.6–29.8 µs, 576 channels
+    /// 46.8–47 → 44.1–44.8, the flat kernel 31 / 46; in MobileNetV2 --steps 31–34 → 28–29 and 46–49 → 43–44). Strided
+    /// convs measured 5–9% faster with 8 lanes alone (inputs in cache) but slower inside the model, where the input comes
+    /// from L3 (112² → 56² 135–140 against 160 µs, 56² → 28² 49–51 against 61), and 28²/56² planes faster with 16.
     /// </summary>
     internal static bool NarrowChannelBlocked(Isa isa, ConvGeometry g) =>
-        isa == Isa.Avx512 && (g.SH > 1 || g.SW > 1 || g.OutH * g.OutW < 512);
+        isa == Isa.Avx512 && g.SH == 1 && g.SW == 1 && g.OutH * g.OutW < 512;
 
     /// <summary>Plane ranges given to <see cref="Planes"/> best start at multiples of this (the channel block).</summary>
     internal virtual int PlaneGrain => 1;
