@@ -15,7 +15,8 @@ namespace EdgeNet.Tests.Kernels;
 /// spare lanes repeat the last channel), planes 1×1 to 30×30 incl. odd sides, strides 1–3, kernels 3×3, 5×5, 1×3, 2×2,
 /// dilation 2, pads 0–2 asymmetric, batches of planes over sub-ranges that start mid-block, bias or none, four
 /// activations, with a scratch full of NaN (its zero border must be written by the kernel). The chooser is asserted
-/// (strided convs take the kernel; unstrided 14² (8 lanes), 28², 56² planes on AVX-512 only; 7², 112² not),
+/// (3×3 undilated strided convs take the kernel; unstrided 14² (8 lanes), 28², 56² planes on AVX-512 only; 7², 112²,
+/// 5×5 and dilated ones not),
 /// the AVX-512 session's 8-lane variant in the sweep too, then whole Conv nodes (MobileNetV2's
 /// 14² → 7² and 28² → 14², prime channels, batch 2, multiplier 2, weights as an input) on every ISA at 1 and 2 threads,
 /// and no allocation per run.
@@ -74,8 +75,9 @@ public class DepthwiseChannelBlockedTests
                          new([69, 71], [5, 5], [2, 2], [1, 1], [2, 2], [2, 2], [35, 36]),
                      })
             {
-                var kernel = F32DwConv.Create(isa, g) ?? throw new InvalidOperationException("no kernel");
-                Assert.StartsWith("F32DwConvChannelBlocked", kernel.GetType().Name, StringComparison.Ordinal);
+                // the 3×3 one is chosen first; the 5×5 one is a later candidate (5×5 goes to the plane kernels)
+                var kernel = F32DwConv.Candidates(isa, g).First(k => k.GetType().Name.StartsWith("F32DwConvChannelBlocked", StringComparison.Ordinal));
+                Assert.Equal(g.KH == 3, ReferenceEquals(kernel.GetType(), F32DwConv.Create(isa, g)!.GetType()));
                 CheckPlanes(rng, g, kernel, 19, $"{isa} in {g.InH}x{g.InW} k{g.KH}");
             }
         }
@@ -116,10 +118,13 @@ public class DepthwiseChannelBlockedTests
         [
             new([14, 14], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1], [7, 7]),
             new([112, 112], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1], [56, 56]),
-            new([15, 16], [5, 5], [2, 2], [1, 1], [2, 2], [2, 2], [8, 8]),
+            new([15, 16], [3, 3], [2, 2], [1, 1], [1, 1], [1, 1], [8, 8]),
         ];
-        ConvGeometry[] unstrided =
+        ConvGeometry[] notChosen =
         [
+            new([15, 16], [5, 5], [2, 2], [1, 1], [2, 2], [2, 2], [8, 8]),    // 5×5 (generic taps): plane kernels
+            new([28, 28], [5, 5], [1, 1], [1, 1], [2, 2], [2, 2], [28, 28]),
+            new([28, 28], [3, 3], [2, 2], [2, 2], [2, 2], [2, 2], [14, 14]),  // dilated
             new([7, 7], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [7, 7]),
             new([112, 112], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [112, 112]),
         ];
@@ -145,7 +150,7 @@ public class DepthwiseChannelBlockedTests
                 Assert.StartsWith("F32DwConvChannelBlocked", kernel.GetType().Name, StringComparison.Ordinal);
                 Assert.Equal(ExpectedWidth(resolved), kernel.PlaneGrain);
             }
-            foreach (var g in unstrided)
+            foreach (var g in notChosen)
                 Assert.False(F32DwConv.Create(resolved, g)?.GetType().Name.StartsWith("F32DwConvChannelBlocked", StringComparison.Ordinal) ?? false);
             foreach (var (g, lanes) in midSized)
             {

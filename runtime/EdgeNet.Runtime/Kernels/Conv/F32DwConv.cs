@@ -129,11 +129,14 @@ public abstract class F32DwConv
     /// 38–40 → 21–26 µs; 28² → 14² 30–33 → 24–26; 56² → 28² 73–77 → 62–71; 112² → 56² 213–230 → 169–196), and on
     /// AVX-512 unstrided planes of 128 to 4096 outputs (56², 144 channels, 160–163 → 132–148 µs; 28², 192 channels,
     /// 56–59 → 50–54; 14², 576 channels, 46 → 44 with 8 lanes, see <see cref="NarrowChannelBlocked"/>); 7² planes stay as
-    /// fast plane by plane (flat kernel), 112² (32 channels) too. On AVX2 unstrided 14² and 28² planes also measured
+    /// fast plane by plane (flat kernel), 112² (32 channels) too. 3×3 undilated only: its taps run register-blocked;
+    /// other kernels go through the generic tap loop, which made ppocr cls's 5×5 layers twice as slow (36 → 72 µs).
+    /// On AVX2 unstrided 14² and 28² planes also measured
     /// 8–11% faster channel-blocked, not yet taken (the AVX2 path is for CPUs this was not measured on).
     /// </summary>
     internal static bool PreferChannelBlocked(Isa isa, ConvGeometry g) =>
-        g.SH > 1 || g.SW > 1 || (isa == Isa.Avx512 && g.OutH * g.OutW is >= 128 and <= 4096);
+        g.KH == 3 && g.KW == 3 && g.DH == 1 && g.DW == 1
+        && (g.SH > 1 || g.SW > 1 || (isa == Isa.Avx512 && g.OutH * g.OutW is >= 128 and <= 4096));
 
     /// <summary>
     /// Whether an AVX-512 session runs the channel-blocked kernel 8 channels at a time (256-bit vectors, 8×8
