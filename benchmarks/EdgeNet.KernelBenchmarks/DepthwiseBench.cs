@@ -10,13 +10,14 @@ namespace EdgeNet.KernelBenchmarks;
 /// <summary>
 /// <c>--dw</c>: median and minimum time of every depthwise plane kernel that takes MobileNetV2's and DS-CNN's depthwise
 /// shapes (F32DwConv.Candidates, the one F32DwConv.Create picks first; all channels of one node, one thread, Relu6),
-/// in µs and GMAC/s. The kernels of a shape run alternately. Run with DOTNET_TieredCompilation=0 on a loaded machine.
+/// in µs and GMAC/s. The kernels of a shape run alternately. Run with DOTNET_TieredCompilation=0 on a loaded machine;
+/// EDGENET_ISA picks the ISA (default the best).
 /// </summary>
 public static class DepthwiseBench
 {
     public static void Run(string[] args)
     {
-        var isa = IsaSupport.Best;
+        var isa = IsaSupport.Resolve(); // EDGENET_ISA=avx2 benchmarks the AVX2 kernels
         const int warmUp = 50, rounds = 200;
         // channels, input H×W, kernel, stride, pad
         (int C, int H, int W, int KH, int KW, int S, int PT, int PL, int PB, int PR)[] cases =

@@ -14,7 +14,8 @@ namespace EdgeNet.Tests.Kernels;
 /// output's, top/left pad 1) against <see cref="F32ConvReference"/>: every output size from 1×1 to 12×20 (narrow
 /// planes whose vectors span rows, the overlapping last vector, rows whose split runs scalar), both bottom/right pad
 /// choices, batches of planes with per-channel filters, with and without bias, four activations, for every ISA path;
-/// the path is asserted (and that odd input sides and other strides do not take it). Then whole Conv nodes (multiplier
+/// that the kernel is a candidate is asserted (and that odd input sides and other strides do not take it; strided
+/// convs take <see cref="F32DwConvChannelBlocked{TS, TV}"/> first). Then whole Conv nodes (multiplier
 /// 1 and 2, batch 2) on 1 and 2 threads, and no allocation per run.
 /// </summary>
 public class DepthwisePhaseKernelTests
@@ -33,8 +34,12 @@ public class DepthwisePhaseKernelTests
                 {
                     int pb = rng.Next(0, 2), pr = rng.Next(0, 2);
                     var g = new ConvGeometry([2 * outH, 2 * outW], [3, 3], [2, 2], [1, 1], [1, 1], [pb, pr], [outH, outW]);
-                    var kernel = F32DwConv.Create(isa, g) ?? throw new InvalidOperationException("no kernel");
-                    Assert.Equal(outH * outW >= 4, kernel.GetType().Name.StartsWith("F32DwConvPhase", StringComparison.Ordinal));
+                    // strided convs now take the channel-blocked kernel first; the phase kernel stays a candidate
+                    var first = F32DwConv.Create(isa, g) ?? throw new InvalidOperationException("no kernel");
+                    Assert.StartsWith("F32DwConvChannelBlocked", first.GetType().Name, StringComparison.Ordinal);
+                    var phase = F32DwConv.Candidates(isa, g).FirstOrDefault(k => k.GetType().Name.StartsWith("F32DwConvPhase", StringComparison.Ordinal));
+                    Assert.Equal(outH * outW >= 4, phase != null);
+                    var kernel = phase ?? first;
                     int channels = rng.Next(1, 5), planes = channels * rng.Next(1, 3), from = rng.Next(0, planes), to = rng.Next(from, planes + 1);
                     bool hasBias = rng.Next(2) == 0;
                     var activation = activations[rng.Next(activations.Length)];

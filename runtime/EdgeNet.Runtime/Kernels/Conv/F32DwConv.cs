@@ -14,6 +14,8 @@ namespace EdgeNet.Kernels.Conv;
 /// path) or read a kernel-owned zero row (the 3×3 / 5×5 paths, which keep all weights in registers).
 /// Stride 1 loads contiguous vectors, stride 2 loads two and keeps the even lanes; other strides run the interior
 /// scalar. Taps accumulate in the reference's (kh, kw) order with fused multiply-adds. <see cref="Create"/> picks
+/// <see cref="F32DwConvChannelBlocked{TS, TV}"/> (channels as vector lanes) for strided convs and mid-sized planes
+/// (<see cref="PreferChannelBlocked"/>), then
 /// <see cref="F32DwConvPhase{TS, TV}"/> for 3×3 stride-2 convs halving the plane, <see cref="F32DwConvFlat{TS, TV}"/>
 /// for unstrided "same-width" planes of at most 256 outputs (DS-CNN, the 7×7 and 14×14 mobile-net planes),
 /// <see cref="F32DwConvMasked{TS, TV}"/> for larger "same-width" convs of stride 1 or 2,
@@ -50,6 +52,9 @@ public abstract class F32DwConv
     private static IEnumerable<F32DwConv> Kernels(Isa isa, ConvGeometry g)
     {
         if (isa == Isa.Scalar) yield break;
+        bool blocked = F32DwConvChannelBlocked<F32Sse, Vector128<float>>.Fits(g);
+        bool narrow = NarrowChannelBlocked(isa, g);
+        if (blocked && PreferChannelBlocked(isa, g)) yield return ChannelBlocked(isa, g, narrow: narrow);
         // 3×3 stride 2 halving the plane (mobile nets' downsampling): four phase planes, every lane an output
         if (F32DwConvPhase<F32Sse, Vector128<float>>.Fits(g) && g.OutH * g.OutW >= 4)
             yield return (isa, g.OutH * g.OutW) switch
@@ -96,7 +101,55 @@ public abstract class F32DwConv
             (_, 256) => new F32DwConv<F32Avx2, Vector256<float>>(g),
             _ => new F32DwConv<F32Sse, Vector128<float>>(g),
         };
+        if (blocked && !PreferChannelBlocked(isa, g)) yield return ChannelBlocked(isa, g, narrow: narrow);
+        // the other lane count on AVX-512 (benchmarks compare them)
+        if (blocked && isa == Isa.Avx512) yield return ChannelBlocked(isa, g, narrow: !narrow);
     }
+
+    /// <summary>The channel-blocked kernel for <paramref name="isa"/> (on AVX-512 with 8 lanes when
+    /// <paramref name="narrow"/>); <paramref name="ring"/> forces its row-ring or whole-plane scratch (tests), else it
+    /// picks by size.</summary>
+    internal static F32DwConv ChannelBlocked(Isa isa, ConvGeometry g, bool? ring = null, bool narrow = false)
+    {
+        F32DwConv plane = isa switch
+        {
+            Isa.Avx512 when narrow => new F32DwConvChannelBlocked<F32Avx2, Vector256<float>>(g, ring),
+            Isa.Avx512 => new F32DwConvChannelBlocked<F32Avx512, Vector512<float>>(g, ring),
+            Isa.Avx2 => new F32DwConvChannelBlocked<F32Avx2, Vector256<float>>(g, ring),
+            Isa.Neon => new F32DwConvChannelBlocked<F32Neon, Vector128<float>>(g, ring),
+            _ => throw new ArgumentException($"no channel-blocked depthwise kernel for {isa}"),
+        };
+        (plane.ActivationIsa, plane._inVolume, plane._taps, plane._outVolume) = (isa, g.InVolume, g.KernelVolume, g.OutVolume);
+        return plane;
+    }
+
+    /// <summary>
+    /// Whether <see cref="F32DwConvChannelBlocked{TS, TV}"/> comes first, measured with the kernel benchmarks' --dw
+    /// (AVX-512 and AVX2, one thread, MobileNetV2's shapes): strided convs on every ISA (14² → 7², 576 channels,
+    /// 38–40 → 21–26 µs; 28² → 14² 30–33 → 24–26; 56² → 28² 73–77 → 62–71; 112² → 56² 213–230 → 169–196), and on
+    /// AVX-512 unstrided planes of 128 to 4096 outputs (56², 144 channels, 160–163 → 132–148 µs; 28², 192 channels,
+    /// 56–59 → 50–54; 14², 576 channels, 46 → 44 with 8 lanes, see <see cref="NarrowChannelBlocked"/>); 7² planes stay as
+    /// fast plane by plane (flat kernel), 112² (32 channels) too. 3×3 undilated only: its taps run register-blocked;
+    /// other kernels go through the generic tap loop, which made ppocr cls's 5×5 layers twice as slow (36 → 72 µs).
+    /// On AVX2 unstrided 14² and 28² planes also measured
+    /// 8–11% faster channel-blocked, not yet taken (the AVX2 path is for CPUs this was not measured on).
+    /// </summary>
+    internal static bool PreferChannelBlocked(Isa isa, ConvGeometry g) =>
+        g.KH == 3 && g.KW == 3 && g.DH == 1 && g.DW == 1
+        && (g.SH > 1 || g.SW > 1 || (isa == Isa.Avx512 && g.OutH * g.OutW is >= 128 and <= 4096));
+
+    /// <summary>
+    /// Whether an AVX-512 session runs the channel-blocked kernel 8 channels at a time (256-bit vectors, 8×8
+    /// transposes) rather than 16: for unstrided 14² planes (alone: 384 channels 30–31.6 → 28.6–29.8 µs, 576 channels
+    /// 46.8–47 → 44.1–44.8, the flat kernel 31 / 46; in MobileNetV2 --steps 31–34 → 28–29 and 46–49 → 43–44). Strided
+    /// convs measured 5–9% faster with 8 lanes alone (inputs in cache) but slower inside the model, where the input comes
+    /// from L3 (112² → 56² 135–140 against 160 µs, 56² → 28² 49–51 against 61), and 28²/56² planes faster with 16.
+    /// </summary>
+    internal static bool NarrowChannelBlocked(Isa isa, ConvGeometry g) =>
+        isa == Isa.Avx512 && g.SH == 1 && g.SW == 1 && g.OutH * g.OutW < 512;
+
+    /// <summary>Plane ranges given to <see cref="Planes"/> best start at multiples of this (the channel block).</summary>
+    internal virtual int PlaneGrain => 1;
 
     /// <summary>
     /// Whether <see cref="F32DwConvMasked{TS, TV}"/> takes a geometry: 1-D/2-D, strides 1 or 2, left pad within the

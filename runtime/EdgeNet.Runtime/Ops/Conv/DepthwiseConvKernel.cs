@@ -27,14 +27,17 @@ internal static class DepthwiseConvKernel
         // One input channel feeding many filters (an STFT front end, a first conv) is an ordinary conv: as a GEMM the
         // filters share each input patch; as depthwise planes each re-reads the input (10-30x slower on melspectrogram).
         if (shape.InChannels == 1 && shape.OutChannels > 1) return null;
-        if (F32DwConv.Create(ctx.Isa, g) is not { } plane) return null;
+        int multiplier = shape.OutChannels / shape.InChannels;
+        // a channel-blocked kernel needs its lanes' planes to be consecutive channels of one filter each (multiplier 1)
+        if (F32DwConv.Candidates(ctx.Isa, g).FirstOrDefault(p => multiplier == 1 || p.PlaneGrain == 1) is not { } plane) return null;
         float[]? weights = ctx.InputConstant(1)?.AsSpan<float>().ToArray();
         float[]? bias = hasBias ? ctx.InputConstant(2)?.AsSpan<float>().ToArray() : null;
         long macs = (long)shape.Batch * shape.OutChannels * g.OutVolume * g.KernelVolume;
         int planes = shape.Batch * shape.OutChannels;
         int threads = macs < ParallelMacs ? 1 : ctx.Threads;
         // parts beyond the thread count balance load; kernels with per-call scratch keep one part per thread to bound it
-        int parts = threads <= 1 ? 1 : Math.Min(planes, plane.ScratchFloats > 0 ? threads : threads * 8);
+        int grains = (planes + plane.PlaneGrain - 1) / plane.PlaneGrain;
+        int parts = threads <= 1 ? 1 : Math.Min(grains, plane.ScratchFloats > 0 ? threads : threads * 8);
         return new Depthwise(shape, plane, weights, hasBias, bias, activation, parts, threads);
     }
 
@@ -62,8 +65,12 @@ internal static class DepthwiseConvKernel
 
         public override int ScratchBytes => parts * plane.ScratchFloats * sizeof(float);
 
-        void IParallelWork.Execute(int part) =>
-            Planes(_ctx!, (int)((long)part * _planes / parts), (int)((long)(part + 1) * _planes / parts), part);
+        private readonly int _grains = (shape.Batch * shape.OutChannels + plane.PlaneGrain - 1) / plane.PlaneGrain;
+
+        void IParallelWork.Execute(int part) => Planes(_ctx!, Start(part), Start(part + 1), part);
+
+        /// <summary>First plane of a part: whole channel blocks per part (the last may be short).</summary>
+        private int Start(int part) => (int)Math.Min(_planes, (long)part * _grains / parts * plane.PlaneGrain);
 
         private void Planes(ExecutionContext ctx, int from, int to, int part = 0)
         {
