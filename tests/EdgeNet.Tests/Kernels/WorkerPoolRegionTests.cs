@@ -57,6 +57,39 @@ public class WorkerPoolRegionTests
     }
 
     [Fact]
+    public async Task AWorkerDelayedBetweenReadingTheCounterAndTheRegionCannotClaimInTheNextRegion()
+    {
+        // workers pause (randomly) right after reading the claim counter, while the caller ends a small region and
+        // starts a larger one: a claim on the old, exhausted counter with the new region's count used to run a part
+        // twice and leave the caller waiting forever. A pool of its own (6 threads) so the delay touches no other test.
+        var pool = WorkerPool.Shared(6);
+        int seed = 0;
+        pool.ClaimDelay = () =>
+        {
+            int r = Interlocked.Increment(ref seed) * 7919 % 13;
+            for (int i = 0; i < r * 40; i++) Thread.SpinWait(1);
+        };
+        pool.PublishDelay = () => { for (int i = 0; i < 400; i++) Thread.SpinWait(1); };
+        try
+        {
+            var run = Task.Run(() =>
+            {
+                for (int region = 0; region < 4000; region++)
+                {
+                    int count = region % 2 == 0 ? 1 + region % 3 : 40;
+                    var work = new Recorder(count);
+                    pool.Run(work, count);
+                    for (int p = 0; p < count; p++)
+                        Assert.True(work.Hits[p] == 1, $"region {region}: part {p} of {count} ran {work.Hits[p]} times");
+                }
+            });
+            try { await run.WaitAsync(TimeSpan.FromSeconds(120)); }
+            catch (TimeoutException) { Assert.Fail("the regions did not finish in 120 s (a caller waits forever)"); }
+        }
+        finally { pool.ClaimDelay = null; pool.PublishDelay = null; }
+    }
+
+    [Fact]
     public void ARegionNeverRunsOnMoreThreadsThanAskedFor()
     {
         var pool = WorkerPool.Shared(4);

@@ -17,8 +17,9 @@ public interface IParallelWork
 /// worker woken late (it had gone to sleep, or the machine is busy) finds every part taken and sleeps again, while the
 /// caller has run them itself. (Waiting for every woken worker to check in cost a whole wake-up, ~10 µs here, per
 /// parallel region even when the caller had done all the parts, and made two threads slower than one on a loaded machine.)
-/// The claim counter carries the region's generation in its high half, so a claim can only succeed in the region the
-/// worker read the work of. One parallel region runs at a time per pool; pools are shared per thread count across sessions.
+/// The claim counter carries the region's generation in its high half, and is closed (next part int.MaxValue, new
+/// generation) before a region's fields are written, so a claim can only succeed in the region the worker read the
+/// work of. One parallel region runs at a time per pool; pools are shared per thread count across sessions.
 /// </summary>
 public sealed class WorkerPool
 {
@@ -50,6 +51,13 @@ public sealed class WorkerPool
         }
     }
 
+    /// <summary>Tests: run by workers between reading the claim counter and the region's fields, to widen the window
+    /// in which a region can change under them.</summary>
+    internal Action? ClaimDelay { get; set; }
+
+    /// <summary>Tests: run by the caller after writing a region's fields, before publishing its claim counter.</summary>
+    internal Action? PublishDelay { get; set; }
+
     /// <summary>Total threads including the caller.</summary>
     public int Threads { get; }
 
@@ -75,14 +83,21 @@ public sealed class WorkerPool
         }
         lock (_region)
         {
+            // close the previous region first (a full fence): a worker that read its exhausted state (gen, count) and
+            // then this region's larger count must fail its claim. Without this it could claim (gen, count) — a part
+            // of this region, under the old generation — before the new state is published; that part then ran twice
+            // and _remaining went below zero, so the caller waited forever (seen once as a hung test run).
+            long generation = (Volatile.Read(ref _state) >> 32) + 1;
+            Interlocked.Exchange(ref _state, (generation << 32) | int.MaxValue);
             _work = work;
             _count = count;
             _helpers = helpers;
             _error = null;
             Volatile.Write(ref _remaining, count);
             _done.Reset();
-            // a new generation, part 0: from here on workers may claim
-            Volatile.Write(ref _state, ((_state >> 32) + 1) << 32);
+            PublishDelay?.Invoke();
+            // part 0 of the new generation: from here on workers may claim
+            Volatile.Write(ref _state, generation << 32);
             for (int i = 0; i < helpers; i++) _wake[i].Set();
             Drain(-1);
             // a late Set from the previous region's last part only costs one more check
@@ -102,6 +117,7 @@ public sealed class WorkerPool
         {
             long state = Volatile.Read(ref _state);
             int part = (int)(uint)state;
+            if (worker >= 0) ClaimDelay?.Invoke();
             // read after the state: a successful claim below proves these belong to the same region
             var work = _work;
             if (work is null || part >= _count || worker >= _helpers) return;
