@@ -47,6 +47,41 @@ public class WorkerPoolTests
         Assert.All(work.Hits, h => Assert.Equal(1, h));
     }
 
+    /// <summary>The caller's part waits until a worker has started the other, which then sleeps: the caller must block.</summary>
+    private sealed class WorkerSleeps(int callerThread) : IParallelWork
+    {
+        private volatile bool _started;
+        public bool CallerWaited;
+
+        public void Execute(int part)
+        {
+            if (Environment.CurrentManagedThreadId == callerThread)
+            {
+                long end = System.Diagnostics.Stopwatch.GetTimestamp() + 2 * System.Diagnostics.Stopwatch.Frequency;
+                while (!_started && System.Diagnostics.Stopwatch.GetTimestamp() < end) System.Threading.Thread.SpinWait(10);
+                CallerWaited = _started;
+            }
+            else
+            {
+                _started = true;
+                System.Threading.Thread.Sleep(30);
+            }
+        }
+    }
+
+    [Fact]
+    public void TheCallersFirstBlockingWaitAllocatesNothing()
+    {
+        // a pool of its own (7 threads): its caller has never blocked before this region
+        var pool = WorkerPool.Shared(7);
+        var work = new WorkerSleeps(Environment.CurrentManagedThreadId);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        pool.Run(work, 2);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(work.CallerWaited, "no worker took a part");
+        Assert.Equal(0, allocated);
+    }
+
     [Fact]
     public void RunAllocatesNothingAfterWarmUp()
     {
