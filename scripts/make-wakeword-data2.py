@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-from wakeword_speech import NEGATIVES, POSITIVE, RATE, SENTENCES, clip, noise, speak_batch, speak_stream, write, write_manifest
+from wakeword_speech import NEGATIVES, POSITIVE, RATE, SENTENCES, clip, mix_noise, noise, speak_batch, speak_stream, write, write_manifest
 
 out = sys.argv[1]
 rng = random.Random(20261201)
@@ -116,12 +116,7 @@ for (split, voice, speed, pitch, warp, batch), speeches in zip(meta, spoken):
     for (text, cls), speech in zip(batch, speeches):
         speech = speech * 10 ** (rng.uniform(-20, -6) / 20) / (np.max(np.abs(speech)) + 1e-12)
         x, end = clip(speech, rng)
-        kind, snr = "none", ""
-        if rng.random() < 0.85:
-            kind, s = rng.choice(["white", "pink", "brown"]), rng.uniform(5, 30)
-            loud = speech[np.abs(speech) > 1e-4]
-            x = x + noise(kind, len(x), nprng) * (np.sqrt(np.mean(loud * loud)) if len(loud) else 0) / 10 ** (s / 20)
-            snr = f"{s:.1f}"
+        x, kind, snr = mix_noise(speech, x, rng, nprng)
         name = f"{cls}_{k:05d}.wav"
         k += 1
         write(os.path.join(out, split, cls, name), x)

@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from wakeword_speech import (NEGATIVES, POSITIVE, RATE, SENTENCES, clip, noise, read, speak_batch, speak_stream,
+from wakeword_speech import (NEGATIVES, POSITIVE, RATE, SENTENCES, clip, mix_noise, noise, read, speak_batch, speak_stream,
                              write, write_manifest)
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -136,12 +136,7 @@ def add_rows(split, voices, npos, nneg, warp_prob):
         for (text, cls), speech in zip(batch, speeches):
             speech = speech * 10 ** (rng.uniform(-20, -6) / 20) / (np.max(np.abs(speech)) + 1e-12)
             x, end = clip(speech, rng)
-            kind, snr = "none", ""
-            if rng.random() < 0.85:
-                kind, s = rng.choice(["white", "pink", "brown"]), rng.uniform(5, 30)
-                loud = speech[np.abs(speech) > 1e-4]
-                x = x + noise(kind, len(x), nprng) * (np.sqrt(np.mean(loud * loud)) if len(loud) else 0) / 10 ** (s / 20)
-                snr = f"{s:.1f}"
+            x, kind, snr = mix_noise(speech, x, rng, nprng)
             name = f"{cls}_{len(rows):05d}.wav"
             write(os.path.join(out, split, cls, name), x)
             rows.append([f"{split}/{cls}/{name}", split, cls, text, voice, speed, pitch, kind, snr, f"{end:.4f}", f"{warp:.3f}"])

@@ -36,7 +36,7 @@ import time
 
 import numpy as np
 
-from wakeword_speech import POSITIVE, RATE, SENTENCES, clip, festival, flite, noise, resample, sox_perturb, speak_batch, write, write_manifest
+from wakeword_speech import POSITIVE, RATE, SENTENCES, clip, festival, flite, mix_noise, noise, resample, sox_perturb, speak_batch, write, write_manifest
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 here = os.path.dirname(os.path.abspath(__file__))
@@ -137,12 +137,7 @@ def add_clip(speech, text, cls, voice, speed, pitch):
     if rng.random() < 0.3:
         x, rt60 = data4.room(x)
         note += f" room {rt60:.2f}"
-    kind, snr = "none", ""
-    if rng.random() < 0.85:
-        kind, s = rng.choice(["white", "pink", "brown"]), rng.uniform(5, 30)
-        loud = speech[np.abs(speech) > 1e-4]
-        x = x + noise(kind, len(x), nprng) * (np.sqrt(np.mean(loud * loud)) if len(loud) else 0) / 10 ** (s / 20)
-        snr = f"{s:.1f}"
+    x, kind, snr = mix_noise(speech, x, rng, nprng)
     name = f"{cls}_{len(rows):05d}.wav"
     write(os.path.join(out, "train", cls, name), x)
     rows.append([f"train/{cls}/{name}", "train", cls, text, voice, speed, pitch, (kind + " " + note).strip(), snr,

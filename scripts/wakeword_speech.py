@@ -91,6 +91,17 @@ def noise(kind, n, nprng):
     return x / (np.sqrt(np.mean(x * x)) + 1e-12)
 
 
+def mix_noise(speech, x, rng, nprng):
+    """With probability 0.85, white/pink/brown noise added to clip x at an SNR of 5-30 dB against the speech's loud
+    samples; returns (x, noise kind, SNR text)."""
+    if rng.random() >= 0.85:
+        return x, "none", ""
+    kind, s = rng.choice(["white", "pink", "brown"]), rng.uniform(5, 30)
+    loud = speech[np.abs(speech) > 1e-4]
+    x = x + noise(kind, len(x), nprng) * (np.sqrt(np.mean(loud * loud)) if len(loud) else 0) / 10 ** (s / 20)
+    return x, kind, f"{s:.1f}"
+
+
 def write(path, x):
     pcm = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")
     with wave.open(path, "wb") as w:
