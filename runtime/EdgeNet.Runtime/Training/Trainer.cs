@@ -82,11 +82,13 @@ public sealed class Trainer
         // chunk right as its gradient is computed, so the gradient is not streamed through memory twice more
         _deferred = options.ClipNorm > 0 ? [] : Graph.Layers.OfType<DenseLayer>().Where(l => l.CanDeferWeightGradient).ToArray();
         _deferredIndex = _deferred.Select(l => Graph.Parameters.ToList().IndexOf(l.Weight)).ToArray();
+        _deferredReadsInput = _deferred.Select(l => l.Inputs[0].DataOffset == Graph.Input.DataOffset).ToArray();
         _later = new bool[Graph.Parameters.Count];
     }
 
     private readonly DenseLayer[] _deferred;
     private readonly int[] _deferredIndex;
+    private readonly bool[] _deferredReadsInput;
     private readonly bool[] _later;
 
     /// <summary>Weight updates made chunk by chunk as their gradient was computed (tests).</summary>
@@ -213,7 +215,9 @@ public sealed class Trainer
         for (int i = 0; i < batch; i++) _batchLabels[i] = data.Labels[indices[i]];
         TrainVectors.GatherRows(data.Data, indices, size, input);
         _steps++;
-        if (!TrainVectors.AllFinite(input)) return Reject(RejectReason.InputNotFinite);
+        // max |x| (+Inf when a value is not finite) also bounds a first layer's weight gradient below
+        float inputMaxAbs = TrainVectors.MaxAbs(input);
+        if (float.IsInfinity(inputMaxAbs)) return Reject(RejectReason.InputNotFinite);
         Graph.Forward(batch, training: true);
         var output = Graph.Output.Data(batch);
         double loss = _loss.Compute(output, batch, _width, _batchLabels.AsSpan(0, batch), Graph.Output.Grad(batch));
@@ -225,9 +229,8 @@ public sealed class Trainer
         for (int d = 0; d < _deferred.Length; d++)
         {
             // a deferred weight gradient is checked by a bound on its factors; where that fails it is computed now
-            _later[_deferredIndex[d]] = _deferred[d].WeightGradientIsBounded(batch);
-            if (!_later[_deferredIndex[d]])
-                for (int c = 0, per = _deferred[d].WeightChunkValues; c * per < parameters[_deferredIndex[d]].Count; c++) _deferred[d].WeightGradientChunk(batch, c);
+            _later[_deferredIndex[d]] = _deferred[d].WeightGradientIsBounded(batch, _deferredReadsInput[d] ? inputMaxAbs : null);
+            if (!_later[_deferredIndex[d]]) _deferred[d].WeightGradient(batch);
         }
         double squares = 0;
         for (int p = 0; p < parameters.Count; p++) if (!_later[p]) squares += TrainVectors.SumOfSquares(parameters[p].Grad);

@@ -65,50 +65,24 @@ public static unsafe class F32GemmPacking
         }
         if (transposed && alpha == 1 && Vector128.IsHardwareAccelerated)
         {
-            // a panel row is mr consecutive stored floats: vector copies (a trained layer's weight gradient Xᵀ·dZ
-            // packs its whole input batch this way every step)
-            // stored rows 4 at a time (sequential reads), their mr-float pieces to their panels: each panel gets 4·mr
-            // contiguous floats, whole cache lines (one row at a time, each line was written in halves, after it had
-            // been evicted in between: panels are a power of two apart and share a few cache sets)
+            // a panel row is mr consecutive stored floats: vector copies (a trained layer's weight gradient Xᵀ·dZ packs
+            // its whole input batch this way every step). Stored rows are taken 4 at a time, so each panel gets 4·mr
+            // contiguous floats, whole cache lines: one row at a time wrote each line in two halves with an eviction
+            // in between (panels a power of two apart share few cache sets)
             int done = m / mr * mr;
             nint panel = (nint)mr * k;
-            int p4 = 0;
-            if (mr == 8 && Vector256.IsHardwareAccelerated)
-                for (; p4 + 4 <= k; p4 += 4)
-                {
-                    float* s = src + p4 * lda, d = dst + (nint)p4 * 8;
-                    for (int i0 = 0; i0 < done; i0 += 8, d += panel)
-                    {
-                        Vector256.Store(Vector256.Load(s + i0), d);
-                        Vector256.Store(Vector256.Load(s + lda + i0), d + 8);
-                        Vector256.Store(Vector256.Load(s + 2 * lda + i0), d + 16);
-                        Vector256.Store(Vector256.Load(s + 3 * lda + i0), d + 24);
-                    }
-                }
-            else
-                for (; p4 + 4 <= k; p4 += 4)
-                {
-                    float* s = src + p4 * lda, d = dst + (nint)p4 * mr;
-                    for (int i0 = 0; i0 < done; i0 += mr, d += panel)
-                        for (int q = 0; q < 4; q++)
-                        {
-                            float* sq = s + q * lda + i0, dq = d + q * mr;
-                            int i = 0;
-                            for (; i + 4 <= mr; i += 4) Vector128.Store(Vector128.Load(sq + i), dq + i);
-                            for (; i < mr; i++) dq[i] = sq[i];
-                        }
-                }
-            for (int p = p4; p < k; p++)
+            for (int p0 = 0; p0 < k; p0 += 4)
             {
-                float* s = src + p * lda, d = dst + (nint)p * mr;
-                if (mr == 8 && Vector256.IsHardwareAccelerated)
-                    for (int i0 = 0; i0 < done; i0 += 8, d += panel) Vector256.Store(Vector256.Load(s + i0), d);
-                else
-                    for (int i0 = 0; i0 < done; i0 += mr, d += panel)
+                int steps = Math.Min(4, k - p0);
+                float* s = src + p0 * lda, d = dst + (nint)p0 * mr;
+                for (int i0 = 0; i0 < done; i0 += mr, d += panel)
+                    for (int q = 0; q < steps; q++)
                     {
+                        float* sq = s + q * lda + i0, dq = d + q * mr;
+                        if (mr == 8 && Vector256.IsHardwareAccelerated) { Vector256.Store(Vector256.Load(sq), dq); continue; }
                         int i = 0;
-                        for (; i + 4 <= mr; i += 4) Vector128.Store(Vector128.Load(s + i0 + i), d + i);
-                        for (; i < mr; i++) d[i] = s[i0 + i];
+                        for (; i + 4 <= mr; i += 4) Vector128.Store(Vector128.Load(sq + i), dq + i);
+                        for (; i < mr; i++) dq[i] = sq[i];
                     }
             }
             dst += panel * (done / mr);

@@ -62,6 +62,18 @@ internal static class TrainVectors
             }
             for (int l = 0; l < 8; l++) { max = Math.Max(max, m[l]); check += c[l]; }
         }
+        else if (Vector128.IsHardwareAccelerated && n >= 4)
+        {
+            var m = Vector128<float>.Zero;
+            var c = Vector128<float>.Zero;
+            for (; i + 4 <= n; i += 4)
+            {
+                var x = Vector128.LoadUnsafe(ref v, (nuint)i);
+                m = Vector128.Max(m, Vector128.Abs(x));
+                c += x * Vector128<float>.Zero;
+            }
+            for (int l = 0; l < 4; l++) { max = Math.Max(max, m[l]); check += c[l]; }
+        }
         for (; i < n; i++)
         {
             float x = Unsafe.Add(ref v, i);
@@ -69,27 +81,6 @@ internal static class TrainVectors
             check += x * 0;
         }
         return check == 0 ? max : float.PositiveInfinity;
-    }
-
-    /// <summary>True when no value is NaN or ±Inf (x − x is 0 exactly for finite x, NaN otherwise).</summary>
-    public static bool AllFinite(ReadOnlySpan<float> values)
-    {
-        ref float v = ref MemoryMarshal.GetReference(values);
-        int n = values.Length, i = 0;
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= n; i += 8)
-            {
-                var x = Vector256.LoadUnsafe(ref v, (nuint)i);
-                if (!Vector256.EqualsAll(x - x, Vector256<float>.Zero)) return false;
-            }
-        else if (Vector128.IsHardwareAccelerated)
-            for (; i + 4 <= n; i += 4)
-            {
-                var x = Vector128.LoadUnsafe(ref v, (nuint)i);
-                if (!Vector128.EqualsAll(x - x, Vector128<float>.Zero)) return false;
-            }
-        for (; i < n; i++) if (!float.IsFinite(Unsafe.Add(ref v, i))) return false;
-        return true;
     }
 
     /// <summary>Σ x² in double (each square exact; NaN or +Inf when a value is not finite), in four interleaved sums.</summary>

@@ -17,7 +17,6 @@ public sealed unsafe class DenseLayer : TrainLayer
     private readonly FusedActivation _activation;
     private TrainGemmCache? _forward, _weightGrad, _inputGrad;
     private int _preActivation = -1, _deltaOffset = -1;
-    private bool _packInputEarly;
     private int _packedBatch = -1;
     private TrainArena? _arena;
     private Kernels.Isa _isa;
@@ -78,15 +77,20 @@ public sealed unsafe class DenseLayer : TrainLayer
     /// <summary>
     /// After a deferring backward pass: true when no element of the weight gradient Σ_b x[b,k]·dZ[b,n] can be NaN or
     /// ±Inf, because x and dZ are finite and rows · max|x| · max|dZ| is far below float's range (rounding cannot
-    /// reach it either). When false the caller computes the whole gradient and checks it.
+    /// reach it either). When false the caller computes the whole gradient (<see cref="WeightGradient"/>) and checks
+    /// it. <paramref name="inputMaxAbs"/>: max|x| when the caller has it already (the layer reads the graph input).
     /// </summary>
-    internal bool WeightGradientIsBounded(int batch)
+    internal bool WeightGradientIsBounded(int batch, float? inputMaxAbs)
     {
         int rows = batch * RowsPerSample;
-        double x = TrainVectors.MaxAbs(new ReadOnlySpan<float>(Inputs[0].DataPtr, rows * _k));
+        double x = inputMaxAbs ?? TrainVectors.MaxAbs(new ReadOnlySpan<float>(Inputs[0].DataPtr, rows * _k));
         double d = TrainVectors.MaxAbs(new ReadOnlySpan<float>(_deferredDelta, rows * _n));
         return double.IsFinite(x) && double.IsFinite(d) && rows * x * d < 1e36;
     }
+
+    /// <summary>Computes the whole weight gradient after a deferring backward pass.</summary>
+    internal void WeightGradient(int batch) =>
+        _weightGrad!.For(batch).Run(Inputs[0].DataPtr, _deferredDelta, _weight.GradPtr, aPacked: true);
 
     /// <summary>Computes the weight gradient's values [chunk · WeightChunkValues, …) after a deferring backward pass.</summary>
     internal void WeightGradientChunk(int batch, int chunk)
@@ -119,7 +123,6 @@ public sealed unsafe class DenseLayer : TrainLayer
             ? new TrainGemm(isa, _n, _k, b * perSample, true, false, false)
             : new TrainGemm(isa, _k, _n, b * perSample, true, false, false, chunkRows), setup.MaxBatch);
         bool accumulate = Inputs[0].AccumulateGrad;
-        _packInputEarly = !_transB;
         _inputGrad = new TrainGemmCache(b => new TrainGemm(isa, b * perSample, _k, _n, false, !_transB, accumulate), setup.MaxBatch);
     }
 
@@ -130,7 +133,7 @@ public sealed unsafe class DenseLayer : TrainLayer
         // the weight gradient Xᵀ·dZ packs X: here, while X is in the cache (by the backward pass, streaming the
         // weights has evicted it)
         _packedBatch = -1;
-        if (training && _packInputEarly)
+        if (training && !_transB)
         {
             _weightGrad!.For(batch).PackA(Inputs[0].DataPtr);
             _packedBatch = batch;
