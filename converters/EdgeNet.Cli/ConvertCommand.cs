@@ -11,12 +11,12 @@ namespace EdgeNet.Cli;
 /// </summary>
 internal static class ConvertCommand
 {
-    public const string Usage = "edgenet convert MODEL.onnx -o MODEL.enet [--quantize int8 --calibration DIR [--preprocess image:HxW[,MEAN,STD]|wav[:RATE[,SCALE[,CHUNK]]]] [--calibrate percentile|mse|entropy|minmax] [--percentile P] [--min-snr DB] [--float-weights int8|fp16|keep] [--save-qdq FILE.onnx]]";
+    public const string Usage = "edgenet convert MODEL.onnx -o MODEL.enet [--quantize int8 --calibration DIR [--preprocess image:HxW[,MEAN,STD]|wav[:RATE[,SCALE[,CHUNK]]]] [--calibrate percentile|mse|entropy|minmax] [--percentile P] [--min-snr DB] [--float-weights int8|fp16|keep] [--weight-rounding hessian|nearest] [--save-qdq FILE.onnx]]";
 
     // --int8-weights-for-float-layers (before format version 3) is still accepted: it asked for what is now the default
     private static readonly HashSet<string> s_flags = ["--int8-weights-for-float-layers"];
     private static readonly HashSet<string> s_options =
-        ["--output", "--quantize", "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--float-weights", "--save-qdq"];
+        ["--output", "--quantize", "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--float-weights", "--weight-rounding", "--save-qdq"];
 
     public static int Run(string[] args)
     {
@@ -57,7 +57,7 @@ internal static class ConvertCommand
         string? mode = a.Get("--quantize");
         if (mode is null)
         {
-            foreach (var o in new[] { "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--float-weights", "--save-qdq" })
+            foreach (var o in new[] { "--calibration", "--preprocess", "--calibrate", "--percentile", "--min-snr", "--float-weights", "--weight-rounding", "--save-qdq" })
                 if (a.Get(o) is not null) throw new UsageException($"{o} applies only with --quantize int8");
             if (a.Flag("--int8-weights-for-float-layers")) throw new UsageException("--int8-weights-for-float-layers applies only with --quantize int8");
             return null;
@@ -98,6 +98,13 @@ internal static class ConvertCommand
                 "fp16" => FloatWeightStorage.Float16,
                 "keep" => FloatWeightStorage.Keep,
                 _ => throw new UsageException($"--float-weights is int8, fp16 or keep, not '{storage}'"),
+            };
+        if (a.Get("--weight-rounding") is { } rounding)
+            options.Rounding = rounding switch
+            {
+                "hessian" => WeightRounding.Hessian,
+                "nearest" => WeightRounding.Nearest,
+                _ => throw new UsageException($"--weight-rounding is hessian or nearest, not '{rounding}'"),
             };
         return (dir, preprocessing, options, a.Get("--save-qdq"));
     }

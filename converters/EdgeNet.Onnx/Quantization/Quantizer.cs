@@ -47,6 +47,20 @@ public sealed class QuantizerOptions
     /// Ordered by SNR alone, the same model had gone to 0.321× when the float kernels' last bits moved it under the floor.
     /// </summary>
     public double StorageLossDb { get; set; } = 4;
+    /// <summary>How weights are rounded to int8 (int8 layers and int8-stored float weights alike).</summary>
+    public WeightRounding Rounding { get; set; } = WeightRounding.Hessian;
+}
+
+/// <summary>How the quantizer rounds a weight to int8 × a scale per channel.</summary>
+public enum WeightRounding
+{
+    /// <summary>Each value to its nearest int8 step.</summary>
+    Nearest,
+    /// <summary>
+    /// So the layer's output on the calibration samples moves least (<see cref="HessianRounding"/>): the default; layers
+    /// with more than <see cref="WeightHessians.MaxK"/> inputs per channel, and weights read by several nodes, round to nearest.
+    /// </summary>
+    Hessian,
 }
 
 /// <summary>One row of the per-layer error report.</summary>
@@ -152,7 +166,9 @@ public static class Quantizer
             axes[l.Weight] = l.WeightAxis;
             if (l.Recurrence is not null) axes[l.Recurrence] = l.WeightAxis;
         }
-        var plan = new WeightStoragePlan(floatProto, options.FloatWeights, axes);
+        var hessians = options.Rounding == WeightRounding.Hessian && options.FloatWeights != FloatWeightStorage.Keep
+            ? WeightHessians.Collect(floatProto, layers, measured) : null;
+        var plan = new WeightStoragePlan(floatProto, options.FloatWeights, axes, hessians);
         var stored = plan.Apply(floatProto);
         var qdq = QdqRewriter.Rewrite(stored, chosen, Params);
         double totalSnr = Snr(reference, RunAll(QdqSimulation.Lower(qdq), measured, scored, []), s => s.Outputs, s => s.Outputs);

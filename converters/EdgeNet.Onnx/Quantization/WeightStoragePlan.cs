@@ -37,9 +37,11 @@ internal sealed class WeightStoragePlan
 
     /// <param name="axes">The channel axis of the layers' weights (their output channels, as the int8 layers use): a
     /// layer given back to float later keeps the same rounding, and an int8 layer requantizes it without loss.</param>
-    public WeightStoragePlan(ModelProto floatModel, FloatWeightStorage mode, IReadOnlyDictionary<string, int> axes)
+    /// <param name="hessians">Per layer weight, its input's second moment: the weight is rounded to int8 so the layer's
+    /// output moves least (<see cref="HessianRounding"/>) instead of to the nearest values.</param>
+    public WeightStoragePlan(ModelProto floatModel, FloatWeightStorage mode, IReadOnlyDictionary<string, int> axes, IReadOnlyDictionary<string, WeightHessian>? hessians = null)
     {
-        _candidates = mode == FloatWeightStorage.Keep ? [] : Candidates(floatModel, axes);
+        _candidates = mode == FloatWeightStorage.Keep ? [] : Candidates(floatModel, axes, hessians ?? new Dictionary<string, WeightHessian>());
         _choice = _candidates.Select(c => mode == FloatWeightStorage.Int8 && c.Int8 is not null ? 2 : c.Half is not null ? 1 : 0).ToArray();
         _alone = new double[_candidates.Count];
         Array.Fill(_alone, double.NaN);
@@ -95,14 +97,16 @@ internal sealed class WeightStoragePlan
     /// Float32 initializers of at least <see cref="EnetHeader.BigTensorBytes"/> bytes in every graph, except those read
     /// by QuantizeLinear / DequantizeLinear (scales: the integer ops derive their multipliers from them).
     /// </summary>
-    private static List<Candidate> Candidates(ModelProto model, IReadOnlyDictionary<string, int> axes)
+    private static readonly Dictionary<string, WeightHessian> s_none = new(StringComparer.Ordinal);
+
+    private static List<Candidate> Candidates(ModelProto model, IReadOnlyDictionary<string, int> axes, IReadOnlyDictionary<string, WeightHessian> hessians)
     {
         var list = new List<Candidate>();
-        Visit(model.Graph, list, axes);
+        Visit(model.Graph, list, axes, hessians);
         return list;
     }
 
-    private static void Visit(GraphProto g, List<Candidate> list, IReadOnlyDictionary<string, int> axes)
+    private static void Visit(GraphProto g, List<Candidate> list, IReadOnlyDictionary<string, int> axes, IReadOnlyDictionary<string, WeightHessian> hessians)
     {
         var qdqInputs = new HashSet<string>(StringComparer.Ordinal);
         foreach (var n in g.Node)
@@ -118,7 +122,9 @@ internal sealed class WeightStoragePlan
             var values = tensor.ToFloatArray();
             var dims = (int[])tensor.Dims.Clone();
             float[]? int8 = null;
-            if (dims.Length >= 2)
+            if (dims.Length >= 2 && axes.TryGetValue(t.Name, out int layerAxis) && hessians.TryGetValue(t.Name, out var h))
+                int8 = HessianRounding.RoundInt8(values, dims, layerAxis, h);
+            if (int8 is null && dims.Length >= 2)
             {
                 // per channel along the axis that loses least: the output channels of a Conv (0), of a MatMul weight
                 // (last), the gate rows of an LSTM / GRU (1)
@@ -136,8 +142,9 @@ internal sealed class WeightStoragePlan
         foreach (var n in g.Node)
             foreach (var a in n.Attribute)
             {
-                if (a.G is not null) Visit(a.G, list, axes);
-                foreach (var sub in a.Graphs) Visit(sub, list, axes);
+                // the second moments are the main graph's layers' (a subgraph's initializer may reuse a name)
+                if (a.G is not null) Visit(a.G, list, axes, s_none);
+                foreach (var sub in a.Graphs) Visit(sub, list, axes, s_none);
             }
     }
 

@@ -176,6 +176,7 @@ public class QuantizeCliTests(Xunit.Abstractions.ITestOutputHelper output)
     [InlineData("--calibrate", "kl", "--calibrate is percentile, entropy, mse or minmax")]
     [InlineData("--percentile", "20", "--percentile needs a value in [50, 100]")]
     [InlineData("--float-weights", "int4", "--float-weights is int8, fp16 or keep")]
+    [InlineData("--weight-rounding", "gptq", "--weight-rounding is hessian or nearest")]
     public void BadQuantizeOptionsAreUsageErrors(string option, string value, string message)
     {
         string dir = QuantTestData.TempDir();

@@ -78,8 +78,9 @@ public class QuantizedAccuracyTests(ITestOutputHelper output)
     /// openWakeWord chain on espeak-ng speech, every model converted with the default settings: the melspectrogram
     /// (no int8 layer: its STFT and mel matrices stored compactly), int8 embeddings (cosine ≥ 0.99 against the fp32
     /// chain) and int8 hey_jarvis (its verifier in an If branch: weights stored compactly) give the same detections; each
-    /// .enet is at most 0.3× its fp32 .enet (melspectrogram 0.4×: one of its two STFT matrices may need float16 to keep
-    /// the 35 dB target; measured 0.25–0.37).
+    /// .enet is at most 0.3× its fp32 .enet (measured 0.251 / 0.258 / 0.258: with nearest rounding one of the
+    /// melspectrogram's STFT matrices needed float16 to keep the 35 dB target, 0.372×; rounded for the output,
+    /// <see cref="HessianRounding"/>, each alone keeps the model at 45 dB instead of 36).
     /// </summary>
     [Fact]
     public void KeywordChainKeepsEmbeddingsAndDetections()
@@ -169,7 +170,7 @@ public class QuantizedAccuracyTests(ITestOutputHelper output)
         // embedding_model lands near the float16 fallback's floor (4 dB under its float32-weight SNR): the fallback
         // moves the weights that remove most noise per byte, so the file stays ≤ 0.3× on either side of the floor
         // (0.259 with one small weight float16; 0.278 with six, when the floor is 1 dB stricter)
-        foreach (var (name, path, result, bound) in new[] { ("melspectrogram", melPath, melQ, 0.4), ("embedding_model", embPath, emb, 0.3), ("hey_jarvis_v0.1", kwPath, kw, 0.3) })
+        foreach (var (name, path, result, bound) in new[] { ("melspectrogram", melPath, melQ, 0.3), ("embedding_model", embPath, emb, 0.3), ("hey_jarvis_v0.1", kwPath, kw, 0.3) })
         {
             var fp32 = OnnxImporter.Load(path);
             EdgeNet.Passes.PassPipeline.Optimize(fp32);
