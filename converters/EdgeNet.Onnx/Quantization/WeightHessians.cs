@@ -1,7 +1,9 @@
 using System.Runtime.InteropServices;
 using EdgeNet.Execution;
 using EdgeNet.IR;
+using EdgeNet.Kernels;
 using EdgeNet.Onnx.Proto;
+using EdgeNet.Training;
 
 namespace EdgeNet.Onnx.Quantization;
 
@@ -51,9 +53,8 @@ internal static class WeightHessians
         var options = new SessionOptions { AllowInPlace = false };
         foreach (var (l, _) in plans) options.KeepAlive.Add(l.Input);
         var session = new Session(model, options);
-        var sums = plans.Select(p => Enumerable.Range(0, p.Shape.Groups).Select(_ => new double[p.Shape.K * p.Shape.K]).ToArray()).ToArray();
+        var sums = plans.Select(p => Enumerable.Range(0, p.Shape.Groups).Select(_ => new SecondMoment(p.Shape.K)).ToArray()).ToArray();
         var counts = new int[plans.Count];
-        var vector = new double[MaxK];
         foreach (var sample in samples)
         {
             session.Run(sample);
@@ -64,20 +65,15 @@ internal static class WeightHessians
                 var facts = session.Plan.Facts[value];
                 if (facts.DataType != DataType.Float32) continue;
                 ReadOnlySpan<float> x = facts.Constant is { } c ? c.ToFloatArray() : MemoryMarshal.Cast<byte, float>(session.Plan.MemoryOf(value).Span)[..facts.ElementCount];
-                counts[p] += shape.Accumulate(x, facts.Dims, sums[p], vector, Math.Max(1, BudgetVectors(shape.K) / samples.Count));
+                counts[p] += shape.Accumulate(x, facts.Dims, sums[p], Math.Max(1, BudgetVectors(shape.K) / samples.Count));
             }
         }
         for (int p = 0; p < plans.Count; p++)
         {
             if (counts[p] == 0) continue;
             var (layer, shape) = plans[p];
-            foreach (var h in sums[p])
-            {
-                int k = shape.K;
-                for (int i = 0; i < k; i++)
-                    for (int j = i; j < k; j++) h[j * k + i] = h[i * k + j] /= counts[p];
-            }
-            result[layer.Weight] = new WeightHessian(shape.Rows, shape.K, shape.RowStride, shape.ColStride, shape.Groups, sums[p], counts[p]);
+            result[layer.Weight] = new WeightHessian(shape.Rows, shape.K, shape.RowStride, shape.ColStride, shape.Groups,
+                sums[p].Select(m => m.Mean(counts[p])).ToArray(), counts[p]);
         }
         return result;
     }
@@ -111,17 +107,13 @@ internal static class WeightHessians
         }
 
         /// <summary>Adds up to <paramref name="budget"/> of this input's K-vectors (evenly spaced) into the groups' sums; returns how many.</summary>
-        public int Accumulate(ReadOnlySpan<float> x, int[] dims, double[][] sums, double[] vector, int budget)
+        public int Accumulate(ReadOnlySpan<float> x, int[] dims, SecondMoment[] sums, int budget)
         {
             if (Kernel is null)
             {
                 if (dims.Length == 0 || dims[^1] != K) return 0;
                 int rows = x.Length / K, every = Math.Max(1, rows / budget), added = 0;
-                for (int r = every / 2; r < rows; r += every, added++)
-                {
-                    for (int i = 0; i < K; i++) vector[i] = x[r * K + i];
-                    AddOuter(sums[0], vector.AsSpan(0, K));
-                }
+                for (int r = every / 2; r < rows; r += every, added++) x.Slice(r * K, K).CopyTo(sums[0].Next());
                 return added;
             }
             int spatial = Kernel.Length;
@@ -143,6 +135,7 @@ internal static class WeightHessians
                 int b = (int)(at / (outH * outW)), oy = (int)(at / outW % outH), ox = (int)(at % outW);
                 for (int g = 0; g < Groups; g++)
                 {
+                    var vector = sums[g].Next();
                     int i = 0;
                     for (int c = 0; c < perGroup; c++)
                     {
@@ -157,32 +150,9 @@ internal static class WeightHessians
                             }
                         }
                     }
-                    AddOuter(sums[g], vector.AsSpan(0, K));
                 }
             }
             return count;
-        }
-
-        /// <summary>The upper triangle of h += v vᵀ (the lower one is filled at the end).</summary>
-        private static void AddOuter(double[] h, ReadOnlySpan<double> v)
-        {
-            int k = v.Length;
-            for (int i = 0; i < k; i++)
-            {
-                double vi = v[i];
-                if (vi == 0) continue;
-                var row = h.AsSpan(i * k + i, k - i);
-                var tail = v[i..];
-                int j = 0;
-                if (System.Numerics.Vector.IsHardwareAccelerated)
-                {
-                    var s = new System.Numerics.Vector<double>(vi);
-                    int width = System.Numerics.Vector<double>.Count;
-                    for (; j + width <= tail.Length; j += width)
-                        (new System.Numerics.Vector<double>(row[j..]) + s * new System.Numerics.Vector<double>(tail[j..])).CopyTo(row[j..]);
-                }
-                for (; j < tail.Length; j++) row[j] += vi * tail[j];
-            }
         }
 
         private static long Attr(NodeProto n, string name, long fallback) => n.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.I : fallback;
@@ -192,6 +162,50 @@ internal static class WeightHessians
             var a = n.Attribute.FirstOrDefault(x => x.Name == name);
             if (a is null || a.Ints.Count != count) return Enumerable.Repeat(fallback, count).ToArray();
             return a.Ints.Select(v => (int)v).ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Σ x xᵀ over K-vectors, gathered 256 at a time and added with the fp32 GEMM (Xᵀ X, <see cref="TrainGemm"/>): a
+    /// layer's few thousand vectors cost a few GFLOP, which the blocked kernel does in a fraction of a second.
+    /// </summary>
+    internal sealed unsafe class SecondMoment(int k)
+    {
+        private const int Batch = 256;
+        private readonly float[] _vectors = new float[Batch * k];
+        private readonly float[] _sum = new float[k * k];
+        private int _filled;
+        private TrainGemm? _gemm;
+
+        /// <summary>The next vector to fill (added once the batch is full or <see cref="Mean"/> is called).</summary>
+        public Span<float> Next()
+        {
+            if (_filled == Batch) Flush();
+            return _vectors.AsSpan(_filled++ * k, k);
+        }
+
+        /// <summary>Σ x xᵀ / count in double, row-major k×k.</summary>
+        public double[] Mean(int count)
+        {
+            Flush();
+            var h = new double[k * k];
+            for (int i = 0; i < h.Length; i++) h[i] = (double)_sum[i] / count;
+            // the two halves come from the same products, but make H exactly symmetric for the factorization
+            for (int i = 0; i < k; i++)
+                for (int j = i + 1; j < k; j++) h[j * k + i] = h[i * k + j];
+            return h;
+        }
+
+        private void Flush()
+        {
+            if (_filled == 0) return;
+            // C[k×k] += Aᵀ·A with A the filled vectors (m × k stored row-major = transposed k × m for op(A) = Aᵀ)
+            var gemm = _filled == Batch ? _gemm ??= new TrainGemm(IsaSupport.Resolve(), k, k, Batch, transA: true, transB: false, accumulate: true)
+                : new TrainGemm(IsaSupport.Resolve(), k, k, _filled, transA: true, transB: false, accumulate: true);
+            fixed (float* a = _vectors)
+            fixed (float* c = _sum)
+                gemm.Run(a, a, c);
+            _filled = 0;
         }
     }
 }
