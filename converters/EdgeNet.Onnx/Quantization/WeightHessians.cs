@@ -65,7 +65,7 @@ internal static class WeightHessians
                 var facts = session.Plan.Facts[value];
                 if (facts.DataType != DataType.Float32) continue;
                 ReadOnlySpan<float> x = facts.Constant is { } c ? c.ToFloatArray() : MemoryMarshal.Cast<byte, float>(session.Plan.MemoryOf(value).Span)[..facts.ElementCount];
-                counts[p] += shape.Accumulate(x, facts.Dims, sums[p], Math.Max(1, BudgetVectors(shape.K) / samples.Count));
+                counts[p] += shape.Accumulate(x, facts.Dims, sums[p], Math.Max(1, BudgetVectors(shape.K, shape.Groups) / samples.Count));
             }
         }
         for (int p = 0; p < plans.Count; p++)
@@ -78,8 +78,15 @@ internal static class WeightHessians
         return result;
     }
 
-    /// <summary>Input vectors per layer over all samples: about 4·10⁹ / K² multiply-adds, at least 1024 and at most 16384.</summary>
-    private static int BudgetVectors(int k) => (int)Math.Clamp(4e9 / ((double)k * k), 1024, 16384);
+    /// <summary>
+    /// Input positions per layer over all samples: about 4·10⁹ / K² multiply-adds, at least 1024 and at most 16384
+    /// vectors, shared by a grouped Conv's groups (each position gives one vector per group) down to 16·K per group.
+    /// </summary>
+    private static int BudgetVectors(int k, int groups)
+    {
+        int vectors = (int)Math.Clamp(4e9 / ((double)k * k), 1024, 16384);
+        return groups == 1 ? vectors : Math.Max(16 * k, vectors / groups);
+    }
 
     /// <summary>Where a layer's K-vectors come from: a Conv's patches or a Gemm / MatMul's input rows.</summary>
     private sealed record LayerShape(int Rows, int K, int RowStride, int ColStride, int Groups, int[]? Kernel, int[]? Strides, int[]? Pads, int[]? Dilations)
@@ -127,7 +134,7 @@ internal static class WeightHessians
             int outH = (inH + padTop + padBottom - dh * (kh - 1) - 1) / sh + 1, outW = (inW + padLeft + padRight - dw * (kw - 1) - 1) / sw + 1;
             if (outH <= 0 || outW <= 0 || perGroup * kh * kw != K) return 0;
             long positions = (long)batch * outH * outW;
-            // a group's budget is the layer's: each position gives one vector per group
+            // the budget counts positions: each gives one vector per group
             long step = Math.Max(1, positions / budget);
             int count = 0;
             for (long at = step / 2; at < positions; at += step, count++)
@@ -171,9 +178,10 @@ internal static class WeightHessians
     /// </summary>
     internal sealed unsafe class SecondMoment(int k)
     {
-        private const int Batch = 256;
+        private const int Batch = 256, SmallK = 32;
         private readonly float[] _vectors = new float[Batch * k];
-        private readonly float[] _sum = new float[k * k];
+        private readonly float[] _sum = k <= SmallK ? [] : new float[k * k];
+        private readonly double[] _small = k <= SmallK ? new double[k * k] : [];
         private int _filled;
         private TrainGemm? _gemm;
 
@@ -189,7 +197,7 @@ internal static class WeightHessians
         {
             Flush();
             var h = new double[k * k];
-            for (int i = 0; i < h.Length; i++) h[i] = (double)_sum[i] / count;
+            for (int i = 0; i < h.Length; i++) h[i] = (k <= SmallK ? _small[i] : _sum[i]) / count;
             // the two halves come from the same products, but make H exactly symmetric for the factorization
             for (int i = 0; i < k; i++)
                 for (int j = i + 1; j < k; j++) h[j * k + i] = h[i * k + j];
@@ -199,6 +207,18 @@ internal static class WeightHessians
         private void Flush()
         {
             if (_filled == 0) return;
+            if (k <= SmallK)
+            {
+                // a depthwise Conv's 9 or 25 inputs: a GEMM (and its packing buffers) per group would cost more than it saves
+                for (int v = 0; v < _filled; v++)
+                {
+                    var x = _vectors.AsSpan(v * k, k);
+                    for (int i = 0; i < k; i++)
+                        for (int j = 0; j < k; j++) _small[i * k + j] += (double)x[i] * x[j];
+                }
+                _filled = 0;
+                return;
+            }
             // C[k×k] += Aᵀ·A with A the filled vectors (m × k stored row-major = transposed k × m for op(A) = Aᵀ)
             var gemm = _filled == Batch ? _gemm ??= new TrainGemm(IsaSupport.Resolve(), k, k, Batch, transA: true, transB: false, accumulate: true)
                 : new TrainGemm(IsaSupport.Resolve(), k, k, _filled, transA: true, transB: false, accumulate: true);
