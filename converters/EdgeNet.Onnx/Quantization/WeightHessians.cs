@@ -80,12 +80,12 @@ internal static class WeightHessians
 
     /// <summary>
     /// Input positions per layer over all samples: about 4·10⁹ / K² multiply-adds, at least 1024 and at most 16384
-    /// vectors, shared by a grouped Conv's groups (each position gives one vector per group) down to 16·K per group.
+    /// vectors, shared by a grouped Conv's groups (each position gives one vector per group) down to 128·K per group.
     /// </summary>
     private static int BudgetVectors(int k, int groups)
     {
         int vectors = (int)Math.Clamp(4e9 / ((double)k * k), 1024, 16384);
-        return groups == 1 ? vectors : Math.Max(16 * k, vectors / groups);
+        return groups == 1 ? vectors : Math.Max(128 * k, vectors / groups);
     }
 
     /// <summary>Where a layer's K-vectors come from: a Conv's patches or a Gemm / MatMul's input rows.</summary>
