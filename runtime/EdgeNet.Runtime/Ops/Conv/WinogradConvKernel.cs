@@ -37,7 +37,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     private readonly float[] _packedWeights;
     private readonly bool _hasBias;
     private readonly FusedActivation _activation;
-    private readonly int _parts, _inPlane, _outPlane, _blockRows, _blocks, _items, _stride, _packedA, _kc;
+    private readonly int _parts, _inPlane, _outPlane, _blockRows, _blocks, _items, _stride, _packedA, _kc, _phaseFloats;
     private readonly nint _vFrequency, _mFrequency, _partFloats;
 
     // per run
@@ -60,7 +60,9 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         _mFrequency = FrequencyStride(s.OutChannels, _stride);
         _packedA = F32GemmPacking.PackedASize(s.OutChannels, s.InChannels, uk.MR);
         _kc = Math.Min(s.InChannels, uk.KC);
-        _partFloats = tiles.PhaseFloats + (_vFrequency + _mFrequency) * t.Frequencies;
+        // V and M start on a cache line (rows of a whole number of lines)
+        _phaseFloats = RoundUp(tiles.PhaseFloats, 16);
+        _partFloats = _phaseFloats + (_vFrequency + _mFrequency) * t.Frequencies;
         _parts = Math.Max(1, Math.Min(threads, _items));
     }
 
@@ -103,7 +105,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
             ? Math.Min(blockRows, tiles.TilesH)
             : BlockRows(s.Batch, tiles.TilesH, tiles.TilesW, channels, filters, m, tiles.Lanes, uk, threads);
         long stride = BlockStride(rows, tiles.TilesW, tiles.Lanes, uk.NR);
-        long partFloats = tiles.PhaseFloats + (long)freq * (FrequencyStride(channels, (int)stride) + FrequencyStride(filters, (int)stride));
+        long partFloats = RoundUp(tiles.PhaseFloats, 16) + (long)freq * (FrequencyStride(channels, (int)stride) + FrequencyStride(filters, (int)stride));
         if ((long)threads * partFloats * sizeof(float) > int.MaxValue / 2) return null;
 
         var u = t.TransformWeights(w.AsSpan<float>(), filters, channels);
@@ -257,7 +259,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     public void Execute(int part)
     {
         float* phases = _scratch + part * _partFloats;
-        float* v = phases + _tiles.PhaseFloats;
+        float* v = phases + _phaseFloats;
         float* mt = v + _vFrequency * _t.Frequencies;
         int item;
         while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < _items)
