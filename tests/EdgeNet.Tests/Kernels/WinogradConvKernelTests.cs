@@ -95,6 +95,72 @@ public class WinogradConvKernelTests(Xunit.Abstractions.ITestOutputHelper output
         }
     }
 
+    /// <summary>
+    /// The tile rows are cut into blocks that threads run end to end: every block height (1, 2, 3, all rows, odd tile
+    /// counts and a short last block) and 1 or 2 threads give the same bits, for every ISA, both tiles, batch 1 and 2.
+    /// </summary>
+    [Fact]
+    public void EveryBlockHeightAndThreadCountGivesTheSameBits()
+    {
+        Case[] cases =
+        [
+            Conv(1, 19, 23, [28, 27], [1, 1], [1, 1]),
+            Conv(2, 7, 11, [9, 13], [1, 1], [1, 1]),
+            Conv(1, 70, 67, [7, 7], [1, 1], [1, 1]),
+            Conv(1, 31, 8, [17, 5], [0, 1], [1, 0]),
+            Conv(2, 9, 40, [30, 30], [1, 1], [1, 1], bias: false),
+        ];
+        int index = 20;
+        foreach (var c in cases)
+        {
+            index++;
+            var (shape, x, w, bias, expected, act) = Data(c, index);
+            var g = shape.Geometry;
+            foreach (int m in new[] { 2, 4 })
+            {
+                int tilesH = (g.OutH + m - 1) / m;
+                foreach (var isa in IsaSupport.Available)
+                {
+                    var (whole, runWhole, outWhole) = Build(c, shape, x, w, bias, act, m, isa, 1, tilesH);
+                    Assert.Equal(tilesH, whole.TileRowsPerBlock);
+                    runWhole();
+                    var reference = outWhole();
+                    AssertClose(expected, reference, ToleranceFor(WinogradTransform.For(m), c), $"case {index} F({m},3) {isa} one block vs direct");
+                    foreach (int rows in new[] { 1, 2, 3, tilesH - 1 }.Where(r => r >= 1).Distinct())
+                        foreach (int threads in new[] { 1, 2 })
+                        {
+                            var (kernel, run, output) = Build(c, shape, x, w, bias, act, m, isa, threads, rows);
+                            Assert.Equal(Math.Min(rows, tilesH), kernel.TileRowsPerBlock);
+                            run();
+                            Assert.True(reference.AsSpan().SequenceEqual(output()), $"case {index} F({m},3) {isa} {rows} rows/block t{threads}: bits differ from one block");
+                        }
+                }
+            }
+        }
+    }
+
+    /// <summary>The block height the cost model picks: on ResNet-18's Winograd stages two threads get at least two
+    /// blocks to share, and the blocks' V and M stay near a 1 MiB L2 instead of the whole image's.</summary>
+    [Fact]
+    public void BlockRowsSplitResNetStagesForTwoThreads()
+    {
+        foreach (var isa in IsaSupport.Available.Where(i => i != Isa.Scalar))
+        {
+            var uk = F32GemmMicrokernel.For(isa);
+            int lanes = F32WinogradTiles.LanesOf(isa);
+            foreach (var (channels, tiles) in new[] { (64, 14), (128, 7) })
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    int rows = WinogradConvKernel.BlockRows(1, tiles, tiles, channels, channels, 4, lanes, uk, threads);
+                    Assert.InRange(rows, 1, tiles);
+                    int blocks = (tiles + rows - 1) / rows;
+                    if (threads == 2) Assert.True(blocks >= 2, $"{isa} {channels} ch: {rows} rows per block leave one block for two threads");
+                    double footprint = 36.0 * 2 * channels * WinogradConvKernel.BlockStride(rows, tiles, lanes, uk.NR) * sizeof(float);
+                    Assert.True(footprint <= 2.5 * (1 << 20), $"{isa} {channels} ch t{threads}: {rows} rows per block hold {footprint / (1 << 20):F2} MiB");
+                }
+        }
+    }
+
     [Fact]
     public void SessionPicksWinogradForResNetStagesOnly()
     {
@@ -226,7 +292,7 @@ public class WinogradConvKernelTests(Xunit.Abstractions.ITestOutputHelper output
     /// slots 0..3. Returns the kernel, one run, and a copy of the output.
     /// </summary>
     private static (WinogradConvKernel Kernel, Action Run, Func<float[]> Output) Build(Case c, ConvShape shape, float[] x, float[] w, float[]? bias,
-        FusedActivation act, int m, Isa isa, int threads)
+        FusedActivation act, int m, Isa isa, int threads, int blockRows = 0)
     {
         var model = ConvKernelTests.Model(c, w, bias, act);
         var node = model.Graph.Nodes.Single();
@@ -237,7 +303,7 @@ public class WinogradConvKernelTests(Xunit.Abstractions.ITestOutputHelper output
             bias is null ? null : new ValueFacts(DataType.Float32, [c.M], Tensor.FromArray([c.M], bias)),
         ];
         var ctx = new OpContext(node, facts, threads, isa);
-        var kernel = WinogradConvKernel.Create(ctx, shape, bias is not null, act, m) ?? throw new InvalidOperationException("not created");
+        var kernel = WinogradConvKernel.Create(ctx, shape, bias is not null, act, m, blockRows) ?? throw new InvalidOperationException("not created");
         var y = new byte[c.Batch * c.M * shape.Geometry.OutVolume * sizeof(float)];
         Memory<byte>[] buffers =
         [

@@ -11,51 +11,69 @@ namespace EdgeNet.Ops.Conv;
 
 /// <summary>
 /// 3×3, stride-1, group-1 2-D conv by Winograd minimal filtering, F(4×4, 3×3) or F(2×2, 3×3)
-/// (<see cref="WinogradTransform"/>): per image, (1) each channel plane is cut into α×α tiles and transformed
-/// (<see cref="F32WinogradTiles.Input"/>) into α² matrices V_f[channel × tile]; (2) α² independent GEMMs
-/// M_f[filter × tile] = U_f[filter × channel] · V_f on the shared <see cref="F32GemmDriver"/>, with the filter
-/// transforms U_f = (G g Gᵀ)_f packed once as A panels; (3) each filter's tiles are transformed back
-/// (<see cref="F32WinogradTiles.Output"/>) with bias and the fused activation into the NCHW output. A 4×4 output
-/// tile costs 36 multiply-adds per channel pair instead of 144, at the price of the transforms, of lanes lost when
-/// the tile count is not a multiple of the GEMM panel, and of α²/9 times the weight memory: <see cref="Choose"/>
-/// weighs these per conv. The three phases are split over the worker pool (channels, GEMM items, filters).
+/// (<see cref="WinogradTransform"/>). The output tiles are cut into blocks of whole tile rows, and each block runs
+/// end to end on one thread, its data staying in that core's L2: (1) each channel plane's tiles of the block are
+/// transformed (<see cref="F32WinogradTiles.Input"/>) into α² matrices V_f[channel × tile]; (2) α² GEMMs
+/// M_f[filter × tile] = U_f[filter × channel] · V_f on the microkernel, with the filter transforms U_f = (G g Gᵀ)_f
+/// packed once as A panels; (3) each filter's tiles are transformed back (<see cref="F32WinogradTiles.Output"/>) with
+/// bias and the fused activation into the NCHW output. A 4×4 output tile costs 36 multiply-adds per channel pair
+/// instead of 144, at the price of the transforms, of lanes lost when a block's tiles are not a multiple of the GEMM
+/// panel, and of α²/9 times the weight memory: <see cref="Choose"/> weighs these per conv, <see cref="BlockRows"/>
+/// picks the block height. The (image, block) items are claimed by the worker pool's threads in one parallel region;
+/// each tile is computed the same way whatever block it falls in, so the result does not depend on the thread count.
 /// </summary>
 internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
 {
     /// <summary>Transformed weights larger than this per conv stream from memory on every run; never chosen.</summary>
     internal const long MaxWeightBytes = 8L << 20;
 
+    /// <summary>Below about a million multiply-adds (~20 µs on one core) waking a worker costs more than it saves.</summary>
+    private const long MinParallelMacs = 1 << 20;
+
     private readonly ConvShape _s;
     private readonly WinogradTransform _t;
     private readonly F32WinogradTiles _tiles;
-    private readonly F32GemmDriver _driver;
+    private readonly F32GemmMicrokernel _uk;
     private readonly float[] _packedWeights;
     private readonly bool _hasBias;
     private readonly FusedActivation _activation;
-    private readonly int _parts, _inPlane, _outPlane;
-    private readonly nint _vImage, _vFrequency, _mImage, _mFrequency;
+    private readonly int _parts, _inPlane, _outPlane, _blockRows, _blocks, _items, _stride, _packedA, _kc, _phaseFloats;
+    private readonly nint _vFrequency, _mFrequency, _partFloats;
 
     // per run
-    private float* _x, _y, _bias, _v, _mt, _phases;
-    private int _phase, _next;
+    private float* _x, _y, _bias, _scratch, _a;
+    private int _next;
 
-    private WinogradConvKernel(ConvShape s, WinogradTransform t, F32WinogradTiles tiles, F32GemmDriver driver, float[] packedWeights,
-        bool hasBias, FusedActivation activation, int threads)
+    private WinogradConvKernel(ConvShape s, WinogradTransform t, F32WinogradTiles tiles, F32GemmMicrokernel uk, float[] packedWeights,
+        bool hasBias, FusedActivation activation, int blockRows, int threads)
     {
-        _s = s; _t = t; _tiles = tiles; _driver = driver; _packedWeights = packedWeights;
+        _s = s; _t = t; _tiles = tiles; _uk = uk; _packedWeights = packedWeights;
         _hasBias = hasBias; _activation = activation;
         var g = s.Geometry;
         _inPlane = g.InH * g.InW;
         _outPlane = g.OutH * g.OutW;
-        _vFrequency = (nint)s.InChannels * tiles.RowStride;
-        _vImage = _vFrequency * t.Frequencies;
-        _mFrequency = (nint)s.OutChannels * tiles.Tiles;
-        _mImage = _mFrequency * t.Frequencies;
-        _parts = Math.Max(1, Math.Min(threads, s.Batch * Math.Min(s.InChannels, s.OutChannels)));
+        _blockRows = blockRows;
+        _blocks = (tiles.TilesH + blockRows - 1) / blockRows;
+        _items = s.Batch * _blocks;
+        _stride = BlockStride(blockRows, tiles.TilesW, tiles.Lanes, uk.NR);
+        _vFrequency = FrequencyStride(s.InChannels, _stride);
+        _mFrequency = FrequencyStride(s.OutChannels, _stride);
+        _packedA = F32GemmPacking.PackedASize(s.OutChannels, s.InChannels, uk.MR);
+        _kc = Math.Min(s.InChannels, uk.KC);
+        // V and M start on a cache line (rows of a whole number of lines)
+        _phaseFloats = RoundUp(tiles.PhaseFloats, 16);
+        _partFloats = _phaseFloats + (_vFrequency + _mFrequency) * t.Frequencies;
+        _parts = Math.Max(1, Math.Min(threads, _items));
     }
 
     /// <summary>Output tile side of this kernel (4: F(4,3), 2: F(2,3)).</summary>
     public int TileSize => _t.M;
+
+    /// <summary>Tile rows per block (the last block may have fewer).</summary>
+    public int TileRowsPerBlock => _blockRows;
+
+    /// <summary>Threads a run uses.</summary>
+    public int Parts => _parts;
 
     /// <summary>Bytes of the packed transformed weights (α² A-panel matrices of filters × channels).</summary>
     public long WeightBytes => (long)_packedWeights.Length * sizeof(float);
@@ -70,8 +88,9 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     }
 
     /// <summary>The kernel with output tile side <paramref name="m"/> for any 3×3 stride-1 group-1 2-D conv with
-    /// constant weights (null otherwise, or when the scratch would be too large), whatever the cost model says.</summary>
-    internal static WinogradConvKernel? Create(OpContext ctx, ConvShape s, bool hasBias, FusedActivation activation, int m)
+    /// constant weights (null otherwise, or when the scratch would be too large), whatever the cost model says;
+    /// <paramref name="blockRows"/> &gt; 0 forces the tile rows per block (tests), else <see cref="BlockRows"/> picks them.</summary>
+    internal static WinogradConvKernel? Create(OpContext ctx, ConvShape s, bool hasBias, FusedActivation activation, int m, int blockRows = 0)
     {
         var g = s.Geometry;
         if (s.Group != 1 || g.Rank != 2 || g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1) return null;
@@ -81,9 +100,13 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         var t = WinogradTransform.For(m);
         var tiles = new F32WinogradTiles(t, ctx.Isa, g.InH, g.InW, g.PadTop, g.PadLeft, g.OutH, g.OutW);
         int freq = t.Frequencies, filters = s.OutChannels, channels = s.InChannels;
-        long vFloats = (long)s.Batch * freq * channels * tiles.RowStride, mFloats = (long)s.Batch * freq * filters * tiles.Tiles + tiles.Lanes;
-        long phaseFloats = (long)ctx.Threads * tiles.PhaseFloats;
-        if ((vFloats + mFloats + phaseFloats) * sizeof(float) > int.MaxValue / 2) return null;
+        int threads = (long)s.Batch * filters * channels * g.OutVolume * 9 < MinParallelMacs ? 1 : ctx.Threads;
+        int rows = blockRows > 0
+            ? Math.Min(blockRows, tiles.TilesH)
+            : BlockRows(s.Batch, tiles.TilesH, tiles.TilesW, channels, filters, m, tiles.Lanes, uk, threads);
+        long stride = BlockStride(rows, tiles.TilesW, tiles.Lanes, uk.NR);
+        long partFloats = RoundUp(tiles.PhaseFloats, 16) + (long)freq * (FrequencyStride(channels, (int)stride) + FrequencyStride(filters, (int)stride));
+        if ((long)threads * partFloats * sizeof(float) > int.MaxValue / 2) return null;
 
         var u = t.TransformWeights(w.AsSpan<float>(), filters, channels);
         int packedA = F32GemmPacking.PackedASize(filters, channels, uk.MR);
@@ -92,24 +115,75 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         fixed (float* dst = packed)
             for (int f = 0; f < freq; f++)
                 F32GemmPacking.PackA(src + (nint)f * filters * channels, filters, channels, channels, false, 1, uk.MR, dst + (nint)f * packedA);
-
-        int items = s.Batch * freq;
-        var aOffset = new int[items];
-        var bOffset = new int[items];
-        var cOffset = new int[items];
-        for (int n = 0; n < s.Batch; n++)
-            for (int f = 0; f < freq; f++)
-            {
-                int item = n * freq + f;
-                aOffset[item] = f * packedA;
-                bOffset[item] = (n * freq + f) * channels * tiles.RowStride;
-                cOffset[item] = (n * freq + f) * filters * tiles.Tiles;
-            }
-        var driver = new F32GemmDriver(uk, filters, tiles.Tiles, channels, GemmBSource.RowMajor, tiles.RowStride, null,
-            aOffset, bOffset, cOffset, null, biasRowStride: 0, biasColStride: 0, FusedActivation.None, ctx.Threads);
-        int threads = (long)s.Batch * filters * channels * g.OutVolume * 9 < 1 << 20 ? 1 : ctx.Threads;
-        return new WinogradConvKernel(s, t, tiles, driver, packed, hasBias, activation, threads);
+        return new WinogradConvKernel(s, t, tiles, uk, packed, hasBias, activation, rows, threads);
     }
+
+    /// <summary>
+    /// Floats between the rows (channels of V, filters of M) of a block of <paramref name="rows"/> tile rows: its tiles
+    /// rounded up to whole GEMM panels (the microkernel reads and writes whole panels in place), and at least the
+    /// vector the last tile row's transform spills past the block's last tile; a multiple of 16 (a cache line).
+    /// </summary>
+    internal static int BlockStride(int rows, int tilesW, int lanes, int nr)
+    {
+        int tiles = rows * tilesW;
+        int spill = tiles - tilesW + (tilesW + lanes - 1) / lanes * lanes;
+        return RoundUp(Math.Max(RoundUp(tiles, nr), spill), 16);
+    }
+
+    /// <summary>
+    /// Floats between the frequencies of V or M: <paramref name="rows"/> rows of <paramref name="stride"/>, plus a cache
+    /// line when that is an even number of lines, so the α² stores (input transform) and loads (output transform) of
+    /// one vector of tiles fall in different L1 sets (a multiple of 4 KiB made them conflict and alias: 3× slower).
+    /// </summary>
+    internal static nint FrequencyStride(int rows, int stride)
+    {
+        long floats = (long)rows * stride;
+        return (nint)(floats / 16 % 2 == 0 ? floats + 16 : floats);
+    }
+
+    /// <summary>
+    /// Tile rows per block: the height whose blocks, claimed in order by <paramref name="threads"/> threads, finish
+    /// first by the cost model of <see cref="Choose"/> (per block: its GEMM panels, its tile rows' transforms, the
+    /// transformed weights read again from L3, and the part of V and M that does not fit a 1 MiB L2, written and read
+    /// back through L3); among equal times the taller block (fewer weight passes).
+    /// </summary>
+    internal static int BlockRows(int batch, int tilesH, int tilesW, int channels, int filters, int m, int lanes, F32GemmMicrokernel uk, int threads)
+    {
+        int alpha = m + 2, freq = alpha * alpha, nr = uk.NR;
+        double c = channels, f = filters;
+        double rowTransforms = RoundUp(tilesW, lanes) * (c * InputCost(m) + f * OutputCost(m));
+        double weights = (double)freq * c * f * sizeof(float) * CostPerL3Byte;
+        int best = 1;
+        double bestTime = double.MaxValue;
+        Span<double> free = stackalloc double[Math.Max(1, threads)];
+        for (int rows = 1; rows <= tilesH; rows++)
+        {
+            double footprint = (double)freq * (c + f) * BlockStride(rows, tilesW, lanes, nr) * sizeof(float);
+            double spill = Math.Max(0, footprint - L2Bytes) * 2 * CostPerL3Byte;
+            free.Clear();
+            int blocks = (tilesH + rows - 1) / rows;
+            for (int item = 0; item < batch * blocks; item++)
+            {
+                int b = item % blocks, height = Math.Min(rows, tilesH - b * rows);
+                int panels = (height * tilesW + nr - 1) / nr;
+                double cost = (double)freq * c * RoundUp(filters, uk.MR) * panels * nr + height * rowTransforms + weights + spill;
+                // the next item goes to the thread that is free first
+                int first = 0;
+                for (int i = 1; i < free.Length; i++)
+                    if (free[i] < free[first]) first = i;
+                free[first] += cost;
+            }
+            double time = 0;
+            foreach (double t in free) time = Math.Max(time, t);
+            if (time <= bestTime * (1 + 1e-9)) { best = rows; bestTime = Math.Min(bestTime, time); }
+        }
+        return best;
+    }
+
+    /// <summary>L2 bytes a block's V and M may take.</summary>
+    private const double L2Bytes = 1 << 20;
+    /// <summary>GEMM lanes one byte read from (or written to) L3 costs.</summary>
+    private const double CostPerL3Byte = 1;
 
     /// <summary>
     /// The output tile side (4 or 2) Winograd should use for this conv, or 0 when it should not: only 3×3, stride 1,
@@ -161,11 +235,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    private long VFloats => _vImage * _s.Batch;
-    private long MFloats => _mImage * _s.Batch + _tiles.Lanes;
-    private long PhaseFloats => (long)_parts * _tiles.PhaseFloats;
-
-    public override int ScratchBytes => (int)((VFloats + MFloats + PhaseFloats) * sizeof(float)) + _driver.ScratchBytes;
+    public override int ScratchBytes => (int)(_parts * _partFloats * sizeof(float));
 
     public override void Execute(ExecutionContext ctx)
     {
@@ -174,47 +244,62 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         fixed (float* b = bias)
         fixed (float* y = Output<float>(ctx, 0))
         fixed (float* a = _packedWeights)
-        fixed (byte* scratchBytes = Scratch)
+        fixed (byte* scratch = Scratch)
         {
-            float* scratch = (float*)scratchBytes;
-            _x = x; _y = y; _bias = _hasBias ? b : null;
-            _v = scratch;
-            _mt = _v + VFloats;
-            _phases = _mt + MFloats;
-            float* driverScratch = _phases + PhaseFloats;
-            _phase = 0;
+            _x = x; _y = y; _bias = _hasBias ? b : null; _a = a;
+            _scratch = (float*)scratch;
             _next = 0;
             ctx.Parallel(this, _parts, _parts);
-            _driver.Run(ctx, a, _v, _mt, null, 1, driverScratch);
-            _phase = 1;
-            _next = 0;
-            ctx.Parallel(this, _parts, _parts);
-            _x = _y = _bias = _v = _mt = _phases = null;
+            _x = _y = _bias = _a = _scratch = null;
         }
     }
 
-    /// <summary>One worker: claims channels (input phase) or filters (output phase) of every image until none are left.</summary>
+    /// <summary>One thread: claims (image, block) items until none are left, each end to end in its own scratch.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part)
     {
+        float* phases = _scratch + part * _partFloats;
+        float* v = phases + _phaseFloats;
+        float* mt = v + _vFrequency * _t.Frequencies;
         int item;
-        if (_phase == 0)
+        while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < _items)
         {
-            float* phases = _phases + (nint)part * _tiles.PhaseFloats;
-            int channels = _s.InChannels, count = _s.Batch * channels;
-            while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < count)
-            {
-                int n = item / channels, c = item % channels;
-                _tiles.Input(_x + (nint)item * _inPlane, phases, _v + n * _vImage + (nint)c * _tiles.RowStride, _vFrequency);
-            }
+            int n = item / _blocks, block = item % _blocks;
+            int ty0 = block * _blockRows, ty1 = Math.Min(_tiles.TilesH, ty0 + _blockRows);
+            float* x = _x + (nint)n * _s.InChannels * _inPlane;
+            for (int c = 0; c < _s.InChannels; c++)
+                _tiles.Input(x + (nint)c * _inPlane, phases, v + (nint)c * _stride, _vFrequency, ty0, ty1);
+            Gemms(v, mt, (ty1 - ty0) * _tiles.TilesW);
+            float* y = _y + (nint)n * _s.OutChannels * _outPlane;
+            for (int f = 0; f < _s.OutChannels; f++)
+                _tiles.Output(mt + (nint)f * _stride, _mFrequency, _bias is null ? 0 : _bias[f], _activation, y + (nint)f * _outPlane, ty0, ty1);
         }
-        else
+    }
+
+    /// <summary>
+    /// M_f = U_f · V_f for every frequency over a block's <paramref name="tiles"/> columns, in whole NR panels read and
+    /// written in place (rows <see cref="_stride"/> apart), K in blocks of the microkernel's KC as the GEMM driver does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Gemms(float* v, float* mt, int tiles)
+    {
+        int filters = _s.OutChannels, channels = _s.InChannels, mr = _uk.MR, nr = _uk.NR, kc = _kc;
+        nint stride = _stride;
+        int columns = (tiles + nr - 1) / nr * nr;
+        for (int f = 0; f < _t.Frequencies; f++)
         {
-            int filters = _s.OutChannels, count = _s.Batch * filters;
-            while ((item = System.Threading.Interlocked.Increment(ref _next) - 1) < count)
+            float* a = _a + (nint)f * _packedA;
+            float* b = v + f * _vFrequency;
+            float* c = mt + f * _mFrequency;
+            for (int k0 = 0; k0 < channels; k0 += kc)
             {
-                int n = item / filters, f = item % filters;
-                _tiles.Output(_mt + n * _mImage + (nint)f * _tiles.Tiles, _mFrequency, _bias is null ? 0 : _bias[f], _activation, _y + (nint)item * _outPlane);
+                int kb = Math.Min(kc, channels - k0);
+                for (int j = 0; j < columns; j += nr)
+                {
+                    float* panel = b + k0 * stride + j;
+                    for (int i = 0; i < filters; i += mr)
+                        _uk.Run(Math.Min(mr, filters - i), kb, a + (nint)i * channels + k0 * mr, panel, stride, c + i * stride + j, stride, k0 > 0);
+                }
             }
         }
     }

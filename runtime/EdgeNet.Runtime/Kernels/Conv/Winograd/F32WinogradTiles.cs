@@ -73,19 +73,26 @@ public sealed unsafe class F32WinogradTiles
     /// Transforms one channel plane: <paramref name="v"/> is its row in frequency 0's V matrix, frequency f's row is
     /// at v + f·<paramref name="frequencyStride"/>; <paramref name="phases"/>: <see cref="PhaseFloats"/> of scratch.
     /// </summary>
-    public void Input(float* plane, float* phases, float* v, nint frequencyStride)
+    public void Input(float* plane, float* phases, float* v, nint frequencyStride) => Input(plane, phases, v, frequencyStride, 0, TilesH);
+
+    /// <summary>
+    /// <see cref="Input(float*, float*, float*, nint)"/> for the tile rows [<paramref name="ty0"/>, <paramref name="ty1"/>)
+    /// only: tile (ty, tx) goes to column (ty − ty0)·<see cref="TilesW"/> + tx of the rows, and only the input rows
+    /// those tiles read are copied into <paramref name="phases"/>.
+    /// </summary>
+    public void Input(float* plane, float* phases, float* v, nint frequencyStride, int ty0, int ty1)
     {
-        FillPhases(plane, phases);
+        FillPhases(plane, phases, ty0 * _m, ty1 * _m + 2);
         switch (_isa, _m)
         {
-            case (Isa.Avx512, 4): Input4<Lanes512, Vector512<float>>(phases, v, frequencyStride); break;
-            case (Isa.Avx512, _): Input2<Lanes512, Vector512<float>>(phases, v, frequencyStride); break;
-            case (Isa.Avx2, 4): Input4<Lanes256, Vector256<float>>(phases, v, frequencyStride); break;
-            case (Isa.Avx2, _): Input2<Lanes256, Vector256<float>>(phases, v, frequencyStride); break;
-            case (Isa.Neon, 4): Input4<Lanes128, Vector128<float>>(phases, v, frequencyStride); break;
-            case (Isa.Neon, _): Input2<Lanes128, Vector128<float>>(phases, v, frequencyStride); break;
-            case (_, 4): Input4<Lanes1, float>(phases, v, frequencyStride); break;
-            default: Input2<Lanes1, float>(phases, v, frequencyStride); break;
+            case (Isa.Avx512, 4): Input4<Lanes512, Vector512<float>>(phases, v, frequencyStride, ty1 - ty0); break;
+            case (Isa.Avx512, _): Input2<Lanes512, Vector512<float>>(phases, v, frequencyStride, ty1 - ty0); break;
+            case (Isa.Avx2, 4): Input4<Lanes256, Vector256<float>>(phases, v, frequencyStride, ty1 - ty0); break;
+            case (Isa.Avx2, _): Input2<Lanes256, Vector256<float>>(phases, v, frequencyStride, ty1 - ty0); break;
+            case (Isa.Neon, 4): Input4<Lanes128, Vector128<float>>(phases, v, frequencyStride, ty1 - ty0); break;
+            case (Isa.Neon, _): Input2<Lanes128, Vector128<float>>(phases, v, frequencyStride, ty1 - ty0); break;
+            case (_, 4): Input4<Lanes1, float>(phases, v, frequencyStride, ty1 - ty0); break;
+            default: Input2<Lanes1, float>(phases, v, frequencyStride, ty1 - ty0); break;
         }
     }
 
@@ -94,33 +101,40 @@ public sealed unsafe class F32WinogradTiles
     /// readable one vector past the end), frequency f's at mt + f·<paramref name="frequencyStride"/>; writes the
     /// outH×outW plane <paramref name="y"/> = act(Aᵀ M A + bias).
     /// </summary>
-    public void Output(float* mt, nint frequencyStride, float bias, FusedActivation act, float* y)
+    public void Output(float* mt, nint frequencyStride, float bias, FusedActivation act, float* y) => Output(mt, frequencyStride, bias, act, y, 0, TilesH);
+
+    /// <summary>
+    /// <see cref="Output(float*, nint, float, FusedActivation, float*)"/> for the tile rows [<paramref name="ty0"/>,
+    /// <paramref name="ty1"/>) only: tile (ty, tx) is read from column (ty − ty0)·<see cref="TilesW"/> + tx;
+    /// <paramref name="y"/> is still the whole output plane.
+    /// </summary>
+    public void Output(float* mt, nint frequencyStride, float bias, FusedActivation act, float* y, int ty0, int ty1)
     {
         switch (_isa, _m)
         {
-            case (Isa.Avx512, 4): Output4<Lanes512, Vector512<float>>(mt, frequencyStride, bias, act, y); break;
-            case (Isa.Avx512, _): Output2<Lanes512, Vector512<float>>(mt, frequencyStride, bias, act, y); break;
-            case (Isa.Avx2, 4): Output4<Lanes256, Vector256<float>>(mt, frequencyStride, bias, act, y); break;
-            case (Isa.Avx2, _): Output2<Lanes256, Vector256<float>>(mt, frequencyStride, bias, act, y); break;
-            case (Isa.Neon, 4): Output4<Lanes128, Vector128<float>>(mt, frequencyStride, bias, act, y); break;
-            case (Isa.Neon, _): Output2<Lanes128, Vector128<float>>(mt, frequencyStride, bias, act, y); break;
-            case (_, 4): Output4<Lanes1, float>(mt, frequencyStride, bias, act, y); break;
-            default: Output2<Lanes1, float>(mt, frequencyStride, bias, act, y); break;
+            case (Isa.Avx512, 4): Output4<Lanes512, Vector512<float>>(mt, frequencyStride, bias, act, y, ty0, ty1); break;
+            case (Isa.Avx512, _): Output2<Lanes512, Vector512<float>>(mt, frequencyStride, bias, act, y, ty0, ty1); break;
+            case (Isa.Avx2, 4): Output4<Lanes256, Vector256<float>>(mt, frequencyStride, bias, act, y, ty0, ty1); break;
+            case (Isa.Avx2, _): Output2<Lanes256, Vector256<float>>(mt, frequencyStride, bias, act, y, ty0, ty1); break;
+            case (Isa.Neon, 4): Output4<Lanes128, Vector128<float>>(mt, frequencyStride, bias, act, y, ty0, ty1); break;
+            case (Isa.Neon, _): Output2<Lanes128, Vector128<float>>(mt, frequencyStride, bias, act, y, ty0, ty1); break;
+            case (_, 4): Output4<Lanes1, float>(mt, frequencyStride, bias, act, y, ty0, ty1); break;
+            default: Output2<Lanes1, float>(mt, frequencyStride, bias, act, y, ty0, ty1); break;
         }
     }
 
-    /// <summary>phases[(r·m + p)·L + q] = x[r − padTop, m·q + p − padLeft], 0 outside the plane.</summary>
-    private void FillPhases(float* plane, float* phases)
+    /// <summary>phases[((r − r0)·m + p)·L + q] = x[r − padTop, m·q + p − padLeft] for padded rows r in [r0, r1), 0 outside the plane.</summary>
+    private void FillPhases(float* plane, float* phases, int r0, int r1)
     {
         if (_permute)
         {
-            FillPhasesPermute(plane, phases);
+            FillPhasesPermute(plane, phases, r0, r1);
             return;
         }
         int m = _m, len = PhaseLength, rowFloats = m * len;
-        for (int r = 0; r < PhaseRows; r++)
+        for (int r = r0; r < r1; r++)
         {
-            float* dst = phases + (nint)r * rowFloats;
+            float* dst = phases + (nint)(r - r0) * rowFloats;
             int ih = r - _padTop;
             if ((uint)ih >= (uint)_inH)
             {
@@ -151,14 +165,14 @@ public sealed unsafe class F32WinogradTiles
     /// whose chunks of m vectors are split into the m phases.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void FillPhasesPermute(float* plane, float* phases)
+    private void FillPhasesPermute(float* plane, float* phases, int r0, int r1)
     {
         int m = _m, len = PhaseLength, rowFloats = m * len;
         float* padded = phases + (nint)PhaseRows * rowFloats;
         new Span<float>(padded, rowFloats + 64).Clear();
-        for (int r = 0; r < PhaseRows; r++)
+        for (int r = r0; r < r1; r++)
         {
-            float* dst = phases + (nint)r * rowFloats;
+            float* dst = phases + (nint)(r - r0) * rowFloats;
             int ih = r - _padTop;
             if ((uint)ih >= (uint)_inH)
             {
@@ -266,11 +280,11 @@ public sealed unsafe class F32WinogradTiles
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Input4<L, V>(float* phases, float* v, nint fs) where L : IWinogradLanes<V> where V : unmanaged
+    private void Input4<L, V>(float* phases, float* v, nint fs, int tileRows) where L : IWinogradLanes<V> where V : unmanaged
     {
         int lanes = L.Count, len = PhaseLength, rowFloats = 4 * len, tilesW = TilesW;
         float* h = stackalloc float[36 * lanes];
-        for (int ty = 0; ty < TilesH; ty++)
+        for (int ty = 0; ty < tileRows; ty++)
             for (int tx = 0; tx < tilesW; tx += lanes)
             {
                 float* row = phases + (nint)ty * 4 * rowFloats + tx;
@@ -322,11 +336,11 @@ public sealed unsafe class F32WinogradTiles
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Input2<L, V>(float* phases, float* v, nint fs) where L : IWinogradLanes<V> where V : unmanaged
+    private void Input2<L, V>(float* phases, float* v, nint fs, int tileRows) where L : IWinogradLanes<V> where V : unmanaged
     {
         int lanes = L.Count, len = PhaseLength, rowFloats = 2 * len, tilesW = TilesW;
         float* h = stackalloc float[16 * lanes];
-        for (int ty = 0; ty < TilesH; ty++)
+        for (int ty = 0; ty < tileRows; ty++)
             for (int tx = 0; tx < tilesW; tx += lanes)
             {
                 float* row = phases + (nint)ty * 2 * rowFloats + tx;
@@ -355,16 +369,16 @@ public sealed unsafe class F32WinogradTiles
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Output4<L, V>(float* mt, nint fs, float bias, FusedActivation act, float* y) where L : IWinogradLanes<V> where V : unmanaged
+    private void Output4<L, V>(float* mt, nint fs, float bias, FusedActivation act, float* y, int ty0, int ty1) where L : IWinogradLanes<V> where V : unmanaged
     {
         int lanes = L.Count, tilesW = TilesW;
         float* h = stackalloc float[24 * lanes];
         float* o = stackalloc float[16 * lanes];
         V b = L.Broadcast(bias);
-        for (int ty = 0; ty < TilesH; ty++)
+        for (int ty = ty0; ty < ty1; ty++)
             for (int tx = 0; tx < tilesW; tx += lanes)
             {
-                float* src = mt + ty * tilesW + tx;
+                float* src = mt + (ty - ty0) * tilesW + tx;
                 // rows i of the α×α frequencies: h[i, q] = (M A)[i, q]
                 for (int i = 0; i < 6; i++)
                 {
@@ -400,16 +414,16 @@ public sealed unsafe class F32WinogradTiles
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Output2<L, V>(float* mt, nint fs, float bias, FusedActivation act, float* y) where L : IWinogradLanes<V> where V : unmanaged
+    private void Output2<L, V>(float* mt, nint fs, float bias, FusedActivation act, float* y, int ty0, int ty1) where L : IWinogradLanes<V> where V : unmanaged
     {
         int lanes = L.Count, tilesW = TilesW;
         float* h = stackalloc float[8 * lanes];
         float* o = stackalloc float[4 * lanes];
         V b = L.Broadcast(bias);
-        for (int ty = 0; ty < TilesH; ty++)
+        for (int ty = ty0; ty < ty1; ty++)
             for (int tx = 0; tx < tilesW; tx += lanes)
             {
-                float* src = mt + ty * tilesW + tx;
+                float* src = mt + (ty - ty0) * tilesW + tx;
                 for (int i = 0; i < 4; i++)
                 {
                     float* s = src + i * 4 * fs;
