@@ -34,6 +34,8 @@ internal sealed unsafe class QWinogradConv : IParallelWork
     private readonly QConv2dShape _s;
     private readonly QOutputKind _output;
     private readonly bool _xSigned;
+    private readonly int _mr, _nr;
+    private readonly GemmShape _gemm;
     private readonly int _q, _tilesH, _tilesW, _blockRows, _blocks, _chSplit, _chSplits, _items, _tb, _tbPad, _ld, _chTiles, _outBytes, _rowLen;
     private readonly short[] _u;
     /// <summary>int16 lanes below InW (rows narrower than 16).</summary>
@@ -47,10 +49,20 @@ internal sealed unsafe class QWinogradConv : IParallelWork
     private int _za, _next;
     private QEpilogue _e;
 
-    /// <summary>True when this path applies: the Avx2 variant natively, 3×3, stride 1, dilation 1, group 1, symmetric weights, Cin in range.</summary>
-    public static bool Applies(QVariant variant, QConv2dShape s, bool weightsSigned, ReadOnlySpan<int> weightZeroPoints)
+    /// <summary>The GEMM tile of M[ξ] = U[ξ]·V[ξ]: channels × tiles, 256-bit (Avx2 variant) or 512-bit vpmaddwd.</summary>
+    private enum GemmShape { Avx2x6x16, V512x8x32, V512x16x16 }
+
+    /// <summary>
+    /// True when this path applies: 3×3, stride 1, dilation 1, group 1, symmetric weights, Cin in range, on the Avx2
+    /// variant natively, or on any x86 variant when the session allows 512-bit vectors (<paramref name="vector512"/>:
+    /// 512-bit vpmaddwd does 32 int16 products an instruction, so Winograd's 2.25× fewer products beat 256-bit
+    /// vpdpbusd's 32 byte products).
+    /// </summary>
+    public static bool Applies(QVariant variant, QConv2dShape s, bool weightsSigned, ReadOnlySpan<int> weightZeroPoints, bool vector512 = false)
     {
-        if (variant != QVariant.Avx2 || !QVariants.IsNative(variant) || !Avx2.IsSupported) return false;
+        if (!Avx2.IsSupported) return false;
+        bool avx2 = variant == QVariant.Avx2 && QVariants.IsNative(variant);
+        if (!avx2 && !(vector512 && variant is QVariant.Avx2 or QVariant.AvxVnni or QVariant.Avx512)) return false;
         if (s.Group != 1 || s.KH != 3 || s.KW != 3 || s.StrideH != 1 || s.StrideW != 1 || s.DilationH != 1 || s.DilationW != 1) return false;
         if (s.InChannels < MinInChannels || s.InChannels > MaxInChannels) return false;
         int zero = weightsSigned ? 0 : 128;
@@ -59,9 +71,14 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         return true;
     }
 
-    public QWinogradConv(QConv2dShape s, ReadOnlySpan<byte> weights, bool weightsSigned, bool inputSigned, QOutputKind output, int threads)
+    public QWinogradConv(QConv2dShape s, ReadOnlySpan<byte> weights, bool weightsSigned, bool inputSigned, QOutputKind output, int threads, bool vector512 = false)
     {
         _s = s;
+        // 512-bit: 8 channels × 32 tiles, or 16 × 16 when a plane has few tiles (7×7 outputs: 16 tiles)
+        int allTiles = ((s.OutH + 1) / 2) * ((s.OutW + 1) / 2);
+        _gemm = !vector512 ? GemmShape.Avx2x6x16 : allTiles <= 16 ? GemmShape.V512x16x16 : GemmShape.V512x8x32;
+        (_mr, _nr) = _gemm switch { GemmShape.Avx2x6x16 => (6, 16), GemmShape.V512x8x32 => (8, 32), _ => (16, 16) };
+        int mr = _mr, nr = _nr;
         _output = output;
         _xSigned = inputSigned;
         _outBytes = output is QOutputKind.Int32 or QOutputKind.Float32 ? 4 : 1;
@@ -69,12 +86,12 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         _q = (cin + 1) / 2;
         _tilesH = (s.OutH + 1) / 2;
         _tilesW = (s.OutW + 1) / 2;
-        // whole tile rows per block, about 112 tiles, the fewest padding lanes to a multiple of 16
+        // whole tile rows per block, about 112 tiles, the fewest padding lanes to a multiple of NR
         int best = 1;
         double bestWaste = double.MaxValue;
         for (int r = 1; r <= _tilesH && r * _tilesW <= Math.Max(128, _tilesW); r++)
         {
-            int tb = r * _tilesW, pad = (tb + 15) & ~15;
+            int tb = r * _tilesW, pad = (tb + nr - 1) / nr * nr;
             double waste = (double)pad / tb + (tb < 64 ? 0.5 * (64 - tb) / 64 : 0);
             if (waste <= bestWaste + 1e-9) { best = r; bestWaste = waste; }
         }
@@ -82,10 +99,10 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         _blocks = (_tilesH + _blockRows - 1) / _blockRows;
         _chSplits = 1;
         _tb = _blockRows * _tilesW;
-        _tbPad = (_tb + 15) & ~15;
+        _tbPad = (_tb + nr - 1) / nr * nr;
         // lanes per (ξ, channel pair) row: the input transform's last vector of a tile row may run 7 lanes past the block
         _ld = _tbPad + 8;
-        _chTiles = (cout + 5) / 6;
+        _chTiles = (cout + mr - 1) / mr;
         long macs = (long)s.Batch * s.OutPlane * cout * s.Depth;
         Threads = macs < MinParallelMacs ? 1 : Math.Max(1, threads);
         // fewer blocks than 2 per thread (14² and 7² planes are one block): split the channel tiles too, each part
@@ -97,8 +114,8 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         _items = blocks * _chSplits;
         Threads = Math.Clamp(Threads, 1, _items);
 
-        // U packed channel tile major (a tile's 16 ξ panels are one sequential run when the weights stream from memory): group g (channels 2g, 2g+1), lane i (channel tile·6 + i): two int16
-        _panelBytes = _q * 6 * 4;
+        // U packed channel tile major (a tile's 16 ξ panels are one sequential run when the weights stream from memory): group g (channels 2g, 2g+1), lane i (channel tile·MR + i): two int16
+        _panelBytes = _q * mr * 4;
         _u = GC.AllocateArray<short>(16 * _chTiles * _panelBytes / 2 + 32, pinned: true);
         Span<int> g = stackalloc int[9];
         Span<int> t = stackalloc int[12];
@@ -119,7 +136,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
                     for (int b = 0; b < 4; b++)
                     {
                         int xi = 4 * a + b;
-                        nint index = (((nint)(m / 6 * 16 + xi) * _q + c / 2) * 6 + m % 6) * 2 + (c & 1);
+                        nint index = (((nint)(m / mr * 16 + xi) * _q + c / 2) * mr + m % mr) * 2 + (c & 1);
                         _u[index] = (short)row[b];
                     }
                 }
@@ -129,8 +146,8 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         _rowLen = (2 * _tilesW + 2 + 16 + 15) & ~15;
         _offBytes = Align(cout * sizeof(int));
         _vBytes = Align((16 * _q * _ld + 16) * 4);
-        _mBytes = 16 * 6 * 16 * 4;
-        _yBytes = Align(2 * 6 * _tbPad * 2 * 4 + 64);
+        _mBytes = 16 * mr * nr * 4;
+        _yBytes = Align(2 * mr * _tbPad * 2 * 4 + 64);
         _rowBytes = Align(2 * (2 * _blockRows + 2) * _rowLen * 2);
         _partBytes = _vBytes + _mBytes + _yBytes + _rowBytes;
     }
@@ -174,12 +191,19 @@ internal sealed unsafe class QWinogradConv : IParallelWork
                 int tiles = tileRows * _tilesW;
                 for (int ct = ct0; ct < ct1; ct++)
                 {
-                    for (int j = 0; j < tiles; j += 16)
+                    for (int j = 0; j < tiles; j += _nr)
                     {
-                        int origin = 0;
+                        int origin = 0, mn = _mr * _nr;
                         for (int xi = 0; xi < 16; xi++)
-                            QGemm6x16Avx2.Instance.RunTaps(1, _q, (byte*)u + (nint)(ct * 16 + xi) * _panelBytes,
-                                (byte*)(v + (nint)xi * _q * _ld + j), &origin, _ld * 4, m + xi * 96, 16);
+                        {
+                            byte* up = (byte*)u + (nint)(ct * 16 + xi) * _panelBytes, vp = (byte*)(v + (nint)xi * _q * _ld + j);
+                            switch (_gemm)
+                            {
+                                case GemmShape.Avx2x6x16: QGemm6x16Avx2.Instance.RunTaps(1, _q, up, vp, &origin, _ld * 4, m + xi * mn, 16); break;
+                                case GemmShape.V512x8x32: Gemm8x32(_q, up, vp, _ld * 4, m + xi * mn); break;
+                                default: Gemm16x16(_q, up, vp, _ld * 4, m + xi * mn); break;
+                            }
+                        }
                         TransformOutput(m, ys, j);
                     }
                     WriteRows(ys, n, ct, tr0, tileRows);
@@ -296,18 +320,18 @@ internal sealed unsafe class QWinogradConv : IParallelWork
     }
 
     /// <summary>
-    /// Aᵀ M A for 6 channels × 16 tiles from block tile j0, ÷4 exactly, into the pair stages: top[r][t] = (y00, y01),
+    /// Aᵀ M A for MR channels × NR tiles from block tile j0, ÷4 exactly, into the pair stages: top[r][t] = (y00, y01),
     /// bottom[r][t] = (y10, y11), so output row 2·trl of channel r is the 2·TW ints at top + (r·TBpad + trl·TW)·2.
     /// </summary>
     private void TransformOutput(int* m, int* ys, int j0)
     {
-        int tbPad = _tbPad;
-        int* bottom = ys + 6 * 2 * tbPad;
-        for (int r = 0; r < 6; r++)
-            for (int h = 0; h < 2; h++)
+        int tbPad = _tbPad, mr = _mr, nr = _nr, mn = mr * nr;
+        int* bottom = ys + mr * 2 * tbPad;
+        for (int r = 0; r < mr; r++)
+            for (int h = 0; h < nr / 8; h++)
             {
-                int* b = m + r * 16 + 8 * h;
-                Vector256<int> L(int xi) => Vector256.Load(b + xi * 96);
+                int* b = m + r * nr + 8 * h;
+                Vector256<int> L(int xi) => Vector256.Load(b + xi * mn);
                 var s0 = L(0) + L(4) + L(8); var s1 = L(1) + L(5) + L(9); var s2 = L(2) + L(6) + L(10); var s3 = L(3) + L(7) + L(11);
                 var t0 = L(4) - L(8) - L(12); var t1 = L(5) - L(9) - L(13); var t2 = L(6) - L(10) - L(14); var t3 = L(7) - L(11) - L(15);
                 var y00 = Avx2.ShiftRightArithmetic(s0 + s1 + s2, 2);
@@ -328,7 +352,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
     private void WriteRows(int* ys, int n, int ct, int tr0, int tileRows)
     {
         int ow = _s.OutW, oh1 = _s.OutH, tw = _tilesW, tbPad = _tbPad;
-        int ch0 = ct * 6, chs = Math.Min(6, _s.OutChannels - ch0);
+        int ch0 = ct * _mr, chs = Math.Min(_mr, _s.OutChannels - ch0);
         int oh0 = 2 * tr0, ohEnd = Math.Min(oh1, oh0 + 2 * tileRows);
         for (int r = 0; r < chs; r++)
         {
@@ -337,12 +361,75 @@ internal sealed unsafe class QWinogradConv : IParallelWork
             for (int oh = oh0; oh < ohEnd; oh++)
             {
                 int rel = oh - oh0;
-                int* src = ys + (rel & 1) * 6 * 2 * tbPad + ((nint)r * tbPad + (rel >> 1) * tw) * 2;
+                int* src = ys + (rel & 1) * _mr * 2 * tbPad + ((nint)r * tbPad + (rel >> 1) * tw) * 2;
                 int t = 0;
                 for (; t + 8 <= ow; t += 8) (Vector256.Load(src + t) + vb).Store(src + t);
                 for (; t < ow; t++) src[t] = unchecked(src[t] + _bias[ch]);
                 QEpilogueWriter.Write(_output, src, ow, _y, ((nint)n * _s.OutChannels + ch) * _s.OutPlane + (nint)oh * ow, ch, channelsAlongRow: false, _e);
             }
         }
+    }
+
+    /// <summary>8 channels × 32 tiles of one ξ: c[r·32 + t] = Σ_q U[q, r] · V[q, t] (int16 pairs, 512-bit vpmaddwd), V group q at b + q·stride.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Gemm8x32(int groups, byte* a, byte* b, nint stride, int* c)
+    {
+        Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
+            c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int g = 0; g < groups; g++, a += 32, b += stride)
+        {
+            var b0 = Vector512.Load((short*)b);
+            var b1 = Vector512.Load((short*)(b + 64));
+            var a0 = Vector512.Create(*(int*)a).AsInt16();
+            c00 += QGemm8x32Avx512.Madd(b0, a0); c01 += QGemm8x32Avx512.Madd(b1, a0);
+            var a1 = Vector512.Create(*(int*)(a + 4)).AsInt16();
+            c10 += QGemm8x32Avx512.Madd(b0, a1); c11 += QGemm8x32Avx512.Madd(b1, a1);
+            var a2 = Vector512.Create(*(int*)(a + 8)).AsInt16();
+            c20 += QGemm8x32Avx512.Madd(b0, a2); c21 += QGemm8x32Avx512.Madd(b1, a2);
+            var a3 = Vector512.Create(*(int*)(a + 12)).AsInt16();
+            c30 += QGemm8x32Avx512.Madd(b0, a3); c31 += QGemm8x32Avx512.Madd(b1, a3);
+            var a4 = Vector512.Create(*(int*)(a + 16)).AsInt16();
+            c40 += QGemm8x32Avx512.Madd(b0, a4); c41 += QGemm8x32Avx512.Madd(b1, a4);
+            var a5 = Vector512.Create(*(int*)(a + 20)).AsInt16();
+            c50 += QGemm8x32Avx512.Madd(b0, a5); c51 += QGemm8x32Avx512.Madd(b1, a5);
+            var a6 = Vector512.Create(*(int*)(a + 24)).AsInt16();
+            c60 += QGemm8x32Avx512.Madd(b0, a6); c61 += QGemm8x32Avx512.Madd(b1, a6);
+            var a7 = Vector512.Create(*(int*)(a + 28)).AsInt16();
+            c70 += QGemm8x32Avx512.Madd(b0, a7); c71 += QGemm8x32Avx512.Madd(b1, a7);
+        }
+        c00.Store(c); c01.Store(c + 16); c10.Store(c + 32); c11.Store(c + 48);
+        c20.Store(c + 64); c21.Store(c + 80); c30.Store(c + 96); c31.Store(c + 112);
+        c40.Store(c + 128); c41.Store(c + 144); c50.Store(c + 160); c51.Store(c + 176);
+        c60.Store(c + 192); c61.Store(c + 208); c70.Store(c + 224); c71.Store(c + 240);
+    }
+
+    /// <summary>16 channels × 16 tiles of one ξ (one 512-bit V vector per group, 16 broadcast U pairs): planes of few tiles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Gemm16x16(int groups, byte* a, byte* b, nint stride, int* c)
+    {
+        Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default,
+            c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
+        for (int g = 0; g < groups; g++, a += 64, b += stride)
+        {
+            var bv = Vector512.Load((short*)b);
+            c0 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)a).AsInt16());
+            c1 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 4)).AsInt16());
+            c2 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 8)).AsInt16());
+            c3 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 12)).AsInt16());
+            c4 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 16)).AsInt16());
+            c5 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 20)).AsInt16());
+            c6 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 24)).AsInt16());
+            c7 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 28)).AsInt16());
+            c8 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 32)).AsInt16());
+            c9 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 36)).AsInt16());
+            c10 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 40)).AsInt16());
+            c11 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 44)).AsInt16());
+            c12 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 48)).AsInt16());
+            c13 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 52)).AsInt16());
+            c14 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 56)).AsInt16());
+            c15 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 60)).AsInt16());
+        }
+        c0.Store(c); c1.Store(c + 16); c2.Store(c + 32); c3.Store(c + 48); c4.Store(c + 64); c5.Store(c + 80); c6.Store(c + 96); c7.Store(c + 112);
+        c8.Store(c + 128); c9.Store(c + 144); c10.Store(c + 160); c11.Store(c + 176); c12.Store(c + 192); c13.Store(c + 208); c14.Store(c + 224); c15.Store(c + 240);
     }
 }

@@ -14,7 +14,7 @@ public unsafe class QConv2dKernelTests
 
     /// <param name="firstMultiplier">when non-zero, channel 0's multiplier (above 0.5: the requantized tiles keep the float clamp)</param>
     internal static void Check(QVariant variant, QConv2dShape s, bool xSigned, bool wSigned, bool perChannelZp, QOutputKind output, int seed, int threads = 1,
-        bool withBias = true, float firstMultiplier = 0)
+        bool withBias = true, float firstMultiplier = 0, bool vector512 = false)
     {
         var rng = new Random(seed);
         var x = new byte[s.Batch * s.InChannels * s.InPlane];
@@ -33,7 +33,7 @@ public unsafe class QConv2dKernelTests
         int count = s.Batch * s.OutChannels * s.OutPlane;
         var expected = new byte[count * outBytes];
         var actual = new byte[count * outBytes];
-        var conv = new QConv2d(variant, s, w, wSigned, wzp, xSigned, output, threads);
+        var conv = new QConv2d(variant, s, w, wSigned, wzp, xSigned, output, threads, vector512);
         var scratch = new byte[conv.ScratchBytes];
         int yzp = output == QOutputKind.Int8 ? -3 : 120;
         fixed (byte* xp = x)
