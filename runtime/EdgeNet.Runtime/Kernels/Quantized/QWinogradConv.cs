@@ -26,6 +26,8 @@ namespace EdgeNet.Kernels.Quantized;
 internal sealed unsafe class QWinogradConv : IParallelWork
 {
     private const long MinParallelMacs = 1 << 21;
+    internal static int ExpMinTiles = int.Parse(Environment.GetEnvironmentVariable("QW_MINTILES") ?? "0");
+    internal static int ExpSmall = int.Parse(Environment.GetEnvironmentVariable("QW_SMALL") ?? "16");
     /// <summary>|4·Σ (x − zp)·w| ≤ 4·255·128·9·Cin stays below 2³¹.</summary>
     public const int MaxInChannels = 1024;
     /// <summary>Below this many input channels the transforms outweigh the saved products (measured on ResNet-18 shapes).</summary>
@@ -60,6 +62,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
     /// </summary>
     public static bool Applies(QVariant variant, QConv2dShape s, bool weightsSigned, ReadOnlySpan<int> weightZeroPoints, bool vector512 = false)
     {
+        if (vector512 && ((s.OutH + 1) / 2) * ((s.OutW + 1) / 2) < ExpMinTiles) vector512 = false;
         if (!Avx2.IsSupported) return false;
         bool avx2 = variant == QVariant.Avx2 && QVariants.IsNative(variant);
         if (!avx2 && !(vector512 && variant is QVariant.Avx2 or QVariant.AvxVnni or QVariant.Avx512)) return false;
@@ -76,7 +79,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         _s = s;
         // 512-bit: 8 channels × 32 tiles, or 16 × 16 when a plane has few tiles (7×7 outputs: 16 tiles)
         int allTiles = ((s.OutH + 1) / 2) * ((s.OutW + 1) / 2);
-        _gemm = !vector512 ? GemmShape.Avx2x6x16 : allTiles <= 16 ? GemmShape.V512x16x16 : GemmShape.V512x8x32;
+        _gemm = !vector512 ? GemmShape.Avx2x6x16 : allTiles <= ExpSmall ? GemmShape.V512x16x16 : GemmShape.V512x8x32;
         (_mr, _nr) = _gemm switch { GemmShape.Avx2x6x16 => (6, 16), GemmShape.V512x8x32 => (8, 32), _ => (16, 16) };
         int mr = _mr, nr = _nr;
         _output = output;
