@@ -26,8 +26,12 @@ namespace EdgeNet.Kernels.Quantized;
 internal sealed unsafe class QWinogradConv : IParallelWork
 {
     private const long MinParallelMacs = 1 << 21;
-    internal static int ExpMinTiles = int.Parse(Environment.GetEnvironmentVariable("QW_MINTILES") ?? "0");
-    internal static int ExpSmall = int.Parse(Environment.GetEnvironmentVariable("QW_SMALL") ?? "16");
+    /// <summary>
+    /// The 512-bit path needs this many 2×2 output tiles per image (one 32-tile GEMM block): ResNet-18's 7×7 planes
+    /// (16 tiles) would waste half of every tile and read U (3.6× the int8 weights' bytes) for 16 tiles only; the
+    /// shifted-view vpdpbusd conv is faster there (measured in the model: 0.72–0.77 ms against 0.98–1.06 ms).
+    /// </summary>
+    public const int MinTiles512 = 32;
     /// <summary>|4·Σ (x − zp)·w| ≤ 4·255·128·9·Cin stays below 2³¹.</summary>
     public const int MaxInChannels = 1024;
     /// <summary>Below this many input channels the transforms outweigh the saved products (measured on ResNet-18 shapes).</summary>
@@ -52,17 +56,17 @@ internal sealed unsafe class QWinogradConv : IParallelWork
     private QEpilogue _e;
 
     /// <summary>The GEMM tile of M[ξ] = U[ξ]·V[ξ]: channels × tiles, 256-bit (Avx2 variant) or 512-bit vpmaddwd.</summary>
-    private enum GemmShape { Avx2x6x16, V512x8x32, V512x16x16 }
+    private enum GemmShape { Avx2x6x16, V512x8x32 }
 
     /// <summary>
     /// True when this path applies: 3×3, stride 1, dilation 1, group 1, symmetric weights, Cin in range, on the Avx2
-    /// variant natively, or on any x86 variant when the session allows 512-bit vectors (<paramref name="vector512"/>:
-    /// 512-bit vpmaddwd does 32 int16 products an instruction, so Winograd's 2.25× fewer products beat 256-bit
-    /// vpdpbusd's 32 byte products).
+    /// variant natively, or on any x86 variant when the session allows 512-bit vectors (<paramref name="vector512"/>) and
+    /// the image has at least <see cref="MinTiles512"/> output tiles: 512-bit vpmaddwd does 32 int16 products an
+    /// instruction, so Winograd's 2.25× fewer products beat 256-bit vpdpbusd's 32 byte products.
     /// </summary>
     public static bool Applies(QVariant variant, QConv2dShape s, bool weightsSigned, ReadOnlySpan<int> weightZeroPoints, bool vector512 = false)
     {
-        if (vector512 && ((s.OutH + 1) / 2) * ((s.OutW + 1) / 2) < ExpMinTiles) vector512 = false;
+        vector512 = vector512 && Applies512(s);
         if (!Avx2.IsSupported) return false;
         bool avx2 = variant == QVariant.Avx2 && QVariants.IsNative(variant);
         if (!avx2 && !(vector512 && variant is QVariant.Avx2 or QVariant.AvxVnni or QVariant.Avx512)) return false;
@@ -74,13 +78,14 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         return true;
     }
 
+    private static bool Applies512(QConv2dShape s) => (long)((s.OutH + 1) / 2) * ((s.OutW + 1) / 2) >= MinTiles512;
+
     public QWinogradConv(QConv2dShape s, ReadOnlySpan<byte> weights, bool weightsSigned, bool inputSigned, QOutputKind output, int threads, bool vector512 = false)
     {
         _s = s;
-        // 512-bit: 8 channels × 32 tiles, or 16 × 16 when a plane has few tiles (7×7 outputs: 16 tiles)
-        int allTiles = ((s.OutH + 1) / 2) * ((s.OutW + 1) / 2);
-        _gemm = !vector512 ? GemmShape.Avx2x6x16 : allTiles <= ExpSmall ? GemmShape.V512x16x16 : GemmShape.V512x8x32;
-        (_mr, _nr) = _gemm switch { GemmShape.Avx2x6x16 => (6, 16), GemmShape.V512x8x32 => (8, 32), _ => (16, 16) };
+        // the 256-bit tile is 6 channels × 16 tiles, the 512-bit one 8 × 32
+        _gemm = vector512 && Applies512(s) ? GemmShape.V512x8x32 : GemmShape.Avx2x6x16;
+        (_mr, _nr) = _gemm == GemmShape.Avx2x6x16 ? (6, 16) : (8, 32);
         int mr = _mr, nr = _nr;
         _output = output;
         _xSigned = inputSigned;
@@ -203,8 +208,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
                             switch (_gemm)
                             {
                                 case GemmShape.Avx2x6x16: QGemm6x16Avx2.Instance.RunTaps(1, _q, up, vp, &origin, _ld * 4, m + xi * mn, 16); break;
-                                case GemmShape.V512x8x32: Gemm8x32(_q, up, vp, _ld * 4, m + xi * mn); break;
-                                default: Gemm16x16(_q, up, vp, _ld * 4, m + xi * mn); break;
+                                default: Gemm8x32(_q, up, vp, _ld * 4, m + xi * mn); break;
                             }
                         }
                         TransformOutput(m, ys, j);
@@ -404,35 +408,5 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         c20.Store(c + 64); c21.Store(c + 80); c30.Store(c + 96); c31.Store(c + 112);
         c40.Store(c + 128); c41.Store(c + 144); c50.Store(c + 160); c51.Store(c + 176);
         c60.Store(c + 192); c61.Store(c + 208); c70.Store(c + 224); c71.Store(c + 240);
-    }
-
-    /// <summary>16 channels × 16 tiles of one ξ (one 512-bit V vector per group, 16 broadcast U pairs): planes of few tiles.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Gemm16x16(int groups, byte* a, byte* b, nint stride, int* c)
-    {
-        Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default,
-            c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
-        for (int g = 0; g < groups; g++, a += 64, b += stride)
-        {
-            var bv = Vector512.Load((short*)b);
-            c0 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)a).AsInt16());
-            c1 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 4)).AsInt16());
-            c2 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 8)).AsInt16());
-            c3 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 12)).AsInt16());
-            c4 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 16)).AsInt16());
-            c5 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 20)).AsInt16());
-            c6 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 24)).AsInt16());
-            c7 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 28)).AsInt16());
-            c8 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 32)).AsInt16());
-            c9 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 36)).AsInt16());
-            c10 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 40)).AsInt16());
-            c11 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 44)).AsInt16());
-            c12 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 48)).AsInt16());
-            c13 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 52)).AsInt16());
-            c14 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 56)).AsInt16());
-            c15 += QGemm8x32Avx512.Madd(bv, Vector512.Create(*(int*)(a + 60)).AsInt16());
-        }
-        c0.Store(c); c1.Store(c + 16); c2.Store(c + 32); c3.Store(c + 48); c4.Store(c + 64); c5.Store(c + 80); c6.Store(c + 96); c7.Store(c + 112);
-        c8.Store(c + 128); c9.Store(c + 144); c10.Store(c + 160); c11.Store(c + 176); c12.Store(c + 192); c13.Store(c + 208); c14.Store(c + 224); c15.Store(c + 240);
     }
 }

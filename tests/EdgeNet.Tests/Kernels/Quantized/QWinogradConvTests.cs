@@ -4,8 +4,8 @@ namespace EdgeNet.Tests.Kernels.Quantized;
 
 /// <summary>
 /// 3×3 stride-1 convs that take the exact integer Winograd F(2×2, 3×3) (<see cref="QWinogradConv"/>) on the native
-/// Avx2 variant, and on every x86 variant with 512-bit vectors allowed (8 channels × 32 tiles, or 16 × 16 on planes
-/// of at most 16 tiles; the portable Vector512 pair product where the CPU lacks AVX-512 BW), against <see cref="QConv2dReference"/> bit for bit on every variant: odd and even output sizes (the
+/// Avx2 variant, and on every x86 variant with 512-bit vectors allowed and at least 32 output tiles (8 channels × 32
+/// tiles; the portable Vector512 pair product where the CPU lacks AVX-512 BW), against <see cref="QConv2dReference"/> bit for bit on every variant: odd and even output sizes (the
 /// last tile row / column half outside), widths 1–57, pads 0–2 (asymmetric), odd channel counts (a zero second
 /// channel in the last pair), channel tiles with 1–5 rows, several tile blocks, batch 2, u8/s8 inputs, int8 and
 /// uint8 (zero point 128) weights, every output kind, one and two threads (tile blocks split between the threads, or
@@ -26,9 +26,10 @@ public unsafe class QWinogradConvTests
         return data;
     }
 
-    private static bool WinogradHere(QVariant variant, bool vector512) =>
+    private static bool WinogradHere(QVariant variant, bool vector512, QConv2dShape s) =>
         (variant == QVariant.Avx2 && QVariants.IsNative(variant))
-        || (vector512 && System.Runtime.Intrinsics.X86.Avx2.IsSupported && variant is QVariant.Avx2 or QVariant.AvxVnni or QVariant.Avx512);
+        || (vector512 && System.Runtime.Intrinsics.X86.Avx2.IsSupported && variant is QVariant.Avx2 or QVariant.AvxVnni or QVariant.Avx512
+            && (s.OutH + 1) / 2 * ((s.OutW + 1) / 2) >= QWinogradConv.MinTiles512);
 
     [Theory]
     [MemberData(nameof(Variants))]
@@ -54,7 +55,7 @@ public unsafe class QWinogradConvTests
             {
                 seed++;
                 bool wSigned = seed % 3 != 0;
-                Assert.Equal(WinogradHere(variant, vector512),
+                Assert.Equal(WinogradHere(variant, vector512, s),
                     new QConv2d(variant, s, new byte[s.OutChannels * s.Depth], wSigned, [wSigned ? 0 : 128], xSigned, QOutputKind.UInt8, 1, vector512).UsesWinograd);
                 QConv2dKernelTests.Check(variant, s, xSigned, wSigned, false, kinds[seed % kinds.Length], seed, vector512: vector512);
                 QConv2dKernelTests.Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed + 50, vector512: vector512);
@@ -102,7 +103,8 @@ public unsafe class QWinogradConvTests
     [MemberData(nameof(Variants))]
     public void ExtremeValuesAtMaxChannelsAreExact(QVariant variant, bool vector512)
     {
-        var s = new QConv2dShape(1, QWinogradConv.MaxInChannels, 4, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        // 6 output tiles (the 256-bit path), 32 (the 512-bit one)
+        foreach (var s in new[] { new QConv2dShape(1, QWinogradConv.MaxInChannels, 4, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1), new QConv2dShape(1, QWinogradConv.MaxInChannels, 8, 16, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1) })
         foreach (var (xFill, xZp, wFill, wSigned) in new (byte, int, byte, bool)[] { (255, 0, 0, false), (0, 255, 0, false), (255, 0, 0x80, true), (0, 255, 0x7F, true), (255, 0, 255, false) })
         {
             var x = new byte[s.InChannels * s.InPlane];
@@ -113,7 +115,7 @@ public unsafe class QWinogradConvTests
             x[3] ^= 0xFF;
             w[5] = (byte)(wFill ^ 0x7F);
             var conv = new QConv2d(variant, s, w, wSigned, [wSigned ? 0 : 128], false, QOutputKind.Int32, 1, vector512);
-            Assert.Equal(WinogradHere(variant, vector512), conv.UsesWinograd);
+            Assert.Equal(WinogradHere(variant, vector512, s), conv.UsesWinograd);
             var expected = new int[s.OutChannels * s.OutPlane];
             var actual = new int[expected.Length];
             var scratch = new byte[conv.ScratchBytes];
