@@ -17,7 +17,7 @@ namespace EdgeNet.Kernels.Quantized;
 /// <item>M[ξ] = U[ξ] · V[ξ] over the input channels (<see cref="QGemm6x16Avx2"/>, wrapping int32), then
 /// Aᵀ M A with Aᵀ = [[1,1,1,0],[0,1,−1,−1]] = 4·(Σ d·w): an arithmetic shift by 2 gives the direct conv's
 /// accumulator exactly (ring arithmetic, and |4·Σ d·w| &lt; 2³¹ for Cin ≤ <see cref="MaxInChannels"/>), + bias, then
-/// the shared epilogue.</item>
+/// the shared epilogue (byte outputs: requantized in registers right after the output transform, rows copied out).</item>
 /// </list>
 /// Work items are blocks of whole tile rows of one image (≈ 112 tiles), split by channel tiles when there are fewer
 /// than two blocks per thread; each thread transforms its block's input into its own scratch, then runs its channel
@@ -54,6 +54,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
     private int* _bias;
     private int _za, _next;
     private QEpilogue _e;
+    private QTileRequant _requant;
 
     /// <summary>The GEMM tile of M[ξ] = U[ξ]·V[ξ]: channels × tiles, 256-bit (Avx2 variant) or 512-bit vpmaddwd.</summary>
     private enum GemmShape { Avx2x6x16, V512x8x32 }
@@ -174,6 +175,7 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         for (int ch = 0; ch < _s.OutChannels; ch++) _bias[ch] = e.Bias is null ? 0 : e.Bias[ch];
         _parts = scratch + _offBytes;
         _x = x; _y = (byte*)y; _e = e;
+        if (_outBytes == 1) _requant = new QTileRequant(e, _output == QOutputKind.Int8, _s.OutChannels);
         _xEnd = x + (nint)_s.Batch * _s.InChannels * _s.InPlane;
         _za = _xSigned ? xZeroPoint + 128 : xZeroPoint;
         _next = 0;
@@ -211,9 +213,11 @@ internal sealed unsafe class QWinogradConv : IParallelWork
                                 default: Gemm8x32(_q, up, vp, _ld * 4, m + xi * mn); break;
                             }
                         }
-                        TransformOutput(m, ys, j);
+                        if (_outBytes == 1) TransformOutputBytes(m, (byte*)ys, j, ct);
+                        else TransformOutput(m, ys, j);
                     }
-                    WriteRows(ys, n, ct, tr0, tileRows);
+                    if (_outBytes == 1) CopyRows((byte*)ys, n, ct, tr0, tileRows);
+                    else WriteRows(ys, n, ct, tr0, tileRows);
                 }
             }
     }
@@ -353,6 +357,57 @@ internal sealed unsafe class QWinogradConv : IParallelWork
                 Avx2.Permute2x128(lo, hi, 0x20).Store(bottom + at);
                 Avx2.Permute2x128(lo, hi, 0x31).Store(bottom + at + 8);
             }
+    }
+
+    /// <summary>
+    /// Byte outputs: <see cref="TransformOutput"/>'s rows + bias, requantized in registers (<see cref="QTileRequant.Rows2"/>,
+    /// the top and bottom output rows of 8 tiles in one call) into byte pair stages: top[r][2t], bottom[r][2t].
+    /// Channels past the last are skipped.
+    /// </summary>
+    private void TransformOutputBytes(int* m, byte* ys, int j0, int ct)
+    {
+        int tbPad = _tbPad, mr = _mr, nr = _nr, mn = mr * nr, ch0 = ct * mr, chs = Math.Min(mr, _s.OutChannels - ch0);
+        byte* bottom = ys + mr * 2 * tbPad;
+        var rq = _requant;
+        for (int r = 0; r < chs; r++)
+        {
+            var bias = Vector256.Create(_bias[ch0 + r]);
+            float mult = _e.Multiplier[(ch0 + r) * _e.MultiplierStride];
+            for (int h = 0; h < nr / 8; h++)
+            {
+                int* b = m + r * nr + 8 * h;
+                Vector256<int> L(int xi) => Vector256.Load(b + xi * mn);
+                var s0 = L(0) + L(4) + L(8); var s1 = L(1) + L(5) + L(9); var s2 = L(2) + L(6) + L(10); var s3 = L(3) + L(7) + L(11);
+                var t0 = L(4) - L(8) - L(12); var t1 = L(5) - L(9) - L(13); var t2 = L(6) - L(10) - L(14); var t3 = L(7) - L(11) - L(15);
+                var y00 = Avx2.ShiftRightArithmetic(s0 + s1 + s2, 2) + bias;
+                var y01 = Avx2.ShiftRightArithmetic(s1 - s2 - s3, 2) + bias;
+                var y10 = Avx2.ShiftRightArithmetic(t0 + t1 + t2, 2) + bias;
+                var y11 = Avx2.ShiftRightArithmetic(t1 - t2 - t3, 2) + bias;
+                nint at = ((nint)r * tbPad + j0 + 8 * h) * 2;
+                var lo = Avx2.UnpackLow(y00, y01); var hi = Avx2.UnpackHigh(y00, y01);
+                var lo1 = Avx2.UnpackLow(y10, y11); var hi1 = Avx2.UnpackHigh(y10, y11);
+                rq.Rows2(Avx2.Permute2x128(lo, hi, 0x20), Avx2.Permute2x128(lo, hi, 0x31), mult, ys + at,
+                    Avx2.Permute2x128(lo1, hi1, 0x20), Avx2.Permute2x128(lo1, hi1, 0x31), mult, bottom + at);
+            }
+        }
+    }
+
+    /// <summary>The block's output rows of channel tile ct from the byte pair stages into Y.</summary>
+    private void CopyRows(byte* ys, int n, int ct, int tr0, int tileRows)
+    {
+        int ow = _s.OutW, oh1 = _s.OutH, tw = _tilesW, tbPad = _tbPad;
+        int ch0 = ct * _mr, chs = Math.Min(_mr, _s.OutChannels - ch0);
+        int oh0 = 2 * tr0, ohEnd = Math.Min(oh1, oh0 + 2 * tileRows);
+        for (int r = 0; r < chs; r++)
+        {
+            byte* d = _y + ((nint)n * _s.OutChannels + ch0 + r) * _s.OutPlane;
+            for (int oh = oh0; oh < ohEnd; oh++)
+            {
+                int rel = oh - oh0;
+                byte* src = ys + (rel & 1) * _mr * 2 * tbPad + ((nint)r * tbPad + (rel >> 1) * tw) * 2;
+                new ReadOnlySpan<byte>(src, ow).CopyTo(new Span<byte>(d + (nint)oh * ow, ow));
+            }
+        }
     }
 
     /// <summary>The block's output rows of channel tile ct (from the pair stages): + bias, then the epilogue into Y.</summary>
