@@ -95,10 +95,11 @@ internal sealed unsafe class QWinogradConv : IParallelWork
         _q = (cin + 1) / 2;
         _tilesH = (s.OutH + 1) / 2;
         _tilesW = (s.OutW + 1) / 2;
-        // whole tile rows per block, about 112 tiles, the fewest padding lanes to a multiple of NR
-        int best = 1;
+        // whole tile rows per block, about 112 tiles (512-bit: up to 256 while V stays within 512 KB: 7 whole 32-tile
+        // GEMM blocks of 56² outputs instead of 112 tiles padded to 128), the fewest padding lanes to a multiple of NR
+        int best = 1, cap = nr == 16 ? 128 : Math.Min(256, 8192 / _q);
         double bestWaste = double.MaxValue;
-        for (int r = 1; r <= _tilesH && r * _tilesW <= Math.Max(128, _tilesW); r++)
+        for (int r = 1; r <= _tilesH && r * _tilesW <= Math.Max(cap, _tilesW); r++)
         {
             int tb = r * _tilesW, pad = (tb + nr - 1) / nr * nr;
             double waste = (double)pad / tb + (tb < 64 ? 0.5 * (64 - tb) / 64 : 0);
