@@ -8,10 +8,11 @@ namespace EdgeNet.Kernels.Quantized;
 
 /// <summary>
 /// Exact integer Winograd F(2×2, 3×3) for 3×3 stride-1 convs (group 1, symmetric weights) on the Avx2 variant, where
-/// the multiply is vpmaddwd on int16 pairs either way: 16 products per 2×2 output tile instead of 36.
+/// the multiply is vpmaddwd on int16 pairs either way, and on any x86 variant in AVX-512 sessions (512-bit vpmaddwd:
+/// as many products an instruction as 256-bit vpdpbusd): 16 products per 2×2 output tile instead of 36.
 /// <list type="bullet">
 /// <item>Weights: U = (2G) g (2G)ᵀ with 2G = [[2,0,0],[1,1,1],[1,−1,1],[0,0,2]], integers |U| ≤ 9·128, packed once per
-/// Winograd position ξ (16) as the Avx2 tile's int16-pair panels (MR = 6 channels).</item>
+/// Winograd position ξ (16) as int16-pair panels of MR channels (6 for the Avx2 tile, 8 for the 512-bit 8×32 one).</item>
 /// <item>Input: d = x − x_zp (0 in the padding), V = Bᵀ d B with Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]],
 /// |V| ≤ 4·255: int16, two input channels per 32-bit lane, per block of tiles.</item>
 /// <item>M[ξ] = U[ξ] · V[ξ] over the input channels (<see cref="QGemm6x16Avx2"/>, wrapping int32), then
