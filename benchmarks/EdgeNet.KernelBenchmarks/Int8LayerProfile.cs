@@ -81,7 +81,8 @@ public static unsafe class Int8ConvBench
         var wt = new byte[cout * s.Depth];
         rng.NextBytes(x);
         for (int i = 0; i < wt.Length; i++) wt[i] = (byte)(sbyte)rng.Next(-127, 128);
-        var conv = new EdgeNet.Kernels.Quantized.QConv2d(variant, s, wt, true, [], false, EdgeNet.Kernels.Quantized.QOutputKind.UInt8, 1);
+        var conv = new EdgeNet.Kernels.Quantized.QConv2d(variant, s, wt, true, [], false, EdgeNet.Kernels.Quantized.QOutputKind.UInt8, 1,
+            vector512: EdgeNet.Kernels.IsaSupport.Resolve() == EdgeNet.Kernels.Isa.Avx512 && Environment.GetEnvironmentVariable("EDGENET_Q512") != "0");
         var y = new byte[cout * s.OutPlane];
         var scratch = new byte[conv.ScratchBytes + 64];
         var mult = Enumerable.Repeat(0.0003f, cout).ToArray();

@@ -135,6 +135,7 @@ public class QdqParityTests(ITestOutputHelper output)
     [Theory]
     [InlineData("ds_cnn")]
     [InlineData("mobilenet_v2")]
+    [InlineData("resnet18")]
     public void EveryIsaPathGivesTheSameOutput(string name)
     {
         // integer kernels and the contract's requantization are bit-exact across paths, so the whole model is too

@@ -7,8 +7,9 @@ namespace EdgeNet.Kernels.Quantized;
 /// <list type="bullet">
 /// <item>depthwise with one filter per channel: <see cref="QDepthwiseConvX86"/> (byte plane, vpdpbusd / vpmaddwd) on the
 /// x86 variants where its gathers fit, else <see cref="QDepthwiseConv"/> (int32 plane, 3×3 specialised);</item>
-/// <item>3×3 stride-1 convs (group 1, symmetric weights, Cin ≥ 32) on the Avx2 variant: <see cref="QWinogradConv"/>
-/// (exact integer Winograd F(2×2, 3×3));</item>
+/// <item>3×3 stride-1 convs (group 1, symmetric weights, Cin ≥ 32) on the Avx2 variant, or on any x86 variant when
+/// the session allows 512-bit vectors (<c>vector512</c>, Isa.Avx512): <see cref="QWinogradConv"/> (exact integer
+/// Winograd F(2×2, 3×3), 256- or 512-bit vpmaddwd);</item>
 /// <item>stride-1 convs (group 1, symmetric weights) on the x86 tiles: <see cref="QShiftedConv"/> (shifted views of a
 /// zero-point-padded plane, no im2col);</item>
 /// <item>everything else: per image and group, the <see cref="QGemm"/> in <see cref="QGemmOrientation.WeightsLeft"/>
@@ -30,7 +31,7 @@ public sealed unsafe class QConv2d
     private readonly int _outBytes;
 
     public QConv2d(QVariant variant, QConv2dShape shape, ReadOnlySpan<byte> weights, bool weightsSigned, ReadOnlySpan<int> weightZeroPoints,
-        bool inputSigned, QOutputKind output, int threads)
+        bool inputSigned, QOutputKind output, int threads, bool vector512 = false)
     {
         _s = shape.Validated();
         _output = output;
@@ -45,9 +46,9 @@ public sealed unsafe class QConv2d
             _depthwiseX86 = QDepthwiseConvX86.TryCreate(variant, _s, _depthwise.TapWeights, inputSigned, output, threads);
             return;
         }
-        if (QWinogradConv.Applies(variant, _s, weightsSigned, weightZeroPoints))
+        if (QWinogradConv.Applies(variant, _s, weightsSigned, weightZeroPoints, vector512))
         {
-            _winograd = new QWinogradConv(_s, weights, weightsSigned, inputSigned, output, threads);
+            _winograd = new QWinogradConv(_s, weights, weightsSigned, inputSigned, output, threads, vector512);
             return;
         }
         if (QShiftedConv.Applies(variant, _s, weightsSigned, weightZeroPoints))

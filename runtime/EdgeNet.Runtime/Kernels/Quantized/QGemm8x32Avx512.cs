@@ -20,7 +20,7 @@ public sealed unsafe class QGemm8x32Avx512 : QMicrokernel
 
     /// <summary>lane i: x[2i]·y[2i] + x[2i+1]·y[2i+1] (int16 × int16 → int32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Madd(Vector512<short> x, Vector512<short> y)
+    internal static Vector512<int> Madd(Vector512<short> x, Vector512<short> y)
     {
         if (Avx512BW.IsSupported) return Avx512BW.MultiplyAddAdjacent(x, y);
         var xi = x.AsInt32();

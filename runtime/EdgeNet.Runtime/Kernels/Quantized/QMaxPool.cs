@@ -15,7 +15,7 @@ namespace EdgeNet.Kernels.Quantized;
 public static unsafe class QMaxPool
 {
     /// <summary>Scratch elements a run needs (one input row).</summary>
-    public static int ScratchElements(ConvGeometry g) => g.InW + 16;
+    public static int ScratchElements(ConvGeometry g) => g.InW + 32;
 
     /// <summary>x [planes, InD, InH, InW] → y [planes, OutD, OutH, OutW]; row holds <see cref="ScratchElements"/>.</summary>
     public static void Run<T>(ConvGeometry g, int planes, T* x, T* y, T* row) where T : unmanaged, INumber<T>, IMinMaxValue<T>
@@ -55,6 +55,9 @@ public static unsafe class QMaxPool
     private static void MaxInto<T>(T* acc, T* r, int count) where T : unmanaged, INumber<T>
     {
         int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count)
+                Vector256.Max(Vector256.Load(acc + i), Vector256.Load(r + i)).Store(acc + i);
         if (Vector128.IsHardwareAccelerated)
             for (; i + Vector128<T>.Count <= count; i += Vector128<T>.Count)
                 Vector128.Max(Vector128.Load(acc + i), Vector128.Load(r + i)).Store(acc + i);
@@ -72,6 +75,11 @@ public static unsafe class QMaxPool
         for (int ow = 0; ow < owLo; ow++) y[ow] = Border(row, ow * sw - padLeft, kw, dw, inW);
         for (int ow = Math.Max(owHi, owLo); ow < outW; ow++) y[ow] = Border(row, ow * sw - padLeft, kw, dw, inW);
         if (owHi <= owLo) return;
+        if (kw == 3 && sw == 2 && dw == 1 && Vector256.IsHardwareAccelerated && owHi - owLo >= 16)
+        {
+            Stride2Window3(row, y, padLeft, owLo, owHi);
+            return;
+        }
         // m[i] = max of row[i + k·dw] over the window, in place (i ascending reads only column i and later ones)
         int valid = inW - span, i = 0;
         if (Vector128.IsHardwareAccelerated)
@@ -88,6 +96,25 @@ public static unsafe class QMaxPool
             row[i] = v;
         }
         for (int ow = owLo; ow < owHi; ow++) y[ow] = row[ow * sw - padLeft];
+    }
+
+    /// <summary>
+    /// Interior outputs of a 3-wide stride-2 window (ResNet's stem pool), 16 a step (the last step overlapping): with
+    /// i0 = 2·ow − padLeft, A = row[i0 …] and B = row[i0 + 1 …] as 16-bit lanes, M = max(A, B) holds
+    /// (max(r[i0+2j], r[i0+2j+1]), max(r[i0+2j+1], r[i0+2j+2])) in lane j, and the max of its two bytes is output j.
+    /// Reads at most row[2·owHi − padLeft], inside the row's slack.
+    /// </summary>
+    private static void Stride2Window3<T>(T* row, T* y, int padLeft, int owLo, int owHi) where T : unmanaged, INumber<T>
+    {
+        for (int ow = owLo; ; ow += 16)
+        {
+            if (ow > owHi - 16) ow = owHi - 16;
+            T* r = row + 2 * ow - padLeft;
+            var m = Vector256.Max(Vector256.Load(r), Vector256.Load(r + 1));
+            var pairs = Vector256.Max(m, (m.AsUInt16() >>> 8).As<ushort, T>()).AsUInt16();
+            Vector256.Narrow(pairs, pairs).GetLower().As<byte, T>().Store(y + ow);
+            if (ow == owHi - 16) break;
+        }
     }
 
     /// <summary>Max over the valid columns of a border window (0 when none is valid).</summary>

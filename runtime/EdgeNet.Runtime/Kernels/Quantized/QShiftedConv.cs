@@ -33,6 +33,13 @@ internal sealed unsafe class QShiftedConv : IParallelWork
     private readonly int _phaseLanes;
     /// <summary>Per padded row phase (r mod sh): some tap reads it.</summary>
     private readonly bool[] _rowPhaseUsed;
+    /// <summary>Per padded column phase (c mod sw): some tap reads it.</summary>
+    private readonly bool[] _colPhaseUsed;
+    /// <summary>
+    /// No padding and every tap in phase (0, 0) (a 1×1 stride-2 downsample): that phase plane is wholly written by the
+    /// copy, so the zero-point fill of the lane planes is skipped (the lanes past it are read only for dropped columns).
+    /// </summary>
+    private readonly bool _skipFill;
     private readonly nint _quadBytes;
     private readonly int[] _offsets;
     private readonly int _planeBytes, _stageBytes, _offBytes, _zpRowBytes;
@@ -84,13 +91,20 @@ internal sealed unsafe class QShiftedConv : IParallelWork
         _quadBytes = ((nint)(sh * sw * _phaseLanes + nr) * 4 + 63) & ~(nint)63;
         _offsets = new int[_taps];
         _rowPhaseUsed = new bool[sh];
+        _colPhaseUsed = new bool[sw];
         for (int kh = 0; kh < s.KH; kh++)
             for (int kw = 0; kw < s.KW; kw++)
             {
                 int rr = kh * s.DilationH, cc = kw * s.DilationW;
                 _rowPhaseUsed[rr % sh] = true;
+                _colPhaseUsed[cc % sw] = true;
                 _offsets[kh * s.KW + kw] = (((rr % sh) * sw + cc % sw) * _phaseLanes + rr / sh * _wq + cc / sw) * 4;
             }
+
+        bool onlyPhase0 = true;
+        for (int i = 1; i < sh; i++) onlyPhase0 &= !_rowPhaseUsed[i];
+        for (int i = 1; i < sw; i++) onlyPhase0 &= !_colPhaseUsed[i];
+        _skipFill = onlyPhase0 && s.PadTop == 0 && s.PadLeft == 0 && s.PadBottom == 0 && s.PadRight == 0;
 
         // weights reordered tap-major: k' = (tap·Q + q)·GK + e  ←  k = (q·GK + e)·taps + tap; missing channels weigh 0
         int depth = _taps * _quads * _gk, khw = _taps, cin = s.InChannels;
@@ -158,7 +172,7 @@ internal sealed unsafe class QShiftedConv : IParallelWork
         for (int q = 0; q < _quads; q++)
         {
             uint* plane = (uint*)(_plane + q * _quadBytes);
-            new Span<uint>(plane, (int)(_quadBytes / 4)).Fill(padLane);
+            if (!_skipFill) new Span<uint>(plane, (int)(_quadBytes / 4)).Fill(padLane);
             for (int ih = 0; ih < _s.InH; ih++)
             {
                 int r = pt + ih, ph = r % sh;
@@ -208,6 +222,7 @@ internal sealed unsafe class QShiftedConv : IParallelWork
                 // padded column c = pl + col goes to phase c mod sw, lane c / sw
                 for (int pw = 0; pw < sw; pw++)
                 {
+                    if (!_colPhaseUsed[pw]) continue;
                     uint* dst = rowBase + pw * _phaseLanes;
                     col = ((pw - pl) % sw + sw) % sw;
                     uint* dp = dst + (pl + col) / sw;

@@ -99,7 +99,8 @@ public sealed class QLinearConvOp(bool linear, bool dequantize = false) : OpDefi
         QConv2d? packed = null;
         if (ctx.InputConstant(W) is { } weights && QuantInputs.ConstantZeroPoints(ctx, WZeroPoint) is { } wzp)
             // an absent zero point is 0 in the weights' own domain (spelled out: the kernels read "none" for uint8 as 128)
-            packed = new QConv2d(QVariants.For(ctx.Isa), shape, weights.Data.Span, wSigned, wzp.Length == 0 ? [0] : wzp, xSigned, kind, ctx.Threads);
+            packed = new QConv2d(QVariants.For(ctx.Isa), shape, weights.Data.Span, wSigned, wzp.Length == 0 ? [0] : wzp, xSigned, kind, ctx.Threads,
+                vector512: ctx.Isa == EdgeNet.Kernels.Isa.Avx512);
         var kernel = new QConvKernel(this, shape, packed, kind, xSigned, wSigned, ctx.InputType(W), ctx.HasInput(XZeroPoint), ctx.HasInput(WZeroPoint),
             linear && ctx.HasInput(8), linear ? ctx.OutputType(0) : DataType.Int32, FusedActivation.Of(ctx.Node));
         // constant scales (every QDQ / QLinearConv model): the per-channel multipliers once, not on every run

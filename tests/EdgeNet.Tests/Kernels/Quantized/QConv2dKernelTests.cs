@@ -14,7 +14,7 @@ public unsafe class QConv2dKernelTests
 
     /// <param name="firstMultiplier">when non-zero, channel 0's multiplier (above 0.5: the requantized tiles keep the float clamp)</param>
     internal static void Check(QVariant variant, QConv2dShape s, bool xSigned, bool wSigned, bool perChannelZp, QOutputKind output, int seed, int threads = 1,
-        bool withBias = true, float firstMultiplier = 0)
+        bool withBias = true, float firstMultiplier = 0, bool vector512 = false)
     {
         var rng = new Random(seed);
         var x = new byte[s.Batch * s.InChannels * s.InPlane];
@@ -33,7 +33,7 @@ public unsafe class QConv2dKernelTests
         int count = s.Batch * s.OutChannels * s.OutPlane;
         var expected = new byte[count * outBytes];
         var actual = new byte[count * outBytes];
-        var conv = new QConv2d(variant, s, w, wSigned, wzp, xSigned, output, threads);
+        var conv = new QConv2d(variant, s, w, wSigned, wzp, xSigned, output, threads, vector512);
         var scratch = new byte[conv.ScratchBytes];
         int yzp = output == QOutputKind.Int8 ? -3 : 120;
         fixed (byte* xp = x)
@@ -333,6 +333,61 @@ public unsafe class QConv2dKernelTests
     /// 7×7, 3×1, 3×5, 1×1 with pads or stride 2, strides 2 and 3 (mixed), dilation 2 with and without stride, batch 2,
     /// uint8 weights at zero point 128, every output kind, two threads.
     /// </summary>
+    /// <summary>
+    /// Unpadded convs whose taps all read phase (0, 0) of the strides (1×1 stride 2 / 3, 3×3 dilation 2 stride 2): the
+    /// shifted-view path skips the lane planes' zero-point fill, so the scratch is filled with garbage first; every
+    /// output must still match the reference (the lanes past the written phase feed only dropped columns).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void PhaseZeroConvsIgnoreStaleScratch(QVariant variant)
+    {
+        var shapes = new[]
+        {
+            new QConv2dShape(1, 64, 56, 56, 20, 1, 1, 1, 2, 2),
+            new QConv2dShape(2, 9, 13, 17, 7, 1, 1, 1, 2, 2),
+            new QConv2dShape(1, 12, 11, 10, 13, 1, 1, 1, 3, 3),
+            new QConv2dShape(1, 16, 15, 14, 10, 3, 3, 1, 2, 2, 0, 0, 0, 0, 2, 2),
+            new QConv2dShape(1, 5, 7, 33, 6, 1, 1, 1, 2, 1),
+        };
+        int seed = 900;
+        foreach (var s in shapes)
+            foreach (bool xSigned in new[] { false, true })
+            {
+                seed++;
+                var rng = new Random(seed);
+                var x = new byte[s.Batch * s.InChannels * s.InPlane];
+                var w = new byte[s.OutChannels * s.Depth];
+                rng.NextBytes(x);
+                rng.NextBytes(w);
+                int xzp = xSigned ? rng.Next(-128, 128) : rng.Next(256);
+                var mult = Enumerable.Range(0, s.OutChannels).Select(_ => (float)(rng.NextDouble() * 0.01 + 0.0005)).ToArray();
+                var conv = new QConv2d(variant, s, w, true, [0], xSigned, QOutputKind.UInt8, 1);
+                if (QVariants.IsNative(variant) && variant is QVariant.AvxVnni or QVariant.Avx2) Assert.True(conv.UsesShiftedViews);
+                var scratch = new byte[conv.ScratchBytes];
+                var expected = new byte[s.Batch * s.OutChannels * s.OutPlane];
+                var actual = new byte[expected.Length];
+                int[] wzp = [0];
+                fixed (byte* xp = x)
+                fixed (byte* wp = w)
+                fixed (int* zp = wzp)
+                fixed (float* mp = mult)
+                fixed (byte* e = expected)
+                fixed (byte* y = actual)
+                fixed (byte* sp = scratch)
+                {
+                    var ep = QEpilogue.Requantize(mp, 1, 7, 0, 255);
+                    QConv2dReference.Run(s, xp, xSigned, xzp, wp, true, zp, 0, QOutputKind.UInt8, e, ep);
+                    for (int round = 0; round < 2; round++)
+                    {
+                        rng.NextBytes(scratch);
+                        conv.Run(null, xp, xzp, y, ep, sp);
+                        Assert.True(expected.AsSpan().SequenceEqual(actual), $"{variant} {s} x{(xSigned ? "s8" : "u8")} round {round}");
+                    }
+                }
+            }
+    }
+
     [Theory]
     [MemberData(nameof(Variants))]
     public void ShiftedViewConvsMatchReference(QVariant variant)

@@ -55,6 +55,25 @@ public unsafe class QMaxPoolKernelTests
         Assert.True(checkedCount > 100, $"only {checkedCount} geometries checked");
     }
 
+    /// <summary>3-wide stride-2 windows (the 16-output vector path) at widths 32–80, pads 0–2 at either end, u8 and s8.</summary>
+    [Fact]
+    public void Stride2Window3WidthsMatchReference()
+    {
+        int seed = 700, count = 0;
+        for (int w = 32; w <= 80; w += 3)
+            foreach (int pad in new[] { 0, 1, 2 })
+            {
+                seed++;
+                int padEnd = seed % 3 == 0 ? 0 : Math.Min(2, pad + seed % 2), h = 3 + seed % 5;
+                int oh = Out(h, 3, 2, 1, pad, padEnd), ow = Out(w, 3, 2, 1, pad, padEnd);
+                var g = new ConvGeometry([h, w], [3, 3], [2, 2], [1, 1], [pad, pad], [padEnd, padEnd], [oh, ow]);
+                if (seed % 2 == 0) Check<byte>(g, 1 + seed % 3, seed);
+                else Check<sbyte>(g, 1 + seed % 3, seed);
+                count++;
+            }
+        Assert.Equal(51, count);
+    }
+
     [Fact]
     public void OneAndThreeDimensionalAndResNetStemMatchReference()
     {

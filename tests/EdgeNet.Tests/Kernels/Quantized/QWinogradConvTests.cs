@@ -4,7 +4,8 @@ namespace EdgeNet.Tests.Kernels.Quantized;
 
 /// <summary>
 /// 3×3 stride-1 convs that take the exact integer Winograd F(2×2, 3×3) (<see cref="QWinogradConv"/>) on the native
-/// Avx2 variant, against <see cref="QConv2dReference"/> bit for bit on every variant: odd and even output sizes (the
+/// Avx2 variant, and on every x86 variant with 512-bit vectors allowed and at least 32 output tiles (8 channels × 32
+/// tiles; the portable Vector512 pair product where the CPU lacks AVX-512 BW), against <see cref="QConv2dReference"/> bit for bit on every variant: odd and even output sizes (the
 /// last tile row / column half outside), widths 1–57, pads 0–2 (asymmetric), odd channel counts (a zero second
 /// channel in the last pair), channel tiles with 1–5 rows, several tile blocks, batch 2, u8/s8 inputs, int8 and
 /// uint8 (zero point 128) weights, every output kind, one and two threads (tile blocks split between the threads, or
@@ -13,13 +14,26 @@ namespace EdgeNet.Tests.Kernels.Quantized;
 /// </summary>
 public unsafe class QWinogradConvTests
 {
-    public static TheoryData<QVariant> Variants() => QGemmKernelTests.Variants();
+    /// <summary>Every variant, with and without 512-bit vectors allowed (the session ISA being Avx512).</summary>
+    public static TheoryData<QVariant, bool> Variants()
+    {
+        var data = new TheoryData<QVariant, bool>();
+        foreach (var v in QVariants.Available)
+        {
+            data.Add(v, false);
+            data.Add(v, true);
+        }
+        return data;
+    }
 
-    private static bool WinogradHere(QVariant variant) => variant == QVariant.Avx2 && QVariants.IsNative(variant);
+    private static bool WinogradHere(QVariant variant, bool vector512, QConv2dShape s) =>
+        (variant == QVariant.Avx2 && QVariants.IsNative(variant))
+        || (vector512 && System.Runtime.Intrinsics.X86.Avx2.IsSupported && variant is QVariant.Avx2 or QVariant.AvxVnni or QVariant.Avx512
+            && (s.OutH + 1) / 2 * ((s.OutW + 1) / 2) >= QWinogradConv.MinTiles512);
 
     [Theory]
     [MemberData(nameof(Variants))]
-    public void WinogradConvsMatchReference(QVariant variant)
+    public void WinogradConvsMatchReference(QVariant variant, bool vector512)
     {
         var kinds = Enum.GetValues<QOutputKind>();
         var shapes = new[]
@@ -41,27 +55,27 @@ public unsafe class QWinogradConvTests
             {
                 seed++;
                 bool wSigned = seed % 3 != 0;
-                Assert.Equal(WinogradHere(variant),
-                    new QConv2d(variant, s, new byte[s.OutChannels * s.Depth], wSigned, [wSigned ? 0 : 128], xSigned, QOutputKind.UInt8, 1).UsesWinograd);
-                QConv2dKernelTests.Check(variant, s, xSigned, wSigned, false, kinds[seed % kinds.Length], seed);
-                QConv2dKernelTests.Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed + 50);
-                QConv2dKernelTests.Check(variant, s, xSigned, wSigned, false, QOutputKind.Int32, seed + 80, withBias: seed % 2 == 0);
+                Assert.Equal(WinogradHere(variant, vector512, s),
+                    new QConv2d(variant, s, new byte[s.OutChannels * s.Depth], wSigned, [wSigned ? 0 : 128], xSigned, QOutputKind.UInt8, 1, vector512).UsesWinograd);
+                QConv2dKernelTests.Check(variant, s, xSigned, wSigned, false, kinds[seed % kinds.Length], seed, vector512: vector512);
+                QConv2dKernelTests.Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed + 50, vector512: vector512);
+                QConv2dKernelTests.Check(variant, s, xSigned, wSigned, false, QOutputKind.Int32, seed + 80, withBias: seed % 2 == 0, vector512: vector512);
             }
         if (QVariants.IsNative(variant))
         {
-            QConv2dKernelTests.Check(variant, new QConv2dShape(1, 64, 28, 28, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), false, true, false, QOutputKind.UInt8, 1399, threads: 2);
-            QConv2dKernelTests.Check(variant, new QConv2dShape(2, 33, 21, 19, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, false, false, QOutputKind.Int8, 1398, threads: 2);
-            QConv2dKernelTests.Check(variant, new QConv2dShape(1, 32, 56, 56, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, true, false, QOutputKind.Float32, 1397, threads: 2);
+            QConv2dKernelTests.Check(variant, new QConv2dShape(1, 64, 28, 28, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), false, true, false, QOutputKind.UInt8, 1399, threads: 2, vector512: vector512);
+            QConv2dKernelTests.Check(variant, new QConv2dShape(2, 33, 21, 19, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, false, false, QOutputKind.Int8, 1398, threads: 2, vector512: vector512);
+            QConv2dKernelTests.Check(variant, new QConv2dShape(1, 32, 56, 56, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, true, false, QOutputKind.Float32, 1397, threads: 2, vector512: vector512);
             // one tile block: the channel tiles split between the threads
-            QConv2dKernelTests.Check(variant, new QConv2dShape(1, 128, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), false, true, false, QOutputKind.UInt8, 1396, threads: 2);
-            QConv2dKernelTests.Check(variant, new QConv2dShape(1, 96, 14, 13, 61, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, false, false, QOutputKind.Int32, 1395, threads: 2);
+            QConv2dKernelTests.Check(variant, new QConv2dShape(1, 128, 7, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), false, true, false, QOutputKind.UInt8, 1396, threads: 2, vector512: vector512);
+            QConv2dKernelTests.Check(variant, new QConv2dShape(1, 96, 14, 13, 61, 3, 3, 1, 1, 1, 1, 1, 1, 1), true, false, false, QOutputKind.Int32, 1395, threads: 2, vector512: vector512);
         }
     }
 
     /// <summary>Asymmetric weights, dilation, stride 2, group 2, few channels, 3×5: not Winograd, still exact.</summary>
     [Theory]
     [MemberData(nameof(Variants))]
-    public void NonWinogradShapesStayOnOtherPaths(QVariant variant)
+    public void NonWinogradShapesStayOnOtherPaths(QVariant variant, bool vector512)
     {
         var cases = new (QConv2dShape Shape, bool PerChannelZp)[]
         {
@@ -76,8 +90,8 @@ public unsafe class QWinogradConvTests
         foreach (var (s, zp) in cases)
         {
             seed++;
-            Assert.False(new QConv2d(variant, s, new byte[s.OutChannels * s.Depth], true, zp ? Enumerable.Range(0, s.OutChannels).ToArray() : [], false, QOutputKind.UInt8, 1).UsesWinograd);
-            QConv2dKernelTests.Check(variant, s, false, true, zp, QOutputKind.UInt8, seed);
+            Assert.False(new QConv2d(variant, s, new byte[s.OutChannels * s.Depth], true, zp ? Enumerable.Range(0, s.OutChannels).ToArray() : [], false, QOutputKind.UInt8, 1, vector512).UsesWinograd);
+            QConv2dKernelTests.Check(variant, s, false, true, zp, QOutputKind.UInt8, seed, vector512: vector512);
         }
     }
 
@@ -87,9 +101,10 @@ public unsafe class QWinogradConvTests
     /// </summary>
     [Theory]
     [MemberData(nameof(Variants))]
-    public void ExtremeValuesAtMaxChannelsAreExact(QVariant variant)
+    public void ExtremeValuesAtMaxChannelsAreExact(QVariant variant, bool vector512)
     {
-        var s = new QConv2dShape(1, QWinogradConv.MaxInChannels, 4, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        // 6 output tiles (the 256-bit path), 32 (the 512-bit one)
+        foreach (var s in new[] { new QConv2dShape(1, QWinogradConv.MaxInChannels, 4, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1), new QConv2dShape(1, QWinogradConv.MaxInChannels, 8, 16, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1) })
         foreach (var (xFill, xZp, wFill, wSigned) in new (byte, int, byte, bool)[] { (255, 0, 0, false), (0, 255, 0, false), (255, 0, 0x80, true), (0, 255, 0x7F, true), (255, 0, 255, false) })
         {
             var x = new byte[s.InChannels * s.InPlane];
@@ -99,8 +114,8 @@ public unsafe class QWinogradConvTests
             // a few values of the other sign so the rows differ
             x[3] ^= 0xFF;
             w[5] = (byte)(wFill ^ 0x7F);
-            var conv = new QConv2d(variant, s, w, wSigned, [wSigned ? 0 : 128], false, QOutputKind.Int32, 1);
-            Assert.Equal(WinogradHere(variant), conv.UsesWinograd);
+            var conv = new QConv2d(variant, s, w, wSigned, [wSigned ? 0 : 128], false, QOutputKind.Int32, 1, vector512);
+            Assert.Equal(WinogradHere(variant, vector512, s), conv.UsesWinograd);
             var expected = new int[s.OutChannels * s.OutPlane];
             var actual = new int[expected.Length];
             var scratch = new byte[conv.ScratchBytes];
