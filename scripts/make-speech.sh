@@ -8,7 +8,9 @@ mkdir -p "$out"
 say() { # say TEXT NAME [VOICE] [SPEED]
   local tmp; tmp="$(mktemp --suffix=.wav)"
   espeak-ng -v "${3:-en-us}" -s "${4:-140}" -w "$tmp" "$1"
-  sox "$tmp" -r 16000 -c 1 -b 16 "$out/$2.wav" pad 3 1
+  # -D: no dither (sox dithers with random noise by default when it resamples to 16 bits, so each run made
+  # different bytes and the main job printed different scores)
+  sox -D "$tmp" -r 16000 -c 1 -b 16 "$out/$2.wav" pad 3 1
   rm -f "$tmp"
 }
 if (( $# >= 2 )); then say "$1" "$2"; exit 0; fi
