@@ -35,11 +35,9 @@ internal static class WeightHessians
         var nodes = floatModel.Graph.Node.ToDictionary(n => n.Name, StringComparer.Ordinal);
         var inits = floatModel.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var plans = new List<(QuantizableLayer Layer, LayerShape Shape)>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var l in layers)
         {
             if (l.Recurrence is not null || !nodes.TryGetValue(l.Node, out var node) || !inits.TryGetValue(l.Weight, out var w)) continue;
-            if (!seen.Add(l.Weight)) continue; // a weight shared by two layers keeps nearest rounding
             if (LayerShape.Of(node, w.Dims.Select(d => (int)d).ToArray(), l.WeightAxis) is { } shape && shape.K <= MaxK) plans.Add((l, shape));
         }
         // a weight read by more than one node: nearest rounding (its H would be the sum of different inputs)
