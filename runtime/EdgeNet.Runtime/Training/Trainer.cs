@@ -32,7 +32,7 @@ public sealed class Trainer
 
     public Trainer(Model model, FineTuneSetup setup, TrainerOptions options)
     {
-        Model = model;
+        _model = model;
         _options = options;
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "BatchSize must be at least 1");
         if (model.Graph.Outputs.Count == 0) throw new InvalidModelException("The model has no output");
@@ -84,7 +84,12 @@ public sealed class Trainer
         _deferredIndex = _deferred.Select(l => Graph.Parameters.ToList().IndexOf(l.Weight)).ToArray();
         _deferredReadsInput = _deferred.Select(l => l.Inputs[0].DataOffset == Graph.Input.DataOffset).ToArray();
         _later = new bool[Graph.Parameters.Count];
+        // their weights in the microkernel's panels where the shapes allow (the forward product reads them in place)
+        foreach (var l in _deferred) l.TryStoreWeightInPanels();
+        _stripUpdates = _deferred.Select((l, d) => new GradientStripUpdate(_optimizer, Graph.Parameters, _deferredIndex[d], l.Weight.Dims[0], l.WeightColumns)).ToArray();
     }
+
+    private readonly GradientStripUpdate[] _stripUpdates;
 
     private readonly DenseLayer[] _deferred;
     private readonly int[] _deferredIndex;
@@ -95,7 +100,22 @@ public sealed class Trainer
     internal long ChunkedUpdates { get; private set; }
 
     /// <summary>The model being trained (its head replaced when asked): after Fit it holds the trained weights.</summary>
-    public Model Model { get; }
+    public Model Model
+    {
+        get
+        {
+            SyncModel();
+            return _model;
+        }
+    }
+
+    private readonly Model _model;
+
+    /// <summary>Brings the model's initializers up to date with weights training keeps in another layout.</summary>
+    private void SyncModel()
+    {
+        foreach (var p in Graph.Parameters) p.SyncModel();
+    }
     /// <summary>Where the (new) head is attached.</summary>
     public string FeatureTensor { get; }
     /// <summary>Where the frozen part ends: everything after this tensor is trained.</summary>
@@ -168,12 +188,13 @@ public sealed class Trainer
             for (int start = 0; start < order.Length; start += _options.BatchSize)
             {
                 int batch = Math.Min(_options.BatchSize, order.Length - start);
-                var (loss, hits) = Step(train, order.AsSpan(start, batch));
+                var (loss, hits) = TrainStep(train, order.AsSpan(start, batch));
                 if (double.IsNaN(loss)) continue;
                 lossSum += loss * batch;
                 correct += hits;
                 counted += batch;
             }
+            SyncModel();
             double valLoss = double.NaN, valAcc = double.NaN;
             if (validation is { Count: > 0 })
             {
@@ -208,6 +229,15 @@ public sealed class Trainer
     /// batch size has been seen.
     /// </summary>
     public (double Loss, int Correct) Step(FeatureSet data, ReadOnlySpan<int> indices)
+    {
+        var result = TrainStep(data, indices);
+        SyncModel();
+        return result;
+    }
+
+    /// <summary><see cref="Step"/> without bringing the model's initializers up to date (<see cref="Fit(FeatureSet, FeatureSet?)"/>
+    /// does that once per epoch).</summary>
+    internal (double Loss, int Correct) TrainStep(FeatureSet data, ReadOnlySpan<int> indices)
     {
         int batch = indices.Length;
         var input = Graph.Input.Data(batch);
@@ -245,12 +275,7 @@ public sealed class Trainer
         {
             int index = _deferredIndex[d];
             if (!_later[index]) continue;
-            int count = parameters[index].Count, per = _deferred[d].WeightChunkValues;
-            for (int c = 0; c * per < count; c++)
-            {
-                _deferred[d].WeightGradientChunk(batch, c);
-                _optimizer.UpdateSlice(parameters, index, c * per, Math.Min(per, count - c * per));
-            }
+            _deferred[d].WeightGradientStrips(batch, _stripUpdates[d]);
             _later[index] = false;
             ChunkedUpdates++;
         }
