@@ -114,7 +114,8 @@ public sealed class Trainer
     /// <summary>Brings the model's initializers up to date with weights training keeps in another layout.</summary>
     private void SyncModel()
     {
-        foreach (var p in Graph.Parameters) p.SyncModel();
+        var parameters = Graph.Parameters;
+        for (int i = 0; i < parameters.Count; i++) parameters[i].SyncModel(); // (no enumerator: Step allocates nothing)
     }
     /// <summary>Where the (new) head is attached.</summary>
     public string FeatureTensor { get; }
