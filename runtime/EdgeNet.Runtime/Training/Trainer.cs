@@ -244,10 +244,9 @@ public sealed class Trainer
         var input = Graph.Input.Data(batch);
         int size = data.SampleSize;
         for (int i = 0; i < batch; i++) _batchLabels[i] = data.Labels[indices[i]];
-        TrainVectors.GatherRows(data.Data, indices, size, input);
-        _steps++;
         // max |x| (+Inf when a value is not finite) also bounds a first layer's weight gradient below
-        float inputMaxAbs = TrainVectors.MaxAbs(input);
+        float inputMaxAbs = TrainVectors.GatherRows(data.Data, indices, size, input);
+        _steps++;
         if (float.IsInfinity(inputMaxAbs)) return Reject(RejectReason.InputNotFinite);
         Graph.Forward(batch, training: true);
         var output = Graph.Output.Data(batch);
