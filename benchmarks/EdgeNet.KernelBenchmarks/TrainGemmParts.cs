@@ -48,15 +48,10 @@ internal static unsafe class TrainGemmParts
             Time("dW = Xᵀ·dZ, driver", macs, () => grad.Run(cx, cdz, cdw, aPacked: true));
             var read = new ReadSink();
             Time("dW strips", macs, () => grad.RunStrips(cdz, read));
-            var sgd = new SgdSink(cw, cv, n, k, uk.NR);
+            var sgd = new SgdSink(cw, cv, n);
             Time("dW strips + SGD update", macs, () => grad.RunStrips(cdz, sgd));
             Time("dW driver, then SGD", macs, () => { grad.Run(cx, cdz, cdw, aPacked: true); sgd.Rows(0, k, cdw, n); });
-            if (n % uk.NR == 0)
-            {
-                var panelGrad = new TrainGemm(isa, k, n, b, true, false, false, rowStrips: true, cInPanels: true);
-                panelGrad.PackA(cx);
-                Time("dW panel strips + SGD", macs, () => panelGrad.RunStrips(cdz, sgd));
-            }
+
         }
     }
 
@@ -65,31 +60,11 @@ internal static unsafe class TrainGemmParts
     {
         public float Sum;
         public void Rows(int row0, int rows, float* values, int stride) => Sum += values[0];
-        public void PanelRows(int panel, int row0, int rows, float* values) => Sum += values[0];
     }
 
     /// <summary>v = 0.9·v + g; w −= 1e-6·v over the strip's rows (the trainer's SGD arithmetic).</summary>
-    private sealed class SgdSink(float* w, float* v, int n, int k, int nr) : IGemmRowSink
+    private sealed class SgdSink(float* w, float* v, int n) : IGemmRowSink
     {
-        public void PanelRows(int panel, int row0, int rows, float* values)
-        {
-            nint at = ((nint)panel * k + row0) * nr;
-            Update(values, w + at, v + at, rows * nr);
-        }
-
-        private static void Update(float* g, float* wr, float* vr, int count)
-        {
-            var lr = new Vector<float>(1e-6f); var mu = new Vector<float>(0.9f);
-            int i = 0;
-            for (; i + Vector<float>.Count <= count; i += Vector<float>.Count)
-            {
-                var vi = mu * Vector.Load(vr + i) + Vector.Load(g + i);
-                vi.Store(vr + i);
-                (Vector.Load(wr + i) - lr * vi).Store(wr + i);
-            }
-            for (; i < count; i++) { vr[i] = 0.9f * vr[i] + g[i]; wr[i] -= 1e-6f * vr[i]; }
-        }
-
         public void Rows(int row0, int rows, float* values, int stride)
         {
             var lr = new Vector<float>(1e-6f); var mu = new Vector<float>(0.9f);

@@ -46,7 +46,7 @@ internal static class TrainStepBench
             for (int s = 0; s < steps; s++)
             {
                 long t = Stopwatch.GetTimestamp();
-                trainer.TrainStep(set, order.AsSpan(s * batch, batch));
+                trainer.Step(set, order.AsSpan(s * batch, batch));
                 if (r > 0) single.Add((Stopwatch.GetTimestamp() - t) * 1e6 / Stopwatch.Frequency);
             }
             double whole = clock.Elapsed.TotalMicroseconds / steps;

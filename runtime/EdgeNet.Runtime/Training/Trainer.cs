@@ -32,7 +32,7 @@ public sealed class Trainer
 
     public Trainer(Model model, FineTuneSetup setup, TrainerOptions options)
     {
-        _model = model;
+        Model = model;
         _options = options;
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "BatchSize must be at least 1");
         if (model.Graph.Outputs.Count == 0) throw new InvalidModelException("The model has no output");
@@ -84,9 +84,7 @@ public sealed class Trainer
         _deferredIndex = _deferred.Select(l => Graph.Parameters.ToList().IndexOf(l.Weight)).ToArray();
         _deferredReadsInput = _deferred.Select(l => l.Inputs[0].DataOffset == Graph.Input.DataOffset).ToArray();
         _later = new bool[Graph.Parameters.Count];
-        // their weights in the microkernel's panels where the shapes allow (the forward product reads them in place)
-        foreach (var l in _deferred) l.TryStoreWeightInPanels();
-        _stripUpdates = _deferred.Select((l, d) => new GradientStripUpdate(_optimizer, Graph.Parameters, _deferredIndex[d], l.Weight.Dims[0], l.WeightColumns)).ToArray();
+        _stripUpdates = _deferred.Select((l, d) => new GradientStripUpdate(_optimizer, Graph.Parameters, _deferredIndex[d], l.WeightColumns)).ToArray();
     }
 
     private readonly GradientStripUpdate[] _stripUpdates;
@@ -100,23 +98,7 @@ public sealed class Trainer
     internal long ChunkedUpdates { get; private set; }
 
     /// <summary>The model being trained (its head replaced when asked): after Fit it holds the trained weights.</summary>
-    public Model Model
-    {
-        get
-        {
-            SyncModel();
-            return _model;
-        }
-    }
-
-    private readonly Model _model;
-
-    /// <summary>Brings the model's initializers up to date with weights training keeps in another layout.</summary>
-    private void SyncModel()
-    {
-        var parameters = Graph.Parameters;
-        for (int i = 0; i < parameters.Count; i++) parameters[i].SyncModel(); // (no enumerator: Step allocates nothing)
-    }
+    public Model Model { get; }
     /// <summary>Where the (new) head is attached.</summary>
     public string FeatureTensor { get; }
     /// <summary>Where the frozen part ends: everything after this tensor is trained.</summary>
@@ -189,13 +171,12 @@ public sealed class Trainer
             for (int start = 0; start < order.Length; start += _options.BatchSize)
             {
                 int batch = Math.Min(_options.BatchSize, order.Length - start);
-                var (loss, hits) = TrainStep(train, order.AsSpan(start, batch));
+                var (loss, hits) = Step(train, order.AsSpan(start, batch));
                 if (double.IsNaN(loss)) continue;
                 lossSum += loss * batch;
                 correct += hits;
                 counted += batch;
             }
-            SyncModel();
             double valLoss = double.NaN, valAcc = double.NaN;
             if (validation is { Count: > 0 })
             {
@@ -230,15 +211,6 @@ public sealed class Trainer
     /// batch size has been seen.
     /// </summary>
     public (double Loss, int Correct) Step(FeatureSet data, ReadOnlySpan<int> indices)
-    {
-        var result = TrainStep(data, indices);
-        SyncModel();
-        return result;
-    }
-
-    /// <summary><see cref="Step"/> without bringing the model's initializers up to date (<see cref="Fit(FeatureSet, FeatureSet?)"/>
-    /// does that once per epoch).</summary>
-    internal (double Loss, int Correct) TrainStep(FeatureSet data, ReadOnlySpan<int> indices)
     {
         int batch = indices.Length;
         var input = Graph.Input.Data(batch);

@@ -14,20 +14,8 @@ public unsafe class TrainGemmStripTests
 {
     public static TheoryData<Isa> Isas() => new(IsaSupport.Available);
 
-    private sealed class Collect(float[] c, int n, int nr = 0) : IGemmRowSink
+    private sealed class Collect(float[] c, int n) : IGemmRowSink
     {
-        private int _panelsOfRow;
-
-        public void PanelRows(int panel, int row0, int rows, float* values)
-        {
-            // panels 0, 1, … of a strip in order, then the next strip
-            Assert.Equal(NextRow, row0);
-            Assert.Equal(_panelsOfRow, panel);
-            for (int r = 0; r < rows; r++)
-                for (int j = 0; j < nr; j++) c[(row0 + r) * n + panel * nr + j] = values[r * nr + j];
-            if (++_panelsOfRow == n / nr) { _panelsOfRow = 0; NextRow = row0 + rows; }
-        }
-
         public int NextRow { get; private set; }
 
         public void Rows(int row0, int rows, float* values, int stride)
@@ -45,11 +33,8 @@ public unsafe class TrainGemmStripTests
     public void StripsGiveTheBitsOfTheWholeProduct(Isa isa)
     {
         var rng = new Random(3);
-        int nr = EdgeNet.Kernels.Gemm.F32GemmMicrokernel.For(isa).NR;
         foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 5, 3), (300, 40, 8), (9, 128, 32), (25, 37, 129), (17, 16, 300), (33, 70, 600), (8, 8, 0), (13, 64, 33), (1536, 128, 32), (5, 32, 700) })
-        foreach (bool panels in new[] { false, true })
         {
-            if (panels && n % nr != 0) continue;
             // A is stored k×m (the layer input X, batch×features, read transposed), B k×n (dZ)
             var a = new float[k * m];
             var b = new float[k * n];
@@ -58,8 +43,8 @@ public unsafe class TrainGemmStripTests
             var whole = new float[m * n];
             var strips = new float[m * n];
             Array.Fill(strips, float.NaN);
-            var gemm = new TrainGemm(isa, m, n, k, transA: true, transB: false, accumulate: false, rowStrips: true, cInPanels: panels);
-            var sink = new Collect(strips, n, nr);
+            var gemm = new TrainGemm(isa, m, n, k, transA: true, transB: false, accumulate: false, rowStrips: true);
+            var sink = new Collect(strips, n);
             fixed (float* pa = a, pb = b, pc = whole)
             {
                 gemm.Run(pa, pb, pc);
@@ -69,7 +54,7 @@ public unsafe class TrainGemmStripTests
             Assert.Equal(m, sink.NextRow);
             for (int i = 0; i < whole.Length; i++)
                 Assert.True(BitConverter.SingleToInt32Bits(whole[i]) == BitConverter.SingleToInt32Bits(strips[i]),
-                    $"{isa} m={m} n={n} k={k} panels={panels}: element {i} is {strips[i]}, the whole product has {whole[i]}");
+                    $"{isa} m={m} n={n} k={k}: element {i} is {strips[i]}, the whole product has {whole[i]}");
             // and the product itself (double reference)
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++)
@@ -81,39 +66,11 @@ public unsafe class TrainGemmStripTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(Isas))]
-    public void AProductOfBInPanelsGivesTheBitsOfBReadInPlace(Isa isa)
-    {
-        var rng = new Random(4);
-        int nr = EdgeNet.Kernels.Gemm.F32GemmMicrokernel.For(isa).NR;
-        foreach (var (m, n, k) in new[] { (1, nr, 1), (32, 4 * nr, 1536), (7, 2 * nr, 300), (9, nr, 129) })
-        {
-            var a = new float[m * k];
-            var b = new float[k * n];
-            for (int i = 0; i < a.Length; i++) a[i] = (float)rng.NextDouble() * 2 - 1;
-            for (int i = 0; i < b.Length; i++) b[i] = (float)rng.NextDouble() * 2 - 1;
-            var panels = new float[k * n];
-            for (int p = 0; p < n / nr; p++)
-                for (int r = 0; r < k; r++)
-                    for (int j = 0; j < nr; j++) panels[(p * k + r) * nr + j] = b[r * n + p * nr + j];
-            var inPlace = new float[m * n];
-            var fromPanels = new float[m * n];
-            fixed (float* pa = a, pb = b, pp = panels, c1 = inPlace, c2 = fromPanels)
-            {
-                new TrainGemm(isa, m, n, k, false, false, false).Run(pa, pb, c1);
-                new TrainGemm(isa, m, n, k, false, false, false, bInPanels: true).Run(pa, pp, c2);
-            }
-            Assert.Equal(inPlace.Select(BitConverter.SingleToInt32Bits), fromPanels.Select(BitConverter.SingleToInt32Bits));
-        }
-    }
-
     [Fact]
     public void StripsNeedTheirOption()
     {
         var gemm = new TrainGemm(IsaSupport.Resolve(), 4, 4, 4, transA: true, transB: false, accumulate: false);
         Assert.Throws<InvalidOperationException>(() => gemm.RunStrips(null, new Collect(new float[16], 4)));
         Assert.Throws<ArgumentException>(() => new TrainGemm(IsaSupport.Resolve(), 4, 4, 4, false, transB: true, accumulate: false, rowStrips: true));
-        Assert.Throws<ArgumentException>(() => new TrainGemm(IsaSupport.Resolve(), 4, 3, 4, true, false, false, rowStrips: true, cInPanels: true));
     }
 }

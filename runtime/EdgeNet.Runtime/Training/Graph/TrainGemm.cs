@@ -19,30 +19,22 @@ public sealed unsafe class TrainGemm
     private readonly float[] _packedA, _packedB, _scratch, _temp;
     private readonly float[] _strip = [], _tailPanels = [];
     private readonly int _stripStride;
-    private readonly bool _cInPanels;
 
     /// <param name="transA">A is stored k×m (A[i,p] = a[p·m + i]); else m×k.</param>
     /// <param name="transB">B is stored n×k (B[p,j] = b[j·k + p]); else k×n.</param>
     /// <param name="rowStrips">Enables <see cref="RunStrips"/> (B row-major, C = A·B).</param>
-    /// <param name="bInPanels">B is already in the microkernel's NR panels (<see cref="F32GemmPacking.PackB"/>'s
-    /// layout) and is read in place.</param>
-    /// <param name="cInPanels">With <paramref name="rowStrips"/>: the strips go to the sink panel by panel
-    /// (<see cref="IGemmRowSink.PanelRows"/>); N must be a multiple of NR.</param>
-    public TrainGemm(Isa isa, int m, int n, int k, bool transA, bool transB, bool accumulate, bool rowStrips = false, bool bInPanels = false, bool cInPanels = false)
+    public TrainGemm(Isa isa, int m, int n, int k, bool transA, bool transB, bool accumulate, bool rowStrips = false)
     {
         _uk = F32GemmMicrokernel.For(isa);
         _m = m; _n = n; _k = k; _transA = transA; _transB = transB;
-        if (bInPanels && transB) throw new ArgumentException("B is either stored transposed or in panels");
-        var source = transB || bInPanels ? GemmBSource.Packed : GemmBSource.RowMajor;
+        var source = transB ? GemmBSource.Packed : GemmBSource.RowMajor;
         _driver = new F32GemmDriver(_uk, m, n, k, source, n, null, [0], [0], [0], null, 0, 0, FusedActivation.None, 1);
         _packedA = GC.AllocateArray<float>(F32GemmPacking.PackedASize(m, k, _uk.MR) + 16, pinned: true);
         _packedB = transB ? GC.AllocateArray<float>(F32GemmPacking.PackedBSize(k, n, _uk.NR) + 16, pinned: true) : [];
         _scratch = GC.AllocateArray<float>(_driver.ScratchBytes / sizeof(float) + 16, pinned: true);
         if (rowStrips)
         {
-            if (transB || accumulate || bInPanels) throw new ArgumentException("row strips need a row-major B and C = A·B");
-            if (cInPanels && n % _uk.NR != 0) throw new ArgumentException($"C in panels needs N a multiple of {_uk.NR}, got {n}");
-            _cInPanels = cInPanels;
+            if (transB || accumulate) throw new ArgumentException("row strips need a row-major B and C = A·B");
             // one strip of MR rows, its rows padded to whole panels (the microkernel writes NR columns)
             _stripStride = (n + _uk.NR - 1) / _uk.NR * _uk.NR;
             _strip = GC.AllocateArray<float>(_uk.MR * _stripStride + 16, pinned: true);
@@ -102,22 +94,17 @@ public sealed unsafe class TrainGemm
             for (int i = 0; i < _m; i += mr)
             {
                 int rows = Math.Min(mr, _m - i);
-                if (_k == 0) new Span<float>(strip, mr * _stripStride).Clear(); // (as many floats as MR×NR per panel)
+                if (_k == 0) new Span<float>(strip, mr * _stripStride).Clear();
                 for (int k0 = 0; k0 < _k; k0 += kcMax)
                 {
                     int kc = Math.Min(kcMax, _k - k0);
                     float* aPanel = pa + (nint)i * _k + (nint)k0 * mr;
                     for (int p = 0; p < fullPanels; p++)
-                    {
-                        // a row-major strip (rows stripStride apart), or one MR×NR tile per panel
-                        float* tile = _cInPanels ? strip + p * mr * nr : strip + p * nr;
-                        _uk.Run(rows, kc, aPanel, b + (nint)k0 * _n + p * nr, _n, tile, _cInPanels ? nr : _stripStride, k0 > 0);
-                    }
+                        _uk.Run(rows, kc, aPanel, b + (nint)k0 * _n + p * nr, _n, strip + p * nr, _stripStride, k0 > 0);
                     if (_tailPanels.Length > 0)
                         _uk.Run(rows, kc, aPanel, tail + (nint)k0 * nr, nr, strip + fullPanels * nr, _stripStride, k0 > 0);
                 }
-                if (!_cInPanels) sink.Rows(i, rows, strip, _stripStride);
-                else for (int p = 0; p < fullPanels; p++) sink.PanelRows(p, i, rows, strip + p * mr * nr);
+                sink.Rows(i, rows, strip, _stripStride);
             }
         }
     }
@@ -138,10 +125,6 @@ public unsafe interface IGemmRowSink
     /// <summary>Rows [row0, row0 + rows) of C: row r at <paramref name="values"/> + r·<paramref name="stride"/>
     /// (N values each; the buffer is reused for the next strip).</summary>
     void Rows(int row0, int rows, float* values, int stride);
-
-    /// <summary>Rows [row0, row0 + rows) of panel <paramref name="panel"/> (columns [panel·NR, panel·NR + NR)),
-    /// rows·NR contiguous values (a TrainGemm made with cInPanels).</summary>
-    void PanelRows(int panel, int row0, int rows, float* values);
 }
 
 /// <summary>One <see cref="TrainGemm"/> per mini-batch size, made on first use (the last, partial batch of an epoch

@@ -35,7 +35,7 @@ public sealed unsafe class ConvLayer : TrainLayer
     {
         _weight = weight; _bias = bias; _g = geometry; _activation = activation;
         if (weight.Count != geometry.OutC * geometry.PatchSize)
-            throw new ShapeInferenceException($"Conv '{name}': weights {IR.Shapes.Format(weight.Dims)} do not match the geometry");
+            throw new ShapeInferenceException($"Conv '{name}': weights {IR.Shapes.Format(weight.Tensor.Dims)} do not match the geometry");
         if (bias is not null && bias.Count != geometry.OutC)
             throw new ShapeInferenceException($"Conv '{name}': bias of {bias.Count} values for {geometry.OutC} channels");
     }

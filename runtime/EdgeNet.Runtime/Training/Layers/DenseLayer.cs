@@ -26,14 +26,14 @@ public sealed unsafe class DenseLayer : TrainLayer
     {
         _weight = weight; _bias = bias; _transB = transB; _activation = activation;
         _k = input.SampleShape[^1];
-        _n = transB ? weight.Dims[0] : weight.Dims[1];
+        _n = transB ? weight.Tensor.Dims[0] : weight.Tensor.Dims[1];
         if (bias is not null && bias.Count != _n && bias.Count != 1)
             throw new UnsupportedOperatorException($"Layer '{name}': bias of {bias.Count} values for {_n} outputs");
     }
 
     private static int[] OutputShape(string name, TrainTensor input, TrainParameter weight, bool transB)
     {
-        var w = weight.Dims;
+        var w = weight.Tensor.Dims;
         if (w.Length != 2) throw new UnsupportedOperatorException($"Layer '{name}': weights must be 2-D, got {IR.Shapes.Format(w)}");
         if (input.SampleShape.Length == 0) throw new UnsupportedOperatorException($"Layer '{name}': input has no feature axis");
         int k = transB ? w[1] : w[0];
@@ -60,7 +60,7 @@ public sealed unsafe class DenseLayer : TrainLayer
     }
 
     /// <summary>The weight, stored K×N, takes no input gradient: its gradient Xᵀ·dZ can be computed in row chunks.</summary>
-    internal bool CanDeferWeightGradient => !_transB && !Inputs[0].NeedsGrad && _weight.Dims.Length == 2;
+    internal bool CanDeferWeightGradient => !_transB && !Inputs[0].NeedsGrad && _weight.Tensor.Rank == 2;
 
     /// <summary>Set by the trainer: the next <see cref="Backward"/> leaves the weight gradient to
     /// <see cref="WeightGradientStrips"/> (only where <see cref="CanDeferWeightGradient"/>).</summary>
@@ -70,32 +70,6 @@ public sealed unsafe class DenseLayer : TrainLayer
 
     /// <summary>Columns of the weight as stored (K×N): values per gradient row.</summary>
     internal int WeightColumns => _n;
-
-    /// <summary>
-    /// Keeps the weight in the microkernel's NR-column panels while training (<see cref="TrainParameter.StoreInPanels"/>),
-    /// when its gradient can be deferred, N is a multiple of NR and no product was made yet: the forward product
-    /// then reads the panels in place, and the weight gradient is made panel by panel. Same sums, same bits.
-    /// </summary>
-    internal bool TryStoreWeightInPanels()
-    {
-        int nr = Kernels.Gemm.F32GemmMicrokernel.For(_isa).NR;
-        if (!CanDeferWeightGradient || _weight.InPanels || _n % nr != 0 || _madeProducts) return false;
-        _weight.StoreInPanels(nr);
-        _panelGradient = new PanelGradientCopy(_weight.GradPtr, _k, nr);
-        return true;
-    }
-
-    private bool _madeProducts;
-    private PanelGradientCopy? _panelGradient;
-
-    /// <summary>Writes strips of a panel-stored weight's gradient into its gradient buffer, in the same panels.</summary>
-    private sealed class PanelGradientCopy(float* grad, int k, int width) : IGemmRowSink
-    {
-        public void Rows(int row0, int rows, float* values, int stride) => throw new InvalidOperationException("a panel-stored gradient comes in panels");
-
-        public void PanelRows(int panel, int row0, int rows, float* values) =>
-            Buffer.MemoryCopy(values, grad + ((nint)panel * k + row0) * width, (long)rows * width * sizeof(float), (long)rows * width * sizeof(float));
-    }
 
     /// <summary>Weight values per gradient strip (the last may be shorter), after a deferring backward pass.</summary>
     internal int WeightChunkValues => _weightGrad!.For(_deferredBatch).StripRows * _n;
@@ -118,11 +92,8 @@ public sealed unsafe class DenseLayer : TrainLayer
     }
 
     /// <summary>Computes the whole weight gradient after a deferring backward pass.</summary>
-    internal void WeightGradient(int batch)
-    {
-        if (_panelGradient is not null) _weightGrad!.For(batch).RunStrips(_deferredDelta, _panelGradient);
-        else _weightGrad!.For(batch).Run(Inputs[0].DataPtr, _deferredDelta, _weight.GradPtr, aPacked: true);
-    }
+    internal void WeightGradient(int batch) =>
+        _weightGrad!.For(batch).Run(Inputs[0].DataPtr, _deferredDelta, _weight.GradPtr, aPacked: true);
 
     /// <summary>
     /// After a deferring backward pass: the weight gradient Xᵀ·dZ a few rows at a time, each handed to
@@ -147,11 +118,11 @@ public sealed unsafe class DenseLayer : TrainLayer
         }
         var isa = setup.Isa;
         int perSample = RowsPerSample;
-        _forward = new TrainGemmCache(b => { _madeProducts = true; return new TrainGemm(isa, b * perSample, _n, _k, false, _transB, false, bInPanels: _weight.InPanels); }, setup.MaxBatch);
+        _forward = new TrainGemmCache(b => new TrainGemm(isa, b * perSample, _n, _k, false, _transB, false), setup.MaxBatch);
         // K×N weight gradients can be made a strip of rows at a time, so the optimizer takes each while it is cached
         _weightGrad = new TrainGemmCache(b => _transB
             ? new TrainGemm(isa, _n, _k, b * perSample, true, false, false)
-            : new TrainGemm(isa, _k, _n, b * perSample, true, false, false, rowStrips: true, cInPanels: _weight.InPanels), setup.MaxBatch);
+            : new TrainGemm(isa, _k, _n, b * perSample, true, false, false, rowStrips: true), setup.MaxBatch);
         bool accumulate = Inputs[0].AccumulateGrad;
         _inputGrad = new TrainGemmCache(b => new TrainGemm(isa, b * perSample, _k, _n, false, !_transB, accumulate), setup.MaxBatch);
     }
@@ -168,7 +139,7 @@ public sealed unsafe class DenseLayer : TrainLayer
             _weightGrad!.For(batch).PackA(Inputs[0].DataPtr);
             _packedBatch = batch;
         }
-        _forward!.For(batch).Run(Inputs[0].DataPtr, _weight.WorkingPtr, z);
+        _forward!.For(batch).Run(Inputs[0].DataPtr, _weight.ValuePtr, z);
         var zs = new Span<float>(z, rows * _n);
         if (_bias is not null)
         {
@@ -196,12 +167,6 @@ public sealed unsafe class DenseLayer : TrainLayer
             _packedBatch = batch;
             _deferredDelta = dz;
             _deferredBatch = batch;
-        }
-        else if (_panelGradient is not null)
-        {
-            // a weight kept in panels has its gradient in the same panels
-            if (_packedBatch != batch) _weightGrad!.For(batch).PackA(Inputs[0].DataPtr);
-            _weightGrad!.For(batch).RunStrips(dz, _panelGradient);
         }
         else _weightGrad!.For(batch).Run(_transB ? dz : Inputs[0].DataPtr, _transB ? Inputs[0].DataPtr : dz, _weight.GradPtr, aPacked: _packedBatch == batch);
         if (_bias is not null)
