@@ -375,7 +375,16 @@ public sealed unsafe class QGemm : IParallelWork
                 {
                     byte* wPanel = wData + (nint)(i / _mr) * wPanelBytes;
                     int rows = Math.Min(_mr, ch1 - i);
-                    for (int j = 0; j < count; j += _nr)
+                    int j0 = 0;
+                    if (_fusedTile && posSums is null && rows == _mr && count >= _nr)
+                    {
+                        // the whole panels in one call (the tile loop inside the microkernel)
+                        int full = count / _nr;
+                        _uk.RunRequantizedPanels(_groups, wPanel, actPanels, full, aPanelBytes, _chanOffset + i,
+                            _e.Multiplier + i * _e.MultiplierStride, _e.MultiplierStride, _requant, (byte*)_c + i * _ldc + p0, _ldc);
+                        j0 = full * _nr;
+                    }
+                    for (int j = j0; j < count; j += _nr)
                     {
                         int cols = Math.Min(_nr, count - j), pos = p0 + j;
                         // overlapped last panel: positions count − NR .. count − 1 (posSums is null then)
