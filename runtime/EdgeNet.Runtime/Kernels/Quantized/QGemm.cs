@@ -57,6 +57,12 @@ public sealed unsafe class QGemm : IParallelWork
     /// </summary>
     private readonly bool _columnTail;
     private readonly int _tailPairsInts, _tailAccStride;
+    /// <summary>
+    /// _fusedTile and _overlap with MR ∤ Cout (Cout ≥ MR): a weight panel of the last MR channels (Cout − MR .. Cout − 1,
+    /// overlapping the previous tile), so the last channel tile runs full in registers straight into Y instead of the
+    /// staged partial tile; the overlapped channels are computed twice and written with equal values.
+    /// </summary>
+    private readonly byte[]? _lastPanel;
     private QTileRequant _requant;
 
     // per run
@@ -115,6 +121,19 @@ public sealed unsafe class QGemm : IParallelWork
         _stageBytes = _padRows ? Align(_mr * _nr) : 0;
         _columnTail = _fusedTile && _overlap && _packer is QColumnsPacker && positions > _nr
             && (_uk is QGemm6x16Avx2 || _uk is QGemm6x16AvxVnni && AvxVnni.IsSupported);
+        if (_fusedTile && _overlap && _channels % _mr != 0 && _channels > _mr)
+        {
+            // lane r of group g: channel Cout − MR + r, copied from its panel (4-byte lanes in every layout)
+            int panelBytes = weights.PanelBytes;
+            _lastPanel = new byte[panelBytes];
+            for (int r = 0; r < _mr; r++)
+            {
+                int ch = _channels - _mr + r;
+                for (int g = 0; g < _groups; g++)
+                    for (int b = 0; b < 4; b++)
+                        _lastPanel[g * _mr * 4 + r * 4 + b] = weights.Data[ch / _mr * panelBytes + g * _mr * 4 + ch % _mr * 4 + b];
+            }
+        }
         _tailPairsInts = _columnTail ? _groups * ColumnTailMax : 0;
         _tailAccStride = _columnTail ? _chSplit * _mr + 8 : 0;
         _tileInts = _gemv ? _chSplit * _nr : _mr * _nr;
@@ -339,6 +358,7 @@ public sealed unsafe class QGemm : IParallelWork
         int wPanelBytes = _w.PanelBytes;
         int aPanelBytes = QMicrokernel.PanelBytes(_right ? _mr : _nr, _groups);
         fixed (byte* wData = _w.Data)
+        fixed (byte* lastPanel = _lastPanel)
         fixed (int* zps = _w.ZeroPoints)
         {
             if (_gemv)
@@ -371,10 +391,18 @@ public sealed unsafe class QGemm : IParallelWork
             else
             {
                 // rows = channels (MR), columns = positions (NR)
-                for (int i = ch0; i < ch1; i += _mr)
+                for (int t0 = ch0; t0 < ch1; t0 += _mr)
                 {
+                    int i = t0;
                     byte* wPanel = wData + (nint)(i / _mr) * wPanelBytes;
                     int rows = Math.Min(_mr, ch1 - i);
+                    if (rows < _mr && lastPanel is not null && ch1 - _mr >= ch0)
+                    {
+                        // the last MR channels of this split as one full tile (ch1 = Cout here)
+                        i = ch1 - _mr;
+                        wPanel = lastPanel;
+                        rows = _mr;
+                    }
                     int j0 = 0;
                     if (_fusedTile && posSums is null && rows == _mr && count >= _nr)
                     {
