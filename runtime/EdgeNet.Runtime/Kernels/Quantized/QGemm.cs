@@ -277,6 +277,16 @@ public sealed unsafe class QGemm : IParallelWork
             for (int i = ch0; i < ch1; i += _mr)
             {
                 byte* wPanel = wData + (nint)(i / _mr) * wPanelBytes;
+                if (count <= 2)
+                {
+                    // one or two columns: four panels a pass, so four independent accumulator chains per column
+                    // (one chain per column was latency-bound, and three of the four column slots went unused)
+                    int quad = Math.Min(4, (ch1 - i + _mr - 1) / _mr);
+                    for (int t = 0; t < count; t++)
+                        ColumnTail4(wPanel, wPanelBytes, quad, groups, pairs + t, wide, acc + t * stride + (i - ch0));
+                    i += (quad - 1) * _mr;
+                    continue;
+                }
                 int* dst = acc + (i - ch0);
                 for (int t0 = 0; t0 < count; t0 += 4)
                 {
@@ -351,6 +361,56 @@ public sealed unsafe class QGemm : IParallelWork
                 c[ch * ldc] = (byte)q;
             }
         }
+    }
+
+    /// <summary>
+    /// One column (its k groups at p, <see cref="ColumnTailMax"/> ints apart) against <paramref name="panels"/> (1..4)
+    /// consecutive weight panels, four accumulators (a missing panel repeats the first and is not stored); 8 lanes are
+    /// stored per panel in order, so each store's lanes 6, 7 are overwritten by the next panel's (the row has 8 spare).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnTail4(byte* w0, int panelBytes, int panels, int groups, int* p, bool wide, int* dst)
+    {
+        byte* w1 = panels > 1 ? w0 + panelBytes : w0, w2 = panels > 2 ? w0 + 2 * panelBytes : w0, w3 = panels > 3 ? w0 + 3 * panelBytes : w0;
+        var lastMask = Vector256.Create(-1, -1, -1, -1, -1, -1, 0, 0);
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
+        nint o = 0;
+        if (wide)
+        {
+            for (int g = 0; g < groups - 1; g++, o += 24, p += ColumnTailMax)
+            {
+                var x = Vector256.Create(*p).AsInt16();
+                a0 += Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(w0 + o)), x);
+                a1 += Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(w1 + o)), x);
+                a2 += Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(w2 + o)), x);
+                a3 += Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(w3 + o)), x);
+            }
+            var xl = Vector256.Create(*p).AsInt16();
+            a0 += Avx2.MultiplyAddAdjacent(Avx2.MaskLoad((int*)(w0 + o), lastMask).AsInt16(), xl);
+            a1 += Avx2.MultiplyAddAdjacent(Avx2.MaskLoad((int*)(w1 + o), lastMask).AsInt16(), xl);
+            a2 += Avx2.MultiplyAddAdjacent(Avx2.MaskLoad((int*)(w2 + o), lastMask).AsInt16(), xl);
+            a3 += Avx2.MultiplyAddAdjacent(Avx2.MaskLoad((int*)(w3 + o), lastMask).AsInt16(), xl);
+        }
+        else
+        {
+            for (int g = 0; g < groups - 1; g++, o += 24, p += ColumnTailMax)
+            {
+                var x = Vector256.Create(*p).AsByte();
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, Vector256.Load((sbyte*)(w0 + o)));
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, Vector256.Load((sbyte*)(w1 + o)));
+                a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, Vector256.Load((sbyte*)(w2 + o)));
+                a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, Vector256.Load((sbyte*)(w3 + o)));
+            }
+            var xl = Vector256.Create(*p).AsByte();
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, xl, Avx2.MaskLoad((int*)(w0 + o), lastMask).AsSByte());
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, xl, Avx2.MaskLoad((int*)(w1 + o), lastMask).AsSByte());
+            a2 = AvxVnni.MultiplyWideningAndAdd(a2, xl, Avx2.MaskLoad((int*)(w2 + o), lastMask).AsSByte());
+            a3 = AvxVnni.MultiplyWideningAndAdd(a3, xl, Avx2.MaskLoad((int*)(w3 + o), lastMask).AsSByte());
+        }
+        a0.Store(dst);
+        if (panels > 1) a1.Store(dst + 6);
+        if (panels > 2) a2.Store(dst + 12);
+        if (panels > 3) a3.Store(dst + 18);
     }
 
     private void RunBlock(byte* actPanels, int* posSums, int p0, int count, int ch0, int ch1, int* tile, bool overlap, byte* stage)
