@@ -64,6 +64,7 @@ public sealed unsafe class QGemm : IParallelWork
     /// </summary>
     private readonly byte[]? _lastPanel;
     private QTileRequant _requant;
+    private readonly bool _vector512;
 
     // per run
     private byte* _act, _scratch;
@@ -79,8 +80,10 @@ public sealed unsafe class QGemm : IParallelWork
     /// <param name="positions">M (rows of A) for WeightsRight, N (columns of X) for WeightsLeft.</param>
     /// <param name="activationsSigned">activations are int8 (read with the +128 shift) rather than uint8.</param>
     /// <param name="packer">activation source; default rows (WeightsRight) or row-major columns (WeightsLeft).</param>
-    public QGemm(QPackedWeights weights, int positions, bool activationsSigned, QOutputKind output, int threads, QActivationPacker? packer = null)
+    /// <param name="vector512">the session allows 512-bit vectors: the in-register tile requantization uses them.</param>
+    public QGemm(QPackedWeights weights, int positions, bool activationsSigned, QOutputKind output, int threads, QActivationPacker? packer = null, bool vector512 = false)
     {
+        _vector512 = vector512;
         if (positions < 0) throw new InvalidModelException($"quantized GEMM: negative size {positions}");
         _w = weights;
         _uk = weights.Microkernel;
@@ -168,7 +171,7 @@ public sealed unsafe class QGemm : IParallelWork
         if (_items == 0) return;
         _act = act; _ldAct = ld; _c = c; _ldc = ldc; _e = e;
         _zaRaw = actZeroPoint;
-        if (_fusedTile) _requant = new QTileRequant(e, _output == QOutputKind.Int8, _channels);
+        if (_fusedTile) _requant = new QTileRequant(e, _output == QOutputKind.Int8, _channels, _vector512);
         scratch = (byte*)(((nint)scratch + 63) & ~(nint)63);
         _chanOffset = (int*)scratch;
         _scratch = scratch + ChannelBytes;

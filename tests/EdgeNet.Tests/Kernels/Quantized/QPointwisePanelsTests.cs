@@ -10,7 +10,8 @@ namespace EdgeNet.Tests.Kernels.Quantized;
 /// k groups), full and partial 6-channel tiles, u8 / s8 activations, int8 / uint8 weights, uint8 / int8 output with and
 /// without bias, multipliers above 0.5 (the float clamp) and small (the byte clamp), batch 2, 1 and 2 threads; and the
 /// overlapped last channel tile (Cout not a multiple of 6: a weight panel of the last 6 channels), also when two
-/// threads split the channels and the last split is narrower than a tile (the staged partial tile then).
+/// threads split the channels and the last split is narrower than a tile (the staged partial tile then); with and
+/// without <c>vector512</c> (the 512-bit tile requantization, <c>QTileRequant.Rows2x512</c>, where AVX-512 BW is real).
 /// </summary>
 public class QPointwisePanelsTests
 {
@@ -30,7 +31,8 @@ public class QPointwisePanelsTests
                 bool xSigned = seed % 5 == 2, wSigned = seed % 4 != 1;
                 var output = seed % 3 == 1 ? QOutputKind.Int8 : QOutputKind.UInt8;
                 float first = seed % 4 == 3 ? 0.9f : 0;
-                QConv2dKernelTests.Check(variant, s, xSigned, wSigned, perChannelZp: false, output, seed, withBias: seed % 7 != 3, firstMultiplier: first);
+                QConv2dKernelTests.Check(variant, s, xSigned, wSigned, perChannelZp: false, output, seed, withBias: seed % 7 != 3, firstMultiplier: first,
+                    vector512: seed % 2 == 0);
             }
     }
 
@@ -52,7 +54,9 @@ public class QPointwisePanelsTests
             {
                 if (threads == 2 && !QVariants.IsNative(variant)) continue;
                 seed++;
-                QConv2dKernelTests.Check(variant, s, seed % 2 == 0, seed % 3 != 0, perChannelZp: false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed, threads);
+                foreach (bool v512 in new[] { false, true })
+                    QConv2dKernelTests.Check(variant, s, seed % 2 == 0, seed % 3 != 0, perChannelZp: false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed, threads,
+                        firstMultiplier: seed % 4 == 1 ? -0.7f : 0, vector512: v512);
             }
     }
 
