@@ -143,7 +143,7 @@ internal readonly struct QTileRequant
 
     /// <param name="channels">channels of the run (their multipliers decide <see cref="SmallMultipliers"/>).</param>
     /// <param name="vector512">the session allows 512-bit vectors: <see cref="Rows2"/> converts, scales and packs
-    /// two rows as two 512-bit vectors (<see cref="Rows2x512"/>; only where AVX-512 BW is real).</param>
+    /// two rows as two 512-bit vectors in <see cref="Rows2Any"/> (<see cref="Rows2x512"/>; only where AVX-512 BW is real).</param>
     public unsafe QTileRequant(in QEpilogue e, bool signed, int channels, bool vector512 = false)
     {
         _v512 = vector512 && Avx512BW.IsSupported;
@@ -204,11 +204,6 @@ internal readonly struct QTileRequant
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Rows2(Vector256<int> a0, Vector256<int> a1, float ma, byte* da, Vector256<int> b0, Vector256<int> b1, float mb, byte* db)
     {
-        if (_v512)
-        {
-            Rows2x512(a0, a1, ma, da, b0, b1, mb, db);
-            return;
-        }
         if (_small)
         {
             Rows2Small(a0, a1, ma, da, b0, b1, mb, db);
@@ -228,6 +223,17 @@ internal readonly struct QTileRequant
         var rows = Avx2.PermuteVar8x32(bytes, Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsByte();
         rows.GetLower().Store(da);
         rows.GetUpper().Store(db);
+    }
+
+    /// <summary>
+    /// <see cref="Rows2x512"/> when the requantizer was made for 512-bit vectors, else <see cref="Rows2"/> (the
+    /// pointwise tiles of <see cref="QGemm"/>; the other users call Rows2 and pay no check).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Rows2Any(Vector256<int> a0, Vector256<int> a1, float ma, byte* da, Vector256<int> b0, Vector256<int> b1, float mb, byte* db)
+    {
+        if (_v512) Rows2x512(a0, a1, ma, da, b0, b1, mb, db);
+        else Rows2(a0, a1, ma, da, b0, b1, mb, db);
     }
 
     /// <summary>

@@ -155,9 +155,9 @@ public sealed unsafe class QGemm6x16Avx2 : QMicrokernel
             c50 = Avx2.Add(c50, Avx2.MultiplyAddAdjacent(b0, a5));
             c51 = Avx2.Add(c51, Avx2.MultiplyAddAdjacent(b1, a5));
         }
-        rq.Rows2(c00, c01, mult[0], c, c10, c11, mult[multStride], c + ldc);
-        rq.Rows2(c20, c21, mult[2 * multStride], c + 2 * ldc, c30, c31, mult[3 * multStride], c + 3 * ldc);
-        rq.Rows2(c40, c41, mult[4 * multStride], c + 4 * ldc, c50, c51, mult[5 * multStride], c + 5 * ldc);
+        rq.Rows2Any(c00, c01, mult[0], c, c10, c11, mult[multStride], c + ldc);
+        rq.Rows2Any(c20, c21, mult[2 * multStride], c + 2 * ldc, c30, c31, mult[3 * multStride], c + 3 * ldc);
+        rq.Rows2Any(c40, c41, mult[4 * multStride], c + 4 * ldc, c50, c51, mult[5 * multStride], c + 5 * ldc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
