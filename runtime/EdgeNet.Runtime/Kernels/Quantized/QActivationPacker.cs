@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeNet.Kernels.Quantized;
 
@@ -129,6 +130,32 @@ public abstract unsafe class QActivationPacker
     {
         int j = 0;
         if (!System.Runtime.Intrinsics.X86.Sse2.IsSupported && !System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported) return 0;
+        if (Avx2.IsSupported && lanes == 16)
+        {
+            // 32 positions (two whole panels) a step: the in-lane unpacks give positions 0..15 in the low and
+            // 16..31 in the high 128 bits; vperm2i128 joins 8 consecutive lanes (32 bytes) of one panel per store
+            var m = Vector256.Create(storeMask);
+            for (; j + 32 <= count; j += 32)
+            {
+                var v0 = Vector256.Load(r0 + j) ^ m;
+                var v1 = Vector256.Load(r1 + j) ^ m;
+                var v2 = Vector256.Load(r2 + j) ^ m;
+                var v3 = Vector256.Load(r3 + j) ^ m;
+                var p01lo = Avx2.UnpackLow(v0, v1).AsUInt16();   // positions 0..7 | 16..23
+                var p01hi = Avx2.UnpackHigh(v0, v1).AsUInt16();  // 8..15 | 24..31
+                var p23lo = Avx2.UnpackLow(v2, v3).AsUInt16();
+                var p23hi = Avx2.UnpackHigh(v2, v3).AsUInt16();
+                var q0 = Avx2.UnpackLow(p01lo, p23lo).AsByte();   // 0..3 | 16..19
+                var q1 = Avx2.UnpackHigh(p01lo, p23lo).AsByte();  // 4..7 | 20..23
+                var q2 = Avx2.UnpackLow(p01hi, p23hi).AsByte();   // 8..11 | 24..27
+                var q3 = Avx2.UnpackHigh(p01hi, p23hi).AsByte();  // 12..15 | 28..31
+                byte* d = groupBase + (nint)(j >> 4) * panelBytes;
+                Avx2.Permute2x128(q0, q1, 0x20).Store(d);
+                Avx2.Permute2x128(q2, q3, 0x20).Store(d + 32);
+                Avx2.Permute2x128(q0, q1, 0x31).Store(d + panelBytes);
+                Avx2.Permute2x128(q2, q3, 0x31).Store(d + panelBytes + 32);
+            }
+        }
         var mask = Vector128.Create(storeMask);
         for (; j + 16 <= count; j += 16)
         {

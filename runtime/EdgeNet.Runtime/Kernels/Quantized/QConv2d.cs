@@ -62,7 +62,7 @@ public sealed unsafe class QConv2d
         {
             var zps = weightZeroPoints.Length > 1 ? weightZeroPoints.Slice(g * mg, mg) : weightZeroPoints;
             var packed = QPackedWeights.PackRows(variant, QGemmOrientation.WeightsLeft, weights.Slice(g * mg * depth, mg * depth), weightsSigned, mg, depth, zps);
-            _gemms[g] = new QGemm(packed, _s.OutPlane, inputSigned, output, threads, packer);
+            _gemms[g] = new QGemm(packed, _s.OutPlane, inputSigned, output, threads, packer, vector512);
         }
     }
 

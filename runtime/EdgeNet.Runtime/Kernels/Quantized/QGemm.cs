@@ -57,7 +57,14 @@ public sealed unsafe class QGemm : IParallelWork
     /// </summary>
     private readonly bool _columnTail;
     private readonly int _tailPairsInts, _tailAccStride;
+    /// <summary>
+    /// _fusedTile and _overlap with MR ∤ Cout (Cout ≥ MR): a weight panel of the last MR channels (Cout − MR .. Cout − 1,
+    /// overlapping the previous tile), so the last channel tile runs full in registers straight into Y instead of the
+    /// staged partial tile; the overlapped channels are computed twice and written with equal values.
+    /// </summary>
+    private readonly byte[]? _lastPanel;
     private QTileRequant _requant;
+    private readonly bool _vector512;
 
     // per run
     private byte* _act, _scratch;
@@ -73,8 +80,10 @@ public sealed unsafe class QGemm : IParallelWork
     /// <param name="positions">M (rows of A) for WeightsRight, N (columns of X) for WeightsLeft.</param>
     /// <param name="activationsSigned">activations are int8 (read with the +128 shift) rather than uint8.</param>
     /// <param name="packer">activation source; default rows (WeightsRight) or row-major columns (WeightsLeft).</param>
-    public QGemm(QPackedWeights weights, int positions, bool activationsSigned, QOutputKind output, int threads, QActivationPacker? packer = null)
+    /// <param name="vector512">the session allows 512-bit vectors: the in-register tile requantization uses them.</param>
+    public QGemm(QPackedWeights weights, int positions, bool activationsSigned, QOutputKind output, int threads, QActivationPacker? packer = null, bool vector512 = false)
     {
+        _vector512 = vector512;
         if (positions < 0) throw new InvalidModelException($"quantized GEMM: negative size {positions}");
         _w = weights;
         _uk = weights.Microkernel;
@@ -115,6 +124,19 @@ public sealed unsafe class QGemm : IParallelWork
         _stageBytes = _padRows ? Align(_mr * _nr) : 0;
         _columnTail = _fusedTile && _overlap && _packer is QColumnsPacker && positions > _nr
             && (_uk is QGemm6x16Avx2 || _uk is QGemm6x16AvxVnni && AvxVnni.IsSupported);
+        if (_fusedTile && _overlap && _channels % _mr != 0 && _channels > _mr)
+        {
+            // lane r of group g: channel Cout − MR + r, copied from its panel (4-byte lanes in every layout)
+            int panelBytes = weights.PanelBytes;
+            _lastPanel = new byte[panelBytes];
+            for (int r = 0; r < _mr; r++)
+            {
+                int ch = _channels - _mr + r;
+                for (int g = 0; g < _groups; g++)
+                    for (int b = 0; b < 4; b++)
+                        _lastPanel[g * _mr * 4 + r * 4 + b] = weights.Data[ch / _mr * panelBytes + g * _mr * 4 + ch % _mr * 4 + b];
+            }
+        }
         _tailPairsInts = _columnTail ? _groups * ColumnTailMax : 0;
         _tailAccStride = _columnTail ? _chSplit * _mr + 8 : 0;
         _tileInts = _gemv ? _chSplit * _nr : _mr * _nr;
@@ -149,7 +171,7 @@ public sealed unsafe class QGemm : IParallelWork
         if (_items == 0) return;
         _act = act; _ldAct = ld; _c = c; _ldc = ldc; _e = e;
         _zaRaw = actZeroPoint;
-        if (_fusedTile) _requant = new QTileRequant(e, _output == QOutputKind.Int8, _channels);
+        if (_fusedTile) _requant = new QTileRequant(e, _output == QOutputKind.Int8, _channels, _vector512);
         scratch = (byte*)(((nint)scratch + 63) & ~(nint)63);
         _chanOffset = (int*)scratch;
         _scratch = scratch + ChannelBytes;
@@ -258,6 +280,16 @@ public sealed unsafe class QGemm : IParallelWork
             for (int i = ch0; i < ch1; i += _mr)
             {
                 byte* wPanel = wData + (nint)(i / _mr) * wPanelBytes;
+                if (count <= 2)
+                {
+                    // one or two columns: four panels a pass, so four independent accumulator chains per column
+                    // (one chain per column was latency-bound, and three of the four column slots went unused)
+                    int quad = Math.Min(4, (ch1 - i + _mr - 1) / _mr);
+                    for (int t = 0; t < count; t++)
+                        ColumnTail4(wPanel, wPanelBytes, quad, groups, pairs + t, wide, acc + t * stride + (i - ch0));
+                    i += (quad - 1) * _mr;
+                    continue;
+                }
                 int* dst = acc + (i - ch0);
                 for (int t0 = 0; t0 < count; t0 += 4)
                 {
@@ -334,11 +366,62 @@ public sealed unsafe class QGemm : IParallelWork
         }
     }
 
+    /// <summary>
+    /// One column (its k groups at p, <see cref="ColumnTailMax"/> ints apart) against <paramref name="panels"/> (1..4)
+    /// consecutive weight panels, four accumulators (a missing panel repeats the first and is not stored); 8 lanes are
+    /// stored per panel in order, so each store's lanes 6, 7 are overwritten by the next panel's (the row has 8 spare).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnTail4(byte* w0, int panelBytes, int panels, int groups, int* p, bool wide, int* dst)
+    {
+        byte* w1 = panels > 1 ? w0 + panelBytes : w0, w2 = panels > 2 ? w0 + 2 * panelBytes : w0, w3 = panels > 3 ? w0 + 3 * panelBytes : w0;
+        var lastMask = Vector256.Create(-1, -1, -1, -1, -1, -1, 0, 0);
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
+        nint o = 0;
+        if (wide)
+        {
+            for (int g = 0; g < groups - 1; g++, o += 24, p += ColumnTailMax)
+            {
+                var x = Vector256.Create(*p).AsInt16();
+                a0 += Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(w0 + o)), x);
+                a1 += Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(w1 + o)), x);
+                a2 += Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(w2 + o)), x);
+                a3 += Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(w3 + o)), x);
+            }
+            var xl = Vector256.Create(*p).AsInt16();
+            a0 += Avx2.MultiplyAddAdjacent(Avx2.MaskLoad((int*)(w0 + o), lastMask).AsInt16(), xl);
+            a1 += Avx2.MultiplyAddAdjacent(Avx2.MaskLoad((int*)(w1 + o), lastMask).AsInt16(), xl);
+            a2 += Avx2.MultiplyAddAdjacent(Avx2.MaskLoad((int*)(w2 + o), lastMask).AsInt16(), xl);
+            a3 += Avx2.MultiplyAddAdjacent(Avx2.MaskLoad((int*)(w3 + o), lastMask).AsInt16(), xl);
+        }
+        else
+        {
+            for (int g = 0; g < groups - 1; g++, o += 24, p += ColumnTailMax)
+            {
+                var x = Vector256.Create(*p).AsByte();
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, Vector256.Load((sbyte*)(w0 + o)));
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, Vector256.Load((sbyte*)(w1 + o)));
+                a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, Vector256.Load((sbyte*)(w2 + o)));
+                a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, Vector256.Load((sbyte*)(w3 + o)));
+            }
+            var xl = Vector256.Create(*p).AsByte();
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, xl, Avx2.MaskLoad((int*)(w0 + o), lastMask).AsSByte());
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, xl, Avx2.MaskLoad((int*)(w1 + o), lastMask).AsSByte());
+            a2 = AvxVnni.MultiplyWideningAndAdd(a2, xl, Avx2.MaskLoad((int*)(w2 + o), lastMask).AsSByte());
+            a3 = AvxVnni.MultiplyWideningAndAdd(a3, xl, Avx2.MaskLoad((int*)(w3 + o), lastMask).AsSByte());
+        }
+        a0.Store(dst);
+        if (panels > 1) a1.Store(dst + 6);
+        if (panels > 2) a2.Store(dst + 12);
+        if (panels > 3) a3.Store(dst + 18);
+    }
+
     private void RunBlock(byte* actPanels, int* posSums, int p0, int count, int ch0, int ch1, int* tile, bool overlap, byte* stage)
     {
         int wPanelBytes = _w.PanelBytes;
         int aPanelBytes = QMicrokernel.PanelBytes(_right ? _mr : _nr, _groups);
         fixed (byte* wData = _w.Data)
+        fixed (byte* lastPanel = _lastPanel)
         fixed (int* zps = _w.ZeroPoints)
         {
             if (_gemv)
@@ -371,11 +454,28 @@ public sealed unsafe class QGemm : IParallelWork
             else
             {
                 // rows = channels (MR), columns = positions (NR)
-                for (int i = ch0; i < ch1; i += _mr)
+                for (int t0 = ch0; t0 < ch1; t0 += _mr)
                 {
+                    int i = t0;
                     byte* wPanel = wData + (nint)(i / _mr) * wPanelBytes;
                     int rows = Math.Min(_mr, ch1 - i);
-                    for (int j = 0; j < count; j += _nr)
+                    if (rows < _mr && lastPanel is not null && ch1 - _mr >= ch0)
+                    {
+                        // the last MR channels of this split as one full tile (ch1 = Cout here)
+                        i = ch1 - _mr;
+                        wPanel = lastPanel;
+                        rows = _mr;
+                    }
+                    int j0 = 0;
+                    if (_fusedTile && posSums is null && rows == _mr && count >= _nr)
+                    {
+                        // the whole panels in one call (the tile loop inside the microkernel)
+                        int full = count / _nr;
+                        _uk.RunRequantizedPanels(_groups, wPanel, actPanels, full, aPanelBytes, _chanOffset + i,
+                            _e.Multiplier + i * _e.MultiplierStride, _e.MultiplierStride, _requant, (byte*)_c + i * _ldc + p0, _ldc);
+                        j0 = full * _nr;
+                    }
+                    for (int j = j0; j < count; j += _nr)
                     {
                         int cols = Math.Min(_nr, count - j), pos = p0 + j;
                         // overlapped last panel: positions count − NR .. count − 1 (posSums is null then)

@@ -151,11 +151,51 @@ public sealed unsafe class QGemm6x16AvxVnni : QMicrokernel
 
     public override bool HasRequantizedTile => true;
 
-    // a plain tile is one tap at offset 0 with 64-byte k groups
+    // a plain tile: 64-byte k groups read in place
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override void RunRequantized(int groups, byte* a, byte* b, int* offsets, float* mult, int multStride, in QTileRequant rq, byte* c, nint ldc)
+        => TileRequantized(groups, a, b, offsets, mult, multStride, rq, c, ldc);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal override void RunRequantizedPanels(int groups, byte* a, byte* b, int panels, nint panelBytes, int* offsets, float* mult, int multStride, in QTileRequant rq, byte* c, nint ldc)
     {
-        int origin = 0;
-        RunTapsRequantized(1, groups, a, b, &origin, 64, offsets, mult, multStride, rq, c, ldc);
+        for (int p = 0; p < panels; p++, b += panelBytes, c += 16)
+            TileRequantized(groups, a, b, offsets, mult, multStride, rq, c, ldc);
+    }
+
+    /// <summary>One full tile of <see cref="RunRequantized"/>, inlined into the single and the panel-loop entry points.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileRequantized(int groups, byte* a, byte* b, int* rowOffsets, float* mult, int multStride, in QTileRequant rq, byte* c, nint ldc)
+    {
+        // the accumulators start at the rows' offsets (exact: the same wrapping int32 sum)
+        Vector256<int> c00 = Vector256.Create(rowOffsets[0]), c01 = c00, c10 = Vector256.Create(rowOffsets[1]), c11 = c10, c20 = Vector256.Create(rowOffsets[2]), c21 = c20,
+            c30 = Vector256.Create(rowOffsets[3]), c31 = c30, c40 = Vector256.Create(rowOffsets[4]), c41 = c40, c50 = Vector256.Create(rowOffsets[5]), c51 = c50;
+        for (int g = 0; g < groups; g++, a += 24, b += 64)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 32);
+            var a0 = Vector256.Create(*(int*)(a + 0)).AsSByte();
+            c00 = AvxVnni.MultiplyWideningAndAdd(c00, b0, a0);
+            c01 = AvxVnni.MultiplyWideningAndAdd(c01, b1, a0);
+            var a1 = Vector256.Create(*(int*)(a + 4)).AsSByte();
+            c10 = AvxVnni.MultiplyWideningAndAdd(c10, b0, a1);
+            c11 = AvxVnni.MultiplyWideningAndAdd(c11, b1, a1);
+            var a2 = Vector256.Create(*(int*)(a + 8)).AsSByte();
+            c20 = AvxVnni.MultiplyWideningAndAdd(c20, b0, a2);
+            c21 = AvxVnni.MultiplyWideningAndAdd(c21, b1, a2);
+            var a3 = Vector256.Create(*(int*)(a + 12)).AsSByte();
+            c30 = AvxVnni.MultiplyWideningAndAdd(c30, b0, a3);
+            c31 = AvxVnni.MultiplyWideningAndAdd(c31, b1, a3);
+            var a4 = Vector256.Create(*(int*)(a + 16)).AsSByte();
+            c40 = AvxVnni.MultiplyWideningAndAdd(c40, b0, a4);
+            c41 = AvxVnni.MultiplyWideningAndAdd(c41, b1, a4);
+            var a5 = Vector256.Create(*(int*)(a + 20)).AsSByte();
+            c50 = AvxVnni.MultiplyWideningAndAdd(c50, b0, a5);
+            c51 = AvxVnni.MultiplyWideningAndAdd(c51, b1, a5);
+        }
+        rq.Rows2Any(c00, c01, mult[0], c, c10, c11, mult[multStride], c + ldc);
+        rq.Rows2Any(c20, c21, mult[2 * multStride], c + 2 * ldc, c30, c31, mult[3 * multStride], c + 3 * ldc);
+        rq.Rows2Any(c40, c41, mult[4 * multStride], c + 4 * ldc, c50, c51, mult[5 * multStride], c + 5 * ldc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
