@@ -166,6 +166,7 @@ internal static class FinetuneCommand
 
         model.Metadata["edgenet.classes"] = string.Join("\n", classes);
         model.Metadata["edgenet.finetune"] = $"feature={trainer.FeatureTensor} cut={trainer.Cut} epochs={fit.Epochs.Count} lr={options.LearningRate.ToString(CultureInfo.InvariantCulture)} batch={options.BatchSize} seed={options.Seed}";
+        if (options.EmaDecay > 0) model.Metadata["edgenet.finetune"] += string.Create(CultureInfo.InvariantCulture, $" ema={options.EmaDecay}");
         if (reader?.Spec is { } spec)
         {
             model.Metadata["edgenet.image_size"] = $"{spec.Height}x{spec.Width}";
@@ -178,6 +179,7 @@ internal static class FinetuneCommand
         var inv = CultureInfo.InvariantCulture;
         string summary = string.Create(inv, $"saved {outPath}: {fit.Epochs.Count} epochs in {trainSeconds:F3} s training, {trainer.Optimizer.Steps} steps, loss {last.Loss:F4}, acc {last.Accuracy * 100:F1}%");
         if (!double.IsNaN(last.ValidationAccuracy)) summary += string.Create(inv, $", val acc {last.ValidationAccuracy * 100:F1}%");
+        if (options.EmaDecay > 0) summary += string.Create(inv, $", weights averaged (decay {options.EmaDecay})");
         if (fit.StoppedEarly) summary += string.Create(inv, $" (stopped early; weights of epoch {fit.BestEpoch})");
         if (trainer.RejectedSteps > 0) summary += string.Create(inv, $", {trainer.RejectedSteps} steps rejected");
         Console.WriteLine(summary);
