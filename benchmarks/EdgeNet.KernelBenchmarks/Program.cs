@@ -12,6 +12,7 @@ using EdgeNet.KernelBenchmarks;
 //   ... -- --int8-e2e QDQ.onnx FP32.onnx [RUNS]   (whole-model int8 vs fp32, alternating run by run)
 //   ... -- --int8-conv CIN H W COUT [K] [STRIDE] [ROUNDS]   (one int8 conv on the session ISA's variant; COUT 0: depthwise)
 //   ... -- --train-step MODEL.onnx [--trainable-last N] [--classes C] [--batch B]   (one training step by phase, µs)
+//   ... -- --train-gemms [K] [N] [BATCH]   (a first trained layer's products and update, each alone, µs of thread CPU time)
 // The GFLOP/s column divides each case's 2·M·N·K (or the FMA loop's FLOPs) by its mean time; --ratio times the
 // FMA peak and the GEMMs back to back (see PeakRatio).
 if (args.Length > 0 && args[0] == "--profile")
@@ -22,6 +23,11 @@ if (args.Length > 0 && args[0] == "--profile")
 if (args.Length > 0 && args[0] == "--train-step")
 {
     TrainStepBench.Run(args[1..]);
+    return;
+}
+if (args.Length > 0 && args[0] == "--train-gemms")
+{
+    TrainGemmParts.Run(args[1..]);
     return;
 }
 if (args.Length > 0 && args[0] == "--conv")

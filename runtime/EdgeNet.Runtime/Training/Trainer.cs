@@ -90,7 +90,10 @@ public sealed class Trainer
         _deferredIndex = _deferred.Select(l => Graph.Parameters.ToList().IndexOf(l.Weight)).ToArray();
         _deferredReadsInput = _deferred.Select(l => l.Inputs[0].DataOffset == Graph.Input.DataOffset).ToArray();
         _later = new bool[Graph.Parameters.Count];
+        _stripUpdates = _deferred.Select((l, d) => new GradientStripUpdate(_optimizer, Graph.Parameters, _deferredIndex[d], l.WeightColumns)).ToArray();
     }
+
+    private readonly GradientStripUpdate[] _stripUpdates;
 
     private readonly DenseLayer[] _deferred;
     private readonly int[] _deferredIndex;
@@ -229,10 +232,9 @@ public sealed class Trainer
         var input = Graph.Input.Data(batch);
         int size = data.SampleSize;
         for (int i = 0; i < batch; i++) _batchLabels[i] = data.Labels[indices[i]];
-        TrainVectors.GatherRows(data.Data, indices, size, input);
-        _steps++;
         // max |x| (+Inf when a value is not finite) also bounds a first layer's weight gradient below
-        float inputMaxAbs = TrainVectors.MaxAbs(input);
+        float inputMaxAbs = TrainVectors.GatherRows(data.Data, indices, size, input);
+        _steps++;
         if (float.IsInfinity(inputMaxAbs)) return Reject(RejectReason.InputNotFinite);
         Graph.Forward(batch, training: true);
         var output = Graph.Output.Data(batch);
@@ -266,13 +268,8 @@ public sealed class Trainer
         {
             int index = _deferredIndex[d];
             if (!_later[index]) continue;
-            int count = parameters[index].Count, per = _deferred[d].WeightChunkValues;
-            for (int c = 0; c * per < count; c++)
-            {
-                _deferred[d].WeightGradientChunk(batch, c);
-                _optimizer.UpdateSlice(parameters, index, c * per, Math.Min(per, count - c * per));
-                _average?.Update(parameters, index, c * per, Math.Min(per, count - c * per)); // while the chunk is in cache
-            }
+            _deferred[d].WeightGradientStrips(batch, _stripUpdates[d]);
+            _average?.Update(parameters, index, 0, parameters[index].Count); // after its last strip was written
             _later[index] = false;
             ChunkedUpdates++;
         }

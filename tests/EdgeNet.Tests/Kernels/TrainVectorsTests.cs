@@ -25,4 +25,29 @@ public class TrainVectorsTests
                 }
         }
     }
+
+    [Fact]
+    public void GatherRowsReturnsTheMaxAbsOfWhatItCopied()
+    {
+        var rng = new Random(5);
+        foreach (int size in new[] { 1, 7, 16, 17, 40, 1536 })
+        {
+            var data = new float[9 * size];
+            for (int i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 200 - 100);
+            int[] indices = [4, 0, 8, 4];
+            var dst = new float[indices.Length * size];
+            float max = TrainVectors.GatherRows(data, indices, size, dst);
+            for (int i = 0; i < indices.Length; i++) Assert.Equal(data.AsSpan(indices[i] * size, size).ToArray(), dst.AsSpan(i * size, size).ToArray());
+            Assert.Equal(TrainVectors.MaxAbs(dst), max);
+            // a row not copied does not count; a non-finite value in a copied row (body or tail) does
+            data[1 * size] = float.PositiveInfinity;
+            Assert.Equal(max, TrainVectors.GatherRows(data, indices, size, dst));
+            foreach (float bad in new[] { float.NaN, float.NegativeInfinity })
+            {
+                data[8 * size + size - 1] = bad;
+                Assert.True(float.IsPositiveInfinity(TrainVectors.GatherRows(data, indices, size, dst)), $"size {size}: {bad}");
+                data[8 * size + size - 1] = 1;
+            }
+        }
+    }
 }

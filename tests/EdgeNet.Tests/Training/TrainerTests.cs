@@ -153,7 +153,7 @@ public class TrainerTests
         Allocations.AssertNoneAfterWarmUp(() => { chunked.Step(features, full); chunked.Step(features, partial); });
         Assert.True(chunked.ChunkedUpdates > 0);
 
-        // with the weight average (blended chunk by chunk too)
+        // with the weight average (the strip-updated weight blended too)
         var averaged = new Trainer(TinyClassifier(), new FineTuneSetup { NewHeadClasses = 3 }, new TrainerOptions { BatchSize = 4, Seed = 1, EmaDecay = 0.99f });
         var averagedFeatures = averaged.CacheFeatures(x.Count, (i, d) => x[i].AsSpan<float>().CopyTo(d), y);
         Allocations.AssertNoneAfterWarmUp(() => { averaged.Step(averagedFeatures, full); averaged.Step(averagedFeatures, partial); });

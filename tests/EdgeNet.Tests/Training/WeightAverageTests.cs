@@ -12,7 +12,7 @@ namespace EdgeNet.Tests.Training;
 /// <summary>The moving average of the trained weights (TrainerOptions.EmaDecay, finetune --ema).</summary>
 public class WeightAverageTests
 {
-    /// <summary>x[1,k] → Gemm(n, transB) Relu → Gemm(3) → Softmax: the first layer's weight is updated chunk by chunk when nothing clips.</summary>
+    /// <summary>x[1,k] → Gemm(n, transB) Relu → Gemm(3) → Softmax: the first layer's weight is updated strip by strip as its gradient is computed when nothing clips.</summary>
     private static Model Mlp(int k = 300, int n = 40)
     {
         var b = new GraphBuilder(5);
@@ -48,7 +48,7 @@ public class WeightAverageTests
     private static float[][] Live(Trainer t) => t.Graph.Parameters.Select(p => p.Value.ToArray()).ToArray();
 
     /// <summary>After each step the average is a = w (first step), then a = d·a + (1 − d)·w in float, to the bit — with the
-    /// first layer updated chunk by chunk (no clipping) and whole (clipping that never triggers) — and the live weights
+    /// first layer updated strip by strip (no clipping) and whole (clipping that never triggers) — and the live weights
     /// are those of training without the average.</summary>
     [Fact]
     public void TheAverageFollowsTheScalarFormulaStepByStepAndLeavesTrainingAsItWas()

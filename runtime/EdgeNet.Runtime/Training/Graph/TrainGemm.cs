@@ -17,14 +17,13 @@ public sealed unsafe class TrainGemm
     private readonly int _m, _n, _k;
     private readonly bool _transA, _transB;
     private readonly float[] _packedA, _packedB, _scratch, _temp;
-    private readonly F32GemmDriver? _rowsDriver, _lastRowsDriver;
-    private readonly int _chunkRows;
+    private readonly float[] _strip = [], _tailPanels = [];
+    private readonly int _stripStride;
 
     /// <param name="transA">A is stored k×m (A[i,p] = a[p·m + i]); else m×k.</param>
     /// <param name="transB">B is stored n×k (B[p,j] = b[j·k + p]); else k×n.</param>
-    /// <param name="chunkRows">When above 0 (a multiple of the microkernel's MR), <see cref="RunRows"/> can compute C
-    /// that many rows at a time.</param>
-    public TrainGemm(Isa isa, int m, int n, int k, bool transA, bool transB, bool accumulate, int chunkRows = 0)
+    /// <param name="rowStrips">Enables <see cref="RunStrips"/> (B row-major, C = A·B).</param>
+    public TrainGemm(Isa isa, int m, int n, int k, bool transA, bool transB, bool accumulate, bool rowStrips = false)
     {
         _uk = F32GemmMicrokernel.For(isa);
         _m = m; _n = n; _k = k; _transA = transA; _transB = transB;
@@ -32,16 +31,15 @@ public sealed unsafe class TrainGemm
         _driver = new F32GemmDriver(_uk, m, n, k, source, n, null, [0], [0], [0], null, 0, 0, FusedActivation.None, 1);
         _packedA = GC.AllocateArray<float>(F32GemmPacking.PackedASize(m, k, _uk.MR) + 16, pinned: true);
         _packedB = transB ? GC.AllocateArray<float>(F32GemmPacking.PackedBSize(k, n, _uk.NR) + 16, pinned: true) : [];
-        int scratchBytes = _driver.ScratchBytes;
-        if (chunkRows > 0 && !transB && !accumulate && m > 0)
+        _scratch = GC.AllocateArray<float>(_driver.ScratchBytes / sizeof(float) + 16, pinned: true);
+        if (rowStrips)
         {
-            _chunkRows = Math.Min(chunkRows, m);
-            _rowsDriver = new F32GemmDriver(_uk, _chunkRows, n, k, source, n, null, [0], [0], [0], null, 0, 0, FusedActivation.None, 1);
-            if (m % _chunkRows != 0)
-                _lastRowsDriver = new F32GemmDriver(_uk, m % _chunkRows, n, k, source, n, null, [0], [0], [0], null, 0, 0, FusedActivation.None, 1);
-            scratchBytes = Math.Max(scratchBytes, Math.Max(_rowsDriver.ScratchBytes, _lastRowsDriver?.ScratchBytes ?? 0));
+            if (transB || accumulate) throw new ArgumentException("row strips need a row-major B and C = A·B");
+            // one strip of MR rows, its rows padded to whole panels (the microkernel writes NR columns)
+            _stripStride = (n + _uk.NR - 1) / _uk.NR * _uk.NR;
+            _strip = GC.AllocateArray<float>(_uk.MR * _stripStride + 16, pinned: true);
+            if (n % _uk.NR != 0) _tailPanels = GC.AllocateArray<float>(k * _uk.NR + 16, pinned: true);
         }
-        _scratch = GC.AllocateArray<float>(scratchBytes / sizeof(float) + 16, pinned: true);
         _temp = accumulate ? GC.AllocateArray<float>(m * n, pinned: true) : [];
     }
 
@@ -75,20 +73,40 @@ public sealed unsafe class TrainGemm
         }
     }
 
-    /// <summary>Rows this instance computes per <see cref="RunRows"/> call (0: it cannot).</summary>
-    public int ChunkRows => _chunkRows;
+    /// <summary>Rows per strip of <see cref="RunStrips"/>.</summary>
+    public int StripRows => _uk.MR;
 
     /// <summary>
-    /// Rows [row0, row0 + ChunkRows) of C (fewer in the last chunk) from A packed by <see cref="PackA"/>: each element
-    /// is the same sum as <see cref="Run"/> makes (K is blocked the same way), so a caller can use C a chunk at a time
-    /// while it is in the cache. <paramref name="row0"/> is a multiple of <see cref="ChunkRows"/>.
+    /// C = A·B (A packed by <see cref="PackA"/>) a strip of <see cref="StripRows"/> rows at a time, each handed to
+    /// <paramref name="sink"/> while it is in L1 and never written whole: a caller that only needs each value once
+    /// (an optimizer update right after its gradient) saves writing C to memory and reading it back, and its own
+    /// memory traffic overlaps the next strip's arithmetic. Each element is the sum <see cref="Run"/> makes, in the
+    /// same order: K is blocked as the driver blocks it.
     /// </summary>
-    public void RunRows(int row0, float* b, float* c)
+    public void RunStrips(float* b, IGemmRowSink sink)
     {
-        if (_chunkRows == 0 || row0 % _chunkRows != 0 || row0 >= _m) throw new ArgumentOutOfRangeException(nameof(row0));
-        var driver = row0 + _chunkRows <= _m ? _rowsDriver! : _lastRowsDriver!;
-        fixed (float* pa = _packedA, scratch = _scratch)
-            driver.Run(pa + (nint)row0 * _k, b, c + (nint)row0 * _n, null, 0, scratch);
+        if (_strip.Length == 0) throw new InvalidOperationException("this TrainGemm was made without row strips");
+        int mr = _uk.MR, nr = _uk.NR, kcMax = _uk.KC, fullPanels = _n / nr;
+        fixed (float* pa = _packedA, strip = _strip, tail = _tailPanels)
+        {
+            // the last, partial panel of B, copied once for the whole run (K×NR, zero beyond column N)
+            if (_tailPanels.Length > 0) F32GemmPacking.PackBTail(b, _n, 0, _k, fullPanels * nr, _n - fullPanels * nr, nr, tail);
+            for (int i = 0; i < _m; i += mr)
+            {
+                int rows = Math.Min(mr, _m - i);
+                if (_k == 0) new Span<float>(strip, mr * _stripStride).Clear();
+                for (int k0 = 0; k0 < _k; k0 += kcMax)
+                {
+                    int kc = Math.Min(kcMax, _k - k0);
+                    float* aPanel = pa + (nint)i * _k + (nint)k0 * mr;
+                    for (int p = 0; p < fullPanels; p++)
+                        _uk.Run(rows, kc, aPanel, b + (nint)k0 * _n + p * nr, _n, strip + p * nr, _stripStride, k0 > 0);
+                    if (_tailPanels.Length > 0)
+                        _uk.Run(rows, kc, aPanel, tail + (nint)k0 * nr, nr, strip + fullPanels * nr, _stripStride, k0 > 0);
+                }
+                sink.Rows(i, rows, strip, _stripStride);
+            }
+        }
     }
 
     internal static void Add(Span<float> target, ReadOnlySpan<float> values)
@@ -99,6 +117,14 @@ public sealed unsafe class TrainGemm
                 (new System.Numerics.Vector<float>(target[i..]) + new System.Numerics.Vector<float>(values[i..])).CopyTo(target[i..]);
         for (; i < target.Length; i++) target[i] += values[i];
     }
+}
+
+/// <summary>Takes the rows of a product as <see cref="TrainGemm.RunStrips"/> makes them.</summary>
+public unsafe interface IGemmRowSink
+{
+    /// <summary>Rows [row0, row0 + rows) of C: row r at <paramref name="values"/> + r·<paramref name="stride"/>
+    /// (N values each; the buffer is reused for the next strip).</summary>
+    void Rows(int row0, int rows, float* values, int stride);
 }
 
 /// <summary>One <see cref="TrainGemm"/> per mini-batch size, made on first use (the last, partial batch of an epoch

@@ -14,15 +14,19 @@ internal static class TrainVectors
     /// dst[i·size …] = data[indices[i]·size …] for each i, with the next row's cache lines requested while a row is
     /// copied (one row ahead, a line per line copied; x86 only: .NET has no prefetch for ARM): feature sets are larger
     /// than the cache, and a plain row copy waited on memory for each row's first lines (wake-word step 2–4% faster,
-    /// alternating runs of `--train-step`).
+    /// alternating runs of `--train-step`). Returns max |x| of the copied values (+Inf when one is not finite), taken
+    /// while they are in registers instead of in a second pass (<see cref="MaxAbs"/>'s result).
     /// </summary>
-    public static unsafe void GatherRows(ReadOnlySpan<float> data, ReadOnlySpan<int> indices, int size, Span<float> dst)
+    public static unsafe float GatherRows(ReadOnlySpan<float> data, ReadOnlySpan<int> indices, int size, Span<float> dst)
     {
         if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || !Vector256.IsHardwareAccelerated || size < 16)
         {
             for (int i = 0; i < indices.Length; i++) data.Slice(indices[i] * size, size).CopyTo(dst.Slice(i * size, size));
-            return;
+            return MaxAbs(dst[..(indices.Length * size)]);
         }
+        var max = Vector256<float>.Zero;
+        var check = Vector256<float>.Zero; // x·0: 0, or NaN for a NaN or an infinity
+        float tailMax = 0, tailCheck = 0;
         if ((long)indices.Length * size > dst.Length) throw new ArgumentException("destination too short", nameof(dst));
         fixed (float* d0 = data, t0 = dst)
         {
@@ -36,12 +40,24 @@ internal static class TrainVectors
                 for (; j + 16 <= size; j += 16)
                 {
                     System.Runtime.Intrinsics.X86.Sse.Prefetch0(next + j);
-                    Vector256.Store(Vector256.Load(src + j), to + j);
-                    Vector256.Store(Vector256.Load(src + j + 8), to + j + 8);
+                    var x0 = Vector256.Load(src + j);
+                    var x1 = Vector256.Load(src + j + 8);
+                    Vector256.Store(x0, to + j);
+                    Vector256.Store(x1, to + j + 8);
+                    max = Vector256.Max(max, Vector256.Max(Vector256.Abs(x0), Vector256.Abs(x1)));
+                    check += x0 * Vector256<float>.Zero + x1 * Vector256<float>.Zero;
                 }
-                for (; j < size; j++) to[j] = src[j];
+                for (; j < size; j++)
+                {
+                    float x = src[j];
+                    to[j] = x;
+                    tailMax = Math.Max(tailMax, Math.Abs(x));
+                    tailCheck += x * 0;
+                }
             }
         }
+        for (int l = 0; l < 8; l++) { tailMax = Math.Max(tailMax, max[l]); tailCheck += check[l]; }
+        return tailCheck == 0 ? tailMax : float.PositiveInfinity;
     }
 
     /// <summary>max |x|, or +Inf when a value is NaN or ±Inf (x·0 is 0 exactly for finite x, NaN otherwise).</summary>

@@ -63,13 +63,16 @@ public sealed unsafe class DenseLayer : TrainLayer
     internal bool CanDeferWeightGradient => !_transB && !Inputs[0].NeedsGrad && _weight.Tensor.Rank == 2;
 
     /// <summary>Set by the trainer: the next <see cref="Backward"/> leaves the weight gradient to
-    /// <see cref="WeightGradientChunk"/> (only where <see cref="CanDeferWeightGradient"/>).</summary>
+    /// <see cref="WeightGradientStrips"/> (only where <see cref="CanDeferWeightGradient"/>).</summary>
     internal bool DeferWeightGradient { get; set; }
 
     internal TrainParameter Weight => _weight;
 
-    /// <summary>Weight values per gradient chunk (the last may be shorter), after a deferring backward pass.</summary>
-    internal int WeightChunkValues => _weightGrad!.For(_deferredBatch).ChunkRows * _n;
+    /// <summary>Columns of the weight as stored (K×N): values per gradient row.</summary>
+    internal int WeightColumns => _n;
+
+    /// <summary>Weight values per gradient strip (the last may be shorter), after a deferring backward pass.</summary>
+    internal int WeightChunkValues => _weightGrad!.For(_deferredBatch).StripRows * _n;
 
     private float* _deferredDelta;
     private int _deferredBatch = 1;
@@ -92,12 +95,12 @@ public sealed unsafe class DenseLayer : TrainLayer
     internal void WeightGradient(int batch) =>
         _weightGrad!.For(batch).Run(Inputs[0].DataPtr, _deferredDelta, _weight.GradPtr, aPacked: true);
 
-    /// <summary>Computes the weight gradient's values [chunk · WeightChunkValues, …) after a deferring backward pass.</summary>
-    internal void WeightGradientChunk(int batch, int chunk)
-    {
-        var gemm = _weightGrad!.For(batch);
-        gemm.RunRows(chunk * gemm.ChunkRows, _deferredDelta, _weight.GradPtr);
-    }
+    /// <summary>
+    /// After a deferring backward pass: the weight gradient Xᵀ·dZ a few rows at a time, each handed to
+    /// <paramref name="sink"/> (the optimizer) while cached. The parameter's <see cref="TrainParameter.Grad"/> is not
+    /// written.
+    /// </summary>
+    internal void WeightGradientStrips(int batch, IGemmRowSink sink) => _weightGrad!.For(batch).RunStrips(_deferredDelta, sink);
 
     public override IReadOnlyList<TrainParameter> Parameters => _bias is null ? [_weight] : [_weight, _bias];
 
@@ -116,12 +119,10 @@ public sealed unsafe class DenseLayer : TrainLayer
         var isa = setup.Isa;
         int perSample = RowsPerSample;
         _forward = new TrainGemmCache(b => new TrainGemm(isa, b * perSample, _n, _k, false, _transB, false), setup.MaxBatch);
-        // K×N weight gradients in chunks of about 8 K floats (32 KiB), so the optimizer can take each while it is cached
-        int mr = Kernels.Gemm.F32GemmMicrokernel.For(isa).MR;
-        int chunkRows = Math.Max(1, 8192 / Math.Max(1, _n) / mr) * mr;
+        // K×N weight gradients can be made a strip of rows at a time, so the optimizer takes each while it is cached
         _weightGrad = new TrainGemmCache(b => _transB
             ? new TrainGemm(isa, _n, _k, b * perSample, true, false, false)
-            : new TrainGemm(isa, _k, _n, b * perSample, true, false, false, chunkRows), setup.MaxBatch);
+            : new TrainGemm(isa, _k, _n, b * perSample, true, false, false, rowStrips: true), setup.MaxBatch);
         bool accumulate = Inputs[0].AccumulateGrad;
         _inputGrad = new TrainGemmCache(b => new TrainGemm(isa, b * perSample, _k, _n, false, !_transB, accumulate), setup.MaxBatch);
     }
@@ -161,7 +162,7 @@ public sealed unsafe class DenseLayer : TrainLayer
         _deferredDelta = null;
         if (DeferWeightGradient && CanDeferWeightGradient)
         {
-            // the trainer takes the weight gradient chunk by chunk (WeightGradientChunk), each right before its update
+            // the trainer takes the weight gradient strip by strip (WeightGradientStrips), each right into its update
             if (_packedBatch != batch) _weightGrad!.For(batch).PackA(Inputs[0].DataPtr);
             _packedBatch = batch;
             _deferredDelta = dz;

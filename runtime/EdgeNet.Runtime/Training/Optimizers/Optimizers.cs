@@ -39,12 +39,13 @@ public abstract class Optimizer
             if (later is null || !later[i]) Update(parameters[i].Value, parameters[i].Grad, _state1[i], _state2[i]);
     }
 
-    /// <summary>Updates values [start, start + count) of parameter <paramref name="index"/> as the current step.</summary>
-    internal void UpdateSlice(IReadOnlyList<TrainParameter> parameters, int index, int start, int count)
+    /// <summary>Updates values [start, start + gradient.Length) of parameter <paramref name="index"/> as the current
+    /// step, from <paramref name="gradient"/> (those values' gradient, not stored in the parameter).</summary>
+    internal void UpdateSlice(IReadOnlyList<TrainParameter> parameters, int index, int start, ReadOnlySpan<float> gradient)
     {
-        var p = parameters[index];
         var s2 = _state2[index];
-        Update(p.Value.Slice(start, count), p.Grad.Slice(start, count), _state1[index].AsSpan(start, count), s2.Length == 0 ? default : s2.AsSpan(start, count));
+        int count = gradient.Length;
+        Update(parameters[index].Value.Slice(start, count), gradient, _state1[index].AsSpan(start, count), s2.Length == 0 ? default : s2.AsSpan(start, count));
     }
 
     protected abstract void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> s1, Span<float> s2);
