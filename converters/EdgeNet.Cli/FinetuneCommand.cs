@@ -14,14 +14,14 @@ namespace EdgeNet.Cli;
 internal static class FinetuneCommand
 {
     public const string Usage = "edgenet finetune BASE --data DIR [--val DIR] --out NEW.enet [--feature NODE] [--head-classes auto|N|keep] [--trainable-last N] [--epochs E] [--lr L] [--batch B] [--seed S] [--image-size HxW] [--normalize MEAN,STD] [--plot history.png]"
-        + " [--history history.csv] [--optimizer sgd|adam] [--momentum M] [--nesterov] [--weight-decay W] [--schedule constant|step:EVERY:GAMMA|cosine] [--clip-norm C] [--val-split F] [--patience P] [--train-batchnorm] [--features X.npy --labels Y.npy] [--dump-features DIR] [--audio-models DIR] [--quiet]"
+        + " [--history history.csv] [--optimizer sgd|adam] [--momentum M] [--nesterov] [--weight-decay W] [--schedule constant|step:EVERY:GAMMA|cosine] [--clip-norm C] [--ema DECAY] [--val-split F] [--patience P] [--train-batchnorm] [--features X.npy --labels Y.npy] [--dump-features DIR] [--audio-models DIR] [--quiet]"
         + WakeWordData.Usage;
 
     private static readonly HashSet<string> s_flags = ["--nesterov", "--train-batchnorm", "--quiet"];
     private static readonly HashSet<string> s_options =
     [
         "--data", "--val", "--out", "--feature", "--head-classes", "--trainable-last", "--epochs", "--lr", "--batch", "--seed", "--image-size",
-        "--normalize", "--plot", "--history", "--optimizer", "--momentum", "--weight-decay", "--schedule", "--clip-norm", "--val-split", "--patience",
+        "--normalize", "--plot", "--history", "--optimizer", "--momentum", "--weight-decay", "--schedule", "--clip-norm", "--ema", "--val-split", "--patience",
         "--features", "--labels", "--dump-features", "--audio-models", .. WakeWordData.Options,
     ];
 
@@ -85,11 +85,13 @@ internal static class FinetuneCommand
             WeightDecay = (float)a.GetDouble("--weight-decay", 0),
             Schedule = ParseSchedule(a.Get("--schedule"), epochs),
             ClipNorm = (float)a.GetDouble("--clip-norm", 0),
+            EmaDecay = (float)a.GetDouble("--ema", 0),
             ValidationSplit = val is null ? a.GetDouble("--val-split", 0) : 0,
             EarlyStoppingPatience = a.GetInt("--patience", 0),
             TrainBatchNorm = a.Flag("--train-batchnorm"),
         };
         if (options.ValidationSplit >= 1) throw new UsageException("--val-split must be below 1");
+        if (options.EmaDecay is < 0 or >= 1) throw new UsageException("--ema takes a decay in (0, 1), e.g. 0.999 (0: off)");
 
         var trainer = new Trainer(model, setup, options);
         if (!quiet)
@@ -148,7 +150,7 @@ internal static class FinetuneCommand
                 new TrainerOptions
                 {
                     Epochs = mineEpochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate, Seed = options.Seed + 1, Optimizer = options.Optimizer,
-                    Momentum = options.Momentum, Nesterov = options.Nesterov, WeightDecay = options.WeightDecay, ClipNorm = options.ClipNorm, TrainBatchNorm = options.TrainBatchNorm,
+                    Momentum = options.Momentum, Nesterov = options.Nesterov, WeightDecay = options.WeightDecay, ClipNorm = options.ClipNorm, TrainBatchNorm = options.TrainBatchNorm, EmaDecay = options.EmaDecay,
                 });
             again.EpochCompleted += e =>
             {
@@ -164,6 +166,7 @@ internal static class FinetuneCommand
 
         model.Metadata["edgenet.classes"] = string.Join("\n", classes);
         model.Metadata["edgenet.finetune"] = $"feature={trainer.FeatureTensor} cut={trainer.Cut} epochs={fit.Epochs.Count} lr={options.LearningRate.ToString(CultureInfo.InvariantCulture)} batch={options.BatchSize} seed={options.Seed}";
+        if (options.EmaDecay > 0) model.Metadata["edgenet.finetune"] += string.Create(CultureInfo.InvariantCulture, $" ema={options.EmaDecay}");
         if (reader?.Spec is { } spec)
         {
             model.Metadata["edgenet.image_size"] = $"{spec.Height}x{spec.Width}";
@@ -176,6 +179,7 @@ internal static class FinetuneCommand
         var inv = CultureInfo.InvariantCulture;
         string summary = string.Create(inv, $"saved {outPath}: {fit.Epochs.Count} epochs in {trainSeconds:F3} s training, {trainer.Optimizer.Steps} steps, loss {last.Loss:F4}, acc {last.Accuracy * 100:F1}%");
         if (!double.IsNaN(last.ValidationAccuracy)) summary += string.Create(inv, $", val acc {last.ValidationAccuracy * 100:F1}%");
+        if (options.EmaDecay > 0) summary += string.Create(inv, $", weights averaged (decay {options.EmaDecay})");
         if (fit.StoppedEarly) summary += string.Create(inv, $" (stopped early; weights of epoch {fit.BestEpoch})");
         if (trainer.RejectedSteps > 0) summary += string.Create(inv, $", {trainer.RejectedSteps} steps rejected");
         Console.WriteLine(summary);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using EdgeNet.Execution;
 using EdgeNet.IR;
 using EdgeNet.Kernels.Activation;
+using EdgeNet.Training.Checkpoints;
 using EdgeNet.Training.Layers;
 using EdgeNet.Training.Losses;
 using EdgeNet.Training.Optimizers;
@@ -15,7 +16,10 @@ namespace EdgeNet.Training;
 /// Dense layer + Softmax. <see cref="Model"/> is updated in place: after training it is the backbone plus the trained
 /// layers, ready for a normal <see cref="Session"/> or <see cref="Format.EnetWriter"/>.
 /// A step whose input, loss or gradients are not finite is rejected: the weights stay as they were,
-/// <see cref="RejectedSteps"/> counts it and <see cref="StepRejected"/> reports it.
+/// <see cref="RejectedSteps"/> counts it and <see cref="StepRejected"/> reports it. With
+/// <see cref="TrainerOptions.EmaDecay"/> a moving average of the weights follows every accepted step; validation,
+/// early stopping and the weights Fit leaves in <see cref="Model"/> are then the average's, while training itself
+/// continues from the live (last-iterate) weights.
 /// </summary>
 public sealed class Trainer
 {
@@ -28,6 +32,7 @@ public sealed class Trainer
     private readonly int[] _batchLabels;
     private readonly int _width;
     private readonly float[][] _best;
+    private readonly WeightAverage? _average;
     private long _steps;
 
     public Trainer(Model model, FineTuneSetup setup, TrainerOptions options)
@@ -76,6 +81,7 @@ public sealed class Trainer
         _optimizer = options.Optimizer == OptimizerKind.Adam
             ? new Adam { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay }
             : new Sgd { LearningRate = options.LearningRate, Momentum = options.Momentum, Nesterov = options.Nesterov, WeightDecay = options.WeightDecay };
+        if (options.EmaDecay != 0) _average = new WeightAverage(options.EmaDecay);
         _batchLabels = new int[options.BatchSize];
         _best = Graph.Parameters.Select(p => new float[p.Count]).ToArray();
         // without clipping (which needs the whole gradient's norm first), a first layer's weight is updated chunk by
@@ -111,6 +117,8 @@ public sealed class Trainer
     public event Action<StepRejection>? StepRejected;
     public event Action<EpochResult>? EpochCompleted;
     public Optimizer Optimizer => _optimizer;
+    /// <summary>The moving average of the weights (null when <see cref="TrainerOptions.EmaDecay"/> is 0).</summary>
+    public WeightAverage? WeightAverage => _average;
 
     /// <summary>Runs the frozen backbone once per sample; <paramref name="fill"/> writes sample i's model input (batch 1).</summary>
     public FeatureSet CacheFeatures(int count, Action<int, Span<float>> fill, IReadOnlyList<int> labels)
@@ -155,6 +163,8 @@ public sealed class Trainer
         var order = new int[train.Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
         var random = new Random(_options.Seed);
+        var parameters = Graph.Parameters;
+        _average?.Unapply(parameters); // a second Fit trains on from the live weights
         var epochs = new List<EpochResult>();
         double bestLoss = double.PositiveInfinity;
         int bestEpoch = -1, sinceBest = 0;
@@ -180,6 +190,7 @@ public sealed class Trainer
             double valLoss = double.NaN, valAcc = double.NaN;
             if (validation is { Count: > 0 })
             {
+                _average?.Apply(parameters); // validated (and kept as the best) with the averaged weights
                 var r = Evaluate(validation);
                 valLoss = r.Loss; valAcc = r.Accuracy;
             }
@@ -196,12 +207,16 @@ public sealed class Trainer
                 }
                 else if (++sinceBest >= _options.EarlyStoppingPatience)
                 {
+                    _average?.Unapply(parameters);
                     for (int p = 0; p < _best.Length; p++) _best[p].CopyTo(Graph.Parameters[p].Value);
                     stopped = true;
                     break;
                 }
             }
+            _average?.Unapply(parameters);
         }
+        // the model keeps the averaged weights (the live ones stay aside for further training)
+        if (!stopped) _average?.Apply(parameters);
         return new FitResult(epochs, stopped, bestEpoch < 0 ? epochs.Count : bestEpoch);
     }
 
@@ -212,6 +227,7 @@ public sealed class Trainer
     /// </summary>
     public (double Loss, int Correct) Step(FeatureSet data, ReadOnlySpan<int> indices)
     {
+        if (_average is { Applied: true }) _average.Unapply(Graph.Parameters); // train the live weights
         int batch = indices.Length;
         var input = Graph.Input.Data(batch);
         int size = data.SampleSize;
@@ -243,11 +259,17 @@ public sealed class Trainer
             for (int p = 0; p < parameters.Count; p++) TrainVectors.Scale(parameters[p].Grad, scale);
         }
         _optimizer.Step(parameters, _later);
+        if (_average is not null)
+        {
+            _average.Begin(parameters);
+            for (int p = 0; p < parameters.Count; p++) if (!_later[p]) _average.Update(parameters, p, 0, parameters[p].Count);
+        }
         for (int d = 0; d < _deferred.Length; d++)
         {
             int index = _deferredIndex[d];
             if (!_later[index]) continue;
             _deferred[d].WeightGradientStrips(batch, _stripUpdates[d]);
+            _average?.Update(parameters, index, 0, parameters[index].Count); // after its last strip was written
             _later[index] = false;
             ChunkedUpdates++;
         }
@@ -299,6 +321,62 @@ public sealed class Trainer
             }
         }
         return new EvaluationResult(data.Count > 0 ? lossSum / data.Count : double.NaN, data.Count > 0 ? (double)correct / data.Count : double.NaN, predictions, data.Labels);
+    }
+
+    // ---- checkpoints -----------------------------------------------------------------------------------------------
+
+    /// <summary>Checkpoint metadata key of the number of steps taken.</summary>
+    public const string StepsKey = "trainer.steps";
+
+    /// <summary>
+    /// A checkpoint of the training state: the model with the live (last-iterate) weights, the steps taken, and with
+    /// <see cref="TrainerOptions.EmaDecay"/> the weight average (<see cref="Optimizers.WeightAverage.Save"/>).
+    /// </summary>
+    public Checkpoint CreateCheckpoint()
+    {
+        var parameters = Graph.Parameters;
+        bool applied = _average is { Applied: true };
+        if (applied) _average!.Unapply(parameters);
+        try
+        {
+            var checkpoint = Checkpoint.FromModel(Model);
+            checkpoint.Metadata[StepsKey] = _steps.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            _average?.Save(checkpoint, parameters);
+            return checkpoint;
+        }
+        finally
+        {
+            if (applied) _average!.Apply(parameters);
+        }
+    }
+
+    /// <summary>
+    /// Restores <see cref="CreateCheckpoint"/>'s state into this trainer (built on the same model and setup): the
+    /// trained weights (by name, from the checkpoint's model) and the weight average. A checkpoint without an average
+    /// (saved with averaging off) still loads: the average then starts afresh at the next step, and this returns
+    /// false. A checkpoint whose weights or average do not fit the trained parameters is a
+    /// <see cref="CheckpointException"/>.
+    /// </summary>
+    public bool RestoreCheckpoint(Checkpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var parameters = Graph.Parameters;
+        _average?.Unapply(parameters);
+        var saved = checkpoint.LoadModel().Graph;
+        var weights = new Tensor[parameters.Count];
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            var p = parameters[i];
+            if (!saved.Values.TryGetValue(p.Name, out var v) || v.Constant is not { } t)
+                throw new CheckpointException($"the checkpoint's model has no weight '{p.Name}'");
+            if (t.DataType != DataType.Float32 || !t.Dims.AsSpan().SequenceEqual(p.Tensor.Dims))
+                throw new CheckpointException($"the checkpoint's weight '{p.Name}' is {t.DataType} {Shapes.Format(t.Dims)}, the trained parameter {Shapes.Format(p.Tensor.Dims)}");
+            weights[i] = t;
+        }
+        bool restored = _average?.Restore(checkpoint, parameters) ?? false;
+        for (int i = 0; i < parameters.Count; i++) weights[i].AsSpan<float>().CopyTo(parameters[i].Value);
+        _steps = checkpoint.GetLong(StepsKey, _steps);
+        return restored;
     }
 
     // ---- model surgery -------------------------------------------------------------------------------------------

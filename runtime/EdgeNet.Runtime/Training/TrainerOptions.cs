@@ -44,6 +44,12 @@ public sealed class TrainerOptions
     public int EarlyStoppingPatience { get; init; }
     public bool Shuffle { get; init; } = true;
     public bool TrainBatchNorm { get; init; }
+    /// <summary>
+    /// Decay of an exponential moving average of the trained weights (Keras' <c>ema_momentum</c> with
+    /// <c>use_ema</c>), updated after every accepted step; 0: off. When on, validation, early stopping and the
+    /// weights Fit leaves in the model are the average's (<see cref="Optimizers.WeightAverage"/>).
+    /// </summary>
+    public float EmaDecay { get; init; }
     public Isa? Isa { get; init; }
 }
 

@@ -152,6 +152,12 @@ public class TrainerTests
         var features = chunked.CacheFeatures(x.Count, (i, d) => x[i].AsSpan<float>().CopyTo(d), y);
         Allocations.AssertNoneAfterWarmUp(() => { chunked.Step(features, full); chunked.Step(features, partial); });
         Assert.True(chunked.ChunkedUpdates > 0);
+
+        // with the weight average (the strip-updated weight blended too)
+        var averaged = new Trainer(TinyClassifier(), new FineTuneSetup { NewHeadClasses = 3 }, new TrainerOptions { BatchSize = 4, Seed = 1, EmaDecay = 0.99f });
+        var averagedFeatures = averaged.CacheFeatures(x.Count, (i, d) => x[i].AsSpan<float>().CopyTo(d), y);
+        Allocations.AssertNoneAfterWarmUp(() => { averaged.Step(averagedFeatures, full); averaged.Step(averagedFeatures, partial); });
+        Assert.True(averaged.WeightAverage!.Updates > 2);
     }
 
     [Fact]

@@ -131,6 +131,32 @@ public class TrainingCliTests
         Assert.NotEqual(a, c);
     }
 
+    /// <summary>--ema: the saved model holds the averaged weights (another file than without it), the same seed the same
+    /// bytes; a decay outside (0, 1) is a usage error.</summary>
+    [Fact]
+    public void EmaSavesTheAveragedWeightsReproducibly()
+    {
+        string dir = TempDir();
+        string train = Shapes(Path.Combine(dir, "train"), 8, 4);
+        string baseModel = BaseModel(dir);
+        byte[] Run(string name, params string[] extra)
+        {
+            string output = Path.Combine(dir, name);
+            var (code, stdout, stderr) = Edgenet(["finetune", baseModel, "--data", train, "--out", output, "--trainable-last", "2", "--epochs", "3",
+                "--seed", "9", "--image-size", "16x16", "--quiet", .. extra]);
+            Assert.True(code == 0, stderr + stdout);
+            return File.ReadAllBytes(output);
+        }
+        var plain = Run("plain.enet");
+        var a = Run("a.enet", "--ema", "0.9");
+        var b = Run("b.enet", "--ema", "0.9");
+        Assert.Equal(a, b);
+        Assert.NotEqual(plain, a);
+        var (code2, _, err) = Edgenet("finetune", baseModel, "--data", train, "--out", Path.Combine(dir, "x.enet"), "--image-size", "16x16", "--ema", "1");
+        Assert.Equal(2, code2);
+        Assert.Contains("--ema", err);
+    }
+
     [Fact]
     public void CachedFeatureFilesTrainAHeadWithoutTheBackbone()
     {
