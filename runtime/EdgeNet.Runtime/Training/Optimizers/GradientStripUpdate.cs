@@ -1,9 +1,10 @@
 namespace EdgeNet.Training.Optimizers;
 
 /// <summary>
-/// Updates a K×N weight (<paramref name="columns"/> columns) from its gradient a strip of rows at a time, as <see cref="TrainGemm.RunStrips"/> computes
-/// them: the gradient never goes to memory, and the weight's and its optimizer state's traffic overlaps the next
-/// strip's arithmetic. Every element gets the arithmetic of a whole update.
+/// Updates a K×N weight (<paramref name="columns"/> columns) from its gradient a strip of rows at a time, as
+/// <see cref="TrainGemm.RunStrips"/> computes them: the gradient never goes to memory (the parameter's
+/// <see cref="TrainParameter.Grad"/> is not written), and the weight's and its optimizer state's traffic overlaps the
+/// next strip's arithmetic. Every element gets the arithmetic of a whole update.
 /// </summary>
 internal sealed unsafe class GradientStripUpdate(Optimizer optimizer, IReadOnlyList<TrainParameter> parameters, int index, int columns) : IGemmRowSink
 {
