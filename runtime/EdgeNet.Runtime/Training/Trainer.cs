@@ -329,7 +329,8 @@ public sealed class Trainer
     public const string StepsKey = "trainer.steps";
 
     /// <summary>
-    /// A checkpoint of the training state: the model with the live (last-iterate) weights, the steps taken, and with
+    /// A checkpoint of the training state: the model with the live (last-iterate) weights, the steps taken, the
+    /// optimizer's state (momentum or Adam's moments, <see cref="Optimizer.Save"/>) and with
     /// <see cref="TrainerOptions.EmaDecay"/> the weight average (<see cref="Optimizers.WeightAverage.Save"/>).
     /// </summary>
     public Checkpoint CreateCheckpoint()
@@ -342,6 +343,7 @@ public sealed class Trainer
             var checkpoint = Checkpoint.FromModel(Model);
             checkpoint.Metadata[StepsKey] = _steps.ToString(System.Globalization.CultureInfo.InvariantCulture);
             _average?.Save(checkpoint, parameters);
+            _optimizer.Save(checkpoint, parameters);
             return checkpoint;
         }
         finally
@@ -352,7 +354,8 @@ public sealed class Trainer
 
     /// <summary>
     /// Restores <see cref="CreateCheckpoint"/>'s state into this trainer (built on the same model and setup): the
-    /// trained weights (by name, from the checkpoint's model) and the weight average. A checkpoint without an average
+    /// trained weights (by name, from the checkpoint's model), the optimizer's state (a checkpoint without one restarts
+    /// it) and the weight average. A checkpoint without an average
     /// (saved with averaging off) still loads: the average then starts afresh at the next step, and this returns
     /// false. A checkpoint whose weights or average do not fit the trained parameters is a
     /// <see cref="CheckpointException"/>.
@@ -373,6 +376,7 @@ public sealed class Trainer
                 throw new CheckpointException($"the checkpoint's weight '{p.Name}' is {t.DataType} {Shapes.Format(t.Dims)}, the trained parameter {Shapes.Format(p.Tensor.Dims)}");
             weights[i] = t;
         }
+        _optimizer.Restore(checkpoint, parameters);
         bool restored = _average?.Restore(checkpoint, parameters) ?? false;
         for (int i = 0; i < parameters.Count; i++) weights[i].AsSpan<float>().CopyTo(parameters[i].Value);
         _steps = checkpoint.GetLong(StepsKey, _steps);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using EdgeNet.Training.Checkpoints;
 
 namespace EdgeNet.Training.Optimizers;
 
@@ -49,6 +50,66 @@ public abstract class Optimizer
     }
 
     protected abstract void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> s1, Span<float> s2);
+
+    /// <summary>False when the next step does not read the state (SGD without momentum): nothing to checkpoint.</summary>
+    protected virtual bool HasState => true;
+
+    /// <summary>Checkpoint tensor name prefixes (followed by the parameter's name) and metadata keys of the state.</summary>
+    public const string FirstStatePrefix = "opt1/", SecondStatePrefix = "opt2/", KindKey = "opt.kind", StepsKey = "opt.steps";
+
+    /// <summary>
+    /// Writes the optimizer's state (momentum, or Adam's two moments, per parameter, and the steps taken) into
+    /// <paramref name="checkpoint"/>, so a restored trainer continues bit for bit. Nothing before the first step.
+    /// </summary>
+    public void Save(Checkpoint checkpoint, IReadOnlyList<TrainParameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        if (!HasState || _state1.Length != parameters.Count) return;
+        checkpoint.Metadata[KindKey] = GetType().Name;
+        checkpoint.Metadata[StepsKey] = Steps.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            checkpoint.Tensors[FirstStatePrefix + parameters[i].Name] = new NamedTensor([_state1[i].Length], (float[])_state1[i].Clone());
+            if (NeedsSecondState) checkpoint.Tensors[SecondStatePrefix + parameters[i].Name] = new NamedTensor([_state2[i].Length], (float[])_state2[i].Clone());
+        }
+    }
+
+    /// <summary>
+    /// Restores <see cref="Save"/>'s state; returns false (the state then starts afresh at the next step, as after a
+    /// new start) when the checkpoint has none. A state saved by another optimizer, or one that does not fit the
+    /// parameters, is a <see cref="CheckpointException"/> and changes nothing.
+    /// </summary>
+    public bool Restore(Checkpoint checkpoint, IReadOnlyList<TrainParameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        if (!checkpoint.Metadata.TryGetValue(KindKey, out var kind))
+        {
+            _state1 = []; _state2 = []; Steps = 0;
+            return false;
+        }
+        if (kind != GetType().Name) throw new CheckpointException($"the checkpoint's optimizer state is {kind}'s; this trainer uses {GetType().Name}");
+        if (!HasState) throw new CheckpointException($"the checkpoint has optimizer state; this {GetType().Name} keeps none (momentum 0)");
+        long steps = checkpoint.GetLong(StepsKey, -1);
+        if (steps < 0) throw new CheckpointException($"the checkpoint's optimizer state has no valid '{StepsKey}'");
+        var first = new float[parameters.Count][];
+        var second = new float[parameters.Count][];
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            first[i] = State(FirstStatePrefix, parameters[i]);
+            second[i] = NeedsSecondState ? State(SecondStatePrefix, parameters[i]) : [];
+        }
+        _state1 = first; _state2 = second; Steps = steps;
+        return true;
+
+        float[] State(string prefix, TrainParameter p)
+        {
+            if (!checkpoint.Tensors.TryGetValue(prefix + p.Name, out var t))
+                throw new CheckpointException($"the checkpoint's optimizer state has no '{prefix}{p.Name}'");
+            if (t.Data.Length != p.Count)
+                throw new CheckpointException($"the checkpoint's optimizer state '{prefix}{p.Name}' has {t.Data.Length} values, the parameter {p.Count}");
+            return (float[])t.Data.Clone();
+        }
+    }
 }
 
 /// <summary>
@@ -60,6 +121,7 @@ public sealed class Sgd : Optimizer
     public float Momentum { get; init; }
     public bool Nesterov { get; init; }
     protected override bool NeedsSecondState => false;
+    protected override bool HasState => Momentum != 0;
 
     protected override void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> v, Span<float> unused)
     {
