@@ -90,7 +90,7 @@ public sealed class Trainer
         _deferredIndex = _deferred.Select(l => Graph.Parameters.ToList().IndexOf(l.Weight)).ToArray();
         _deferredReadsInput = _deferred.Select(l => l.Inputs[0].DataOffset == Graph.Input.DataOffset).ToArray();
         _later = new bool[Graph.Parameters.Count];
-        _stripUpdates = _deferred.Select((l, d) => new GradientStripUpdate(_optimizer, Graph.Parameters, _deferredIndex[d], l.WeightColumns)).ToArray();
+        _stripUpdates = _deferred.Select((l, d) => new GradientStripUpdate(_optimizer, Graph.Parameters, _deferredIndex[d], l.WeightColumns, _average)).ToArray();
     }
 
     private readonly GradientStripUpdate[] _stripUpdates;
@@ -268,8 +268,7 @@ public sealed class Trainer
         {
             int index = _deferredIndex[d];
             if (!_later[index]) continue;
-            _deferred[d].WeightGradientStrips(batch, _stripUpdates[d]);
-            _average?.Update(parameters, index, 0, parameters[index].Count); // after its last strip was written
+            _deferred[d].WeightGradientStrips(batch, _stripUpdates[d]); // (each strip also goes into the average)
             _later[index] = false;
             ChunkedUpdates++;
         }
