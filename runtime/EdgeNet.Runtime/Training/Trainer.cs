@@ -356,8 +356,8 @@ public sealed class Trainer
     /// trained weights (by name, from the checkpoint's model), the optimizer's state (a checkpoint without one restarts
     /// it) and the weight average. A checkpoint without an average
     /// (saved with averaging off) still loads: the average then starts afresh at the next step, and this returns
-    /// false. A checkpoint whose weights or average do not fit the trained parameters is a
-    /// <see cref="CheckpointException"/>.
+    /// false. A checkpoint whose weights, optimizer state or average do not fit the trained parameters is a
+    /// <see cref="CheckpointException"/>, and the trainer is left as it was.
     /// </summary>
     public bool RestoreCheckpoint(Checkpoint checkpoint)
     {
@@ -375,8 +375,11 @@ public sealed class Trainer
                 throw new CheckpointException($"the checkpoint's weight '{p.Name}' is {t.DataType} {Shapes.Format(t.Dims)}, the trained parameter {Shapes.Format(p.Tensor.Dims)}");
             weights[i] = t;
         }
-        _optimizer.Restore(checkpoint, parameters);
-        bool restored = _average?.Restore(checkpoint, parameters) ?? false;
+        // every part checked before any is put in place: a bad checkpoint changes nothing
+        var optimizerState = _optimizer.PrepareRestore(checkpoint, parameters);
+        var average = _average?.PrepareRestore(checkpoint, parameters);
+        optimizerState();
+        bool restored = average?.Invoke() ?? false;
         for (int i = 0; i < parameters.Count; i++) weights[i].AsSpan<float>().CopyTo(parameters[i].Value);
         _steps = checkpoint.GetLong(StepsKey, _steps);
         return restored;

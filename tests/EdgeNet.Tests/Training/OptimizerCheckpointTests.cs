@@ -9,7 +9,7 @@ namespace EdgeNet.Tests.Training;
 /// <summary>
 /// The optimizer's state (SGD momentum, Adam's moments and step count) in trainer checkpoints: a trainer restored from
 /// a checkpoint written through the checkpoint file continues bit for bit, which it does not without the state; a
-/// state of another optimizer or of the wrong size is refused and changes nothing.
+/// state of another optimizer or of the wrong size is refused, and a checkpoint with any bad part changes nothing.
 /// </summary>
 public class OptimizerCheckpointTests
 {
@@ -30,8 +30,8 @@ public class OptimizerCheckpointTests
         return new FeatureSet(data, k, Enumerable.Range(0, count).Select(i => i % 3).ToArray());
     }
 
-    private static TrainerOptions Options(OptimizerKind kind) =>
-        new() { BatchSize = 8, LearningRate = 0.05f, Momentum = 0.9f, WeightDecay = 1e-3f, Seed = 1, Optimizer = kind };
+    private static TrainerOptions Options(OptimizerKind kind, float ema = 0) =>
+        new() { BatchSize = 8, LearningRate = 0.05f, Momentum = 0.9f, WeightDecay = 1e-3f, Seed = 1, Optimizer = kind, EmaDecay = ema };
 
     private static int[] Bits(Trainer t) => t.Graph.Parameters.SelectMany(p => p.Value.ToArray()).Select(BitConverter.SingleToInt32Bits).ToArray();
 
@@ -94,5 +94,27 @@ public class OptimizerCheckpointTests
         e = Assert.Throws<CheckpointException>(() => other.RestoreCheckpoint(checkpoint));
         Assert.Contains(name, e.Message);
         Assert.Equal(0, other.Optimizer.Steps);
+    }
+
+    [Fact]
+    public void ACheckpointWithOneBadPartChangesNothing()
+    {
+        // the optimizer state is fine, the average is not: neither the optimizer nor the weights may change
+        var set = Data(40);
+        var options = Options(OptimizerKind.Adam, ema: 0.9f);
+        var first = new Trainer(Mlp(), new FineTuneSetup { TrainableLast = 2 }, options);
+        for (int s = 0; s < 3; s++) first.Step(set, Batch(s));
+        var checkpoint = CheckpointFile.Deserialize(CheckpointFile.Serialize(first.CreateCheckpoint(), 1));
+        var name = first.Graph.Parameters[0].Name;
+        checkpoint.Tensors[WeightAverage.TensorPrefix + name] = new NamedTensor([2], new float[2]);
+
+        var other = new Trainer(Mlp(), new FineTuneSetup { TrainableLast = 2 }, options);
+        other.Step(set, Batch(4));
+        var before = Bits(other);
+        var e = Assert.Throws<CheckpointException>(() => other.RestoreCheckpoint(checkpoint));
+        Assert.Contains(name, e.Message);
+        Assert.Equal(1, other.Optimizer.Steps);
+        Assert.Equal(1, other.WeightAverage!.Updates);
+        Assert.Equal(before, Bits(other));
     }
 }

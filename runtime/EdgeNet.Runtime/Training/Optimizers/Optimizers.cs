@@ -79,13 +79,20 @@ public abstract class Optimizer
     /// new start) when the checkpoint has none. A state saved by another optimizer, or one that does not fit the
     /// parameters, is a <see cref="CheckpointException"/> and changes nothing.
     /// </summary>
-    public bool Restore(Checkpoint checkpoint, IReadOnlyList<TrainParameter> parameters)
+    public bool Restore(Checkpoint checkpoint, IReadOnlyList<TrainParameter> parameters) => PrepareRestore(checkpoint, parameters)();
+
+    /// <summary><see cref="Restore"/> in two phases: checks and reads the state now (throwing before anything
+    /// changes), and returns the call that puts it in place, so a trainer can check every part first.</summary>
+    internal Func<bool> PrepareRestore(Checkpoint checkpoint, IReadOnlyList<TrainParameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         if (!checkpoint.Metadata.TryGetValue(KindKey, out var kind))
         {
-            _state1 = []; _state2 = []; Steps = 0;
-            return false;
+            return () =>
+            {
+                _state1 = []; _state2 = []; Steps = 0;
+                return false;
+            };
         }
         if (kind != GetType().Name) throw new CheckpointException($"the checkpoint's optimizer state is {kind}'s; this trainer uses {GetType().Name}");
         if (!HasState) throw new CheckpointException($"the checkpoint has optimizer state; this {GetType().Name} keeps none (momentum 0)");
@@ -98,8 +105,11 @@ public abstract class Optimizer
             first[i] = State(FirstStatePrefix, parameters[i]);
             second[i] = NeedsSecondState ? State(SecondStatePrefix, parameters[i]) : [];
         }
-        _state1 = first; _state2 = second; Steps = steps;
-        return true;
+        return () =>
+        {
+            _state1 = first; _state2 = second; Steps = steps;
+            return true;
+        };
 
         float[] State(string prefix, TrainParameter p)
         {

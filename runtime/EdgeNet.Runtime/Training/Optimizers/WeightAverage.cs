@@ -117,7 +117,11 @@ public sealed class WeightAverage
     /// before its first update) leaves the average to start afresh at the next step and returns false. A saved
     /// average that does not fit <paramref name="parameters"/> is a <see cref="CheckpointException"/>.
     /// </summary>
-    public bool Restore(Checkpoint checkpoint, IReadOnlyList<TrainParameter> parameters)
+    public bool Restore(Checkpoint checkpoint, IReadOnlyList<TrainParameter> parameters) => PrepareRestore(checkpoint, parameters)();
+
+    /// <summary><see cref="Restore"/> in two phases: checks and reads the average now (throwing before anything
+    /// changes), and returns the call that puts it in place.</summary>
+    internal Func<bool> PrepareRestore(Checkpoint checkpoint, IReadOnlyList<TrainParameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         if (Applied) throw new InvalidOperationException("put the live weights back (Unapply) before restoring");
@@ -125,9 +129,12 @@ public sealed class WeightAverage
         bool any = checkpoint.Tensors.Keys.Any(k => k.StartsWith(TensorPrefix, StringComparison.Ordinal));
         if (updates <= 0 || !any)
         {
-            _average = [];
-            Updates = 0;
-            return false;
+            return () =>
+            {
+                _average = [];
+                Updates = 0;
+                return false;
+            };
         }
         var restored = new float[parameters.Count][];
         for (int i = 0; i < parameters.Count; i++)
@@ -139,8 +146,11 @@ public sealed class WeightAverage
                 throw new CheckpointException($"the checkpoint's weight average of '{p.Name}' is [{string.Join(",", t.Dims)}], the parameter is [{string.Join(",", p.Tensor.Dims)}]");
             restored[i] = (float[])t.Data.Clone();
         }
-        _average = restored;
-        Updates = updates;
-        return true;
+        return () =>
+        {
+            _average = restored;
+            Updates = updates;
+            return true;
+        };
     }
 }
