@@ -35,6 +35,10 @@ public static class ConvBench
             ("ds_cnn first 10x4/2", 1, 64, 49, 10, 10, 4, 2, 5, 1, 5, 1, 1),
             ("ds_cnn pw 64>64", 64, 64, 25, 5, 1, 1, 1, 0, 0, 0, 0, 1),
             ("ds_cnn dw 3x3", 64, 64, 25, 5, 3, 3, 1, 1, 1, 1, 1, 64),
+            ("oww emb 24>24 1x3", 24, 24, 74, 32, 1, 3, 1, 0, 1, 0, 1, 1),
+            ("oww emb 24>24 3x1", 24, 24, 74, 32, 3, 1, 1, 0, 0, 0, 0, 1),
+            ("oww emb 48>48 3x1", 48, 48, 36, 16, 3, 1, 1, 0, 0, 0, 0, 1),
+            ("oww emb 72>72 1x3", 72, 72, 32, 8, 1, 3, 1, 0, 1, 0, 1, 1),
         ];
         // --cold: 8 MiB written between runs, so weights, input and output come from L3 or memory as inside a model
         bool cold = args.Contains("--cold");

@@ -7,6 +7,7 @@ using EdgeNet.KernelBenchmarks;
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --profile MODEL.onnx [NAME=1x3x224x224] [--threads 2]
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --conv [NAME]   (single Conv nodes of mobile-net shapes)
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --dw   (depthwise kernels on mobile-net shapes)
+//   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --pool [NAME]   (MaxPool nodes of openWakeWord's embedding model)
 //   dotnet run -c Release --project benchmarks/EdgeNet.KernelBenchmarks -- --mac-peak   (register-only MAC ceilings: int8 vs fp32)
 //   ... -- --int8-layers QDQ.onnx FP32.onnx [--rounds N]   (int8 vs fp32 per layer, the two plans alternating)
 //   ... -- --int8-e2e QDQ.onnx FP32.onnx [RUNS]   (whole-model int8 vs fp32, alternating run by run)
@@ -18,6 +19,11 @@ using EdgeNet.KernelBenchmarks;
 if (args.Length > 0 && args[0] == "--profile")
 {
     ModelProfile.Run(args[1..]);
+    return;
+}
+if (args.Length > 0 && args[0] == "--pool")
+{
+    PoolBench.Run(args[1..]);
     return;
 }
 if (args.Length > 0 && args[0] == "--train-step")

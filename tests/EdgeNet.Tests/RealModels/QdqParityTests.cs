@@ -15,7 +15,11 @@ namespace EdgeNet.Tests.RealModels;
 /// inputs) run by EdgeNet with the QDQ folding passes — integer ops end to end — against ONNX Runtime on the same
 /// file: at least 99 % of the output elements within one output quantization step (the scale of the
 /// QuantizeLinear → DequantizeLinear on the logits). ORT runs the graph both literally (optimizations off: every
-/// QuantizeLinear / DequantizeLinear executed in float) and with its own QDQ fusion (optimizations on).
+/// QuantizeLinear / DequantizeLinear executed in float) and with its own QDQ fusion (optimizations on). On an x86 CPU
+/// without VNNI, ORT's fused uint8×int8 kernels multiply with vpmaddubsw, which saturates each pair of products at
+/// int16 (ONNX Runtime's quantization guide recommends reduce_range on such CPUs for this reason), so there the fused
+/// ORT is not held to one step: EdgeNet (exact int32 sums on every ISA) must then be at least as close to the
+/// literal graph as ORT's fused kernels are.
 /// </summary>
 public class QdqParityTests(ITestOutputHelper output)
 {
@@ -96,7 +100,7 @@ public class QdqParityTests(ITestOutputHelper output)
     {
         var session = new Session(Folded(name));
         float step = OutputStep(name);
-        int within = 0, total = 0, withinOpt = 0, totalOpt = 0, exact = 0;
+        int within = 0, total = 0, withinOpt = 0, totalOpt = 0, exact = 0, ortOptWithinLiteral = 0;
         double worst = 0, worstOpt = 0;
         for (int seed = 1; seed <= 3; seed++)
         {
@@ -109,14 +113,24 @@ public class QdqParityTests(ITestOutputHelper output)
             var ea = actual.ToFloatArray();
             var el = literal.ToFloatArray();
             for (int i = 0; i < ea.Length; i++) if (ea[i] == el[i]) exact++;
-            var (wo, to, so) = Compare(OrtOptimized(PathOf(name), x), actual, step);
+            var optimized = OrtOptimized(PathOf(name), x);
+            var (wo, to, so) = Compare(optimized, actual, step);
             withinOpt += wo; totalOpt += to; worstOpt = Math.Max(worstOpt, so);
+            ortOptWithinLiteral += Compare(literal, optimized, step).Within;
         }
         output.WriteLine($"{name}: vs ORT literal QDQ: {within}/{total} = {100.0 * within / total:F2}% within 1 step ({100.0 * exact / total:F2}% identical), worst {worst:F1} steps; " +
             $"vs ORT optimized: {withinOpt}/{totalOpt} = {100.0 * withinOpt / totalOpt:F2}%, worst {worstOpt:F1} steps (step {step:G4})");
+        output.WriteLine($"{name}: ORT optimized vs ORT literal: {ortOptWithinLiteral}/{total} within 1 step");
         Assert.True(within >= 0.99 * total, $"{name}: only {within} of {total} elements within one step of ORT (literal QDQ); worst {worst:F1} steps");
-        Assert.True(withinOpt >= 0.99 * totalOpt, $"{name}: only {withinOpt} of {totalOpt} elements within one step of ORT (optimized); worst {worstOpt:F1} steps");
+        if (OrtFusedInt8IsExact)
+            Assert.True(withinOpt >= 0.99 * totalOpt, $"{name}: only {withinOpt} of {totalOpt} elements within one step of ORT (optimized); worst {worstOpt:F1} steps");
+        else
+            Assert.True(within >= ortOptWithinLiteral, $"{name}: EdgeNet has {within} of {total} elements within one step of the literal QDQ graph, ORT's fused kernels {ortOptWithinLiteral}");
     }
+
+    /// <summary>False on x86 without VNNI, where ORT's fused uint8×int8 products saturate at int16 (see the class summary).</summary>
+    private static bool OrtFusedInt8IsExact =>
+        !System.Runtime.Intrinsics.X86.X86Base.IsSupported || System.Runtime.Intrinsics.X86.AvxVnni.IsSupported || System.Runtime.Intrinsics.X86.Avx10v1.IsSupported;
 
     [Theory]
     [InlineData("mobilenet_v2")]

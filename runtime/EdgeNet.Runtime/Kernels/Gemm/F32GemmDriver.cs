@@ -58,6 +58,7 @@ public sealed unsafe class F32GemmDriver : IParallelWork
     private readonly int _biasRowStride, _biasColStride;
     private readonly int _width;
     private readonly GemmKSegment[]? _segments;
+    private readonly bool _kInner;
 
     // per run
     private float* _a, _b, _c, _bias, _scratch, _transposed;
@@ -75,6 +76,10 @@ public sealed unsafe class F32GemmDriver : IParallelWork
     {
         if ((bSource == GemmBSource.Segments) != (segments is not null)) throw new ArgumentException("segments go with GemmBSource.Segments");
         _segments = segments;
+        // Short segments (a shifted conv's taps) with the whole K of one B panel small enough for L1: each C tile
+        // runs every segment while it stays in L1, instead of the whole C (often beyond L1) being loaded and
+        // stored once per segment. The same sums in the same order.
+        _kInner = segments is { Length: > 1 } && (long)k * microkernel.NR * sizeof(float) <= 16384 && k <= ushort.MaxValue;
         _uk = microkernel;
         _m = m; _n = n; _k = k;
         _mr = microkernel.MR; _nr = microkernel.NR;
@@ -121,6 +126,7 @@ public sealed unsafe class F32GemmDriver : IParallelWork
     private int PartScratchFloats => _bSource switch
     {
         GemmBSource.Tiled => _kc * _nc,
+        GemmBSource.Segments when _kInner => _k * _nr,
         GemmBSource.RowMajor or GemmBSource.Segments => _kc * _nr,
         _ => 0,
     };
@@ -184,6 +190,11 @@ public sealed unsafe class F32GemmDriver : IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunItem(int batch, int i0, int i1, int j0, int j1, float* partScratch, float* temp)
     {
+        if (_kInner)
+        {
+            RunItemSegmentsInner(batch, i0, i1, j0, j1, partScratch, temp);
+            return;
+        }
         int mr = _mr, nr = _nr, k = _k;
         float* aBase = _a + _aOffset[batch];
         float* bBase = _b + _bOffset[batch];
@@ -255,6 +266,46 @@ public sealed unsafe class F32GemmDriver : IParallelWork
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="RunItem"/> for short K segments, K innermost: per column panel (its partial last one copied,
+    /// every segment's rows into one K×NR scratch panel), per row tile, every segment in order into the same tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunItemSegmentsInner(int batch, int i0, int i1, int j0, int j1, float* partScratch, float* temp)
+    {
+        int mr = _mr, nr = _nr, k = _k;
+        var segments = _segments!;
+        float* aBase = _a + _aOffset[batch];
+        float* bBase = _b + _bOffset[batch];
+        float* cBase = _c + _cOffset[batch];
+        float* bias = _bias is null ? null : _bias + _biasOffset[batch];
+        float* yT = _transposed is null ? null : _transposed + _transposedOffset![batch];
+        nint ldc = _n;
+        for (int j = j0; j < j1; j += nr)
+        {
+            int cols = Math.Min(nr, j1 - j);
+            if (cols < nr)
+                foreach (var sg in segments)
+                    F32GemmPacking.PackBTail(bBase + sg.Offset, sg.Ldb, 0, sg.Kc, j, cols, nr, partScratch + (nint)sg.K0 * nr);
+            for (int i = i0; i < i1; i += mr)
+            {
+                int rows = Math.Min(mr, i1 - i);
+                float* cTile = cBase + i * ldc + j;
+                for (int s = 0; s < segments.Length; s++)
+                {
+                    var sg = segments[s];
+                    float* aPanel = aBase + (nint)i * k + sg.K0 * mr;
+                    if (cols == nr) _uk.Run(rows, sg.Kc, aPanel, bBase + sg.Offset + j, sg.Ldb, cTile, ldc, s > 0);
+                    else _uk.Run(rows, sg.Kc, aPanel, partScratch + (nint)sg.K0 * nr, nr, temp, nr, s > 0);
+                }
+                if (cols < nr)
+                    for (int r = 0; r < rows; r++) new ReadOnlySpan<float>(temp + r * nr, cols).CopyTo(new Span<float>(cTile + r * ldc, cols));
+                Epilogue(i, rows, j, cols, cTile, ldc, bias);
+                if (yT is not null) F32GemmEpilogue.TransposeTile(cTile, ldc, rows, cols, yT + j * _transposedLd + i, _transposedLd);
             }
         }
     }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using EdgeNet.Kernels.Activation;
+using EdgeNet.Kernels.Elementwise;
 
 namespace EdgeNet.Kernels.Gemm;
 
@@ -17,163 +18,26 @@ internal static unsafe class F32GemmEpilogue
     /// (adding 0 would turn −0 into +0).</summary>
     public static void RowScalar(int bits, float* row, int count, bool hasAdd, float add, FusedActivation act)
     {
-        if (!hasAdd)
+        switch (act.Kind)
         {
-            Activate(bits, row, count, act);
-            return;
-        }
-        switch (bits)
-        {
-            case 512:
-            {
-                var b = Vector512.Create(add);
-                int t = 0;
-                for (; t + 16 <= count; t += 16) act.Apply(Vector512.Load(row + t) + b).Store(row + t);
-                if (t < count)
-                {
-                    float* tmp = stackalloc float[16];
-                    Stage(row + t, tmp, count - t, 16);
-                    act.Apply(Vector512.Load(tmp) + b).Store(tmp);
-                    Unstage(tmp, row + t, count - t);
-                }
-                return;
-            }
-            case 256:
-            {
-                var b = Vector256.Create(add);
-                int t = 0;
-                for (; t + 8 <= count; t += 8) act.Apply(Vector256.Load(row + t) + b).Store(row + t);
-                if (t < count)
-                {
-                    float* tmp = stackalloc float[8];
-                    Stage(row + t, tmp, count - t, 8);
-                    act.Apply(Vector256.Load(tmp) + b).Store(tmp);
-                    Unstage(tmp, row + t, count - t);
-                }
-                return;
-            }
-            case 128:
-            {
-                var b = Vector128.Create(add);
-                int t = 0;
-                for (; t + 4 <= count; t += 4) act.Apply(Vector128.Load(row + t) + b).Store(row + t);
-                if (t < count)
-                {
-                    float* tmp = stackalloc float[4];
-                    Stage(row + t, tmp, count - t, 4);
-                    act.Apply(Vector128.Load(tmp) + b).Store(tmp);
-                    Unstage(tmp, row + t, count - t);
-                }
-                return;
-            }
-            default:
-                for (int t = 0; t < count; t++) row[t] = act.Apply(row[t] + add);
-                return;
-        }
-    }
-
-    private static void Activate(int bits, float* row, int count, FusedActivation act)
-    {
-        switch (bits)
-        {
-            case 512:
-            {
-                int t = 0;
-                for (; t + 16 <= count; t += 16) act.Apply(Vector512.Load(row + t)).Store(row + t);
-                if (t < count)
-                {
-                    float* tmp = stackalloc float[16];
-                    Stage(row + t, tmp, count - t, 16);
-                    act.Apply(Vector512.Load(tmp)).Store(tmp);
-                    Unstage(tmp, row + t, count - t);
-                }
-                return;
-            }
-            case 256:
-            {
-                int t = 0;
-                for (; t + 8 <= count; t += 8) act.Apply(Vector256.Load(row + t)).Store(row + t);
-                if (t < count)
-                {
-                    float* tmp = stackalloc float[8];
-                    Stage(row + t, tmp, count - t, 8);
-                    act.Apply(Vector256.Load(tmp)).Store(tmp);
-                    Unstage(tmp, row + t, count - t);
-                }
-                return;
-            }
-            case 128:
-            {
-                int t = 0;
-                for (; t + 4 <= count; t += 4) act.Apply(Vector128.Load(row + t)).Store(row + t);
-                if (t < count)
-                {
-                    float* tmp = stackalloc float[4];
-                    Stage(row + t, tmp, count - t, 4);
-                    act.Apply(Vector128.Load(tmp)).Store(tmp);
-                    Unstage(tmp, row + t, count - t);
-                }
-                return;
-            }
-            default:
-                for (int t = 0; t < count; t++) row[t] = act.Apply(row[t]);
-                return;
+            case ActivationKind.None: RowScalar(bits, row, count, hasAdd, add, default(NoActivation)); break;
+            case ActivationKind.Relu: RowScalar(bits, row, count, hasAdd, add, default(ReluMax)); break;
+            case ActivationKind.Clip: RowScalar(bits, row, count, hasAdd, add, new ClipMinMax(act.Alpha, act.Beta)); break;
+            case ActivationKind.LeakyRelu: RowScalar(bits, row, count, hasAdd, add, new LeakyReluAlpha(act.Alpha)); break;
+            default: RowScalar(bits, row, count, hasAdd, add, new AnyActivation(act)); break;
         }
     }
 
     /// <summary>row[t] = act(row[t] + scale·bias[t]) for t &lt; count.</summary>
     public static void RowVector(int bits, float* row, int count, float* bias, float scale, FusedActivation act)
     {
-        switch (bits)
+        switch (act.Kind)
         {
-            case 512:
-            {
-                var s = Vector512.Create(scale);
-                int t = 0;
-                for (; t + 16 <= count; t += 16) act.Apply(Vector512.Load(row + t) + s * Vector512.Load(bias + t)).Store(row + t);
-                if (t < count)
-                {
-                    float* tmp = stackalloc float[32];
-                    Stage(row + t, tmp, count - t, 16);
-                    Stage(bias + t, tmp + 16, count - t, 16);
-                    act.Apply(Vector512.Load(tmp) + s * Vector512.Load(tmp + 16)).Store(tmp);
-                    Unstage(tmp, row + t, count - t);
-                }
-                return;
-            }
-            case 256:
-            {
-                var s = Vector256.Create(scale);
-                int t = 0;
-                for (; t + 8 <= count; t += 8) act.Apply(Vector256.Load(row + t) + s * Vector256.Load(bias + t)).Store(row + t);
-                if (t < count)
-                {
-                    float* tmp = stackalloc float[16];
-                    Stage(row + t, tmp, count - t, 8);
-                    Stage(bias + t, tmp + 8, count - t, 8);
-                    act.Apply(Vector256.Load(tmp) + s * Vector256.Load(tmp + 8)).Store(tmp);
-                    Unstage(tmp, row + t, count - t);
-                }
-                return;
-            }
-            case 128:
-            {
-                var s = Vector128.Create(scale);
-                int t = 0;
-                for (; t + 4 <= count; t += 4) act.Apply(Vector128.Load(row + t) + s * Vector128.Load(bias + t)).Store(row + t);
-                if (t < count)
-                {
-                    float* tmp = stackalloc float[8];
-                    Stage(row + t, tmp, count - t, 4);
-                    Stage(bias + t, tmp + 4, count - t, 4);
-                    act.Apply(Vector128.Load(tmp) + s * Vector128.Load(tmp + 4)).Store(tmp);
-                    Unstage(tmp, row + t, count - t);
-                }
-                return;
-            }
-            default:
-                for (int t = 0; t < count; t++) row[t] = act.Apply(row[t] + scale * bias[t]);
-                return;
+            case ActivationKind.None: RowVector(bits, row, count, bias, scale, default(NoActivation)); break;
+            case ActivationKind.Relu: RowVector(bits, row, count, bias, scale, default(ReluMax)); break;
+            case ActivationKind.Clip: RowVector(bits, row, count, bias, scale, new ClipMinMax(act.Alpha, act.Beta)); break;
+            case ActivationKind.LeakyRelu: RowVector(bits, row, count, bias, scale, new LeakyReluAlpha(act.Alpha)); break;
+            default: RowVector(bits, row, count, bias, scale, new AnyActivation(act)); break;
         }
     }
 
@@ -183,6 +47,94 @@ internal static unsafe class F32GemmEpilogue
     /// </summary>
     public static void CopyRow(int bits, float* src, float* dst, int count, bool hasAdd, float add, FusedActivation act)
     {
+        switch (act.Kind)
+        {
+            case ActivationKind.None: CopyRow(bits, src, dst, count, hasAdd, add, default(NoActivation)); break;
+            case ActivationKind.Relu: CopyRow(bits, src, dst, count, hasAdd, add, default(ReluMax)); break;
+            case ActivationKind.Clip: CopyRow(bits, src, dst, count, hasAdd, add, new ClipMinMax(act.Alpha, act.Beta)); break;
+            case ActivationKind.LeakyRelu: CopyRow(bits, src, dst, count, hasAdd, add, new LeakyReluAlpha(act.Alpha)); break;
+            default: CopyRow(bits, src, dst, count, hasAdd, add, new AnyActivation(act)); break;
+        }
+    }
+
+    // The bodies are generic over the activation (one small specialized copy per kind, the activation inlined; a
+    // switch over every kind inside the vector loop was too big for the JIT to inline, so each vector made a call).
+    // Row tails go through stack vectors in separate methods, so the hot bodies have no stackalloc frame.
+
+    private static void RowScalar<TAct>(int bits, float* row, int count, bool hasAdd, float add, TAct act) where TAct : struct, IF32UnaryOperator
+    {
+        switch (bits)
+        {
+            case 512:
+            {
+                var b = Vector512.Create(add);
+                int t = 0;
+                if (hasAdd) for (; t + 16 <= count; t += 16) act.Invoke(Vector512.Load(row + t) + b).Store(row + t);
+                else for (; t + 16 <= count; t += 16) act.Invoke(Vector512.Load(row + t)).Store(row + t);
+                if (t < count) Tail512(row + t, null, count - t, hasAdd ? b : default, hasAdd, act);
+                return;
+            }
+            case 256:
+            {
+                var b = Vector256.Create(add);
+                int t = 0;
+                if (hasAdd) for (; t + 8 <= count; t += 8) act.Invoke(Vector256.Load(row + t) + b).Store(row + t);
+                else for (; t + 8 <= count; t += 8) act.Invoke(Vector256.Load(row + t)).Store(row + t);
+                if (t < count) Tail256(row + t, null, count - t, hasAdd ? b : default, hasAdd, act);
+                return;
+            }
+            case 128:
+            {
+                var b = Vector128.Create(add);
+                int t = 0;
+                if (hasAdd) for (; t + 4 <= count; t += 4) act.Invoke(Vector128.Load(row + t) + b).Store(row + t);
+                else for (; t + 4 <= count; t += 4) act.Invoke(Vector128.Load(row + t)).Store(row + t);
+                if (t < count) Tail128(row + t, null, count - t, hasAdd ? b : default, hasAdd, act);
+                return;
+            }
+            default:
+                if (hasAdd) for (int t = 0; t < count; t++) row[t] = act.Invoke(row[t] + add);
+                else for (int t = 0; t < count; t++) row[t] = act.Invoke(row[t]);
+                return;
+        }
+    }
+
+    private static void RowVector<TAct>(int bits, float* row, int count, float* bias, float scale, TAct act) where TAct : struct, IF32UnaryOperator
+    {
+        switch (bits)
+        {
+            case 512:
+            {
+                var s = Vector512.Create(scale);
+                int t = 0;
+                for (; t + 16 <= count; t += 16) act.Invoke(Vector512.Load(row + t) + s * Vector512.Load(bias + t)).Store(row + t);
+                if (t < count) Tail512(row + t, bias + t, count - t, s, true, act);
+                return;
+            }
+            case 256:
+            {
+                var s = Vector256.Create(scale);
+                int t = 0;
+                for (; t + 8 <= count; t += 8) act.Invoke(Vector256.Load(row + t) + s * Vector256.Load(bias + t)).Store(row + t);
+                if (t < count) Tail256(row + t, bias + t, count - t, s, true, act);
+                return;
+            }
+            case 128:
+            {
+                var s = Vector128.Create(scale);
+                int t = 0;
+                for (; t + 4 <= count; t += 4) act.Invoke(Vector128.Load(row + t) + s * Vector128.Load(bias + t)).Store(row + t);
+                if (t < count) Tail128(row + t, bias + t, count - t, s, true, act);
+                return;
+            }
+            default:
+                for (int t = 0; t < count; t++) row[t] = act.Invoke(row[t] + scale * bias[t]);
+                return;
+        }
+    }
+
+    private static void CopyRow<TAct>(int bits, float* src, float* dst, int count, bool hasAdd, float add, TAct act) where TAct : struct, IF32UnaryOperator
+    {
         if (bits >= 512 && count >= 16)
         {
             var b = Vector512.Create(add);
@@ -191,7 +143,7 @@ internal static unsafe class F32GemmEpilogue
                 if (t > count - 16) t = count - 16;
                 var v = Vector512.Load(src + t);
                 if (hasAdd) v += b;
-                act.Apply(v).Store(dst + t);
+                act.Invoke(v).Store(dst + t);
                 if (t == count - 16) return;
             }
         }
@@ -203,7 +155,7 @@ internal static unsafe class F32GemmEpilogue
                 if (t > count - 8) t = count - 8;
                 var v = Vector256.Load(src + t);
                 if (hasAdd) v += b;
-                act.Apply(v).Store(dst + t);
+                act.Invoke(v).Store(dst + t);
                 if (t == count - 8) return;
             }
         }
@@ -215,12 +167,107 @@ internal static unsafe class F32GemmEpilogue
                 if (t > count - 4) t = count - 4;
                 var v = Vector128.Load(src + t);
                 if (hasAdd) v += b;
-                act.Apply(v).Store(dst + t);
+                act.Invoke(v).Store(dst + t);
                 if (t == count - 4) return;
             }
         }
         for (int t = 0; t < count; t++) dst[t] = src[t];
         RowScalar(bits, dst, count, hasAdd, add, act);
+    }
+
+    /// <summary>The last count (&lt; 16) values of a row through a stack vector: act(row + add), act(row + add·bias)
+    /// when <paramref name="bias"/> is given, or act(row) without <paramref name="hasAdd"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Tail512<TAct>(float* row, float* bias, int count, Vector512<float> add, bool hasAdd, TAct act) where TAct : struct, IF32UnaryOperator
+    {
+        float* tmp = stackalloc float[32];
+        Stage(row, tmp, count, 16);
+        var v = Vector512.Load(tmp);
+        if (bias is not null)
+        {
+            Stage(bias, tmp + 16, count, 16);
+            v += add * Vector512.Load(tmp + 16);
+        }
+        else if (hasAdd) v += add;
+        act.Invoke(v).Store(tmp);
+        Unstage(tmp, row, count);
+    }
+
+    /// <inheritdoc cref="Tail512"/>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Tail256<TAct>(float* row, float* bias, int count, Vector256<float> add, bool hasAdd, TAct act) where TAct : struct, IF32UnaryOperator
+    {
+        float* tmp = stackalloc float[16];
+        Stage(row, tmp, count, 8);
+        var v = Vector256.Load(tmp);
+        if (bias is not null)
+        {
+            Stage(bias, tmp + 8, count, 8);
+            v += add * Vector256.Load(tmp + 8);
+        }
+        else if (hasAdd) v += add;
+        act.Invoke(v).Store(tmp);
+        Unstage(tmp, row, count);
+    }
+
+    /// <inheritdoc cref="Tail512"/>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Tail128<TAct>(float* row, float* bias, int count, Vector128<float> add, bool hasAdd, TAct act) where TAct : struct, IF32UnaryOperator
+    {
+        float* tmp = stackalloc float[8];
+        Stage(row, tmp, count, 4);
+        var v = Vector128.Load(tmp);
+        if (bias is not null)
+        {
+            Stage(bias, tmp + 4, count, 4);
+            v += add * Vector128.Load(tmp + 4);
+        }
+        else if (hasAdd) v += add;
+        act.Invoke(v).Store(tmp);
+        Unstage(tmp, row, count);
+    }
+
+    // The activations as FusedActivation.Apply computes them (same expressions, so the same bits), one struct each.
+
+    private readonly struct NoActivation : IF32UnaryOperator
+    {
+        public float Invoke(float x) => x;
+        public Vector128<float> Invoke(Vector128<float> x) => x;
+        public Vector256<float> Invoke(Vector256<float> x) => x;
+        public Vector512<float> Invoke(Vector512<float> x) => x;
+    }
+
+    private readonly struct ReluMax : IF32UnaryOperator
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Max(x, 0);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => Vector128.Max(x, Vector128<float>.Zero);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => Vector512.Max(x, Vector512<float>.Zero);
+    }
+
+    private readonly struct ClipMinMax(float lo, float hi) : IF32UnaryOperator
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => MathF.Min(MathF.Max(x, lo), hi);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => new F32Clip(lo, hi).Invoke(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => new F32Clip(lo, hi).Invoke(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => new F32Clip(lo, hi).Invoke(x);
+    }
+
+    private readonly struct LeakyReluAlpha(float alpha) : IF32UnaryOperator
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Invoke(float x) => x >= 0 ? x : x * alpha;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => new F32LeakyRelu(alpha).Invoke(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => new F32LeakyRelu(alpha).Invoke(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => new F32LeakyRelu(alpha).Invoke(x);
+    }
+
+    /// <summary>Any other kind (sigmoid, tanh, …: their cost hides the call).</summary>
+    private readonly struct AnyActivation(FusedActivation act) : IF32UnaryOperator
+    {
+        public float Invoke(float x) => act.Apply(x);
+        public Vector128<float> Invoke(Vector128<float> x) => act.Apply(x);
+        public Vector256<float> Invoke(Vector256<float> x) => act.Apply(x);
+        public Vector512<float> Invoke(Vector512<float> x) => act.Apply(x);
     }
 
     /// <summary>dst[t] = src[t] for t &lt; count (no overlap), with inline vector moves for the short rows of conv planes.</summary>
