@@ -52,6 +52,63 @@ public class PoolKernelTests
         return o;
     }
 
+    /// <summary>
+    /// MaxPool windows that tile the input (kernel = stride, no pads) run as one stream of row groups
+    /// (<c>F32MaxPoolTiled</c>): every output bit for bit as the scalar session (NaN and signed zeros too), over KH 1–3, KW 1–2, output widths
+    /// that fill, straddle or undershoot a vector, several planes and batches, one and two threads; with pads the
+    /// plane kernel is kept.
+    /// </summary>
+    [Fact]
+    public void TiledMaxPoolsMatchScalarSessionBitForBit()
+    {
+        var rng = new Random(17);
+        int ran = 0;
+        foreach (var isa in IsaSupport.Available)
+        {
+            if (isa == Isa.Scalar) continue;
+            foreach (int kh in new[] { 1, 2, 3 })
+                foreach (int kw in new[] { 1, 2 })
+                    foreach (int ow in new[] { 1, 2, 3, 4, 5, 8, 12, 13, 16, 20 })
+                        foreach (var (batch, c, oh) in new[] { (1, 1, 1), (1, 3, 2), (2, 7, 5), (1, 24, 3) })
+                        {
+                            int w = ow * kw, h = oh * kh;
+                            bool tiled = kh == 1 || w % 8 == 0;
+                            var model = PoolModel("MaxPool", [batch, c, h, w], 1,
+                                IR.Attribute.Of("kernel_shape", new long[] { kh, kw }), IR.Attribute.Of("strides", new long[] { kh, kw }));
+                            var x = DepthwiseConvKernelTests.Random(rng, batch * c * h * w);
+                            int threads = rng.Next(1, 3);
+                            var expected = Run(model, Isa.Scalar, 1, x, out _);
+                            var actual = Run(model, isa, threads, x, out var session);
+                            string what = $"{isa} MaxPool {batch}x{c}x{h}x{w} k {kh}x{kw} threads {threads}";
+                            string kernel = session.Plan.Steps.Single().Kernel.GetType().Name;
+                            if (isa is Isa.Avx2 or Isa.Avx512) Assert.True(kernel == (tiled ? "TiledMaxPoolKernel" : "VectorPoolKernel"), $"{what}: {kernel}");
+                            for (int i = 0; i < expected.Length; i++)
+                                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{what}: element {i} expected {expected[i]} got {actual[i]}");
+                            ran++;
+                        }
+            // NaN and signed zeros: the reference's bits too (taps in its order, each kept only when greater)
+            {
+                float[] special = [float.NaN, -0f, 0f, 1f, -1f];
+                foreach (var (kh, kw, w) in new[] { (2, 2, 16), (2, 2, 8), (1, 2, 6), (3, 1, 8) })
+                {
+                    var xs = new float[3 * 2 * kh * w];
+                    for (int i = 0; i < xs.Length; i++) xs[i] = special[rng.Next(special.Length)];
+                    var model = PoolModel("MaxPool", [1, 3, 2 * kh, w], 1, IR.Attribute.Of("kernel_shape", new long[] { kh, kw }), IR.Attribute.Of("strides", new long[] { kh, kw }));
+                    var expected = Run(model, Isa.Scalar, 1, xs, out _);
+                    var actual = Run(model, isa, 1, xs, out _);
+                    for (int i = 0; i < expected.Length; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{isa} special values k {kh}x{kw} w {w}: element {i} expected {expected[i]} got {actual[i]}");
+                }
+            }
+            // a padded tiling keeps the plane kernel
+            var padded = PoolModel("MaxPool", [1, 2, 4, 8], 1, IR.Attribute.Of("kernel_shape", new long[] { 2, 2 }),
+                IR.Attribute.Of("strides", new long[] { 2, 2 }), IR.Attribute.Of("pads", new long[] { 1, 1, 1, 1 }));
+            Run(padded, isa, 1, new float[64], out var paddedSession);
+            Assert.Equal("VectorPoolKernel", paddedSession.Plan.Steps.Single().Kernel.GetType().Name);
+        }
+        Assert.True(ran > 0 || IsaSupport.Available.Count == 1);
+    }
+
     [Fact]
     public void PoolsMatchScalarSession()
     {
@@ -93,7 +150,7 @@ public class PoolKernelTests
                 string what = $"{isa} trial {trial}: {op} x {string.Join('x', xDims)} k {kh}x{kw} s {sh},{sw} d {dh},{dw} {autoPad} pads {pt},{pl},{pb},{pr} ceil {ceil} includePad {includePad} threads {threads}";
                 var expected = Run(model, Isa.Scalar, 1, x, out _);
                 var actual = Run(model, isa, threads, x, out var session);
-                Assert.Contains(session.Plan.Steps, s => s.Kernel.GetType().Name == "VectorPoolKernel");
+                Assert.Contains(session.Plan.Steps, s => s.Kernel.GetType().Name is "VectorPoolKernel" or "TiledMaxPoolKernel");
                 DepthwiseConvKernelTests.AssertClose(expected, actual, what);
                 ran++;
             }

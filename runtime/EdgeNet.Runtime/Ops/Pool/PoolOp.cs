@@ -43,6 +43,8 @@ public sealed class PoolOp(string opType, bool max) : OpDefinition
         int planes = x[0] * x[1];
         bool indices = ctx.OutputCount > 1;
         bool includePad = !max && ctx.Int("count_include_pad", 0) != 0;
+        if (max && !indices && g.Rank <= 2 && ctx.InputType(0) == DataType.Float32 && F32MaxPoolTiled.Fits(g, ctx.Isa))
+            return new TiledMaxPoolKernel(planes, g, ctx.Threads);
         if (!indices && g.Rank <= 2 && ctx.InputType(0) == DataType.Float32 && F32Pool2d.Create(ctx.Isa, g, max, includePad) is { } pool)
             return new VectorPoolKernel(planes, g, pool, ctx.Threads);
         if (!max) return new AveragePoolKernel(planes, g, includePad);

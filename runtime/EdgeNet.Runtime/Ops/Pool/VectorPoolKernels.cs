@@ -67,3 +67,15 @@ internal sealed class VectorGlobalPoolKernel(bool max, int planes, int size, F32
         }
     }
 }
+
+/// <summary>Float32 MaxPool whose windows tile the input (<see cref="F32MaxPoolTiled"/>): planes as one stream of row groups.</summary>
+internal sealed unsafe class TiledMaxPoolKernel(int planes, ConvGeometry g, int threads)
+    : PlaneParallelKernel(planes, (long)planes * g.OutVolume * g.KernelVolume, threads)
+{
+    protected override void Planes(ExecutionContext ctx, int from, int to)
+    {
+        fixed (float* x = Input<float>(ctx, 0))
+        fixed (float* y = Output<float>(ctx, 0))
+            F32MaxPoolTiled.Run(g, x + (nint)from * g.InVolume, y + (nint)from * g.OutVolume, (to - from) * g.OutH);
+    }
+}
