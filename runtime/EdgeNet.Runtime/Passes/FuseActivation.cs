@@ -6,7 +6,7 @@ namespace EdgeNet.Passes;
 /// <summary>
 /// Folds an activation into the op producing its input (Conv, ConvTranspose, Gemm, MatMul, Add): the producer applies
 /// it while its output is still in cache. Relu, LeakyRelu(α), Clip(min,max) incl. Relu6, HardSigmoid(α,β), HardSwish,
-/// Sigmoid, Tanh, and edgenet.Swish (made by FuseSwish). Only when the producer's output has no other reader and is not a graph output.
+/// Sigmoid, Tanh, edgenet.Swish (made by FuseSwish), and Max with a one-element constant (as Relu / Clip). Only when the producer's output has no other reader and is not a graph output.
 /// </summary>
 public sealed class FuseActivation : IGraphPass
 {
@@ -22,6 +22,20 @@ public sealed class FuseActivation : IGraphPass
             if (producer.Domain.Length != 0 || !s_producers.Contains(producer.OpType) || producer.Outputs.Count != 1) continue;
             if (producer.HasAttribute(FusedActivation.KindAttribute)) continue;
             if (GraphEdits.SoleConsumer(g, producer.Outputs[0]) is not { } act || act.Outputs.Count != 1) continue;
+            if (MaxWithConstant(act, producer.Outputs[0]) is { } floor)
+            {
+                // Max(x, c) with a one-element constant c (TensorFlow's "maximum" ReLU): Relu for c = 0, else
+                // Clip(c, +∞) (= max(x, c) with the same NaN and signed-zero rules)
+                var relu = floor == 0 ? new FusedActivation(ActivationKind.Relu) : new FusedActivation(ActivationKind.Clip, floor, float.PositiveInfinity);
+                if (producer.OpType is "Add" or "MatMul" && (producer.Input(0)?.DataType is not (DataType.Float32 or DataType.Undefined))) continue;
+                relu.WriteTo(producer);
+                var replaced = producer.Outputs[0];
+                producer.Outputs[0] = act.Outputs[0];
+                act.Outputs[0].Producer = producer;
+                g.Nodes.Remove(act);
+                g.Values.Remove(replaced.Name);
+                return true;
+            }
             if (act.Inputs[0] != producer.Outputs[0]) continue;
             if (Activation(act) is not { } fused) continue;
             if (producer.OpType is "Add" or "MatMul" && (producer.Input(0)?.DataType is not (DataType.Float32 or DataType.Undefined))) continue;
@@ -34,6 +48,18 @@ public sealed class FuseActivation : IGraphPass
             return true;
         }
         return false;
+    }
+
+    /// <summary>c when <paramref name="max"/> is Max(x, c) or Max(c, x) of <paramref name="x"/> and a float32
+    /// constant with one element that does not broadcast x to more dimensions; else null.</summary>
+    private static float? MaxWithConstant(Node max, Value x)
+    {
+        if (max.Domain.Length != 0 || max.OpType != "Max" || max.Inputs.Count != 2) return null;
+        var other = max.Inputs[0] == x ? max.Inputs[1] : max.Inputs[1] == x ? max.Inputs[0] : null;
+        if (other?.Constant is not { ElementCount: 1, DataType: DataType.Float32 } c || x.DataType is not (DataType.Float32 or DataType.Undefined)) return null;
+        if (c.Dims.Length > 0 && (x.Shape is null || c.Dims.Length > x.Shape.Length)) return null;
+        float floor = (float)c.GetAsDouble(0);
+        return float.IsNaN(floor) ? null : floor;
     }
 
     private static FusedActivation? Activation(Node act) => act.Domain == FuseSwish.Domain

@@ -445,6 +445,7 @@ public class PassTests
         { "Conv", "Relu" }, { "Conv", "Relu6" }, { "Conv", "HardSwish" }, { "Conv", "Swish" }, { "Conv", "LeakyRelu" },
         { "Gemm", "Relu6" }, { "Gemm", "LeakyRelu" }, { "Gemm", "Swish" },
         { "MatMul", "Relu" }, { "MatMul", "HardSwish" }, { "MatMul", "Clip" },
+        { "Conv", "MaxZero" }, { "Conv", "ZeroMax" }, { "Gemm", "MaxFloor" },
     };
 
     private static Model ProducerWithActivation(string producer, string activation, bool extraReader = false)
@@ -462,6 +463,9 @@ public class PassTests
             "Clip" => b.Op("Clip", p, b.Scalar(-0.5f), b.Scalar(0.25f)),
             "LeakyRelu" => b.Op("LeakyRelu", [p], IR.Attribute.Of("alpha", 0.1f)),
             "Swish" => b.Node("Swish", [p], FuseSwish.Domain).Outputs[0],
+            "MaxZero" => b.Op("Max", p, b.Scalar(0)),
+            "ZeroMax" => b.Op("Max", b.Scalar(0), p),
+            "MaxFloor" => b.Op("Max", p, b.Scalar(-0.25f)),
             _ => b.Op(activation, p),
         };
         return extraReader ? b.Model(y, p) : b.Model(y);
@@ -474,7 +478,7 @@ public class PassTests
         var m = AssertSameOutputs(() => ProducerWithActivation(producer, activation), [new FuseActivation(), new DeadNodeElimination()]);
         Assert.Equal([producer], Ops(m));
         var kind = FusedActivation.Of(m.Graph.Nodes[0]).Kind;
-        Assert.Equal(activation switch { "Relu6" => ActivationKind.Clip, _ => Enum.Parse<ActivationKind>(activation) }, kind);
+        Assert.Equal(activation switch { "Relu6" or "MaxFloor" => ActivationKind.Clip, "MaxZero" or "ZeroMax" => ActivationKind.Relu, _ => Enum.Parse<ActivationKind>(activation) }, kind);
     }
 
     [Theory]
@@ -484,6 +488,17 @@ public class PassTests
         var m = AssertSameOutputs(() => ProducerWithActivation(producer, activation, extraReader: true), [new FuseActivation(), new DeadNodeElimination()]);
         Assert.Equal(2, m.Graph.Nodes.Count);
         Assert.Equal(ActivationKind.None, FusedActivation.Of(m.Graph.Nodes[0]).Kind);
+    }
+
+    [Fact]
+    public void FuseActivationKeepsMaxOfRuntimeOrManyValues()
+    {
+        var b = new GraphBuilder();
+        var p = b.Op("MatMul", b.Input("x", 2, 4), b.Random(1, 4, 5));
+        Assert.False(new FuseActivation().Run(b.Model(b.Op("Max", p, b.Input("floor")))));
+        var c = new GraphBuilder();
+        var q = c.Op("MatMul", c.Input("x", 2, 4), c.Random(1, 4, 5));
+        Assert.False(new FuseActivation().Run(c.Model(c.Op("Max", q, c.Random(2, 5)))));
     }
 
     [Fact]
