@@ -314,6 +314,8 @@ internal static unsafe class F32GemmEpilogue
         int c0 = 0;
         if (rows == 8 && Avx.IsSupported)
             for (; c0 + 8 <= cols; c0 += 8) Transpose8x8(src + c0, lds, dst + c0 * ldd, ldd);
+        else if (rows == 6 && Avx.IsSupported)
+            for (; c0 + 8 <= cols; c0 += 8) Transpose6x8(src + c0, lds, dst + c0 * ldd, ldd);
         for (int c = c0; c < cols; c++)
         {
             float* d = dst + c * ldd;
@@ -349,6 +351,43 @@ internal static unsafe class F32GemmEpilogue
         Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
         Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
         Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>The AVX2 tile's 6 rows × 8 columns: the 8×8 transpose with two zero rows, each output row stored as
+    /// 4 + 2 floats (nothing written past its 6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose6x8(float* src, nint lds, float* dst, nint ldd)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds);
+        var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds);
+        var r5 = Avx.LoadVector256(src + 5 * lds);
+        var z = Vector256<float>.Zero;
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var u0 = Avx.Shuffle(t0, t2, 0b01_00_01_00); var u1 = Avx.Shuffle(t0, t2, 0b11_10_11_10);
+        var u2 = Avx.Shuffle(t1, t3, 0b01_00_01_00); var u3 = Avx.Shuffle(t1, t3, 0b11_10_11_10);
+        var u4 = Avx.Shuffle(t4, z, 0b01_00_01_00); var u5 = Avx.Shuffle(t4, z, 0b11_10_11_10);
+        var u6 = Avx.Shuffle(t5, z, 0b01_00_01_00); var u7 = Avx.Shuffle(t5, z, 0b11_10_11_10);
+        // output row c: rows 0–3 in the low half of u(c mod 4) (c < 4) or its high half (c ≥ 4), rows 4–5 likewise in u(4 + c mod 4)
+        Store6(dst, u0.GetLower(), u4.GetLower());
+        Store6(dst + ldd, u1.GetLower(), u5.GetLower());
+        Store6(dst + 2 * ldd, u2.GetLower(), u6.GetLower());
+        Store6(dst + 3 * ldd, u3.GetLower(), u7.GetLower());
+        Store6(dst + 4 * ldd, u0.GetUpper(), u4.GetUpper());
+        Store6(dst + 5 * ldd, u1.GetUpper(), u5.GetUpper());
+        Store6(dst + 6 * ldd, u2.GetUpper(), u6.GetUpper());
+        Store6(dst + 7 * ldd, u3.GetUpper(), u7.GetUpper());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store6(float* dst, Vector128<float> first4, Vector128<float> last2)
+    {
+        first4.Store(dst);
+        Sse2.StoreLow((double*)(dst + 4), last2.AsDouble());
     }
 
     /// <summary>dst[0..count) = 0.</summary>
