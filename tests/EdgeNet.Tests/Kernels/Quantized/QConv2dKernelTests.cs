@@ -393,7 +393,9 @@ public unsafe class QConv2dKernelTests
     public void ShiftedViewConvsMatchReference(QVariant variant)
     {
         var kinds = Enum.GetValues<QOutputKind>();
-        // (shape, takes the shifted path on the x86 variants): few input channels stay on im2col
+        // (shape, takes the shifted path on the x86 variants): few input channels stay on im2col; on Avx2 (int16 pairs)
+        // also 3 channels under 5×5 / 7×7 (more than 1.3 lanes per dense k pair)
+        var avx2Im2Col = new[] { new QConv2dShape(1, 3, 12, 15, 9, 5, 5, 1, 1, 1, 2, 2, 2, 2), new QConv2dShape(1, 3, 30, 33, 16, 7, 7, 1, 2, 2, 3, 3, 3, 3) };
         var shapes = new (QConv2dShape Shape, bool Shifted)[]
         {
             (new QConv2dShape(1, 16, 14, 14, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1), true),
@@ -423,7 +425,8 @@ public unsafe class QConv2dKernelTests
                 seed++;
                 bool wSigned = seed % 3 != 0;
                 if (QVariants.IsNative(variant) && variant is QVariant.AvxVnni or QVariant.Avx2)
-                    Assert.Equal(shifted, new QConv2d(variant, s, new byte[s.OutChannels * s.Depth], wSigned, [wSigned ? 0 : 128], xSigned, QOutputKind.UInt8, 1).UsesShiftedViews);
+                    Assert.Equal(shifted && !(variant == QVariant.Avx2 && avx2Im2Col.Contains(s)),
+                        new QConv2d(variant, s, new byte[s.OutChannels * s.Depth], wSigned, [wSigned ? 0 : 128], xSigned, QOutputKind.UInt8, 1).UsesShiftedViews);
                 Check(variant, s, xSigned, wSigned, false, kinds[seed % kinds.Length], seed);
                 Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.UInt8 : QOutputKind.Int8, seed + 50);
                 Check(variant, s, xSigned, wSigned, false, seed % 2 == 0 ? QOutputKind.Int8 : QOutputKind.UInt8, seed + 80, firstMultiplier: -0.6f);
