@@ -388,6 +388,39 @@ public unsafe class QConv2dKernelTests
             }
     }
 
+    /// <summary>
+    /// Strided shifted-view convs shaped like ResNet-18's downsampling convs, on which Avx2 keeps byte-pair lanes
+    /// (two channels' bytes per lane, widened by vpmovzxbw in the tile): odd channel counts (the last pair's second
+    /// byte from the zero-point row), row widths around the 16-lane phase split (vector steps plus a scalar rest, both
+    /// column parities), stride 2 and 3, 1×1 phase-0 and 7×7, every output kind (int32 / float through the int32 tile,
+    /// bytes through the requantized one), u8/s8, two threads.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void StridedShiftedViewsMatchReference(QVariant variant)
+    {
+        var shapes = new[]
+        {
+            new QConv2dShape(1, 33, 34, 35, 14, 3, 3, 1, 2, 2, 1, 1, 1, 1),
+            new QConv2dShape(2, 17, 20, 33, 9, 3, 3, 1, 2, 2, 0, 1, 1, 0),
+            new QConv2dShape(1, 16, 31, 48, 13, 3, 3, 1, 2, 2, 1, 1, 1, 1),
+            new QConv2dShape(1, 5, 19, 48, 7, 1, 1, 1, 2, 2),
+            new QConv2dShape(1, 4, 29, 40, 8, 7, 7, 1, 2, 2, 3, 3, 3, 3),
+            new QConv2dShape(1, 9, 25, 50, 6, 3, 3, 1, 3, 3, 1, 2, 1, 0),
+        };
+        var kinds = Enum.GetValues<QOutputKind>();
+        int seed = 1100;
+        foreach (var s in shapes)
+            foreach (bool xSigned in new[] { false, true })
+            {
+                seed++;
+                if (QVariants.IsNative(variant) && variant is QVariant.AvxVnni or QVariant.Avx2)
+                    Assert.True(new QConv2d(variant, s, new byte[s.OutChannels * s.Depth], true, [0], xSigned, QOutputKind.UInt8, 1).UsesShiftedViews, $"{s}");
+                foreach (var kind in kinds)
+                    Check(variant, s, xSigned, seed % 2 == 0, false, kind, seed * 7 + (int)kind, threads: seed % 3 == 0 ? 2 : 1);
+            }
+    }
+
     [Theory]
     [MemberData(nameof(Variants))]
     public void ShiftedViewConvsMatchReference(QVariant variant)
