@@ -70,6 +70,49 @@ public sealed unsafe class QGemm6x16Avx2 : QMicrokernel
         }
     }
 
+    /// <summary>
+    /// <see cref="Gemv"/> over int8 weight panels (32 bytes per k group: lane j's two weights as bytes), sign-extended
+    /// to the int16 pairs by vpmovsxbw as they load: the same products, half the weight bytes streamed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void GemvBytes(int groups, byte* a, byte* b, int panels, nint panelBytes, int* c)
+    {
+        int p = 0;
+        for (; p + 4 <= panels; p += 4, b += 4 * panelBytes, c += 64)
+        {
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+            byte* ap = a;
+            sbyte* b0 = (sbyte*)b, b1 = (sbyte*)(b + panelBytes), b2 = (sbyte*)(b + 2 * panelBytes), b3 = (sbyte*)(b + 3 * panelBytes);
+            for (int g = 0; g < groups; g++, ap += 24, b0 += 32, b1 += 32, b2 += 32, b3 += 32)
+            {
+                var av = Vector256.Create(*(int*)ap).AsInt16();
+                c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(b0), av));
+                c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(b0 + 16), av));
+                c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(b1), av));
+                c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(b1 + 16), av));
+                c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(b2), av));
+                c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(b2 + 16), av));
+                c30 = Avx2.Add(c30, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(b3), av));
+                c31 = Avx2.Add(c31, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(b3 + 16), av));
+            }
+            c00.Store(c); c01.Store(c + 8); c10.Store(c + 16); c11.Store(c + 24);
+            c20.Store(c + 32); c21.Store(c + 40); c30.Store(c + 48); c31.Store(c + 56);
+        }
+        for (; p < panels; p++, b += panelBytes, c += 16)
+        {
+            Vector256<int> c0 = default, c1 = default;
+            byte* ap = a;
+            sbyte* bp = (sbyte*)b;
+            for (int g = 0; g < groups; g++, ap += 24, bp += 32)
+            {
+                var av = Vector256.Create(*(int*)ap).AsInt16();
+                c0 = Avx2.Add(c0, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(bp), av));
+                c1 = Avx2.Add(c1, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(bp + 16), av));
+            }
+            c0.Store(c); c1.Store(c + 8);
+        }
+    }
+
     public override bool HasTaps => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
