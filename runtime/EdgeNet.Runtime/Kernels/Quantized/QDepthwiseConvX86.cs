@@ -68,7 +68,8 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     private readonly byte[]? _blockControls;
 
     /// <summary>OutH, OutW, OutPlane of the shape, computed once: its properties divide on every call (a fifth of a
-    /// 960×7² layer's time when read per channel).</summary>
+    /// 960×7² layer's time when read per channel). Plane3Bytes reads the shape's own (once per call): with these
+    /// fields its code ran 96×112² stride 2 at 0.273–0.281 instead of 0.242–0.249 ms.</summary>
     private readonly int _outH, _outW, _outPlane;
 
     // per run
@@ -613,10 +614,10 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         var weights = new Weights3(controls, w, typeof(TChunks) == typeof(WideChunks));
         var rq = _requant;
         var b = Vector256.Create(bias);
-        int sw = _s.StrideW, outW = _outW, outH = _outH;
+        int sw = _s.StrideW, outW = _s.OutW, outH = _s.OutH;
         nint high = 4 * sw, step = 8 * sw, rowStep = (nint)_s.StrideH * _pw;
         nint o0 = off[0], o1 = off[1], o2 = off[2];
-        byte* end = y + _outPlane;
+        byte* end = y + _s.OutPlane;
         byte* tmp = stackalloc byte[16];
         int oh = 0;
         if (_pairRows)
