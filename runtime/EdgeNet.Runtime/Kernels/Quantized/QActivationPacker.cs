@@ -59,6 +59,19 @@ public abstract unsafe class QActivationPacker
         if (!System.Runtime.Intrinsics.X86.Sse2.IsSupported && !System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported) return 0;
         var mask = Vector128.Create(signMask);
         var zero = Vector128<byte>.Zero;
+        if (Avx2.IsSupported && lanes >= 8 && r1 is not null)
+        {
+            // the byte pairs of 8 positions zero-extended in one vpmovzxbw: 8 whole lanes (32 bytes, inside one
+            // panel as lanes is a power of two ≥ 8) per store, half the shuffles and stores of the 16-byte steps
+            for (; j + 16 <= count; j += 16)
+            {
+                var v0 = Vector128.Load(r0 + j) ^ mask;
+                var v1 = Vector128.Load(r1 + j) ^ mask;
+                Avx2.ConvertToVector256Int16(Sse2.UnpackLow(v0, v1)).Store((short*)LaneAddress(groupBase, j, lanes, panelBytes));
+                Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(v0, v1)).Store((short*)LaneAddress(groupBase, j + 8, lanes, panelBytes));
+            }
+            return j;
+        }
         for (; j + 16 <= count; j += 16)
         {
             var v0 = Vector128.Load(r0 + j) ^ mask;

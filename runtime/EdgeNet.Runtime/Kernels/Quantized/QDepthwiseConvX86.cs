@@ -67,6 +67,11 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     /// <summary>Per block: the vpshufb control (16 bytes) and the padding mask (16 bytes).</summary>
     private readonly byte[]? _blockControls;
 
+    /// <summary>OutH, OutW, OutPlane of the shape, computed once: its properties divide on every call (a fifth of a
+    /// 960×7² layer's time when read per channel). Plane3Bytes reads the shape's own (once per call): with these
+    /// fields its code ran 96×112² stride 2 at 0.273–0.281 instead of 0.242–0.249 ms.</summary>
+    private readonly int _outH, _outW, _outPlane;
+
     // per run
     private byte* _x, _scratch;
     private void* _y;
@@ -78,6 +83,9 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
     private QDepthwiseConvX86(QConv2dShape s, bool vnni, int[] w, bool inputSigned, QOutputKind output, int threads)
     {
         _s = s;
+        _outH = s.OutH;
+        _outW = s.OutW;
+        _outPlane = s.OutPlane;
         _vnni = vnni;
         _inputSigned = inputSigned;
         _output = output;
@@ -343,18 +351,18 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                     if (_flatOffsets is not null)
                     {
                         bool bytes = _output is QOutputKind.UInt8 or QOutputKind.Int8;
-                        byte* yc = (byte*)_y + (nint)item * s.OutPlane;
+                        byte* yc = (byte*)_y + (nint)item * _outPlane;
                         float m = bytes ? _e.Multiplier[c * _e.MultiplierStride] : 0f;
                         if (_vnni && _flatBroadcast) FlatPlane<Broadcast, VnniChunks>(plane, offsets, fo, fc, weights + c * 3, bias, acc, yc, m, bytes);
                         else if (_vnni) FlatPlane<TwoLoads, VnniChunks>(plane, offsets, fo, fc, weights + c * 3, bias, acc, yc, m, bytes);
                         else if (_flatBroadcast) FlatPlane<Broadcast, WideChunks>(plane, offsets, fo, fc, weights + c * 6, bias, acc, yc, m, bytes);
                         else FlatPlane<TwoLoads, WideChunks>(plane, offsets, fo, fc, weights + c * 6, bias, acc, yc, m, bytes);
-                        if (!bytes) QEpilogueWriter.Write(_output, acc, s.OutPlane, _y, (nint)item * s.OutPlane, c, channelsAlongRow: false, _e, padded: true);
+                        if (!bytes) QEpilogueWriter.Write(_output, acc, _outPlane, _y, (nint)item * _outPlane, c, channelsAlongRow: false, _e, padded: true);
                         continue;
                     }
                     if (_sameControl3 && _fusedBytes)
                     {
-                        byte* yc = (byte*)_y + (nint)item * s.OutPlane;
+                        byte* yc = (byte*)_y + (nint)item * _outPlane;
                         float m = _e.Multiplier[c * _e.MultiplierStride];
                         if (_vnni && _broadcast) Plane3Bytes<Broadcast, VnniChunks>(plane, offsets, controls, weights + c * 3, bias, yc, m);
                         else if (_vnni) Plane3Bytes<TwoLoads, VnniChunks>(plane, offsets, controls, weights + c * 3, bias, yc, m);
@@ -373,17 +381,17 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
                         else Plane3Wide<TwoLoads>(plane, offsets, controls, weights + c * 6, bias, acc);
                     }
                     else
-                        for (int oh = 0, outH = s.OutH; oh < outH; oh++)
+                        for (int oh = 0, outH = _outH; oh < outH; oh++)
                         {
                             byte* rowBase = plane + (nint)oh * s.StrideH * _pw;
-                            int* rowAcc = acc + (nint)oh * s.OutW;
+                            int* rowAcc = acc + (nint)oh * _outW;
                             int* wc = weights + c * _chunks * (_vnni ? 1 : 2);
-                            if (_vnni && _broadcast) RowVnni<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
-                            else if (_vnni) RowVnni<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
-                            else if (_broadcast) RowWide<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
-                            else RowWide<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, s.OutW, s.StrideW);
+                            if (_vnni && _broadcast) RowVnni<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, _outW, s.StrideW);
+                            else if (_vnni) RowVnni<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, _outW, s.StrideW);
+                            else if (_broadcast) RowWide<Broadcast>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, _outW, s.StrideW);
+                            else RowWide<TwoLoads>(rowBase, offsets, controls, wc, _chunks, bias, rowAcc, _outW, s.StrideW);
                         }
-                    QEpilogueWriter.Write(_output, acc, s.OutPlane, _y, (nint)item * s.OutPlane, c, channelsAlongRow: false, _e, padded: true);
+                    QEpilogueWriter.Write(_output, acc, _outPlane, _y, (nint)item * _outPlane, c, channelsAlongRow: false, _e, padded: true);
                 }
             }
     }
@@ -452,7 +460,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         var w1 = Vector256.Create(w[1]).AsSByte();
         var w2 = Vector256.Create(w[2]).AsSByte();
         var b = Vector256.Create(bias);
-        int sw = _s.StrideW, outW = _s.OutW, outH = _s.OutH;
+        int sw = _s.StrideW, outW = _outW, outH = _outH;
         nint high = 4 * sw, step = 8 * sw, rowStep = (nint)_s.StrideH * _pw;
         nint o0 = off[0], o1 = off[1], o2 = off[2];
         for (int oh = 0; oh < outH; oh++, plane += rowStep, acc += outW)
@@ -667,7 +675,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         var weights = new Weights3(controls, w, wide);
         var b = Vector256.Create(bias);
         nint o0 = off[0], o1 = off[1], o2 = off[2], perVector = wide ? 64 : 32;
-        int vectors = _flatVectors, count = _s.OutPlane;
+        int vectors = _flatVectors, count = _outPlane;
         if (!bytes)
         {
             for (int v = 0; v < vectors; v++, offsets += 2, controls += perVector)
@@ -706,7 +714,7 @@ public sealed unsafe class QDepthwiseConvX86 : IParallelWork
         var w1a = Vector256.Create(w[2]).AsInt16(); var w1b = Vector256.Create(w[3]).AsInt16();
         var w2a = Vector256.Create(w[4]).AsInt16(); var w2b = Vector256.Create(w[5]).AsInt16();
         var b = Vector256.Create(bias);
-        int sw = _s.StrideW, outW = _s.OutW, outH = _s.OutH;
+        int sw = _s.StrideW, outW = _outW, outH = _outH;
         nint high = 4 * sw, step = 8 * sw, rowStep = (nint)_s.StrideH * _pw;
         nint o0 = off[0], o1 = off[1], o2 = off[2];
         for (int oh = 0; oh < outH; oh++, plane += rowStep, acc += outW)

@@ -53,6 +53,48 @@ public class QIm2ColPackerTests
         }
     }
 
+    /// <summary>
+    /// Stride-2 rows gathered 16 outputs a step, the rest as one step over the last 16 outputs (even bytes, or the odd
+    /// bytes of the 32 ending at the row's end): widths 32–80 with every left pad 0–3 and 3- / 7-wide filters, whole
+    /// planes and partial runs, against the im2col definition.
+    /// </summary>
+    [Fact]
+    public unsafe void Stride2RunGatherMatchesDefinition()
+    {
+        int seed = 0;
+        foreach (int inW in new[] { 32, 33, 47, 56, 63, 80 })
+            foreach (int kw in new[] { 3, 7 })
+                for (int padLeft = 0; padLeft <= Math.Min(3, kw - 1); padLeft++)
+                {
+                    int padRight = (padLeft + seed) % kw;
+                    var s = new QConv2dShape(1, 2, 5, inW, 4, 3, kw, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: padLeft, PadBottom: 1, PadRight: padRight);
+                    var packer = new QIm2ColPacker(s, allowTable: false);
+                    var rng = new Random(seed++);
+                    var x = new byte[s.InPerGroup * s.InPlane];
+                    rng.NextBytes(x);
+                    byte pad = (byte)rng.Next(256);
+                    int positions = s.OutPlane, ow1 = s.OutW;
+                    var actual = new byte[positions];
+                    fixed (byte* src = x)
+                    fixed (byte* a = actual)
+                        for (int k = 0; k < s.Depth; k++)
+                        {
+                            int c = k / (s.KH * s.KW), kh = k % (s.KH * s.KW) / s.KW, kx = k % s.KW;
+                            foreach (var (pos0, count) in new[] { (0, positions), (1, positions - 1), (ow1 / 2, ow1 + 3) })
+                            {
+                                Array.Fill(actual, (byte)0x5A);
+                                packer.FillRow(src, k, pos0, count, pad, a);
+                                for (int i = 0; i < count; i++)
+                                {
+                                    int p = pos0 + i, ih = p / ow1 * 2 - 1 + kh, iw = p % ow1 * 2 - padLeft + kx;
+                                    byte want = (uint)ih < (uint)s.InH && (uint)iw < (uint)inW ? x[c * s.InPlane + ih * inW + iw] : pad;
+                                    Assert.True(want == actual[i], $"{s}: k {k}, positions {pos0}+{count}, output {p}");
+                                }
+                            }
+                        }
+                }
+    }
+
     [Fact]
     public void LargeOrWideIm2ColKeepsTheRunGather()
     {
