@@ -27,27 +27,26 @@ public sealed class FuseActivation : IGraphPass
                 // Max(x, c) with a one-element constant c (TensorFlow's "maximum" ReLU): Relu for c = 0, else
                 // Clip(c, +∞) (= max(x, c) with the same NaN and signed-zero rules)
                 var relu = floor == 0 ? new FusedActivation(ActivationKind.Relu) : new FusedActivation(ActivationKind.Clip, floor, float.PositiveInfinity);
-                if (producer.OpType is "Add" or "MatMul" && (producer.Input(0)?.DataType is not (DataType.Float32 or DataType.Undefined))) continue;
-                relu.WriteTo(producer);
-                var replaced = producer.Outputs[0];
-                producer.Outputs[0] = act.Outputs[0];
-                act.Outputs[0].Producer = producer;
-                g.Nodes.Remove(act);
-                g.Values.Remove(replaced.Name);
-                return true;
+                if (Fold(g, producer, act, relu)) return true;
+                continue;
             }
             if (act.Inputs[0] != producer.Outputs[0]) continue;
-            if (Activation(act) is not { } fused) continue;
-            if (producer.OpType is "Add" or "MatMul" && (producer.Input(0)?.DataType is not (DataType.Float32 or DataType.Undefined))) continue;
-            fused.WriteTo(producer);
-            var oldOut = producer.Outputs[0];
-            producer.Outputs[0] = act.Outputs[0];
-            act.Outputs[0].Producer = producer;
-            g.Nodes.Remove(act);
-            g.Values.Remove(oldOut.Name);
-            return true;
+            if (Activation(act) is { } fused && Fold(g, producer, act, fused)) return true;
         }
         return false;
+    }
+
+    /// <summary>Writes <paramref name="fused"/> into <paramref name="producer"/>, which takes over the activation's output.</summary>
+    private static bool Fold(IR.Graph g, Node producer, Node act, FusedActivation fused)
+    {
+        if (producer.OpType is "Add" or "MatMul" && (producer.Input(0)?.DataType is not (DataType.Float32 or DataType.Undefined))) return false;
+        fused.WriteTo(producer);
+        var oldOut = producer.Outputs[0];
+        producer.Outputs[0] = act.Outputs[0];
+        act.Outputs[0].Producer = producer;
+        g.Nodes.Remove(act);
+        g.Values.Remove(oldOut.Name);
+        return true;
     }
 
     /// <summary>c when <paramref name="max"/> is Max(x, c) or Max(c, x) of <paramref name="x"/> and a float32
