@@ -87,6 +87,12 @@ public static class ConvBench
         node.SetAttribute(IR.Attribute.Of("pads", new long[] { pt, pl, pb, pr }));
         node.SetAttribute(IR.Attribute.Of("group", (long)group));
         new FusedActivation(ActivationKind.Clip, 0, 6).WriteTo(node);
+        return SingleNodeModel(g, node);
+    }
+
+    /// <summary>The graph of one node (already given its inputs) with its output "y", as an opset-13 model.</summary>
+    internal static Model SingleNodeModel(IR.Graph g, Node node)
+    {
         var y = g.GetOrAddValue("y");
         node.Outputs.Add(y);
         y.Producer = node;

@@ -54,13 +54,6 @@ public static class PoolBench
         node.Inputs.Add(x);
         node.SetAttribute(IR.Attribute.Of("kernel_shape", new long[] { kh, kw }));
         node.SetAttribute(IR.Attribute.Of("strides", new long[] { sh, sw }));
-        var y = g.GetOrAddValue("y");
-        node.Outputs.Add(y);
-        y.Producer = node;
-        g.Nodes.Add(node);
-        g.Outputs.Add(y);
-        var model = new Model { Graph = g };
-        model.Opsets[""] = 13;
-        return model;
+        return ConvBench.SingleNodeModel(g, node);
     }
 }

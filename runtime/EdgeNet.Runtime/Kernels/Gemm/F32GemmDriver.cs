@@ -79,7 +79,7 @@ public sealed unsafe class F32GemmDriver : IParallelWork
         // Short segments (a shifted conv's taps) with the whole K of one B panel small enough for L1: each C tile
         // runs every segment while it stays in L1, instead of the whole C (often beyond L1) being loaded and
         // stored once per segment. The same sums in the same order.
-        _kInner = segments is { Length: > 1 } && (long)k * microkernel.NR * sizeof(float) <= 16384 && k <= ushort.MaxValue;
+        _kInner = segments is { Length: > 1 } && (long)k * microkernel.NR * sizeof(float) <= 16384;
         _uk = microkernel;
         _m = m; _n = n; _k = k;
         _mr = microkernel.MR; _nr = microkernel.NR;

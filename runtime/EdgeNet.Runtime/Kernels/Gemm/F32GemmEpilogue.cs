@@ -326,23 +326,9 @@ internal static unsafe class F32GemmEpilogue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
     {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2 * lds);
-        var r3 = Avx.LoadVector256(src + 3 * lds);
-        var r4 = Avx.LoadVector256(src + 4 * lds);
-        var r5 = Avx.LoadVector256(src + 5 * lds);
-        var r6 = Avx.LoadVector256(src + 6 * lds);
-        var r7 = Avx.LoadVector256(src + 7 * lds);
-        // pairs of rows interleaved, then quads, then the 128-bit halves swapped across
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0b01_00_01_00); var u1 = Avx.Shuffle(t0, t2, 0b11_10_11_10);
-        var u2 = Avx.Shuffle(t1, t3, 0b01_00_01_00); var u3 = Avx.Shuffle(t1, t3, 0b11_10_11_10);
-        var u4 = Avx.Shuffle(t4, t6, 0b01_00_01_00); var u5 = Avx.Shuffle(t4, t6, 0b11_10_11_10);
-        var u6 = Avx.Shuffle(t5, t7, 0b01_00_01_00); var u7 = Avx.Shuffle(t5, t7, 0b11_10_11_10);
+        Transpose(Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + 2 * lds), Avx.LoadVector256(src + 3 * lds),
+            Avx.LoadVector256(src + 4 * lds), Avx.LoadVector256(src + 5 * lds), Avx.LoadVector256(src + 6 * lds), Avx.LoadVector256(src + 7 * lds),
+            out var u0, out var u1, out var u2, out var u3, out var u4, out var u5, out var u6, out var u7);
         Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
         Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
         Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
@@ -358,20 +344,10 @@ internal static unsafe class F32GemmEpilogue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose6x8(float* src, nint lds, float* dst, nint ldd)
     {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2 * lds);
-        var r3 = Avx.LoadVector256(src + 3 * lds);
-        var r4 = Avx.LoadVector256(src + 4 * lds);
-        var r5 = Avx.LoadVector256(src + 5 * lds);
         var z = Vector256<float>.Zero;
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var u0 = Avx.Shuffle(t0, t2, 0b01_00_01_00); var u1 = Avx.Shuffle(t0, t2, 0b11_10_11_10);
-        var u2 = Avx.Shuffle(t1, t3, 0b01_00_01_00); var u3 = Avx.Shuffle(t1, t3, 0b11_10_11_10);
-        var u4 = Avx.Shuffle(t4, z, 0b01_00_01_00); var u5 = Avx.Shuffle(t4, z, 0b11_10_11_10);
-        var u6 = Avx.Shuffle(t5, z, 0b01_00_01_00); var u7 = Avx.Shuffle(t5, z, 0b11_10_11_10);
+        Transpose(Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + 2 * lds), Avx.LoadVector256(src + 3 * lds),
+            Avx.LoadVector256(src + 4 * lds), Avx.LoadVector256(src + 5 * lds), z, z,
+            out var u0, out var u1, out var u2, out var u3, out var u4, out var u5, out var u6, out var u7);
         // output row c: rows 0–3 in the low half of u(c mod 4) (c < 4) or its high half (c ≥ 4), rows 4–5 likewise in u(4 + c mod 4)
         Store6(dst, u0.GetLower(), u4.GetLower());
         Store6(dst + ldd, u1.GetLower(), u5.GetLower());
@@ -381,6 +357,24 @@ internal static unsafe class F32GemmEpilogue
         Store6(dst + 5 * ldd, u1.GetUpper(), u5.GetUpper());
         Store6(dst + 6 * ldd, u2.GetUpper(), u6.GetUpper());
         Store6(dst + 7 * ldd, u3.GetUpper(), u7.GetUpper());
+    }
+
+    /// <summary>Rows r0..r7 to u0..u7: pairs of rows interleaved, then quads; output row c (of 8) is then the low
+    /// halves (c &lt; 4) or high halves (c ≥ 4) of u(c mod 4) and u(4 + c mod 4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
+        out Vector256<float> u0, out Vector256<float> u1, out Vector256<float> u2, out Vector256<float> u3,
+        out Vector256<float> u4, out Vector256<float> u5, out Vector256<float> u6, out Vector256<float> u7)
+    {
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        u0 = Avx.Shuffle(t0, t2, 0b01_00_01_00); u1 = Avx.Shuffle(t0, t2, 0b11_10_11_10);
+        u2 = Avx.Shuffle(t1, t3, 0b01_00_01_00); u3 = Avx.Shuffle(t1, t3, 0b11_10_11_10);
+        u4 = Avx.Shuffle(t4, t6, 0b01_00_01_00); u5 = Avx.Shuffle(t4, t6, 0b11_10_11_10);
+        u6 = Avx.Shuffle(t5, t7, 0b01_00_01_00); u7 = Avx.Shuffle(t5, t7, 0b11_10_11_10);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
