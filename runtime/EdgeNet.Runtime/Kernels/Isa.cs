@@ -18,7 +18,7 @@ public enum Isa
 
 /// <summary>
 /// Which ISA path kernels take. Chosen once per session from what the CPU (and the .NET runtime, which honours
-/// DOTNET_EnableAVX512F=0 and the like) supports; <c>EDGENET_ISA=scalar|avx2|avx512|neon</c> forces a path, and
+/// DOTNET_EnableAVX512=0 and the like; .NET 10 ignores the older DOTNET_EnableAVX512F) supports; <c>EDGENET_ISA=scalar|avx2|avx512|neon</c> forces a path, and
 /// <see cref="Execution.SessionOptions.Isa"/> does the same per session.
 /// </summary>
 public static class IsaSupport

@@ -33,12 +33,33 @@ public static class QVariants
     /// <summary>The variant for a session ISA: the best sub-variant the CPU has within that family.</summary>
     public static QVariant For(Isa isa) => isa switch
     {
-        // 256-bit vpdpbusd does 4 products per lane in one instruction; 512-bit vpmaddwd does 2 and needs an add
-        Isa.Avx512 => AvxVnni.IsSupported ? QVariant.AvxVnni : QVariant.Avx512,
+        // 256-bit vpdpbusd does 4 products per lane in one instruction; 512-bit vpmaddwd does 2 and needs an add.
+        // AMD's AVX-512 (Zen 4) splits every 512-bit op into two 256-bit halves, so the 8×32 tile has no more
+        // throughput than the 6×16 one and pays for wider broadcasts: there the Avx2 tiles run (the 512-bit
+        // Winograd GEMM still does, through the session's vector512); measured in README "On a Zen 4 machine".
+        Isa.Avx512 => AvxVnni.IsSupported ? QVariant.AvxVnni : SplitsVector512 ? QVariant.Avx2 : QVariant.Avx512,
         Isa.Avx2 => AvxVnni.IsSupported ? QVariant.AvxVnni : QVariant.Avx2,
         Isa.Neon => Dp.IsSupported ? QVariant.NeonDot : QVariant.Neon,
         _ => QVariant.Scalar,
     };
+
+    /// <summary>
+    /// True on AMD family 19h (Zen 3 / Zen 4; only Zen 4 has AVX-512), which executes every 512-bit instruction as
+    /// two 256-bit halves; Zen 5 (family 1Ah) has a full 512-bit datapath.
+    /// </summary>
+    public static bool SplitsVector512 { get; } = IsAmdFamily19h();
+
+    private static bool IsAmdFamily19h()
+    {
+        if (!X86Base.IsSupported) return false;
+        // vendor string "AuthenticAMD" in EBX, EDX, ECX of leaf 0; family in leaf 1's EAX (base + extended)
+        var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
+        if (ebx != 0x68747541 || edx != 0x69746E65 || ecx != 0x444D4163) return false;
+        int eax = X86Base.CpuId(1, 0).Eax;
+        int family = (eax >> 8) & 0xF;
+        if (family == 0xF) family += (eax >> 20) & 0xFF;
+        return family == 0x19;
+    }
 
     /// <summary>
     /// True when this process can run the variant. The NEON variants and the AVX-512 one carry portable fallbacks, so
