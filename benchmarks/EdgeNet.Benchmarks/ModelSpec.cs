@@ -7,6 +7,21 @@ internal sealed record ModelSpec(string Path, Dictionary<string, int[]> Shapes)
 {
     public string ShapeSuffix => Shapes.Count == 0 ? "" : " (" + string.Join(", ", Shapes.Select(kv => $"{kv.Key}={string.Join('x', kv.Value)}")) + ")";
 
+    /// <summary><see cref="Parse"/> that reports a malformed argument instead of throwing.</summary>
+    public static bool TryParse(string arg, out ModelSpec spec)
+    {
+        try
+        {
+            spec = Parse(arg);
+            return spec.Shapes.Values.All(d => d.Length > 0 && d.All(x => x > 0));
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentOutOfRangeException)
+        {
+            spec = null!;
+            return false;
+        }
+    }
+
     public static ModelSpec Parse(string arg)
     {
         int colon = arg.IndexOf(".onnx:", StringComparison.Ordinal);
