@@ -210,6 +210,10 @@ public static class OnnxExporter
                 case ActivationKind.Sigmoid: Emit("Sigmoid", n, [x], [y]); break;
                 case ActivationKind.Tanh: Emit("Tanh", n, [x], [y]); break;
                 case ActivationKind.LeakyRelu: Emit("LeakyRelu", n, [x], [y]).Attribute.Add(FloatAttr("alpha", act.Alpha)); break;
+                case ActivationKind.LeakyReluFloor:
+                    Emit("LeakyRelu", n, [x], [n + "_leaky"]).Attribute.Add(FloatAttr("alpha", act.Alpha));
+                    Emit("Max", n + "_floor", [n + "_leaky", Constant(n + "_floor_value", Tensor.Scalar(act.Beta))], [y]);
+                    break;
                 case ActivationKind.HardSigmoid:
                     {
                         var node = Emit("HardSigmoid", n, [x], [y]);

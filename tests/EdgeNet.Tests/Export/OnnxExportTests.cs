@@ -153,6 +153,35 @@ public class OnnxExportTests
     }
 
     [Fact]
+    public void FusedLeakyReluFloorBecomesLeakyReluAndMax()
+    {
+        var g = new Graph { Name = "floor" };
+        var x = g.GetOrAddValue("x");
+        x.DataType = DataType.Float32;
+        x.Shape = [Dim.Known(3), Dim.Known(5)];
+        g.Inputs.Add(x);
+        var rng = new Random(4);
+        var w = Tensor.FromArray([5, 7], Enumerable.Range(0, 35).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray());
+        var node = new Node { OpType = "MatMul", Name = "mm", OpsetVersion = 13 };
+        node.Inputs.AddRange([x, g.AddConstant("w", w)]);
+        var y = g.GetOrAddValue("y");
+        y.DataType = DataType.Float32;
+        node.Outputs.Add(y);
+        y.Producer = node;
+        g.Nodes.Add(node);
+        g.Outputs.Add(y);
+        new EdgeNet.Kernels.Activation.FusedActivation(EdgeNet.Kernels.Activation.ActivationKind.LeakyReluFloor, 0.2f, -0.3f).WriteTo(node);
+        var model = new Model { Graph = g };
+        model.Opsets[""] = 13;
+
+        string onnx = Temp(".onnx");
+        OnnxExporter.Save(model, onnx);
+        var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx));
+        Assert.Equal(["MatMul", "LeakyRelu", "Max"], proto.Graph.Node.Select(n => n.OpType).ToList());
+        AssertOrtMatchesEdgeNet(model, onnx, "x", [3, 5], -3f, 3f, "leaky floor");
+    }
+
+    [Fact]
     public void TheCliCommandWritesAnOnnxFile()
     {
         var model = Converted("openwakeword/hey_jarvis_v0.1.onnx");

@@ -260,6 +260,8 @@ public class ElementwiseKernelTests
     [
         [new FusedActivation(ActivationKind.Relu)],
         [new FusedActivation(ActivationKind.LeakyRelu, 0.2f)],
+        [new FusedActivation(ActivationKind.LeakyReluFloor, 0.2f, -0.4f)],
+        [new FusedActivation(ActivationKind.LeakyReluFloor, 0.1f, 0f)],
         [new FusedActivation(ActivationKind.Clip, 0, 6)],
         [new FusedActivation(ActivationKind.HardSigmoid, 0.2f, 0.5f)],
         [new FusedActivation(ActivationKind.HardSwish)],

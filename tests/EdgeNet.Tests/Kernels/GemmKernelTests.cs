@@ -197,6 +197,7 @@ public class GemmKernelTests
     [
         FusedActivation.None, new(ActivationKind.Relu), new(ActivationKind.LeakyRelu, 0.1f), new(ActivationKind.Clip, -0.5f, 0.5f),
         new(ActivationKind.HardSigmoid, 0.2f, 0.5f), new(ActivationKind.HardSwish), new(ActivationKind.Sigmoid), new(ActivationKind.Swish), new(ActivationKind.Tanh),
+        new(ActivationKind.LeakyReluFloor, 0.2f, -0.1f),
     ];
 
     [Fact]

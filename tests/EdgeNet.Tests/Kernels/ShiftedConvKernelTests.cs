@@ -41,7 +41,7 @@ public class ShiftedConvKernelTests
     [Fact]
     public void ShiftedConvMatchesReferenceForEveryIsaAndThreadCount()
     {
-        FusedActivation[] activations = [FusedActivation.None, new(ActivationKind.Relu), new(ActivationKind.Clip, 0, 6), new(ActivationKind.Sigmoid), new(ActivationKind.LeakyRelu, 0.1f)];
+        FusedActivation[] activations = [FusedActivation.None, new(ActivationKind.Relu), new(ActivationKind.Clip, 0, 6), new(ActivationKind.Sigmoid), new(ActivationKind.LeakyRelu, 0.1f), new(ActivationKind.LeakyReluFloor, 0.2f, -0.05f)];
         int index = 0;
         foreach (var (c, shifted) in Cases())
         {

@@ -490,6 +490,35 @@ public class PassTests
         Assert.Equal(ActivationKind.None, FusedActivation.Of(m.Graph.Nodes[0]).Kind);
     }
 
+    /// <summary>Conv → LeakyRelu → Max(·, c) as tf2onnx writes openWakeWord's layers (c of shape [1,1,1,1], values
+    /// without shapes): one Conv with LeakyReluFloor(α, c), the same outputs; an extra reader of the LeakyRelu output
+    /// keeps the Max apart.</summary>
+    [Theory]
+    [InlineData("Conv", -0.4f)]
+    [InlineData("Conv", 0f)]
+    [InlineData("Gemm", -0.25f)]
+    public void FuseActivationFoldsLeakyReluThenMaxIntoOne(string producer, float floor)
+    {
+        Model Build(bool extraReader)
+        {
+            var b = new GraphBuilder();
+            Value p = producer == "Conv"
+                ? b.Op("Conv", [b.Input("x", 1, 2, 6, 6), b.Random(1, 3, 2, 3, 3), b.Random(2, 3)], IR.Attribute.Of("pads", new long[] { 1, 1, 1, 1 }))
+                : b.Op("Gemm", b.Input("x", 2, 4), b.Random(1, 4, 3), b.Random(2, 3));
+            var leaky = b.Op("LeakyRelu", [p], IR.Attribute.Of("alpha", 0.2f));
+            var c = producer == "Conv" ? b.Const(Tensor.FromArray([1, 1, 1, 1], new[] { floor })) : b.Scalar(floor);
+            var y = b.Op("Max", leaky, c);
+            foreach (var v in new[] { p, leaky }) v.Shape = null;
+            return extraReader ? b.Model(y, leaky) : b.Model(y);
+        }
+        var m = AssertSameOutputs(() => Build(false), [new FuseActivation(), new DeadNodeElimination()]);
+        Assert.Equal([producer], Ops(m));
+        Assert.Equal(new FusedActivation(ActivationKind.LeakyReluFloor, 0.2f, floor), FusedActivation.Of(m.Graph.Nodes[0]));
+        var kept = AssertSameOutputs(() => Build(true), [new FuseActivation(), new DeadNodeElimination()]);
+        Assert.Equal([producer, "Max"], Ops(kept));
+        Assert.Equal(ActivationKind.LeakyRelu, FusedActivation.Of(kept.Graph.Nodes[0]).Kind);
+    }
+
     [Fact]
     public void FuseActivationKeepsMaxOfRuntimeOrManyValues()
     {

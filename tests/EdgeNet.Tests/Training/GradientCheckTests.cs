@@ -69,6 +69,16 @@ public class GradientCheckTests
         GradientCheck.Run(b.Trainable(y, [6], 3), 3, seed: 5, epsilon: kind is "Relu" or "HardSwish" ? 1e-4 : 1e-3, tolerance: 2e-2);
     }
 
+    /// <summary>A fused LeakyRelu then Max(·, floor) (openWakeWord's layers after FuseActivation).</summary>
+    [Fact]
+    public void GemmWithFusedLeakyReluFloor()
+    {
+        var b = new GraphBuilder(5);
+        var y = b.Op("Gemm", [b.X, b.Const([9, 6]), b.Const([9])], Attribute.Of("transB", 1L));
+        new FusedActivation(ActivationKind.LeakyReluFloor, 0.3f, -0.05f).WriteTo(b.NodeOf(y));
+        GradientCheck.Run(b.Trainable(y, [6], 3), 3, seed: 5, epsilon: 1e-4, tolerance: 2e-2);
+    }
+
     [Theory]
     [InlineData("Relu", 0f, 0f)]
     [InlineData("LeakyRelu", 0f, 0f)]

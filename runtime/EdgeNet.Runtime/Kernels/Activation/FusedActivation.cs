@@ -6,7 +6,13 @@ using EdgeNet.Kernels.Elementwise;
 namespace EdgeNet.Kernels.Activation;
 
 /// <summary>Activation a producer op (Conv, ConvTranspose, Gemm, MatMul, Add, BatchNormalization) applies to its output in the same pass.</summary>
-public enum ActivationKind { None, Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Swish, Tanh }
+public enum ActivationKind
+{
+    None, Relu, LeakyRelu, Clip, HardSigmoid, HardSwish, Sigmoid, Swish, Tanh,
+    /// <summary>max(LeakyRelu_α(x), floor): Alpha = α, Beta = floor (a LeakyRelu followed by Max with a constant, as
+    /// TensorFlow exports openWakeWord's activations).</summary>
+    LeakyReluFloor,
+}
 
 /// <summary>
 /// A fused activation. Graph passes store it on the producer node as attributes
@@ -43,6 +49,7 @@ public readonly record struct FusedActivation(ActivationKind Kind, float Alpha =
         ActivationKind.None => x,
         ActivationKind.Relu => MathF.Max(x, 0),
         ActivationKind.LeakyRelu => x >= 0 ? x : x * Alpha,
+        ActivationKind.LeakyReluFloor => MathF.Max(x >= 0 ? x : x * Alpha, Beta),
         ActivationKind.Clip => MathF.Min(MathF.Max(x, Alpha), Beta),
         ActivationKind.HardSigmoid => MathF.Max(0, MathF.Min(1, Alpha * x + Beta)),
         ActivationKind.HardSwish => x * MathF.Max(0, MathF.Min(1, x / 6f + 0.5f)),
@@ -86,6 +93,7 @@ public readonly record struct FusedActivation(ActivationKind Kind, float Alpha =
         {
             case ActivationKind.Relu: F32Elementwise.Unary(new F32Clip(0, float.PositiveInfinity), source, destination, width); break;
             case ActivationKind.LeakyRelu: F32Elementwise.Unary(new F32LeakyRelu(Alpha), source, destination, width); break;
+            case ActivationKind.LeakyReluFloor: F32Elementwise.Unary(new F32LeakyReluFloor(Alpha, Beta), source, destination, width); break;
             case ActivationKind.Clip: F32Elementwise.Unary(new F32Clip(Alpha, Beta), source, destination, width); break;
             case ActivationKind.HardSigmoid: F32Elementwise.Unary(new F32HardSigmoid(Alpha, Beta), source, destination, width); break;
             case ActivationKind.HardSwish: F32Elementwise.Unary(new F32HardSwish(), source, destination, width); break;
@@ -103,6 +111,7 @@ public readonly record struct FusedActivation(ActivationKind Kind, float Alpha =
         ActivationKind.None => v,
         ActivationKind.Relu => Vector128.Max(v, Vector128<float>.Zero),
         ActivationKind.LeakyRelu => new F32LeakyRelu(Alpha).Invoke(v),
+        ActivationKind.LeakyReluFloor => new F32LeakyReluFloor(Alpha, Beta).Invoke(v),
         ActivationKind.Clip => new F32Clip(Alpha, Beta).Invoke(v),
         ActivationKind.HardSigmoid => new F32HardSigmoid(Alpha, Beta).Invoke(v),
         ActivationKind.HardSwish => new F32HardSwish().Invoke(v),
@@ -119,6 +128,7 @@ public readonly record struct FusedActivation(ActivationKind Kind, float Alpha =
         ActivationKind.None => v,
         ActivationKind.Relu => Vector256.Max(v, Vector256<float>.Zero),
         ActivationKind.LeakyRelu => new F32LeakyRelu(Alpha).Invoke(v),
+        ActivationKind.LeakyReluFloor => new F32LeakyReluFloor(Alpha, Beta).Invoke(v),
         ActivationKind.Clip => new F32Clip(Alpha, Beta).Invoke(v),
         ActivationKind.HardSigmoid => new F32HardSigmoid(Alpha, Beta).Invoke(v),
         ActivationKind.HardSwish => new F32HardSwish().Invoke(v),
@@ -135,6 +145,7 @@ public readonly record struct FusedActivation(ActivationKind Kind, float Alpha =
         ActivationKind.None => v,
         ActivationKind.Relu => Vector512.Max(v, Vector512<float>.Zero),
         ActivationKind.LeakyRelu => new F32LeakyRelu(Alpha).Invoke(v),
+        ActivationKind.LeakyReluFloor => new F32LeakyReluFloor(Alpha, Beta).Invoke(v),
         ActivationKind.Clip => new F32Clip(Alpha, Beta).Invoke(v),
         ActivationKind.HardSigmoid => new F32HardSigmoid(Alpha, Beta).Invoke(v),
         ActivationKind.HardSwish => new F32HardSwish().Invoke(v),

@@ -29,6 +29,22 @@ public readonly struct F32LeakyRelu(float alpha) : IF32UnaryOperator
     public Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero), x, x * Vector512.Create(alpha));
 }
 
+/// <summary>
+/// max(LeakyRelu_α(x), floor) (a LeakyRelu followed by Max with a constant): the same comparisons as
+/// <see cref="F32LeakyRelu"/> then <see cref="F32Clip"/>'s max, so the same bits, NaN and signed zeros included.
+/// </summary>
+public readonly struct F32LeakyReluFloor(float alpha, float floor) : IF32UnaryOperator
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Invoke(float x) => float.Max(x >= 0 ? x : alpha * x, floor);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Max(new F32LeakyRelu(alpha).Invoke(x), Vector128.Create(floor));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Max(new F32LeakyRelu(alpha).Invoke(x), Vector256.Create(floor));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Invoke(Vector512<float> x) => Vector512.Max(new F32LeakyRelu(alpha).Invoke(x), Vector512.Create(floor));
+}
+
 /// <summary>min(max(x, lo), hi); NaN stays NaN.</summary>
 public readonly struct F32Clip(float lo, float hi) : IF32UnaryOperator
 {

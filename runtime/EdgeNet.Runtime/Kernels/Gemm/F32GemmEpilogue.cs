@@ -24,6 +24,7 @@ internal static unsafe class F32GemmEpilogue
             case ActivationKind.Relu: RowScalar(bits, row, count, hasAdd, add, default(ReluMax)); break;
             case ActivationKind.Clip: RowScalar(bits, row, count, hasAdd, add, new ClipMinMax(act.Alpha, act.Beta)); break;
             case ActivationKind.LeakyRelu: RowScalar(bits, row, count, hasAdd, add, new LeakyReluAlpha(act.Alpha)); break;
+            case ActivationKind.LeakyReluFloor: RowScalar(bits, row, count, hasAdd, add, new F32LeakyReluFloor(act.Alpha, act.Beta)); break;
             default: RowScalar(bits, row, count, hasAdd, add, new AnyActivation(act)); break;
         }
     }
@@ -37,6 +38,7 @@ internal static unsafe class F32GemmEpilogue
             case ActivationKind.Relu: RowVector(bits, row, count, bias, scale, default(ReluMax)); break;
             case ActivationKind.Clip: RowVector(bits, row, count, bias, scale, new ClipMinMax(act.Alpha, act.Beta)); break;
             case ActivationKind.LeakyRelu: RowVector(bits, row, count, bias, scale, new LeakyReluAlpha(act.Alpha)); break;
+            case ActivationKind.LeakyReluFloor: RowVector(bits, row, count, bias, scale, new F32LeakyReluFloor(act.Alpha, act.Beta)); break;
             default: RowVector(bits, row, count, bias, scale, new AnyActivation(act)); break;
         }
     }
@@ -53,6 +55,7 @@ internal static unsafe class F32GemmEpilogue
             case ActivationKind.Relu: CopyRow(bits, src, dst, count, hasAdd, add, default(ReluMax)); break;
             case ActivationKind.Clip: CopyRow(bits, src, dst, count, hasAdd, add, new ClipMinMax(act.Alpha, act.Beta)); break;
             case ActivationKind.LeakyRelu: CopyRow(bits, src, dst, count, hasAdd, add, new LeakyReluAlpha(act.Alpha)); break;
+            case ActivationKind.LeakyReluFloor: CopyRow(bits, src, dst, count, hasAdd, add, new F32LeakyReluFloor(act.Alpha, act.Beta)); break;
             default: CopyRow(bits, src, dst, count, hasAdd, add, new AnyActivation(act)); break;
         }
     }

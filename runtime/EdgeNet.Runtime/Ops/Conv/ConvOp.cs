@@ -7,7 +7,8 @@ namespace EdgeNet.Ops.Conv;
 
 /// <summary>
 /// Conv (1-D/2-D/3-D, groups, dilations, pads, auto_pad, optional bias, fused activation), float32. Activations stay
-/// NCHW: depthwise convs go to <see cref="DepthwiseConvKernel"/>, convs whose positions fill GEMM tiles better as rows
+/// NCHW: depthwise convs go to <see cref="DepthwiseConvKernel"/>, convs with a single output position to a matrix-vector
+/// product (<see cref="SingleOutputConvKernel"/>), convs whose positions fill GEMM tiles better as rows
 /// than as columns (few positions, many filters) to the transposed GEMM (<see cref="SmallOutputConvKernel"/>),
 /// stride-1 convs with enough channels to a GEMM over
 /// shifted views of the input (<see cref="ShiftedConvKernel"/>), everything else is an implicit-im2col GEMM per image
@@ -47,6 +48,7 @@ public sealed class ConvOp : OpDefinition
         var shape = new ConvShape(x[0], x[1], w[0], (int)ctx.Int("group", 1), Geometry(ctx));
         var activation = FusedActivation.Of(ctx.Node);
         return DepthwiseConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
+            ?? (Kernel?)SingleOutputConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
             ?? (Kernel?)WinogradConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
             ?? (Kernel?)SmallOutputConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)
             ?? (Kernel?)ShiftedConvKernel.TryCreate(ctx, shape, ctx.HasInput(2), activation)

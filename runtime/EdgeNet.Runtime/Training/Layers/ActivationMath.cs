@@ -11,6 +11,9 @@ public static class ActivationMath
         ActivationKind.None => 1,
         ActivationKind.Relu => x > 0 ? 1 : 0,
         ActivationKind.LeakyRelu => x >= 0 ? 1 : a.Alpha,
+        // max(leaky(x), floor): the gradient flows where the LeakyRelu output is the larger one (a tie counts as the
+        // LeakyRelu's: the subgradient of max at a tie is taken from its first operand)
+        ActivationKind.LeakyReluFloor => (x >= 0 ? x : a.Alpha * x) >= a.Beta ? (x >= 0 ? 1 : a.Alpha) : 0,
         ActivationKind.Clip => x > a.Alpha && x < a.Beta ? 1 : 0,
         ActivationKind.HardSigmoid => a.Alpha * x + a.Beta is > 0 and < 1 ? a.Alpha : 0,
         ActivationKind.HardSwish => x <= -3 ? 0 : x >= 3 ? 1 : x / 3f + 0.5f,
