@@ -4,6 +4,7 @@ using EdgeNet.Kernels;
 using EdgeNet.Kernels.Activation;
 using EdgeNet.Kernels.Conv;
 using EdgeNet.Ops.Conv;
+using EdgeNet.Tests.Support;
 
 namespace EdgeNet.Tests.Kernels;
 
@@ -95,9 +96,10 @@ public class ConvKernelTests
     /// <summary>
     /// Case <paramref name="c"/> as one Conv node (input, weights and bias random, seeded by <paramref name="index"/>) on
     /// every ISA at 1 and 2 threads, against <see cref="F32ConvReference"/>; <paramref name="check"/> sees each session
-    /// before it runs (to assert which kernel the plan chose).
+    /// before it runs (to assert which kernel the plan chose); with <paramref name="allocationFree"/> each session must
+    /// also run without allocating after its warm-up.
     /// </summary>
-    internal static void AssertNodeMatchesReference(Case c, FusedActivation act, int index, Action<Session, Isa>? check = null)
+    internal static void AssertNodeMatchesReference(Case c, FusedActivation act, int index, Action<Session, Isa>? check = null, bool allocationFree = false)
     {
         var geometry = Geometry(c);
         var shape = new ConvShape(c.Batch, c.C, c.M, c.Group, geometry);
@@ -117,6 +119,7 @@ public class ConvKernelTests
                 var y = session.Run(feeds)[0];
                 Assert.Equal([c.Batch, c.M, .. geometry.OutputSpatial()], y.Dims);
                 GemmKernelTests.AssertClose(expected, y.AsSpan<float>(), $"case {index} {isa} t{threads} {act.Kind}");
+                if (allocationFree) Allocations.AssertNoneAfterWarmUp(session.Run);
             }
     }
 

@@ -1,10 +1,8 @@
 using EdgeNet.Execution;
-using EdgeNet.IR;
 using EdgeNet.Kernels;
 using EdgeNet.Kernels.Activation;
 using EdgeNet.Kernels.Conv;
 using EdgeNet.Ops.Conv;
-using EdgeNet.Tests.Support;
 using Case = EdgeNet.Tests.Kernels.ConvKernelTests.Case;
 
 namespace EdgeNet.Tests.Kernels;
@@ -48,28 +46,11 @@ public class SingleOutputConvKernelTests
         foreach (var (c, applies) in Cases())
         {
             index++;
-            var act = activations[index % activations.Length];
-            var geometry = ConvKernelTests.Geometry(c);
-            var shape = new ConvShape(c.Batch, c.C, c.M, c.Group, geometry);
-            var x = GemmKernelTests.Random(c.Batch * c.C * geometry.InVolume, index);
-            var w = GemmKernelTests.Random(c.M * (c.C / c.Group) * geometry.KernelVolume, index + 50);
-            var bias = c.Bias ? GemmKernelTests.Random(c.M, index + 99) : null;
-            var expected = new float[c.Batch * c.M * geometry.OutVolume];
-            F32ConvReference.Run(shape, x, w, bias, expected, act);
-            var model = ConvKernelTests.Model(c, w, bias, act);
-            foreach (var isa in IsaSupport.Available)
-                foreach (int threads in new[] { 1, 2 })
-                {
-                    var session = new Session(model, new SessionOptions { Isa = isa, Threads = threads });
-                    bool chosen = session.Plan.Steps.Single().Kernel is SingleOutputConvKernel;
-                    Assert.True(chosen == (applies && isa != Isa.Scalar), $"case {index} {isa}: single-output kernel chosen {chosen}");
-                    var inputs = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray([c.Batch, c.C, .. c.In], x) };
-                    if (!c.ConstWeights) inputs["w"] = Tensor.FromArray([c.M, c.C / c.Group, .. c.Kernel], w);
-                    var y = session.Run(inputs)[0];
-                    Assert.Equal([c.Batch, c.M, .. geometry.OutputSpatial()], y.Dims);
-                    GemmKernelTests.AssertClose(expected, y.AsSpan<float>(), $"case {index} {isa} t{threads}");
-                    if (chosen) Allocations.AssertNoneAfterWarmUp(session.Run);
-                }
+            ConvKernelTests.AssertNodeMatchesReference(c, activations[index % activations.Length], index, (session, isa) =>
+            {
+                bool chosen = session.Plan.Steps.Single().Kernel is SingleOutputConvKernel;
+                Assert.True(chosen == (applies && isa != Isa.Scalar), $"case {index} {isa}: single-output kernel chosen {chosen}");
+            }, allocationFree: true);
         }
     }
 }
