@@ -18,7 +18,8 @@ namespace EdgeNet.Tests.Kernels;
 /// through the scratch copy), with and without bias, four activations, for every ISA path; which geometries take the
 /// kernel is asserted. Non-finite values in a neighbouring plane must not leak into a plane's outputs. Then whole Conv
 /// nodes (DS-CNN's 25×5, 7×7 and 14×14 planes, multiplier 2, batch 2, weights as an input) on every ISA incl. scalar
-/// and 1/2 threads, and no allocation per run.
+/// and 1/2 threads, and no allocation per run. Its AVX-512 variant with a register window (<see cref="F32DwConvWindow512"/>)
+/// must give its bits.
 /// </summary>
 public class DepthwiseFlatKernelTests
 {
@@ -52,15 +53,67 @@ public class DepthwiseFlatKernelTests
                         bool flat = outputs >= 4 && outputs <= F32DwConvFlat<F32Sse, System.Runtime.Intrinsics.Vector128<float>>.MaxOutputs
                             && !F32DwConv.PreferChannelBlocked(isa, g);
                         var first = F32DwConv.Create(isa, g) ?? throw new InvalidOperationException("no kernel");
-                        Assert.Equal(flat, first.GetType().Name.StartsWith("F32DwConvFlat", StringComparison.Ordinal));
+                        Assert.Equal(flat, IsFlat(first));
+                        // AVX-512 takes the windowed variant first for 3×3 whose taps stay within 16 floats
+                        Assert.Equal(flat && isa == Isa.Avx512 && kh == 3 && kw == 3 && dilation == 1 && outputs >= 16
+                            && pt * inW + pl <= 16 && (2 * dh - pt) * inW + pr <= 16,
+                            first is F32DwConvWindow512);
                         foreach (var kernel in F32DwConv.Candidates(isa, g))
                         {
                             CheckPlanes(rng, isa, g, kernel);
-                            if (kernel.GetType().Name.StartsWith("F32DwConvFlat", StringComparison.Ordinal)) flatCases++;
+                            if (IsFlat(kernel)) flatCases++;
                         }
                     }
         }
         Assert.True(flatCases > 100 || IsaSupport.Available.Count == 1);
+    }
+
+    /// <summary>The flat-index kernel or its windowed AVX-512 variant.</summary>
+    private static bool IsFlat(F32DwConv kernel) =>
+        kernel is F32DwConvWindow512 || kernel.GetType().Name.StartsWith("F32DwConvFlat", StringComparison.Ordinal);
+
+    /// <summary>
+    /// <see cref="F32DwConvWindow512"/> gives the bits of <see cref="F32DwConvFlat{TS, TV}"/> at 16 lanes (the same
+    /// multiply-adds in the same order): 3×3, widths 1–15, heights 1–20, row dilation 1–2, every top pad whose taps stay
+    /// within 16 floats, both left pads, sub-ranges of planes (the first and last through the scratch copy), with and
+    /// without bias, four activations; on a CPU without AVX-512 it never applies.
+    /// </summary>
+    [Fact]
+    public void WindowedPlanesGiveTheBitsOfTheFlatKernel()
+    {
+        var rng = new Random(8);
+        int cases = 0;
+        for (int inW = 1; inW <= 15; inW++)
+            for (int dh = 1; dh <= 2; dh++)
+                for (int pt = 0; pt <= 2 * dh; pt++)
+                    for (int pl = 0; pl <= 2; pl++)
+                    {
+                        int inH = rng.Next(1, 21), pb = 2 * dh - pt, pr = 2 - pl;
+                        var g = new ConvGeometry([inH, inW], [3, 3], [1, 1], [dh, 1], [pt, pl], [pb, pr], [inH, inW]);
+                        bool fits = F32DwConvWindow512.Fits(g);
+                        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) { Assert.False(fits); continue; }
+                        Assert.Equal(inH * inW is >= 16 and <= 256 && pt * inW + pl <= 16 && (2 * dh - pt) * inW + pr <= 16, fits);
+                        if (!fits) continue;
+                        cases++;
+                        var window = new F32DwConvWindow512(g);
+                        var flat = new F32DwConvFlat<F32Avx512, System.Runtime.Intrinsics.Vector512<float>>(g);
+                        int channels = rng.Next(1, 6), planes = channels * rng.Next(1, 3), from = rng.Next(0, planes), to = rng.Next(from, planes + 1);
+                        bool hasBias = rng.Next(2) == 0;
+                        var activation = Activations[rng.Next(Activations.Length)];
+                        var x = Random(rng, planes * g.InVolume);
+                        var w = Random(rng, channels * 9);
+                        var bias = Random(rng, channels);
+                        var expected = new float[planes * g.OutVolume];
+                        var actual = new float[planes * g.OutVolume];
+                        flat.Planes(x, w, hasBias, hasBias ? bias : default, expected, channels, from, to, activation, new float[flat.ScratchFloats]);
+                        var scratch = new float[window.ScratchFloats];
+                        Array.Fill(scratch, float.NaN); // the copy's guard floats are masked, never read into a sum
+                        window.Planes(x, w, hasBias, hasBias ? bias : default, actual, channels, from, to, activation, scratch);
+                        for (int i = 0; i < expected.Length; i++)
+                            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                                $"in {inH}x{inW} d{dh} pads {pt},{pl} [{from},{to}) {activation.Kind}: element {i} {actual[i]} against the flat kernel's {expected[i]}");
+                    }
+        Assert.True(cases > 100 || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported, $"{cases} windowed cases");
     }
 
     /// <summary>A batch of planes over a random sub-range, each plane against the reference; planes outside it stay zero.</summary>
@@ -98,8 +151,8 @@ public class DepthwiseFlatKernelTests
         foreach (var isa in IsaSupport.Available)
         {
             if (isa == Isa.Scalar) continue;
-            var kernel = F32DwConv.Create(isa, g)!;
-            Assert.StartsWith("F32DwConvFlat", kernel.GetType().Name, StringComparison.Ordinal);
+            foreach (var kernel in F32DwConv.Candidates(isa, g).Where(IsFlat))
+            {
             const int planes = 5;
             var x = Random(rng, planes * 49);
             // planes 0, 2 and 4 hold +inf, NaN and -inf; planes 1 and 3 are finite
@@ -113,6 +166,7 @@ public class DepthwiseFlatKernelTests
                 F32ConvReference.Run(new ConvShape(1, 1, 1, 1, g), x.AsSpan(p * 49, 49), w.AsSpan(p * 9, 9), [0f], expected, FusedActivation.None);
                 GemmKernelTests.AssertClose(expected, y.AsSpan(p * 49, 49), $"{isa} plane {p}");
                 Assert.All(y.AsSpan(p * 49, 49).ToArray(), v => Assert.True(float.IsFinite(v)));
+            }
             }
         }
     }
@@ -129,7 +183,7 @@ public class DepthwiseFlatKernelTests
         ];
         foreach (var isa in IsaSupport.Available)
             foreach (var g in others)
-                Assert.False(F32DwConv.Create(isa, g)?.GetType().Name.StartsWith("F32DwConvFlat", StringComparison.Ordinal) ?? false);
+                Assert.False(F32DwConv.Create(isa, g) is { } k && IsFlat(k));
     }
 
     private static IEnumerable<Case> NodeCases()
