@@ -128,10 +128,10 @@ public class DepthwiseChannelBlockedTests
             new([7, 7], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [7, 7]),
             new([112, 112], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [112, 112]),
         ];
-        // unstrided mid-sized planes take it on AVX-512 only (14² with 8 lanes, 28² and 56² with 16)
+        // unstrided mid-sized planes take it on AVX-512 only (28² and 56² with 16 lanes; 14² goes to F32DwConvWindow512)
+        var window = new ConvGeometry([14, 14], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [14, 14]);
         (ConvGeometry G, int Lanes)[] midSized =
         [
-            (new([14, 14], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [14, 14]), 8),
             (new([28, 28], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [28, 28]), 16),
             (new([56, 56], [3, 3], [1, 1], [1, 1], [1, 1], [1, 1], [56, 56]), 16),
         ];
@@ -152,6 +152,7 @@ public class DepthwiseChannelBlockedTests
             }
             foreach (var g in notChosen)
                 Assert.False(F32DwConv.Create(resolved, g)?.GetType().Name.StartsWith("F32DwConvChannelBlocked", StringComparison.Ordinal) ?? false);
+            Assert.Equal(resolved == Isa.Avx512, F32DwConv.Create(resolved, window) is F32DwConvWindow512);
             foreach (var (g, lanes) in midSized)
             {
                 var kernel = F32DwConv.Create(resolved, g);

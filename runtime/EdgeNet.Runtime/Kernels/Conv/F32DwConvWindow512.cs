@@ -12,8 +12,11 @@ namespace EdgeNet.Kernels.Conv;
 /// are the flat index j = oh·W + ow as there, but the vectors start at multiples of 16 and each keeps a window of three
 /// consecutive input vectors (x[j−16 …], x[j …], x[j+16 …]) in registers, one loaded per step; tap (kh, kw) reads
 /// x[j + d …] with d = (kh·DH − pt)·W + kw − pl, which for |d| ≤ 16 is one two-source permute (vpermt2ps) of two window
-/// vectors by an index vector made once. On small planes (DS-CNN's 25×5) the flat kernel's nine loads per vector
-/// straddle cache lines (rows are 5 floats apart) and bound its speed. Lanes whose tap falls outside the plane are
+/// vectors by an index vector made once. Two output vectors go through a step, so two chains of nine dependent
+/// multiply-adds are in flight (one chain a step left the FMA units waiting on its latency). On small planes (DS-CNN's
+/// 25×5, mobile nets' 7×7 and 14×14) the flat kernel's nine loads per vector straddle cache lines (rows are 5–14 floats
+/// apart) and waited on a single chain: 4.2–4.4 → 2.4–2.7 µs on 64×25×5, 28 → 18–22 µs on 960×7×7, 28–31 → 24 µs
+/// (against the channel-blocked kernel's 28) on 384×14×14 (`KernelBenchmarks --dw`). Lanes whose tap falls outside the plane are
 /// cleared by a mask precomputed per vector and tap, the last vector's lanes beyond the plane are not stored (masked
 /// store), taps accumulate onto the bias in the reference's order with fused multiply-adds: the bits of the flat kernel.
 /// Planes whose window would leave the input tensor (the first and last) are read from a zero-guarded scratch copy.
@@ -121,23 +124,52 @@ internal sealed unsafe class F32DwConvWindow512 : F32DwConvBatched
                 var prev = _readsBefore ? Vector512.Load(x - V) : Vector512<float>.Zero;
                 var cur = Vector512.Load(x);
                 float* masks = masks0;
-                for (int k = 0; k < vectors; k++, masks += 9 * V)
+                int k = 0;
+                // two vectors a step: two independent chains of nine dependent multiply-adds in flight
+                for (; k + 2 <= vectors; k += 2, masks += 18 * V)
                 {
                     var next = Vector512.Load(x + (nint)(k + 1) * V);
-                    var acc = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i0, high, 0) & Vector512.LoadAligned(masks), w_0, b);
-                    acc = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i1, high, 1) & Vector512.LoadAligned(masks + V), w_1, acc);
-                    acc = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i2, high, 2) & Vector512.LoadAligned(masks + 2 * V), w_2, acc);
-                    acc = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i3, high, 3) & Vector512.LoadAligned(masks + 3 * V), w_3, acc);
-                    acc = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i4, high, 4) & Vector512.LoadAligned(masks + 4 * V), w_4, acc);
-                    acc = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i5, high, 5) & Vector512.LoadAligned(masks + 5 * V), w_5, acc);
-                    acc = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i6, high, 6) & Vector512.LoadAligned(masks + 6 * V), w_6, acc);
-                    acc = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i7, high, 7) & Vector512.LoadAligned(masks + 7 * V), w_7, acc);
-                    acc = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i8, high, 8) & Vector512.LoadAligned(masks + 8 * V), w_8, acc);
-                    acc = TA.Apply<F32Avx512, Vector512<float>>(acc, lo, hi, activation);
-                    if (k + 1 < vectors) acc.Store(y + (nint)k * V);
-                    else Avx512F.MaskStore(y + (nint)k * V, lastMask, acc);
-                    prev = cur;
-                    cur = next;
+                    var next2 = Vector512.Load(x + (nint)(k + 2) * V);
+                    Vector512<float> a = b, a2 = b;
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i0, high, 0) & Vector512.LoadAligned(masks + 0 * V), w_0, a);
+                    a2 = Vector512.FusedMultiplyAdd(Tap(cur, next, next2, i0, high, 0) & Vector512.LoadAligned(masks + 9 * V), w_0, a2);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i1, high, 1) & Vector512.LoadAligned(masks + 1 * V), w_1, a);
+                    a2 = Vector512.FusedMultiplyAdd(Tap(cur, next, next2, i1, high, 1) & Vector512.LoadAligned(masks + 10 * V), w_1, a2);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i2, high, 2) & Vector512.LoadAligned(masks + 2 * V), w_2, a);
+                    a2 = Vector512.FusedMultiplyAdd(Tap(cur, next, next2, i2, high, 2) & Vector512.LoadAligned(masks + 11 * V), w_2, a2);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i3, high, 3) & Vector512.LoadAligned(masks + 3 * V), w_3, a);
+                    a2 = Vector512.FusedMultiplyAdd(Tap(cur, next, next2, i3, high, 3) & Vector512.LoadAligned(masks + 12 * V), w_3, a2);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i4, high, 4) & Vector512.LoadAligned(masks + 4 * V), w_4, a);
+                    a2 = Vector512.FusedMultiplyAdd(Tap(cur, next, next2, i4, high, 4) & Vector512.LoadAligned(masks + 13 * V), w_4, a2);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i5, high, 5) & Vector512.LoadAligned(masks + 5 * V), w_5, a);
+                    a2 = Vector512.FusedMultiplyAdd(Tap(cur, next, next2, i5, high, 5) & Vector512.LoadAligned(masks + 14 * V), w_5, a2);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i6, high, 6) & Vector512.LoadAligned(masks + 6 * V), w_6, a);
+                    a2 = Vector512.FusedMultiplyAdd(Tap(cur, next, next2, i6, high, 6) & Vector512.LoadAligned(masks + 15 * V), w_6, a2);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i7, high, 7) & Vector512.LoadAligned(masks + 7 * V), w_7, a);
+                    a2 = Vector512.FusedMultiplyAdd(Tap(cur, next, next2, i7, high, 7) & Vector512.LoadAligned(masks + 16 * V), w_7, a2);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i8, high, 8) & Vector512.LoadAligned(masks + 8 * V), w_8, a);
+                    a2 = Vector512.FusedMultiplyAdd(Tap(cur, next, next2, i8, high, 8) & Vector512.LoadAligned(masks + 17 * V), w_8, a2);
+                    TA.Apply<F32Avx512, Vector512<float>>(a, lo, hi, activation).Store(y + (nint)k * V);
+                    a2 = TA.Apply<F32Avx512, Vector512<float>>(a2, lo, hi, activation);
+                    if (k + 2 < vectors) a2.Store(y + (nint)(k + 1) * V);
+                    else Avx512F.MaskStore(y + (nint)(k + 1) * V, lastMask, a2);
+                    prev = next;
+                    cur = next2;
+                }
+                if (k < vectors)
+                {
+                    var next = Vector512.Load(x + (nint)(k + 1) * V);
+                    var a = b;
+                    { var m = Vector512.LoadAligned(masks + 0 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i0, high, 0) & m, w_0, a); }
+                    { var m = Vector512.LoadAligned(masks + 1 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i1, high, 1) & m, w_1, a); }
+                    { var m = Vector512.LoadAligned(masks + 2 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i2, high, 2) & m, w_2, a); }
+                    { var m = Vector512.LoadAligned(masks + 3 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i3, high, 3) & m, w_3, a); }
+                    { var m = Vector512.LoadAligned(masks + 4 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i4, high, 4) & m, w_4, a); }
+                    { var m = Vector512.LoadAligned(masks + 5 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i5, high, 5) & m, w_5, a); }
+                    { var m = Vector512.LoadAligned(masks + 6 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i6, high, 6) & m, w_6, a); }
+                    { var m = Vector512.LoadAligned(masks + 7 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i7, high, 7) & m, w_7, a); }
+                    { var m = Vector512.LoadAligned(masks + 8 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i8, high, 8) & m, w_8, a); }
+                    Avx512F.MaskStore(y + (nint)k * V, lastMask, TA.Apply<F32Avx512, Vector512<float>>(a, lo, hi, activation));
                 }
                 if (++c == channels) c = 0;
             }
