@@ -50,8 +50,9 @@ public class DepthwiseFlatKernelTests
                         var g = new ConvGeometry([inH, inW], [kh, kw], [1, 1], [dh, dilation], [pt, pl], [pb, pr], [outH, inW]);
                         int outputs = outH * inW;
                         // (AVX-512 runs planes of 128 outputs or more channel-blocked first)
-                        // AVX-512 takes the windowed variant first for 3×3 whose taps stay within 16 floats
-                        bool window = isa == Isa.Avx512 && kh == 3 && kw == 3 && dilation == 1 && outputs >= 16 && outputs <= 256
+                        // AVX-512 takes the windowed variant first for 3×3 whose taps stay within 16 floats (on the
+                        // CPU's AVX-512 only: the emulated path has no vpermt2ps and keeps the flat kernel)
+                        bool window = isa == Isa.Avx512 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported && kh == 3 && kw == 3 && dilation == 1 && outputs >= 16 && outputs <= 256
                             && pt * inW + pl <= 16 && (2 * dh - pt) * inW + pr <= 16;
                         bool flat = window || outputs >= 4 && outputs <= F32DwConvFlat<F32Sse, System.Runtime.Intrinsics.Vector128<float>>.MaxOutputs
                             && !F32DwConv.PreferChannelBlocked(isa, g);
