@@ -25,7 +25,6 @@ internal sealed unsafe class F32DwConvWindow512 : F32DwConvBatched
 {
     private const int V = 16;
     private readonly int _plane, _count, _vectors, _scratchFloats, _maxReach;
-    private readonly bool _readsBefore;
     /// <summary>9 × 16 permute indices (one vector per tap), then per vector 9 × 16 lane masks, 64-byte aligned.</summary>
     private readonly int[] _table;
     private readonly int _tableBase;
@@ -57,7 +56,6 @@ internal sealed unsafe class F32DwConvWindow512 : F32DwConvBatched
         _count = g.OutH * w;
         _vectors = (_count + V - 1) / V;
         var d = Offsets(g);
-        _readsBefore = d.Any(o => o < 0);
         _maxReach = (_vectors - 1) * V + 2 * V - 1;
         _scratchFloats = V + Math.Max(_plane, _maxReach + 1);
         var table = new int[9 * V + _vectors * 9 * V];
@@ -121,7 +119,7 @@ internal sealed unsafe class F32DwConvWindow512 : F32DwConvBatched
                 var w_3 = Vector512.Create(wc[3]); var w_4 = Vector512.Create(wc[4]); var w_5 = Vector512.Create(wc[5]);
                 var w_6 = Vector512.Create(wc[6]); var w_7 = Vector512.Create(wc[7]); var w_8 = Vector512.Create(wc[8]);
                 var b = Vector512.Create(bias != null ? bias[c] : 0f);
-                var prev = _readsBefore ? Vector512.Load(x - V) : Vector512<float>.Zero;
+                var prev = Vector512.Load(x - V); // (inside x, or the scratch guard; read by a tap only where masked or inside)
                 var cur = Vector512.Load(x);
                 float* masks = masks0;
                 int k = 0;
@@ -160,15 +158,15 @@ internal sealed unsafe class F32DwConvWindow512 : F32DwConvBatched
                 {
                     var next = Vector512.Load(x + (nint)(k + 1) * V);
                     var a = b;
-                    { var m = Vector512.LoadAligned(masks + 0 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i0, high, 0) & m, w_0, a); }
-                    { var m = Vector512.LoadAligned(masks + 1 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i1, high, 1) & m, w_1, a); }
-                    { var m = Vector512.LoadAligned(masks + 2 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i2, high, 2) & m, w_2, a); }
-                    { var m = Vector512.LoadAligned(masks + 3 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i3, high, 3) & m, w_3, a); }
-                    { var m = Vector512.LoadAligned(masks + 4 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i4, high, 4) & m, w_4, a); }
-                    { var m = Vector512.LoadAligned(masks + 5 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i5, high, 5) & m, w_5, a); }
-                    { var m = Vector512.LoadAligned(masks + 6 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i6, high, 6) & m, w_6, a); }
-                    { var m = Vector512.LoadAligned(masks + 7 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i7, high, 7) & m, w_7, a); }
-                    { var m = Vector512.LoadAligned(masks + 8 * V); a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i8, high, 8) & m, w_8, a); }
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i0, high, 0) & Vector512.LoadAligned(masks + 0 * V), w_0, a);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i1, high, 1) & Vector512.LoadAligned(masks + 1 * V), w_1, a);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i2, high, 2) & Vector512.LoadAligned(masks + 2 * V), w_2, a);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i3, high, 3) & Vector512.LoadAligned(masks + 3 * V), w_3, a);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i4, high, 4) & Vector512.LoadAligned(masks + 4 * V), w_4, a);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i5, high, 5) & Vector512.LoadAligned(masks + 5 * V), w_5, a);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i6, high, 6) & Vector512.LoadAligned(masks + 6 * V), w_6, a);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i7, high, 7) & Vector512.LoadAligned(masks + 7 * V), w_7, a);
+                    a = Vector512.FusedMultiplyAdd(Tap(prev, cur, next, i8, high, 8) & Vector512.LoadAligned(masks + 8 * V), w_8, a);
                     Avx512F.MaskStore(y + (nint)k * V, lastMask, TA.Apply<F32Avx512, Vector512<float>>(a, lo, hi, activation));
                 }
                 if (++c == channels) c = 0;
