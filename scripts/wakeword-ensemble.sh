@@ -7,6 +7,7 @@
 #   e.g. for s in 0 1 2; do SEED=$s scripts/train-wakeword5.sh /tmp/ww5-s$s; done
 #        scripts/wakeword-ensemble.sh /tmp/ww5-mean /tmp/ww5-s0 /tmp/ww5-s1 /tmp/ww5-s2
 #   env: FA_BUDGET=3 CONSECUTIVE=2 REFRACTORY=1.5 CACHE=models/wakeword-data5/embeddings
+#        VAL_STREAM=models/wakeword-data4/stream/val.wav (or the 2 h stream/val-long.wav of make-wakeword-valstream.py)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -26,7 +27,7 @@ $E convert "$out/mean.onnx" -o "$out/mean.enet" > /dev/null
 rule=(--consecutive "${CONSECUTIVE:-2}" --refractory "${REFRACTORY:-1.5}")
 sweep=0.5,0.7,0.8,0.9,0.95,0.97,0.98,0.99,0.993,0.995,0.997,0.998,0.999,0.9993,0.9995,0.9997,0.9998,0.9999
 $E evaluate "$out/mean.enet" --data $d4/val --detect hey_edge_net "${rule[@]}" --embedding-cache "$cache" \
-   --stream $d4/stream/val.wav --sweep $sweep --max-false-accepts "${FA_BUDGET:-3}" | tee "$out/val-sweep.txt"
+   --stream "${VAL_STREAM:-$d4/stream/val.wav}" --sweep $sweep --max-false-accepts "${FA_BUDGET:-3}" | tee "$out/val-sweep.txt"
 threshold=$(sed -n 's/^chosen threshold: //p' "$out/val-sweep.txt")
 echo "== test voices, threshold $threshold (chosen on validation), ${rule[*]}"
 $E evaluate "$out/mean.enet" --data $d4/test --detect hey_edge_net --threshold "$threshold" "${rule[@]}" \
