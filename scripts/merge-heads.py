@@ -20,9 +20,6 @@ def main(argv):
     out, paths = argv[1], argv[2:]
     heads = [onnx.load(p) for p in paths]
     first = heads[0].graph
-    if len(first.input) != 1 or len(first.output) != 1:
-        sys.exit(f"{paths[0]}: needs exactly one input and one output")
-    input_name, output_name = first.input[0].name, first.output[0].name
     nodes, inits, outputs = [], [], []
     for i, (path, head) in enumerate(zip(paths, heads)):
         g = head.graph
@@ -33,22 +30,22 @@ def main(argv):
         if dict((p.key, p.value) for p in head.metadata_props).get("edgenet.classes") != \
                 dict((p.key, p.value) for p in heads[0].metadata_props).get("edgenet.classes"):
             sys.exit(f"{path}: its classes differ from {paths[0]}'s")
-        prefix = f"h{i}_"
-        rename = lambda n: n if n == "" or n == g.input[0].name else prefix + n
+        # the input becomes the first head's, every other name gets the head's prefix ("" = an omitted input)
+        rename = lambda n: first.input[0].name if n == g.input[0].name else n and f"h{i}_{n}"
         for t in g.initializer:
             t = onnx.TensorProto.FromString(t.SerializeToString())
             t.name = rename(t.name)
             inits.append(t)
         for n in g.node:
             m = onnx.NodeProto.FromString(n.SerializeToString())
-            m.name = prefix + (n.name or f"node{len(nodes)}")
+            m.name = f"h{i}_{n.name or f'node{len(nodes)}'}"
             del m.input[:]
-            m.input.extend(input_name if x == g.input[0].name else rename(x) for x in n.input)
+            m.input.extend(rename(x) for x in n.input)
             del m.output[:]
             m.output.extend(rename(x) for x in n.output)
             nodes.append(m)
         outputs.append(rename(g.output[0].name))
-    nodes.append(helper.make_node("Mean", outputs, [output_name], name="ensemble_mean"))
+    nodes.append(helper.make_node("Mean", outputs, [first.output[0].name], name="ensemble_mean"))
     graph = helper.make_graph(nodes, f"mean of {len(heads)} heads", [first.input[0]], [first.output[0]], inits)
     model = helper.make_model(graph, opset_imports=heads[0].opset_import, producer_name="edgenet merge-heads.py")
     model.ir_version = heads[0].ir_version

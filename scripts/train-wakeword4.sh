@@ -62,17 +62,5 @@ nice -n 10 $E finetune $m/openwakeword/alexa_v0.1.onnx --data "$train" --out "$o
    --optimizer adam --lr "${LR:-0.0005}" --batch 64 --epochs "${EPOCHS:-6}" --seed "${SEED:-0}" \
    --mine-epochs "${MINE_EPOCHS:-2}" --mine-repeat 3 --embedding-cache "$cache" --plot "$out/history.png" ${FINETUNE_EXTRA---positive-span 0:0.48 --weight-decay 1e-3 --ema 0.9999} | tee "$out/finetune.txt"
 echo "finetune (features + training): $(( $(date +%s) - start )) s"
-rule=(--consecutive "${CONSECUTIVE:-2}" --refractory "${REFRACTORY:-1.5}")
-sweep=0.5,0.7,0.8,0.9,0.95,0.97,0.98,0.99,0.993,0.995,0.997,0.998,0.999,0.9993,0.9995,0.9997,0.9998,0.9999
-# threshold: chosen on the validation voices (clips + 30 min stream), never on the test voices
-nice -n 10 $E evaluate "$out/hey_edge_net.enet" --data $d4/val --detect hey_edge_net "${rule[@]}" --embedding-cache "$cache" \
-   --stream $d4/stream/val.wav --sweep $sweep --max-false-accepts "${FA_BUDGET:-3}" | tee "$out/val-sweep.txt"
-threshold=$(sed -n 's/^chosen threshold: //p' "$out/val-sweep.txt")
-[[ ${TEST:-1} == 0 ]] && exit 0
-echo "== test voices, threshold $threshold (chosen on validation), ${rule[*]}"
-nice -n 10 $E evaluate "$out/hey_edge_net.enet" --data $d4/test --detect hey_edge_net --threshold "$threshold" "${rule[@]}" \
-   --embedding-cache "$cache" --stream $d4/stream/negative.wav --clip-scores "$out/test-clips.csv" | tee "$out/test.txt"
-/usr/bin/python3 scripts/wakeword-voices.py "$out/test-clips.csv" $d4/manifest.csv "$threshold" | tee -a "$out/test.txt"
-# for insight only (not used for any choice): the test sweep
-nice -n 10 $E evaluate "$out/hey_edge_net.enet" --data $d4/test --detect hey_edge_net "${rule[@]}" --embedding-cache "$cache" \
-   --stream $d4/stream/negative.wav --sweep $sweep > "$out/test-sweep.txt"
+# threshold chosen on the validation voices (clips + 30 min stream), never on the test voices; then the test voices
+CACHE="$cache" exec scripts/wakeword-score.sh "$out/hey_edge_net.enet" "$out"
